@@ -1,0 +1,92 @@
+"""Set up a local virtual environment, then run the system or the full test suite.
+
+Only the Python standard library is used here, so this works on a fresh machine with
+nothing but Python 3.11+:
+
+    python3 dev.py run      # create .venv, install requirements, run `python main.py`
+    python3 dev.py test     # create .venv, install dev requirements, run every check
+
+Dependencies are reinstalled only when a requirements file changes (a hash is kept
+inside the virtual environment).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+MIN_PYTHON = (3, 11)
+
+
+def venv_python() -> Path:
+    scripts = "Scripts" if os.name == "nt" else "bin"
+    return VENV / scripts / ("python.exe" if os.name == "nt" else "python")
+
+
+def requirements_digest(requirements: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted({requirements, ROOT / "requirements.txt"}):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def ensure_environment(requirements: Path) -> Path:
+    if sys.version_info < MIN_PYTHON:
+        sys.exit(f"Python {MIN_PYTHON[0]}.{MIN_PYTHON[1]}+ is required, this is {sys.version}")
+    python = venv_python()
+    if not python.exists():
+        print(f"creating virtual environment in {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(VENV)
+    marker = VENV / f".installed-{requirements.name}"
+    wanted = requirements_digest(requirements)
+    if not marker.exists() or marker.read_text() != wanted:
+        print(f"installing {requirements.name} into {VENV}", flush=True)
+        pip = [str(python), "-m", "pip", "--disable-pip-version-check", "install", "-q"]
+        subprocess.run([*pip, "--upgrade", "pip"], check=True)
+        subprocess.run([*pip, "-r", str(requirements)], check=True)
+        marker.write_text(wanted)
+    return python
+
+
+def run_checks(python: Path, pytest_args: list[str]) -> int:
+    steps: list[tuple[str, list[str]]] = [
+        ("ruff check", [str(python), "-m", "ruff", "check", "."]),
+        ("ruff format --check", [str(python), "-m", "ruff", "format", "--check", "."]),
+        ("mypy", [str(python), "-m", "mypy"]),
+        ("import-linter", [str(python.parent / "lint-imports"), "--no-cache"]),
+        ("pytest", [str(python), "-m", "pytest", *pytest_args]),
+    ]
+    failed: list[str] = []
+    for name, command in steps:
+        print(f"\n=== {name} ===", flush=True)
+        if subprocess.run(command, cwd=ROOT).returncode != 0:
+            failed.append(name)
+    if failed:
+        print(f"\nFAILED: {', '.join(failed)}", flush=True)
+        return 1
+    print("\nall checks passed", flush=True)
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"run", "test"}:
+        print(__doc__)
+        return 2
+    command, rest = argv[0], argv[1:]
+    if command == "run":
+        python = ensure_environment(ROOT / "requirements.txt")
+        # Replace this process so Ctrl-C and SIGTERM reach main.py directly.
+        os.chdir(ROOT)
+        os.execv(str(python), [str(python), str(ROOT / "main.py"), *rest])
+    python = ensure_environment(ROOT / "requirements-dev.txt")
+    return run_checks(python, rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,51 @@
+"""Typed FastAPI dependencies: the services and the operator's bearer token."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ev_charging_system.business_logic.auth_service import AuthService
+from ev_charging_system.business_logic.device_management_service import DeviceManagementService
+from ev_charging_system.business_logic.transaction_service import TransactionService
+
+
+@dataclass(frozen=True, slots=True)
+class ApiServices:
+    devices: DeviceManagementService
+    auth: AuthService
+    transactions: TransactionService
+    database_ping: Callable[[], Awaitable[None]]
+    api_token: str
+
+
+def _services(request: Request) -> ApiServices:
+    services: ApiServices = request.app.state.services
+    return services
+
+
+Services = Annotated[ApiServices, Depends(_services)]
+
+_bearer = HTTPBearer(auto_error=False, description="API_TOKEN from the settings")
+
+
+def _require_operator(
+    services: Services,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    if credentials is None or not secrets.compare_digest(
+        credentials.credentials.encode(), services.api_token.encode()
+    ):
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="This endpoint changes data: send 'Authorization: Bearer <API_TOKEN>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+Operator = Depends(_require_operator)

@@ -1,0 +1,222 @@
+"""The one place that wires settings -> database -> services -> adapters, on one loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import uvicorn
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ev_charging_system.api.dependencies import ApiServices
+from ev_charging_system.api.rest_api import create_rest_app
+from ev_charging_system.business_logic.auth_service import AuthService
+from ev_charging_system.business_logic.device_management_service import (
+    DeviceManagementService,
+    RegistrationPolicy,
+)
+from ev_charging_system.business_logic.last_seen import LastSeenTracker
+from ev_charging_system.business_logic.ports import UnitOfWork
+from ev_charging_system.business_logic.transaction_service import TransactionService
+from ev_charging_system.config.settings import Settings
+from ev_charging_system.core.connection_manager import ConnectionManager
+from ev_charging_system.core.ocpp_server import OcppServer, OcppServerOptions
+from ev_charging_system.core.services import OcppServices
+from ev_charging_system.data.database import create_engine, create_session_factory, migrate_to_head
+from ev_charging_system.data.unit_of_work import SqlAlchemyUnitOfWork
+from ev_charging_system.llm_integration.mcp_server import (
+    MCP_PATH,
+    McpSecurity,
+    build_mcp_app,
+    build_mcp_server,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class EmbeddedUvicornServer(uvicorn.Server):
+    """uvicorn that leaves signal handling to the application that hosts it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    devices: DeviceManagementService
+    auth: AuthService
+    transactions: TransactionService
+    last_seen: LastSeenTracker
+
+
+class Application:
+    """Everything `python main.py` runs. Tests start it on port 0 and read the real ports."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.engine: AsyncEngine = create_engine(settings.database_url)
+        session_factory = create_session_factory(self.engine)
+
+        def unit_of_work() -> UnitOfWork:
+            return SqlAlchemyUnitOfWork(session_factory)
+
+        self.uow_factory = unit_of_work
+        self.connections = ConnectionManager()
+        last_seen = LastSeenTracker()
+        auth = AuthService(unit_of_work, utc_now)
+        devices = DeviceManagementService(
+            unit_of_work,
+            utc_now,
+            RegistrationPolicy(
+                unknown_stations=settings.unknown_station_policy,
+                heartbeat_interval_seconds=settings.heartbeat_interval_seconds,
+                retry_interval_seconds=settings.boot_retry_interval_seconds,
+            ),
+            last_seen,
+            presence=self.connections,
+        )
+        transactions = TransactionService(unit_of_work, utc_now, auth)
+        self.services = Services(devices, auth, transactions, last_seen)
+        self.ocpp = OcppServer(
+            OcppServices(devices, auth, transactions),
+            self.connections,
+            OcppServerOptions(
+                host=settings.ocpp_server_host,
+                port=settings.ocpp_server_port,
+                ping_interval=settings.ocpp_ping_interval_seconds,
+                ping_timeout=settings.ocpp_ping_timeout_seconds,
+                call_timeout=settings.ocpp_call_timeout_seconds,
+            ),
+        )
+        self.rest_app = create_rest_app(
+            ApiServices(
+                devices=devices,
+                auth=auth,
+                transactions=transactions,
+                database_ping=self._ping_database,
+                api_token=settings.api_token.get_secret_value(),
+            )
+        )
+        self.mcp = build_mcp_server(devices)
+        self._http_servers: list[tuple[EmbeddedUvicornServer, asyncio.Task[None]]] = []
+        self._flush_task: asyncio.Task[None] | None = None
+        self.rest_port = 0
+        self.mcp_port = 0
+
+    @property
+    def ocpp_port(self) -> int:
+        return self.ocpp.port
+
+    async def _ping_database(self) -> None:
+        async with self.engine.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def start(self) -> None:
+        settings = self.settings
+        if settings.migrate_on_start:
+            await migrate_to_head(self.engine)
+        await self.ocpp.start()
+        self.rest_port = await self._start_http(
+            self.rest_app, settings.fastapi_host, settings.fastapi_port
+        )
+        mcp_app = build_mcp_app(
+            self.mcp, McpSecurity(settings.mcp_allowed_hosts, settings.mcp_allowed_origins)
+        )
+        self.mcp_port = await self._start_http(
+            mcp_app, settings.mcp_server_host, settings.mcp_server_port
+        )
+        self._flush_task = asyncio.create_task(self._flush_last_seen_periodically())
+        logger.info(
+            "OCPP server listening on ws://%s:%d/<charge_point_id> (ocpp1.6, ocpp2.0.1)",
+            settings.ocpp_server_host,
+            self.ocpp_port,
+        )
+        logger.info(
+            "REST API on http://%s:%d (docs at /docs)", settings.fastapi_host, self.rest_port
+        )
+        logger.info(
+            "MCP server on http://%s:%d%s", settings.mcp_server_host, self.mcp_port, MCP_PATH
+        )
+        if self.settings.anthropic_api_key is None:
+            logger.info("ANTHROPIC_API_KEY is not set: the chat feature is unavailable")
+
+    async def _start_http(self, app: object, host: str, port: int) -> int:
+        sock = listening_socket(host, port)
+        config = uvicorn.Config(
+            app,  # type: ignore[arg-type]
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
+        server = EmbeddedUvicornServer(config)
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError(f"HTTP server on {host}:{port} stopped during start-up")
+            await asyncio.sleep(0.01)
+        self._http_servers.append((server, task))
+        return int(sock.getsockname()[1])
+
+    async def _flush_last_seen_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.last_seen_flush_seconds)
+            try:
+                await self.services.last_seen.flush(self.uow_factory)
+            except Exception:
+                logger.exception("could not store last-seen times; will retry")
+
+    async def stop(self) -> None:
+        """Close station sockets, stop HTTP servers, flush buffered state, close the DB."""
+        if self._flush_task is not None:
+            self._flush_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flush_task
+        await self.ocpp.stop()
+        for server, _task in self._http_servers:
+            server.should_exit = True
+        await asyncio.gather(*(task for _server, task in self._http_servers))
+        self._http_servers.clear()
+        try:
+            await self.services.last_seen.flush(self.uow_factory)
+        except Exception:
+            logger.exception("could not store last-seen times during shutdown")
+        await self.engine.dispose()
+
+    async def run_until_signalled(self) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await self.start()
+        try:
+            await stop.wait()
+            logger.info("shutting down")
+        finally:
+            await asyncio.wait_for(self.stop(), self.settings.shutdown_timeout_seconds)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+        logger.info("stopped")

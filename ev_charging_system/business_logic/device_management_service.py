@@ -1,0 +1,383 @@
+"""Station inventory, registration, liveness and the notifications stations send."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from ev_charging_system.business_logic.last_seen import LastSeenTracker
+from ev_charging_system.business_logic.passwords import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    hash_password,
+    verify_password,
+)
+from ev_charging_system.business_logic.ports import (
+    Clock,
+    StationPresence,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from ev_charging_system.models.charge_point import (
+    BootInfo,
+    ChargePoint,
+    ChargePointView,
+    ConnectorStatus,
+    RegistrationStatus,
+    StatusChange,
+)
+from ev_charging_system.models.errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    StationNotAcceptedError,
+)
+from ev_charging_system.models.station_event import EventKind, StationEvent
+
+MAX_CHARGE_POINT_ID_LENGTH = 48  # OCPP 2.0.1 identity: identifierString[48]
+
+
+class UnknownStationPolicy(StrEnum):
+    ACCEPT = "accept"
+    PENDING = "pending"
+    REJECT = "reject"
+
+
+@dataclass(frozen=True, slots=True)
+class RegistrationPolicy:
+    unknown_stations: UnknownStationPolicy
+    heartbeat_interval_seconds: int
+    retry_interval_seconds: int
+
+
+@dataclass(frozen=True, slots=True)
+class BootResult:
+    status: RegistrationStatus
+    interval_seconds: int
+    current_time: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    connector_id: int
+    status: str
+    error_code: str
+    timestamp: datetime | None = None
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+
+
+_INITIAL_STATUS = {
+    UnknownStationPolicy.ACCEPT: RegistrationStatus.ACCEPTED,
+    UnknownStationPolicy.PENDING: RegistrationStatus.PENDING,
+    UnknownStationPolicy.REJECT: RegistrationStatus.REJECTED,
+}
+
+
+class NoStations:
+    """Presence for processes without an OCPP server (tools, tests of services)."""
+
+    def is_online(self, charge_point_id: str) -> bool:
+        return False
+
+    def online_ids(self) -> frozenset[str]:
+        return frozenset()
+
+
+class DeviceManagementService:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        policy: RegistrationPolicy,
+        last_seen: LastSeenTracker,
+        presence: StationPresence | None = None,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._policy = policy
+        self._last_seen = last_seen
+        self._presence: StationPresence = presence or NoStations()
+        # Registration is read on every message; keep it in memory, write through.
+        self._registration: dict[str, RegistrationStatus] = {}
+
+    def attach_presence(self, presence: StationPresence) -> None:
+        self._presence = presence
+
+    # --- station-initiated -----------------------------------------------------------
+
+    async def station_connected(self, charge_point_id: str, ocpp_version: str) -> None:
+        now = self._clock()
+        async with self._uow_factory() as uow:
+            station = await self._get_or_register(uow, charge_point_id, now)
+            station.ocpp_version = ocpp_version
+            await uow.charge_points.update(station)
+            await self._event(uow, charge_point_id, EventKind.CONNECTED, {"ocpp": ocpp_version})
+            await uow.commit()
+        self._registration[charge_point_id] = station.registration_status
+        self._last_seen.record(charge_point_id, now)
+
+    async def station_disconnected(self, charge_point_id: str, reason: str) -> None:
+        async with self._uow_factory() as uow:
+            await self._event(uow, charge_point_id, EventKind.DISCONNECTED, {"reason": reason})
+            await uow.commit()
+
+    async def boot(self, charge_point_id: str, boot: BootInfo) -> BootResult:
+        now = self._clock()
+        async with self._uow_factory() as uow:
+            station = await self._get_or_register(uow, charge_point_id, now)
+            station.boot = boot
+            station.last_boot_at = now
+            station.last_seen_at = now
+            await uow.charge_points.update(station)
+            await self._event(
+                uow,
+                charge_point_id,
+                EventKind.BOOT,
+                {
+                    "vendor": boot.vendor,
+                    "model": boot.model,
+                    "firmware_version": boot.firmware_version,
+                    "registration_status": station.registration_status.value,
+                },
+            )
+            await uow.commit()
+        self._registration[charge_point_id] = station.registration_status
+        interval = (
+            self._policy.heartbeat_interval_seconds
+            if station.registration_status is RegistrationStatus.ACCEPTED
+            else self._policy.retry_interval_seconds
+        )
+        return BootResult(station.registration_status, interval, now)
+
+    async def ensure_accepted(self, charge_point_id: str) -> None:
+        status = self._registration.get(charge_point_id)
+        if status is None:
+            async with self._uow_factory() as uow:
+                station = await uow.charge_points.get(charge_point_id)
+            status = station.registration_status if station else RegistrationStatus.REJECTED
+            self._registration[charge_point_id] = status
+        if status is not RegistrationStatus.ACCEPTED:
+            raise StationNotAcceptedError(charge_point_id, status.value)
+
+    def heartbeat(self, charge_point_id: str) -> datetime:
+        now = self._clock()
+        self._last_seen.record(charge_point_id, now)
+        return now
+
+    def seen(self, charge_point_id: str) -> None:
+        self._last_seen.record(charge_point_id, self._clock())
+
+    async def status_notification(self, charge_point_id: str, report: StatusReport) -> None:
+        now = self._clock()
+        reported_at = report.timestamp or now
+        async with self._uow_factory() as uow:
+            await uow.charge_points.save_connector_status(
+                charge_point_id,
+                ConnectorStatus(
+                    connector_id=report.connector_id,
+                    status=report.status,
+                    error_code=report.error_code,
+                    reported_at=reported_at,
+                    info=report.info,
+                    vendor_id=report.vendor_id,
+                    vendor_error_code=report.vendor_error_code,
+                ),
+            )
+            await uow.charge_points.add_status_change(
+                StatusChange(
+                    charge_point_id=charge_point_id,
+                    connector_id=report.connector_id,
+                    status=report.status,
+                    error_code=report.error_code,
+                    reported_at=reported_at,
+                    received_at=now,
+                    info=report.info,
+                    vendor_id=report.vendor_id,
+                    vendor_error_code=report.vendor_error_code,
+                )
+            )
+            await uow.commit()
+
+    async def firmware_status(self, charge_point_id: str, status: str) -> None:
+        def apply(station: ChargePoint) -> None:
+            station.firmware_status = status
+
+        await self._update_station(charge_point_id, EventKind.FIRMWARE_STATUS, status, apply)
+
+    async def diagnostics_status(self, charge_point_id: str, status: str) -> None:
+        def apply(station: ChargePoint) -> None:
+            station.diagnostics_status = status
+
+        await self._update_station(charge_point_id, EventKind.DIAGNOSTICS_STATUS, status, apply)
+
+    async def record_event(
+        self, charge_point_id: str, kind: EventKind, detail: dict[str, Any]
+    ) -> None:
+        async with self._uow_factory() as uow:
+            await self._event(uow, charge_point_id, kind, detail)
+            await uow.commit()
+
+    async def check_station_password(self, charge_point_id: str, password: str | None) -> bool:
+        """True when the station may open a connection (Security Profile 1)."""
+        async with self._uow_factory() as uow:
+            station = await uow.charge_points.get(charge_point_id)
+        if station is None or station.password_hash is None:
+            return True
+        if password is None:
+            return False
+        # scrypt is deliberately slow: keep it off the event loop.
+        return await asyncio.to_thread(verify_password, password, station.password_hash)
+
+    # --- operator --------------------------------------------------------------------
+
+    def online_count(self) -> int:
+        return len(self._presence.online_ids())
+
+    async def list_charge_points(self) -> list[ChargePointView]:
+        async with self._uow_factory() as uow:
+            stations = await uow.charge_points.all()
+        return [self._view(station) for station in stations]
+
+    async def get_charge_point(self, charge_point_id: str) -> ChargePointView:
+        async with self._uow_factory() as uow:
+            station = await uow.charge_points.get(charge_point_id)
+        if station is None:
+            raise NotFoundError("charge point", charge_point_id)
+        return self._view(station)
+
+    async def create_charge_point(
+        self,
+        charge_point_id: str,
+        password: str | None = None,
+        registration_status: RegistrationStatus = RegistrationStatus.ACCEPTED,
+    ) -> ChargePointView:
+        _check_charge_point_id(charge_point_id)
+        password_hash = await _hash_new_password(password) if password is not None else None
+        async with self._uow_factory() as uow:
+            if await uow.charge_points.get(charge_point_id) is not None:
+                raise ConflictError(f"charge point {charge_point_id!r} already exists")
+            station = ChargePoint(
+                id=charge_point_id,
+                registration_status=registration_status,
+                created_at=self._clock(),
+                password_hash=password_hash,
+            )
+            await uow.charge_points.add(station)
+            await uow.commit()
+        self._registration[charge_point_id] = registration_status
+        return self._view(station)
+
+    async def set_registration_status(
+        self, charge_point_id: str, status: RegistrationStatus
+    ) -> ChargePointView:
+        async with self._uow_factory() as uow:
+            station = await self._require(uow, charge_point_id)
+            previous = station.registration_status
+            station.registration_status = status
+            await uow.charge_points.update(station)
+            await self._event(
+                uow,
+                charge_point_id,
+                EventKind.REGISTRATION_CHANGED,
+                {"from": previous.value, "to": status.value},
+            )
+            await uow.commit()
+        self._registration[charge_point_id] = status
+        return self._view(station)
+
+    async def set_password(self, charge_point_id: str, password: str | None) -> ChargePointView:
+        password_hash = await _hash_new_password(password) if password is not None else None
+        async with self._uow_factory() as uow:
+            station = await self._require(uow, charge_point_id)
+            station.password_hash = password_hash
+            await uow.charge_points.update(station)
+            await uow.commit()
+        return self._view(station)
+
+    async def status_history(
+        self, charge_point_id: str, connector_id: int | None = None, limit: int = 100
+    ) -> list[StatusChange]:
+        async with self._uow_factory() as uow:
+            await self._require(uow, charge_point_id)
+            return await uow.charge_points.list_status_changes(charge_point_id, connector_id, limit)
+
+    async def list_events(
+        self, charge_point_id: str | None = None, limit: int = 100
+    ) -> list[StationEvent]:
+        async with self._uow_factory() as uow:
+            if charge_point_id is not None:
+                await self._require(uow, charge_point_id)
+            return await uow.events.recent(charge_point_id, limit)
+
+    # --- internals -------------------------------------------------------------------
+
+    def _view(self, station: ChargePoint) -> ChargePointView:
+        pending = self._last_seen.pending(station.id)
+        if pending is not None and (station.last_seen_at is None or pending > station.last_seen_at):
+            station = replace(station, last_seen_at=pending)
+        return ChargePointView(station, online=self._presence.is_online(station.id))
+
+    async def _get_or_register(
+        self, uow: UnitOfWork, charge_point_id: str, now: datetime
+    ) -> ChargePoint:
+        station = await uow.charge_points.get(charge_point_id)
+        if station is None:
+            station = ChargePoint(
+                id=charge_point_id,
+                registration_status=_INITIAL_STATUS[self._policy.unknown_stations],
+                created_at=now,
+            )
+            await uow.charge_points.add(station)
+        return station
+
+    async def _require(self, uow: UnitOfWork, charge_point_id: str) -> ChargePoint:
+        station = await uow.charge_points.get(charge_point_id)
+        if station is None:
+            raise NotFoundError("charge point", charge_point_id)
+        return station
+
+    async def _update_station(
+        self,
+        charge_point_id: str,
+        kind: EventKind,
+        status: str,
+        apply: Callable[[ChargePoint], None],
+    ) -> None:
+        async with self._uow_factory() as uow:
+            station = await self._require(uow, charge_point_id)
+            apply(station)
+            await uow.charge_points.update(station)
+            await self._event(uow, charge_point_id, kind, {"status": status})
+            await uow.commit()
+
+    async def _event(
+        self, uow: UnitOfWork, charge_point_id: str, kind: EventKind, detail: dict[str, Any]
+    ) -> None:
+        await uow.events.add(StationEvent(charge_point_id, kind, self._clock(), detail))
+
+
+def _check_charge_point_id(charge_point_id: str) -> None:
+    if (
+        not charge_point_id
+        or len(charge_point_id) > MAX_CHARGE_POINT_ID_LENGTH
+        or not charge_point_id.isprintable()
+        or any(c in charge_point_id for c in "/?#% ")
+    ):
+        raise InvalidInputError(
+            f"charge point id must be 1 to {MAX_CHARGE_POINT_ID_LENGTH} printable characters "
+            "without '/', '?', '#', '%' or spaces"
+        )
+
+
+async def _hash_new_password(password: str) -> str:
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise InvalidInputError(
+            f"station password must be {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
+        )
+    return await asyncio.to_thread(hash_password, password)

@@ -1,0 +1,99 @@
+"""The one place where sampled values become canonical: units, multipliers, defaults.
+
+OCPP 1.6 sends `unit` (default Wh); OCPP 2.0.1 sends `unitOfMeasure{unit, multiplier}`.
+Both are normalised here so energy is always Wh, power W, and so on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal, InvalidOperation
+
+from ev_charging_system.models.transaction import MeterSample, RawSampledValue
+
+DEFAULT_MEASURAND = "Energy.Active.Import.Register"
+ENERGY_REGISTER = DEFAULT_MEASURAND
+
+# unit -> (canonical unit, factor)
+_SCALED_UNITS: dict[str, tuple[str, Decimal]] = {
+    "kWh": ("Wh", Decimal(1000)),
+    "kW": ("W", Decimal(1000)),
+    "kvarh": ("varh", Decimal(1000)),
+    "kvar": ("var", Decimal(1000)),
+    "kVA": ("VA", Decimal(1000)),
+    "kVAh": ("VAh", Decimal(1000)),
+}
+
+
+def _default_unit(measurand: str) -> str | None:
+    if measurand.startswith("Energy.Active"):
+        return "Wh"
+    if measurand.startswith("Energy.Reactive"):
+        return "varh"
+    return None
+
+
+def normalise_value(
+    raw_value: str, unit: str | None, multiplier: int, measurand: str
+) -> tuple[Decimal | None, str | None]:
+    """Return (value, unit) in canonical units; value None when it is not a number."""
+    unit = unit or _default_unit(measurand)
+    try:
+        value = Decimal(raw_value.strip())
+    except InvalidOperation:
+        return None, unit
+    if not value.is_finite():
+        return None, unit
+    if multiplier:
+        value = value.scaleb(multiplier)
+    if unit in _SCALED_UNITS:
+        unit, factor = _SCALED_UNITS[unit]
+        value *= factor
+    return value, unit
+
+
+def normalise_samples(
+    charge_point_id: str,
+    connector_id: int,
+    transaction_id: int | None,
+    raw_values: Iterable[RawSampledValue],
+) -> list[MeterSample]:
+    samples = []
+    for raw in raw_values:
+        measurand = raw.measurand or DEFAULT_MEASURAND
+        # Signed meter data carries an opaque blob, not a number.
+        if raw.format == "SignedData":
+            value, unit = None, raw.unit
+        else:
+            value, unit = normalise_value(raw.value, raw.unit, raw.multiplier, measurand)
+        samples.append(
+            MeterSample(
+                charge_point_id=charge_point_id,
+                connector_id=connector_id,
+                transaction_id=transaction_id,
+                timestamp=raw.timestamp,
+                measurand=measurand,
+                raw_value=raw.value,
+                value=value,
+                unit=unit,
+                phase=raw.phase,
+                context=raw.context or "Sample.Periodic",
+                location=raw.location or "Outlet",
+                format=raw.format or "Raw",
+            )
+        )
+    return samples
+
+
+def energy_register_wh(samples: Iterable[MeterSample]) -> Decimal | None:
+    """The last whole-meter (phase-less) energy register reading, in Wh."""
+    reading: Decimal | None = None
+    for sample in samples:
+        if (
+            sample.measurand == ENERGY_REGISTER
+            and sample.phase is None
+            and sample.value is not None
+            and sample.unit == "Wh"
+        ):
+            reading = sample.value
+    return reading

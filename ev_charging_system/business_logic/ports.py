@@ -1,0 +1,125 @@
+"""The ports through which services reach the outside world.
+
+Adapters implement these (SQLAlchemy repositories, the OCPP connection manager, ...);
+services depend only on the protocols, so unit tests can use in-memory fakes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from ev_charging_system.models.charge_point import ChargePoint, ConnectorStatus, StatusChange
+from ev_charging_system.models.id_token import IdTag
+from ev_charging_system.models.station_event import StationEvent
+from ev_charging_system.models.transaction import (
+    MeterSample,
+    NewTransaction,
+    Transaction,
+    TransactionFilter,
+    TransactionPage,
+)
+
+Clock = Callable[[], datetime]
+
+
+class ChargePointRepository(Protocol):
+    async def get(self, charge_point_id: str) -> ChargePoint | None: ...
+
+    async def add(self, charge_point: ChargePoint) -> None: ...
+
+    async def update(self, charge_point: ChargePoint) -> None:
+        """Persist the charge point's own fields (not its connectors)."""
+
+    async def all(self) -> list[ChargePoint]: ...
+
+    async def record_last_seen(self, last_seen: Mapping[str, datetime]) -> None:
+        """Move `last_seen_at` forward (never backward) for many stations at once."""
+
+    async def save_connector_status(self, charge_point_id: str, status: ConnectorStatus) -> None:
+        """Upsert the connector's current status."""
+
+    async def add_status_change(self, change: StatusChange) -> None: ...
+
+    async def list_status_changes(
+        self, charge_point_id: str, connector_id: int | None, limit: int
+    ) -> list[StatusChange]: ...
+
+
+class IdTagRepository(Protocol):
+    async def get(self, id_tag: str) -> IdTag | None: ...
+
+    async def add(self, tag: IdTag) -> None: ...
+
+    async def update(self, tag: IdTag) -> None: ...
+
+    async def delete(self, id_tag: str) -> None: ...
+
+    async def page(self, limit: int, offset: int) -> tuple[list[IdTag], int]: ...
+
+
+class TransactionRepository(Protocol):
+    async def get(self, transaction_id: int) -> Transaction | None: ...
+
+    async def find_by_start(self, new: NewTransaction) -> Transaction | None:
+        """The transaction with the same natural start key, if a station replays a start."""
+
+    async def add(self, new: NewTransaction) -> Transaction:
+        """Insert and return with the database-assigned id.
+
+        Raises DuplicateTransactionError when the natural start key already exists.
+        """
+
+    async def stop(self, transaction: Transaction) -> bool:
+        """Store the stop fields; False when the transaction was already stopped."""
+
+    async def count_active_for_tag(self, id_tag: str) -> int: ...
+
+    async def search(self, criteria: TransactionFilter) -> TransactionPage: ...
+
+    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None: ...
+
+    async def list_meter_samples(self, transaction_id: int) -> list[MeterSample]: ...
+
+
+class StationEventRepository(Protocol):
+    async def add(self, event: StationEvent) -> None: ...
+
+    async def recent(self, charge_point_id: str | None, limit: int) -> list[StationEvent]: ...
+
+
+class UnitOfWork(Protocol):
+    """One database transaction: commit explicitly, roll back on exit otherwise."""
+
+    charge_points: ChargePointRepository
+    id_tags: IdTagRepository
+    transactions: TransactionRepository
+    events: StationEventRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+class StationPresence(Protocol):
+    """Who is connected right now (in this process today; shared storage later)."""
+
+    def is_online(self, charge_point_id: str) -> bool: ...
+
+    def online_ids(self) -> frozenset[str]: ...
+
+
+class DuplicateTransactionError(Exception):
+    """Raised by TransactionRepository.add when a concurrent replay won the insert."""

@@ -1,0 +1,236 @@
+"""The life of a charging session: start, meter values, stop; replay-safe."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from ev_charging_system.business_logic.auth_service import AuthService
+from ev_charging_system.business_logic.metering import normalise_samples
+from ev_charging_system.business_logic.ports import (
+    Clock,
+    DuplicateTransactionError,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from ev_charging_system.models.errors import NotFoundError
+from ev_charging_system.models.id_token import AuthorizationStatus, IdTagInfo
+from ev_charging_system.models.station_event import EventKind, StationEvent
+from ev_charging_system.models.transaction import (
+    MeterSample,
+    NewTransaction,
+    RawSampledValue,
+    Transaction,
+    TransactionFilter,
+    TransactionPage,
+)
+
+MAX_PAGE_SIZE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class StartResult:
+    transaction: Transaction
+    id_tag_info: IdTagInfo
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StopResult:
+    transaction: Transaction | None
+    id_tag_info: IdTagInfo | None
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionDetail:
+    transaction: Transaction
+    meter_samples: list[MeterSample]
+
+
+class TransactionService:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, auth: AuthService) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._auth = auth
+
+    async def start(
+        self,
+        charge_point_id: str,
+        connector_id: int,
+        id_tag: str,
+        meter_start_wh: int,
+        started_at: datetime,
+        reservation_id: int | None = None,
+    ) -> StartResult:
+        async with self._uow_factory() as uow:
+            key = NewTransaction(
+                charge_point_id=charge_point_id,
+                connector_id=connector_id,
+                id_tag=id_tag,
+                meter_start_wh=meter_start_wh,
+                started_at=started_at,
+                authorization_status=AuthorizationStatus.INVALID,
+                reservation_id=reservation_id,
+            )
+            replay = await self._replayed_start(uow, key)
+            if replay is not None:
+                return replay
+            info = await self._auth.authorize_in(uow, id_tag, check_concurrency=True)
+            new = replace(key, authorization_status=info.status)
+            try:
+                transaction = await uow.transactions.add(new)
+                await uow.commit()
+            except DuplicateTransactionError:
+                transaction = None
+        if transaction is None:
+            # A concurrent copy of the same start won the insert; answer as it was answered.
+            async with self._uow_factory() as uow:
+                replay = await self._replayed_start(uow, new)
+            if replay is None:
+                raise RuntimeError("duplicate start key reported but no transaction found")
+            return replay
+        return StartResult(transaction, info, replayed=False)
+
+    async def _replayed_start(self, uow: UnitOfWork, new: NewTransaction) -> StartResult | None:
+        existing = await uow.transactions.find_by_start(new)
+        if existing is None:
+            return None
+        tag = await uow.id_tags.get(existing.id_tag)
+        info = IdTagInfo(
+            status=existing.authorization_status,
+            expiry_date=tag.expiry_date if tag else None,
+            parent_id_tag=tag.parent_id_tag if tag else None,
+        )
+        return StartResult(existing, info, replayed=True)
+
+    async def meter_values(
+        self,
+        charge_point_id: str,
+        connector_id: int,
+        transaction_id: int | None,
+        values: Sequence[RawSampledValue],
+    ) -> None:
+        async with self._uow_factory() as uow:
+            known_id = None
+            if transaction_id is not None:
+                transaction = await self._transaction_of(uow, charge_point_id, transaction_id)
+                if transaction is None:
+                    await self._event(
+                        uow,
+                        charge_point_id,
+                        EventKind.UNKNOWN_TRANSACTION_METER_VALUES,
+                        {"transaction_id": transaction_id, "connector_id": connector_id},
+                    )
+                else:
+                    known_id = transaction.id
+            samples = normalise_samples(charge_point_id, connector_id, known_id, values)
+            await uow.transactions.add_meter_samples(samples)
+            await uow.commit()
+
+    async def stop(
+        self,
+        charge_point_id: str,
+        transaction_id: int,
+        meter_stop_wh: int,
+        stopped_at: datetime,
+        reason: str | None = None,
+        id_tag: str | None = None,
+        transaction_data: Sequence[RawSampledValue] = (),
+    ) -> StopResult:
+        async with self._uow_factory() as uow:
+            info = None
+            if id_tag is not None:
+                info = await self._auth.authorize_in(uow, id_tag, check_concurrency=False)
+            transaction = await self._transaction_of(uow, charge_point_id, transaction_id)
+            if transaction is None:
+                await self._event(
+                    uow,
+                    charge_point_id,
+                    EventKind.UNKNOWN_TRANSACTION_STOP,
+                    {
+                        "transaction_id": transaction_id,
+                        "meter_stop_wh": meter_stop_wh,
+                        "stopped_at": stopped_at.isoformat(),
+                        "reason": reason,
+                        "id_tag": id_tag,
+                    },
+                )
+                await self._store_samples(uow, charge_point_id, 0, None, transaction_data)
+                await uow.commit()
+                return StopResult(None, info, replayed=False)
+            if not transaction.active:
+                await self._event(
+                    uow,
+                    charge_point_id,
+                    EventKind.REPEATED_STOP,
+                    {"transaction_id": transaction_id},
+                )
+                await uow.commit()
+                return StopResult(transaction, info, replayed=True)
+            transaction.meter_stop_wh = meter_stop_wh
+            transaction.stopped_at = stopped_at
+            transaction.stop_reason = reason or "Local"
+            transaction.stop_id_tag = id_tag
+            if not await uow.transactions.stop(transaction):
+                return StopResult(transaction, info, replayed=True)
+            if meter_stop_wh < transaction.meter_start_wh:
+                await self._event(
+                    uow,
+                    charge_point_id,
+                    EventKind.METER_ANOMALY,
+                    {
+                        "transaction_id": transaction_id,
+                        "meter_start_wh": transaction.meter_start_wh,
+                        "meter_stop_wh": meter_stop_wh,
+                    },
+                )
+            await self._store_samples(
+                uow, charge_point_id, transaction.connector_id, transaction.id, transaction_data
+            )
+            await uow.commit()
+        return StopResult(transaction, info, replayed=False)
+
+    # --- operator --------------------------------------------------------------------
+
+    async def list_transactions(self, criteria: TransactionFilter) -> TransactionPage:
+        if not 1 <= criteria.limit <= MAX_PAGE_SIZE or criteria.offset < 0:
+            raise ValueError(f"limit must be 1..{MAX_PAGE_SIZE} and offset >= 0")
+        async with self._uow_factory() as uow:
+            return await uow.transactions.search(criteria)
+
+    async def get_transaction(self, transaction_id: int) -> TransactionDetail:
+        async with self._uow_factory() as uow:
+            transaction = await uow.transactions.get(transaction_id)
+            if transaction is None:
+                raise NotFoundError("transaction", transaction_id)
+            samples = await uow.transactions.list_meter_samples(transaction_id)
+        return TransactionDetail(transaction, samples)
+
+    # --- internals -------------------------------------------------------------------
+
+    async def _transaction_of(
+        self, uow: UnitOfWork, charge_point_id: str, transaction_id: int
+    ) -> Transaction | None:
+        transaction = await uow.transactions.get(transaction_id)
+        if transaction is None or transaction.charge_point_id != charge_point_id:
+            return None
+        return transaction
+
+    async def _store_samples(
+        self,
+        uow: UnitOfWork,
+        charge_point_id: str,
+        connector_id: int,
+        transaction_id: int | None,
+        values: Sequence[RawSampledValue],
+    ) -> None:
+        if values:
+            samples = normalise_samples(charge_point_id, connector_id, transaction_id, values)
+            await uow.transactions.add_meter_samples(samples)
+
+    async def _event(
+        self, uow: UnitOfWork, charge_point_id: str, kind: EventKind, detail: dict[str, object]
+    ) -> None:
+        await uow.events.add(StationEvent(charge_point_id, kind, self._clock(), detail))

@@ -1,0 +1,92 @@
+"""Every knob of the system, read from the environment and `.env` (pydantic-settings)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Self
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ev_charging_system.business_logic.device_management_service import UnknownStationPolicy
+
+DEFAULT_SQLITE_PATH = Path("data") / "ev_charging.db"
+DEVELOPMENT_API_TOKEN = "dev-token"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+def normalise_database_url(url: str) -> str:
+    """Pick the async driver we ship for the plain URL forms people paste."""
+    for plain, async_form in (
+        ("postgres://", "postgresql+psycopg://"),
+        ("postgresql://", "postgresql+psycopg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return async_form + url[len(plain) :]
+    return url
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Environment = Environment.DEVELOPMENT
+    log_level: str = "INFO"
+
+    database_url: str = f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}"
+    migrate_on_start: bool = True
+
+    ocpp_server_host: str = "0.0.0.0"
+    ocpp_server_port: int = Field(default=9000, ge=0, le=65535)
+    fastapi_host: str = "0.0.0.0"
+    fastapi_port: int = Field(default=8001, ge=0, le=65535)
+    mcp_server_host: str = "127.0.0.1"
+    mcp_server_port: int = Field(default=8000, ge=0, le=65535)
+    mcp_allowed_hosts: list[str] = Field(default_factory=list)
+    mcp_allowed_origins: list[str] = Field(default_factory=list)
+
+    api_token: SecretStr = SecretStr(DEVELOPMENT_API_TOKEN)
+    anthropic_api_key: SecretStr | None = None
+
+    heartbeat_interval_seconds: int = Field(default=300, ge=10, le=86_400)
+    boot_retry_interval_seconds: int = Field(default=60, ge=5, le=86_400)
+    unknown_station_policy: UnknownStationPolicy = UnknownStationPolicy.ACCEPT
+    ocpp_ping_interval_seconds: float = Field(default=30, gt=0)
+    ocpp_ping_timeout_seconds: float = Field(default=60, gt=0)
+    ocpp_call_timeout_seconds: float = Field(default=30, gt=0)
+    last_seen_flush_seconds: float = Field(default=10, gt=0)
+    shutdown_timeout_seconds: float = Field(default=10, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        return normalise_database_url(value)
+
+    @field_validator("anthropic_api_key")
+    @classmethod
+    def _empty_key_is_none(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            return None
+        return value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production_defaults(self) -> Self:
+        if self.environment is Environment.PRODUCTION:
+            token = self.api_token.get_secret_value()
+            if token == DEVELOPMENT_API_TOKEN or len(token) < 16:
+                raise ValueError(
+                    "API_TOKEN must be set to a secret of at least 16 characters "
+                    "when ENVIRONMENT=production"
+                )
+        if not self.api_token.get_secret_value():
+            raise ValueError("API_TOKEN must not be empty")
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")

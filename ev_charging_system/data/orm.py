@@ -1,0 +1,169 @@
+"""Tables. The domain dataclasses in `models` stay free of SQLAlchemy; repositories map."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from ev_charging_system.data.types import ExactDecimal, UTCDateTime
+
+# Stable constraint names so Alembic migrations match on both databases.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY columns.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class ChargePointRow(Base):
+    __tablename__ = "charge_points"
+
+    id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    registration_status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ocpp_version: Mapped[str | None] = mapped_column(String(16))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    vendor: Mapped[str | None] = mapped_column(String(50))
+    model: Mapped[str | None] = mapped_column(String(50))
+    serial_number: Mapped[str | None] = mapped_column(String(50))
+    charge_box_serial_number: Mapped[str | None] = mapped_column(String(50))
+    firmware_version: Mapped[str | None] = mapped_column(String(50))
+    iccid: Mapped[str | None] = mapped_column(String(20))
+    imsi: Mapped[str | None] = mapped_column(String(20))
+    meter_type: Mapped[str | None] = mapped_column(String(50))
+    meter_serial_number: Mapped[str | None] = mapped_column(String(50))
+    last_boot_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    firmware_status: Mapped[str | None] = mapped_column(String(50))
+    diagnostics_status: Mapped[str | None] = mapped_column(String(50))
+
+
+class ConnectorRow(Base):
+    __tablename__ = "connectors"
+
+    charge_point_id: Mapped[str] = mapped_column(
+        ForeignKey("charge_points.id", ondelete="CASCADE"), primary_key=True
+    )
+    connector_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(32))
+    error_code: Mapped[str] = mapped_column(String(50))
+    info: Mapped[str | None] = mapped_column(String(500))
+    vendor_id: Mapped[str | None] = mapped_column(String(255))
+    vendor_error_code: Mapped[str | None] = mapped_column(String(50))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StatusChangeRow(Base):
+    __tablename__ = "connector_status_history"
+    __table_args__ = (Index("ix_status_history_station_time", "charge_point_id", "received_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    charge_point_id: Mapped[str] = mapped_column(ForeignKey("charge_points.id", ondelete="CASCADE"))
+    connector_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(32))
+    error_code: Mapped[str] = mapped_column(String(50))
+    info: Mapped[str | None] = mapped_column(String(500))
+    vendor_id: Mapped[str | None] = mapped_column(String(255))
+    vendor_error_code: Mapped[str | None] = mapped_column(String(50))
+    reported_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class IdTagRow(Base):
+    __tablename__ = "id_tags"
+
+    id_tag: Mapped[str] = mapped_column(String(36), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    expiry_date: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    parent_id_tag: Mapped[str | None] = mapped_column(String(36))
+    name: Mapped[str | None] = mapped_column(String(255))
+    max_active_transactions: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TransactionRow(Base):
+    __tablename__ = "transactions"
+    __table_args__ = (
+        # The natural key of a start: a replayed StartTransaction finds its first copy.
+        UniqueConstraint(
+            "charge_point_id",
+            "connector_id",
+            "id_tag",
+            "meter_start_wh",
+            "started_at",
+            name="uq_transactions_start_key",
+        ),
+        Index("ix_transactions_id_tag_active", "id_tag", "stopped_at"),
+        Index("ix_transactions_station_started", "charge_point_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    charge_point_id: Mapped[str] = mapped_column(ForeignKey("charge_points.id"))
+    connector_id: Mapped[int] = mapped_column(Integer)
+    id_tag: Mapped[str] = mapped_column(String(36))
+    authorization_status: Mapped[str] = mapped_column(String(16))
+    reservation_id: Mapped[int | None] = mapped_column(Integer)
+    meter_start_wh: Mapped[int] = mapped_column(BigInteger)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    meter_stop_wh: Mapped[int | None] = mapped_column(BigInteger)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    stop_reason: Mapped[str | None] = mapped_column(String(32))
+    stop_id_tag: Mapped[str | None] = mapped_column(String(36))
+
+
+class MeterSampleRow(Base):
+    __tablename__ = "meter_samples"
+    __table_args__ = (
+        Index("ix_meter_samples_transaction", "transaction_id", "timestamp"),
+        Index("ix_meter_samples_station_time", "charge_point_id", "timestamp"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    charge_point_id: Mapped[str] = mapped_column(ForeignKey("charge_points.id", ondelete="CASCADE"))
+    connector_id: Mapped[int] = mapped_column(Integer)
+    transaction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("transactions.id", ondelete="CASCADE")
+    )
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+    measurand: Mapped[str] = mapped_column(String(64))
+    raw_value: Mapped[str] = mapped_column(Text)
+    value: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    unit: Mapped[str | None] = mapped_column(String(16))
+    phase: Mapped[str | None] = mapped_column(String(8))
+    context: Mapped[str | None] = mapped_column(String(32))
+    location: Mapped[str | None] = mapped_column(String(16))
+    format: Mapped[str | None] = mapped_column(String(16))
+
+
+class StationEventRow(Base):
+    __tablename__ = "station_events"
+    __table_args__ = (Index("ix_station_events_station_time", "charge_point_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    charge_point_id: Mapped[str] = mapped_column(String(48))
+    kind: Mapped[str] = mapped_column(String(48))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,0 +1,58 @@
+"""One database transaction spanning all repositories."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ev_charging_system.business_logic.ports import (
+    ChargePointRepository,
+    IdTagRepository,
+    StationEventRepository,
+    TransactionRepository,
+)
+from ev_charging_system.data.repositories import (
+    SqlChargePointRepository,
+    SqlIdTagRepository,
+    SqlStationEventRepository,
+    SqlTransactionRepository,
+)
+
+
+class SqlAlchemyUnitOfWork:
+    charge_points: ChargePointRepository
+    id_tags: IdTagRepository
+    transactions: TransactionRepository
+    events: StationEventRepository
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+        self._session: AsyncSession | None = None
+
+    async def __aenter__(self) -> Self:
+        session = self._session_factory()
+        self._session = session
+        self.charge_points = SqlChargePointRepository(session)
+        self.id_tags = SqlIdTagRepository(session)
+        self.transactions = SqlTransactionRepository(session)
+        self.events = SqlStationEventRepository(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        assert self._session is not None
+        try:
+            await self._session.rollback()
+        finally:
+            await self._session.close()
+            self._session = None
+
+    async def commit(self) -> None:
+        assert self._session is not None
+        await self._session.commit()

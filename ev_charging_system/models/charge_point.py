@@ -1,0 +1,83 @@
+"""Charge points, their connectors and what they tell us about themselves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class RegistrationStatus(StrEnum):
+    ACCEPTED = "Accepted"
+    PENDING = "Pending"
+    REJECTED = "Rejected"
+
+
+@dataclass(frozen=True, slots=True)
+class BootInfo:
+    """What a station reports about itself in BootNotification."""
+
+    vendor: str
+    model: str
+    serial_number: str | None = None
+    charge_box_serial_number: str | None = None
+    firmware_version: str | None = None
+    iccid: str | None = None
+    imsi: str | None = None
+    meter_type: str | None = None
+    meter_serial_number: str | None = None
+
+
+@dataclass(slots=True)
+class ConnectorStatus:
+    """The last status a station reported for one connector (0 is the station itself)."""
+
+    connector_id: int
+    status: str
+    error_code: str
+    reported_at: datetime
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    """One entry of a connector's status history."""
+
+    charge_point_id: str
+    connector_id: int
+    status: str
+    error_code: str
+    reported_at: datetime
+    received_at: datetime
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+
+
+@dataclass(slots=True)
+class ChargePoint:
+    id: str
+    registration_status: RegistrationStatus
+    created_at: datetime
+    boot: BootInfo | None = None
+    ocpp_version: str | None = None
+    password_hash: str | None = None
+    last_boot_at: datetime | None = None
+    last_seen_at: datetime | None = None
+    firmware_status: str | None = None
+    diagnostics_status: str | None = None
+    connectors: list[ConnectorStatus] = field(default_factory=list)
+
+    @property
+    def requires_password(self) -> bool:
+        return self.password_hash is not None
+
+
+@dataclass(frozen=True, slots=True)
+class ChargePointView:
+    """A charge point as an operator sees it: stored state plus live presence."""
+
+    charge_point: ChargePoint
+    online: bool

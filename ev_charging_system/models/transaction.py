@@ -1,0 +1,99 @@
+"""Charging sessions and the meter samples taken during them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from ev_charging_system.models.id_token import AuthorizationStatus
+
+
+@dataclass(slots=True)
+class Transaction:
+    id: int
+    charge_point_id: str
+    connector_id: int
+    id_tag: str
+    meter_start_wh: int
+    started_at: datetime
+    authorization_status: AuthorizationStatus
+    reservation_id: int | None = None
+    meter_stop_wh: int | None = None
+    stopped_at: datetime | None = None
+    stop_reason: str | None = None
+    stop_id_tag: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.stopped_at is None
+
+    @property
+    def energy_wh(self) -> int | None:
+        if self.meter_stop_wh is None:
+            return None
+        # A meter that went backwards (replaced, reset) must not create negative energy.
+        return max(0, self.meter_stop_wh - self.meter_start_wh)
+
+
+@dataclass(frozen=True, slots=True)
+class NewTransaction:
+    """A session as the station reports its start (the natural key for replays)."""
+
+    charge_point_id: str
+    connector_id: int
+    id_tag: str
+    meter_start_wh: int
+    started_at: datetime
+    authorization_status: AuthorizationStatus
+    reservation_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RawSampledValue:
+    """A sampled value as a station sends it, before units are normalised."""
+
+    timestamp: datetime
+    value: str
+    measurand: str | None = None
+    unit: str | None = None
+    multiplier: int = 0
+    phase: str | None = None
+    context: str | None = None
+    location: str | None = None
+    format: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MeterSample:
+    """A sampled value in canonical units (Wh, varh, W, var, A, V ...)."""
+
+    charge_point_id: str
+    connector_id: int
+    transaction_id: int | None
+    timestamp: datetime
+    measurand: str
+    raw_value: str
+    value: Decimal | None
+    unit: str | None
+    phase: str | None = None
+    context: str | None = None
+    location: str | None = None
+    format: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionPage:
+    items: list[Transaction]
+    total: int
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionFilter:
+    charge_point_id: str | None = None
+    id_tag: str | None = None
+    started_from: datetime | None = None
+    started_to: datetime | None = None
+    active: bool | None = None
+    limit: int = 50
+    offset: int = 0
