@@ -102,7 +102,7 @@ class DeviceManagementService:
         self._clock = clock
         self._policy = policy
         self._last_seen = last_seen
-        self._presence: StationPresence = presence or NoStations()
+        self._presence: StationPresence = presence if presence is not None else NoStations()
         # Registration is read on every message; keep it in memory, write through.
         self._registration: dict[str, RegistrationStatus] = {}
 

@@ -1,0 +1,147 @@
+"""Shared fixtures: a real database of each kind, and the whole application on free ports.
+
+Every test that takes `app` runs once on SQLite and once on PostgreSQL. With CI=true an
+unreachable PostgreSQL fails the run instead of skipping it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+from ev_charging_system.bootstrap import Application
+from ev_charging_system.config.settings import Settings
+from ev_charging_system.data.database import create_engine, migrate_to_head
+from ev_charging_system.data.orm import Base
+
+TEST_POSTGRES_URL = os.environ.get(
+    "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+API_TOKEN = "test-operator-token"
+
+
+def running_in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _admin_dsn(url: str) -> str:
+    parsed = make_url(url).set(drivername="postgresql")
+    return parsed.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgresql_database() -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for this test session, dropped afterwards."""
+    admin = _admin_dsn(TEST_POSTGRES_URL)
+    try:
+        connection = psycopg.connect(admin, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        message = f"PostgreSQL at {TEST_POSTGRES_URL} is unreachable: {error}"
+        if running_in_ci():
+            pytest.fail(message + " (CI=true: PostgreSQL tests must run)")
+        pytest.skip(message)
+    name = f"evcs_test_{uuid.uuid4().hex[:12]}"
+    with connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(TEST_POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_database(tmp_path_factory: pytest.TempPathFactory) -> str:
+    path: Path = tmp_path_factory.mktemp("db") / "test.db"
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+async def migrated_database(database_kind: str, request: pytest.FixtureRequest) -> str:
+    """The database URL of this kind, migrated to head once per session."""
+    url = str(request.getfixturevalue(f"{database_kind}_database"))
+    engine = create_engine(url)
+    try:
+        await migrate_to_head(engine)
+    finally:
+        await engine.dispose()
+    return url
+
+
+async def empty_all_tables(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as connection:
+            for table in reversed(Base.metadata.sorted_tables):
+                await connection.execute(text(f"DELETE FROM {table.name}"))
+    finally:
+        await engine.dispose()
+
+
+def test_settings(database_url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "database_url": database_url,
+        "migrate_on_start": False,
+        "ocpp_server_host": "127.0.0.1",
+        "ocpp_server_port": 0,
+        "fastapi_host": "127.0.0.1",
+        "fastapi_port": 0,
+        "mcp_server_host": "127.0.0.1",
+        "mcp_server_port": 0,
+        "api_token": API_TOKEN,
+        "anthropic_api_key": None,
+        "last_seen_flush_seconds": 0.2,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+async def app_factory(migrated_database: str) -> AsyncIterator[object]:
+    """Start the application with chosen settings; stopped at the end of the test."""
+    await empty_all_tables(migrated_database)
+    started: list[Application] = []
+
+    async def start(**overrides: object) -> Application:
+        application = Application(test_settings(migrated_database, **overrides))
+        await application.start()
+        started.append(application)
+        return application
+
+    yield start
+    for application in started:
+        await application.stop()
+
+
+@pytest.fixture
+async def app(app_factory) -> Application:  # type: ignore[no-untyped-def]
+    return await app_factory()  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+async def rest(app: Application) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.rest_port}") as client:
+        yield client
+
+
+@pytest.fixture
+def operator() -> dict[str, str]:
+    """Headers of an operator allowed to change data."""
+    return {"Authorization": f"Bearer {API_TOKEN}"}
+
+
+def ocpp_url(app: Application) -> str:
+    return f"ws://127.0.0.1:{app.ocpp_port}"
