@@ -1,0 +1,86 @@
+"""Start the system exactly as the README says, connect a station, stop it with Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ev_charging_system.data.database import PROJECT_ROOT
+from tools.simulated_charge_point import connected_station
+
+pytestmark = pytest.mark.e2e
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[str], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"main.py exited early with {process.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise AssertionError(f"port {port} did not open within {timeout} s")
+
+
+async def test_the_readme_run_command_serves_all_three_ports_and_stops_cleanly(
+    tmp_path: Path,
+) -> None:
+    ports = {name: free_port() for name in ("OCPP_SERVER_PORT", "FASTAPI_PORT", "MCP_SERVER_PORT")}
+    environment = {
+        **os.environ,
+        **{name: str(port) for name, port in ports.items()},
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'smoke.db'}",
+        "PYTHONUNBUFFERED": "1",
+    }
+    log_path = tmp_path / "main.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "dev.py", "run"],
+            cwd=PROJECT_ROOT,
+            env=environment,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            for port in ports.values():
+                await asyncio.to_thread(wait_for_port, port, process)
+
+            url = f"ws://127.0.0.1:{ports['OCPP_SERVER_PORT']}"
+            async with connected_station(url, "CP-SMOKE") as station:
+                assert (await station.boot()).status == "Accepted"
+                async with httpx.AsyncClient() as http:
+                    listed = await http.get(
+                        f"http://127.0.0.1:{ports['FASTAPI_PORT']}/api/charge-points"
+                    )
+                assert [cp["id"] for cp in listed.json()] == ["CP-SMOKE"]
+                assert listed.json()[0]["online"] is True
+
+                process.send_signal(signal.SIGINT)
+                # The server closes the station's socket as part of a clean shutdown.
+                await asyncio.wait_for(station.websocket.wait_closed(), 15)
+            exit_code = await asyncio.to_thread(process.wait, 30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+    output = log_path.read_text()
+    assert exit_code == 0, output
+    for port in ports.values():
+        assert f":{port}" in output
+    assert "stopped" in output

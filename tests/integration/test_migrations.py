@@ -1,0 +1,83 @@
+"""Alembic revisions build the schema on an empty database of each kind and match the models."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+
+from ev_charging_system.data.database import PROJECT_ROOT, create_engine
+from ev_charging_system.data.orm import Base
+from tests.conftest import TEST_POSTGRES_URL, _admin_dsn, running_in_ci
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+        return
+    admin = _admin_dsn(TEST_POSTGRES_URL)
+    try:
+        connection = psycopg.connect(admin, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as error:
+        if running_in_ci():
+            pytest.fail(f"PostgreSQL unreachable with CI=true: {error}")
+        pytest.skip(f"PostgreSQL unreachable: {error}")
+    name = f"evcs_migrate_{uuid.uuid4().hex[:12]}"
+    with connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(TEST_POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def alembic(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run Alembic by hand, as an operator would, with DATABASE_URL in the environment."""
+    return subprocess.run(
+        [sys.executable, "-m", "alembic", *args],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "DATABASE_URL": database_url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+async def table_names(database_url: str) -> set[str]:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            names = await connection.run_sync(lambda c: inspect(c).get_table_names())
+    finally:
+        await engine.dispose()
+    return set(names) - {"alembic_version"}
+
+
+async def test_upgrade_head_builds_the_schema_and_alembic_check_finds_no_drift(
+    empty_database: str,
+) -> None:
+    upgraded = alembic(empty_database, "upgrade", "head")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert await table_names(empty_database) == set(Base.metadata.tables)
+
+    check = alembic(empty_database, "check")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "No new upgrade operations detected" in check.stdout + check.stderr
+
+
+async def test_downgrade_to_base_and_back_up(empty_database: str) -> None:
+    assert alembic(empty_database, "upgrade", "head").returncode == 0
+    downgraded = alembic(empty_database, "downgrade", "base")
+    assert downgraded.returncode == 0, downgraded.stderr
+    assert await table_names(empty_database) == set()
+    assert alembic(empty_database, "upgrade", "head").returncode == 0
