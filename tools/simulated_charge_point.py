@@ -34,9 +34,7 @@ class SimulatedStation(ChargePoint):  # type: ignore[misc]
         self, vendor: str = "Simulated", model: str = "SIM-1", **optional: str
     ) -> call_result.BootNotification:
         return await self.call(
-            call.BootNotification(
-                charge_point_vendor=vendor, charge_point_model=model, **optional
-            ),
+            call.BootNotification(charge_point_vendor=vendor, charge_point_model=model, **optional),
             suppress=False,
         )
 

@@ -50,7 +50,8 @@ async def test_the_readme_run_command_serves_all_three_ports_and_stops_cleanly(
     }
     log_path = tmp_path / "main.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen(
+        # A plain Popen: the test needs send_signal() and wait() on the real process.
+        process = subprocess.Popen(  # noqa: ASYNC220
             [sys.executable, "dev.py", "run"],
             cwd=PROJECT_ROOT,
             env=environment,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -27,9 +28,9 @@ async def raw_station(app: Application) -> AsyncIterator[ClientConnection]:
         yield websocket
 
 
-async def exchange(websocket: ClientConnection, frame: object) -> list[object]:
+async def exchange(websocket: ClientConnection, frame: object) -> list[Any]:
     await websocket.send(frame if isinstance(frame, str) else json.dumps(frame))
-    reply: list[object] = json.loads(await websocket.recv(decode=True))
+    reply: list[Any] = json.loads(await websocket.recv(decode=True))
     return reply
 
 
@@ -79,7 +80,7 @@ async def test_a_bad_frame_in_the_middle_of_a_session_does_not_lose_the_session(
         "StartTransaction",
         {"connectorId": 1, "idTag": "T", "meterStart": 100, "timestamp": now_iso()},
     ]
-    transaction_id = (await exchange(raw_station, start))[2]["transactionId"]  # type: ignore[index]
+    transaction_id = (await exchange(raw_station, start))[2]["transactionId"]
     assert (await exchange(raw_station, "garbage"))[2] == "FormatViolation"
     stop = [
         2,

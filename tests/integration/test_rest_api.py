@@ -150,7 +150,7 @@ async def test_transactions_filter_and_paginate(
         await one.start_transaction(2, "A", 0)
         await two.start_transaction(1, "B", 0)
 
-    async def ids(**params: object) -> list[int]:
+    async def ids(**params: str) -> list[int]:
         page = (await rest.get("/api/transactions", params=params)).json()
         return [t["id"] for t in page["items"]]
 

@@ -12,35 +12,37 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
 from ev_charging_system.bootstrap import Application
-from tests.conftest import ocpp_url
+from tests.conftest import AppFactory, ocpp_url
 from tools.simulated_charge_point import connected_station
 
 PASSWORD = "correct-horse-battery"
 
 
 async def test_an_unknown_station_waits_pending_until_an_operator_accepts_it(
-    app_factory, operator: dict[str, str]
+    app_factory: AppFactory, operator: dict[str, str]
 ) -> None:
     app = await app_factory(unknown_station_policy="pending")
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.rest_port}") as rest:
-        async with connected_station(ocpp_url(app), "CP-NEW") as station:
-            boot = await station.boot()
-            assert boot.status == "Pending"
-            assert boot.interval == app.settings.boot_retry_interval_seconds
-            with pytest.raises(SecurityError):
-                await station.heartbeat()
+    async with (
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.rest_port}") as rest,
+        connected_station(ocpp_url(app), "CP-NEW") as station,
+    ):
+        boot = await station.boot()
+        assert boot.status == "Pending"
+        assert boot.interval == app.settings.boot_retry_interval_seconds
+        with pytest.raises(SecurityError):
+            await station.heartbeat()
 
-            listed = (await rest.get("/api/charge-points/CP-NEW")).json()
-            assert listed["registration_status"] == "Pending"
-            accepted = await rest.post("/api/charge-points/CP-NEW/accept", headers=operator)
-            assert accepted.status_code == 200
+        listed = (await rest.get("/api/charge-points/CP-NEW")).json()
+        assert listed["registration_status"] == "Pending"
+        accepted = await rest.post("/api/charge-points/CP-NEW/accept", headers=operator)
+        assert accepted.status_code == 200
 
-            assert (await station.boot()).status == "Accepted"
-            assert await station.heartbeat() is not None
+        assert (await station.boot()).status == "Accepted"
+        assert await station.heartbeat() is not None
 
 
 async def test_the_reject_policy_rejects_unknown_stations_but_keeps_them_for_review(
-    app_factory,
+    app_factory: AppFactory,
 ) -> None:
     app = await app_factory(unknown_station_policy="reject")
     async with connected_station(ocpp_url(app), "CP-ROGUE") as station:
