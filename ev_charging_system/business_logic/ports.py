@@ -93,10 +93,17 @@ class StationEventRepository(Protocol):
 class UnitOfWork(Protocol):
     """One database transaction: commit explicitly, roll back on exit otherwise."""
 
-    charge_points: ChargePointRepository
-    id_tags: IdTagRepository
-    transactions: TransactionRepository
-    events: StationEventRepository
+    @property
+    def charge_points(self) -> ChargePointRepository: ...
+
+    @property
+    def id_tags(self) -> IdTagRepository: ...
+
+    @property
+    def transactions(self) -> TransactionRepository: ...
+
+    @property
+    def events(self) -> StationEventRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

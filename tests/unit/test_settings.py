@@ -1,0 +1,34 @@
+"""Settings refuse unsafe production values and accept the URL forms people paste."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from ev_charging_system.config.settings import Settings
+
+
+def test_plain_database_urls_get_the_async_driver() -> None:
+    assert (
+        Settings.model_validate({"database_url": "postgresql://u@h/db"}).database_url
+        == "postgresql+psycopg://u@h/db"
+    )
+    assert Settings.model_validate({"database_url": "sqlite:///x.db"}).database_url == (
+        "sqlite+aiosqlite:///x.db"
+    )
+
+
+def test_production_refuses_the_demo_api_token() -> None:
+    with pytest.raises(ValidationError, match="API_TOKEN"):
+        Settings.model_validate({"environment": "production"})
+    ok = Settings.model_validate({"environment": "production", "api_token": "s" * 32})
+    assert ok.api_token.get_secret_value() == "s" * 32
+
+
+def test_an_empty_anthropic_key_means_no_key() -> None:
+    assert Settings.model_validate({"anthropic_api_key": "  "}).anthropic_api_key is None
+
+
+def test_ports_are_validated() -> None:
+    with pytest.raises(ValidationError):
+        Settings.model_validate({"ocpp_server_port": 70_000})
