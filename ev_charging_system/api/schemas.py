@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
 
 from ev_charging_system.models.charge_point import (
     BootInfo,
@@ -276,10 +276,14 @@ class TransactionPageOut(BaseModel):
     offset: int
 
 
+# Stored exactly; sent as a JSON number, which is what dashboards and scripts expect.
+JsonNumber = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
+
+
 class MeterSampleOut(BaseModel):
     timestamp: datetime
     measurand: str
-    value: Decimal | None = Field(description="In `unit`; energy is always Wh")
+    value: JsonNumber | None = Field(description="In `unit`; energy is always Wh")
     unit: str | None
     raw_value: str
     phase: str | None

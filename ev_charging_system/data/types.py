@@ -51,4 +51,4 @@ class ExactDecimal(TypeDecorator[Decimal]):
     def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
         if value is None:
             return None
-        return Decimal(value).normalize() if isinstance(value, str) else Decimal(value)
+        return Decimal(value)
