@@ -24,9 +24,11 @@ from ev_charging_system.business_logic.device_management_service import (
 )
 from ev_charging_system.business_logic.last_seen import LastSeenTracker
 from ev_charging_system.business_logic.ports import UnitOfWork
+from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
 from ev_charging_system.business_logic.transaction_service import TransactionService
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.core.connection_manager import ConnectionManager
+from ev_charging_system.core.gateway import OcppGateway
 from ev_charging_system.core.ocpp_server import OcppServer, OcppServerOptions
 from ev_charging_system.core.services import OcppServices
 from ev_charging_system.data.database import create_engine, create_session_factory, migrate_to_head
@@ -68,6 +70,7 @@ class Services:
     devices: DeviceManagementService
     auth: AuthService
     transactions: TransactionService
+    commands: RemoteCommandService
     last_seen: LastSeenTracker
 
 
@@ -98,7 +101,8 @@ class Application:
             presence=self.connections,
         )
         transactions = TransactionService(unit_of_work, utc_now, auth)
-        self.services = Services(devices, auth, transactions, last_seen)
+        commands = RemoteCommandService(unit_of_work, OcppGateway(self.connections), utc_now)
+        self.services = Services(devices, auth, transactions, commands, last_seen)
         self.ocpp = OcppServer(
             OcppServices(devices, auth, transactions),
             self.connections,
@@ -115,6 +119,7 @@ class Application:
                 devices=devices,
                 auth=auth,
                 transactions=transactions,
+                commands=commands,
                 database_ping=self._ping_database,
                 api_token=settings.api_token.get_secret_value(),
             )

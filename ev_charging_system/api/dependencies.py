@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ev_charging_system.business_logic.auth_service import AuthService
 from ev_charging_system.business_logic.device_management_service import DeviceManagementService
+from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
 from ev_charging_system.business_logic.transaction_service import TransactionService
 
 
@@ -20,6 +21,7 @@ class ApiServices:
     devices: DeviceManagementService
     auth: AuthService
     transactions: TransactionService
+    commands: RemoteCommandService
     database_ping: Callable[[], Awaitable[None]]
     api_token: str
 

@@ -7,14 +7,25 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from ev_charging_system.api import charge_point_routes, id_tag_routes, transaction_routes
+from ev_charging_system.api import (
+    charge_point_routes,
+    command_routes,
+    id_tag_routes,
+    transaction_routes,
+)
 from ev_charging_system.api.dependencies import ApiServices, Services
 from ev_charging_system.api.schemas import HealthOut
 from ev_charging_system.models.errors import (
+    CommandError,
+    CommandNotSupportedError,
+    CommandQueueFullError,
+    CommandTimeoutError,
     ConflictError,
     DomainError,
     InvalidInputError,
     NotFoundError,
+    StationCallError,
+    StationOfflineError,
 )
 
 logger = logging.getLogger(__name__)
@@ -23,6 +34,12 @@ _STATUS_OF_ERROR: list[tuple[type[DomainError], int]] = [
     (NotFoundError, 404),
     (ConflictError, 409),
     (InvalidInputError, 422),
+    (StationOfflineError, 409),
+    (CommandTimeoutError, 504),
+    (StationCallError, 502),
+    (CommandNotSupportedError, 422),
+    (CommandQueueFullError, 429),
+    (CommandError, 502),
 ]
 
 
@@ -41,7 +58,10 @@ def create_rest_app(services: ApiServices) -> FastAPI:
     @app.exception_handler(DomainError)
     async def domain_error(_request: Request, error: Exception) -> JSONResponse:
         code = next((c for kind, c in _STATUS_OF_ERROR if isinstance(error, kind)), 400)
-        return JSONResponse(status_code=code, content={"detail": str(error)})
+        body: dict[str, str] = {"detail": str(error)}
+        if isinstance(error, StationCallError):
+            body |= {"error_code": error.code, "error_description": error.description}
+        return JSONResponse(status_code=code, content=body)
 
     @app.get("/api/health", response_model=HealthOut, tags=["health"])
     async def health(services: Services) -> JSONResponse:
@@ -61,4 +81,5 @@ def create_rest_app(services: ApiServices) -> FastAPI:
     app.include_router(charge_point_routes.router)
     app.include_router(id_tag_routes.router)
     app.include_router(transaction_routes.router)
+    app.include_router(command_routes.router)
     return app

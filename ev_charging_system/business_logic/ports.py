@@ -12,12 +12,15 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from ev_charging_system.models.charge_point import ChargePoint, ConnectorStatus, StatusChange
+from ev_charging_system.models.commands import Command, CommandRecord, CommandResult
+from ev_charging_system.models.device_model import DeviceModelEntry
 from ev_charging_system.models.id_token import IdTag
 from ev_charging_system.models.station_event import StationEvent
 from ev_charging_system.models.transaction import (
     MeterSample,
     NewTransaction,
     Transaction,
+    TransactionEventInput,
     TransactionFilter,
     TransactionPage,
 )
@@ -75,6 +78,16 @@ class TransactionRepository(Protocol):
     async def stop(self, transaction: Transaction) -> bool:
         """Store the stop fields; False when the transaction was already stopped."""
 
+    async def find_by_ocpp_id(
+        self, charge_point_id: str, ocpp_transaction_id: str
+    ) -> Transaction | None: ...
+
+    async def update(self, transaction: Transaction) -> None:
+        """Persist every mutable field (2.0.1 events refine a transaction over time)."""
+
+    async def record_event(self, event: TransactionEventInput, received_at: datetime) -> bool:
+        """Remember a 2.0.1 event; False when (station, transaction, seqNo) was seen before."""
+
     async def count_active_for_tag(self, id_tag: str) -> int: ...
 
     async def search(self, criteria: TransactionFilter) -> TransactionPage: ...
@@ -88,6 +101,18 @@ class StationEventRepository(Protocol):
     async def add(self, event: StationEvent) -> None: ...
 
     async def recent(self, charge_point_id: str | None, limit: int) -> list[StationEvent]: ...
+
+
+class DeviceModelRepository(Protocol):
+    async def upsert(self, charge_point_id: str, entries: Sequence[DeviceModelEntry]) -> None: ...
+
+    async def all(self, charge_point_id: str) -> list[DeviceModelEntry]: ...
+
+
+class CommandLogRepository(Protocol):
+    async def add(self, record: CommandRecord) -> CommandRecord: ...
+
+    async def recent(self, charge_point_id: str | None, limit: int) -> list[CommandRecord]: ...
 
 
 class UnitOfWork(Protocol):
@@ -104,6 +129,12 @@ class UnitOfWork(Protocol):
 
     @property
     def events(self) -> StationEventRepository: ...
+
+    @property
+    def commands(self) -> CommandLogRepository: ...
+
+    @property
+    def device_model(self) -> DeviceModelRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -126,6 +157,16 @@ class StationPresence(Protocol):
     def is_online(self, charge_point_id: str) -> bool: ...
 
     def online_ids(self) -> frozenset[str]: ...
+
+
+class ChargerGateway(Protocol):
+    """Sends an operation to a connected station, whatever its OCPP version.
+
+    Returns the station's answer; raises StationOfflineError, CommandTimeoutError,
+    StationCallError, CommandNotSupportedError or CommandQueueFullError otherwise.
+    """
+
+    async def send(self, charge_point_id: str, command: Command) -> CommandResult: ...
 
 
 class DuplicateTransactionError(Exception):

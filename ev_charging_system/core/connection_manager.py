@@ -7,6 +7,8 @@ import logging
 from dataclasses import dataclass
 from typing import Protocol
 
+from ev_charging_system.core.command_dispatcher import CommandDispatcher
+
 logger = logging.getLogger(__name__)
 
 
@@ -19,6 +21,7 @@ class StationConnection:
     charge_point_id: str
     ocpp_version: str
     websocket: Closable
+    dispatcher: CommandDispatcher
 
 
 class ConnectionManager:

@@ -16,8 +16,11 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from ev_charging_system.core import v16, v201
+from ev_charging_system.core.command_dispatcher import CommandDispatcher, CommandTranslator
 from ev_charging_system.core.connection_manager import ConnectionManager, StationConnection
 from ev_charging_system.core.services import OcppServices
+from ev_charging_system.core.v16_commands import V16Commands
+from ev_charging_system.core.v201_commands import V201Commands
 from ev_charging_system.models.station_event import EventKind
 
 logger = logging.getLogger(__name__)
@@ -133,21 +136,23 @@ class OcppServer:
             await websocket.close(code=1002, reason="unsupported subprotocol")
             return
         handler: Any
+        translator: CommandTranslator
         if version == SUBPROTOCOL_V16:
             handler = v16.V16Handler(
                 station_id, websocket, self._services, self._options.call_timeout
             )
-            ocpp_version = v16.OCPP_VERSION
+            translator, ocpp_version = V16Commands(), v16.OCPP_VERSION
         else:
             handler = v201.V201Handler(station_id, websocket, self._options.call_timeout)
-            ocpp_version = v201.OCPP_VERSION
+            translator, ocpp_version = V201Commands(), v201.OCPP_VERSION
         try:
             await self._services.devices.station_connected(station_id, ocpp_version)
         except Exception:
             logger.exception("%s: could not record the connection", station_id)
             await websocket.close(code=1011, reason="CSMS temporarily unavailable")
             return
-        connection = StationConnection(station_id, ocpp_version, websocket)
+        dispatcher = CommandDispatcher(station_id, handler, translator, self._options.call_timeout)
+        connection = StationConnection(station_id, ocpp_version, websocket, dispatcher)
         self._connections.register(connection)
         logger.info("%s connected (OCPP %s)", station_id, ocpp_version)
         reason = "closed"
@@ -156,6 +161,7 @@ class OcppServer:
         except ConnectionClosed as closed:
             reason = f"closed ({closed.rcvd.code if closed.rcvd else 'no close frame'})"
         finally:
+            await dispatcher.close(reason)
             if self._connections.unregister(connection):
                 logger.info("%s disconnected: %s", station_id, reason)
             try:

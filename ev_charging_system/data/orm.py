@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 from ev_charging_system.data.types import ExactDecimal, UTCDateTime
 
@@ -116,6 +118,8 @@ class TransactionRow(Base):
             "started_at",
             name="uq_transactions_start_key",
         ),
+        # OCPP 2.0.1 stations name their transactions; NULL (1.6) never collides.
+        UniqueConstraint("charge_point_id", "ocpp_transaction_id", name="uq_transactions_ocpp_id"),
         Index("ix_transactions_id_tag_active", "id_tag", "stopped_at"),
         Index("ix_transactions_station_started", "charge_point_id", "started_at"),
     )
@@ -132,6 +136,9 @@ class TransactionRow(Base):
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     stop_reason: Mapped[str | None] = mapped_column(String(32))
     stop_id_tag: Mapped[str | None] = mapped_column(String(36))
+    ocpp_transaction_id: Mapped[str | None] = mapped_column(String(36))
+    offline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    remote_start_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class MeterSampleRow(Base):
@@ -167,3 +174,81 @@ class StationEventRow(Base):
     kind: Mapped[str] = mapped_column(String(48))
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class TransactionEventRow(Base):
+    """Every OCPP 2.0.1 TransactionEvent seen, so replays (same seqNo) are recognised."""
+
+    __tablename__ = "transaction_events"
+    __table_args__ = (
+        UniqueConstraint(
+            "charge_point_id", "ocpp_transaction_id", "seq_no", name="uq_transaction_events_seq"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    charge_point_id: Mapped[str] = mapped_column(ForeignKey("charge_points.id", ondelete="CASCADE"))
+    ocpp_transaction_id: Mapped[str] = mapped_column(String(36))
+    seq_no: Mapped[int] = mapped_column(Integer)
+    event_type: Mapped[str] = mapped_column(String(16))
+    trigger_reason: Mapped[str] = mapped_column(String(32))
+    timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class CommandRow(Base):
+    __tablename__ = "station_commands"
+    __table_args__ = (Index("ix_station_commands_station_time", "charge_point_id", "requested_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    charge_point_id: Mapped[str] = mapped_column(String(48))
+    action: Mapped[str] = mapped_column(String(48))
+    parameters: Mapped[dict[str, Any]] = mapped_column(JSON)
+    requested_by: Mapped[str] = mapped_column(String(255))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    completed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    outcome: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str | None] = mapped_column(String(48))
+    response: Mapped[dict[str, Any]] = mapped_column(JSON)
+    error_code: Mapped[str | None] = mapped_column(String(48))
+    error_description: Mapped[str | None] = mapped_column(Text)
+
+
+class DeviceModelVariableRow(Base):
+    """One attribute of one variable of one component, as NotifyReport describes it.
+
+    Empty strings / 0 stand for "none" in the key columns so the unique key works on
+    both databases (NULLs never compare equal).
+    """
+
+    __tablename__ = "device_model_variables"
+    __table_args__ = (
+        UniqueConstraint(
+            "charge_point_id",
+            "component_name",
+            "component_instance",
+            "evse_id",
+            "connector_id",
+            "variable_name",
+            "variable_instance",
+            "attribute_type",
+            name="uq_device_model_variables_key",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    charge_point_id: Mapped[str] = mapped_column(ForeignKey("charge_points.id", ondelete="CASCADE"))
+    component_name: Mapped[str] = mapped_column(String(50))
+    component_instance: Mapped[str] = mapped_column(String(50))
+    evse_id: Mapped[int] = mapped_column(Integer)
+    connector_id: Mapped[int] = mapped_column(Integer)
+    variable_name: Mapped[str] = mapped_column(String(50))
+    variable_instance: Mapped[str] = mapped_column(String(50))
+    attribute_type: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str | None] = mapped_column(Text)
+    mutability: Mapped[str | None] = mapped_column(String(16))
+    persistent: Mapped[bool | None] = mapped_column(Boolean)
+    constant: Mapped[bool | None] = mapped_column(Boolean)
+    characteristics: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
@@ -13,11 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ev_charging_system.business_logic.ports import DuplicateTransactionError
 from ev_charging_system.data.orm import (
     ChargePointRow,
+    CommandRow,
     ConnectorRow,
+    DeviceModelVariableRow,
     IdTagRow,
     MeterSampleRow,
     StationEventRow,
     StatusChangeRow,
+    TransactionEventRow,
     TransactionRow,
 )
 from ev_charging_system.models.charge_point import (
@@ -27,12 +30,15 @@ from ev_charging_system.models.charge_point import (
     RegistrationStatus,
     StatusChange,
 )
+from ev_charging_system.models.commands import CommandOutcome, CommandRecord
+from ev_charging_system.models.device_model import DeviceModelEntry
 from ev_charging_system.models.id_token import AuthorizationStatus, IdTag
 from ev_charging_system.models.station_event import EventKind, StationEvent
 from ev_charging_system.models.transaction import (
     MeterSample,
     NewTransaction,
     Transaction,
+    TransactionEventInput,
     TransactionFilter,
     TransactionPage,
 )
@@ -284,6 +290,9 @@ class SqlTransactionRepository:
             reservation_id=new.reservation_id,
             meter_start_wh=new.meter_start_wh,
             started_at=new.started_at,
+            ocpp_transaction_id=new.ocpp_transaction_id,
+            offline=new.offline,
+            remote_start_id=new.remote_start_id,
         )
         self._session.add(row)
         try:
@@ -305,6 +314,65 @@ class SqlTransactionRepository:
             .execution_options(synchronize_session=False)
         )
         return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def find_by_ocpp_id(
+        self, charge_point_id: str, ocpp_transaction_id: str
+    ) -> Transaction | None:
+        row = await self._session.scalar(
+            select(TransactionRow).where(
+                TransactionRow.charge_point_id == charge_point_id,
+                TransactionRow.ocpp_transaction_id == ocpp_transaction_id,
+            )
+        )
+        return _transaction(row) if row else None
+
+    async def update(self, transaction: Transaction) -> None:
+        row = await self._session.get(TransactionRow, transaction.id)
+        if row is None:
+            raise LookupError(transaction.id)
+        row.connector_id = transaction.connector_id
+        row.id_tag = transaction.id_tag
+        row.authorization_status = transaction.authorization_status.value
+        row.reservation_id = transaction.reservation_id
+        row.meter_start_wh = transaction.meter_start_wh
+        row.started_at = transaction.started_at
+        row.meter_stop_wh = transaction.meter_stop_wh
+        row.stopped_at = transaction.stopped_at
+        row.stop_reason = transaction.stop_reason
+        row.stop_id_tag = transaction.stop_id_tag
+        row.offline = transaction.offline
+        row.remote_start_id = transaction.remote_start_id
+        await self._session.flush()
+
+    async def record_event(self, event: TransactionEventInput, received_at: datetime) -> bool:
+        seen = await self._session.scalar(
+            select(func.count())
+            .select_from(TransactionEventRow)
+            .where(
+                TransactionEventRow.charge_point_id == event.charge_point_id,
+                TransactionEventRow.ocpp_transaction_id == event.ocpp_transaction_id,
+                TransactionEventRow.seq_no == event.seq_no,
+            )
+        )
+        if seen:
+            return False
+        self._session.add(
+            TransactionEventRow(
+                charge_point_id=event.charge_point_id,
+                ocpp_transaction_id=event.ocpp_transaction_id,
+                seq_no=event.seq_no,
+                event_type=event.event_type,
+                trigger_reason=event.trigger_reason,
+                timestamp=event.timestamp,
+                received_at=received_at,
+                offline=event.offline,
+            )
+        )
+        try:
+            await self._session.flush()
+        except IntegrityError as error:
+            raise DuplicateTransactionError(str(error.orig)) from error
+        return True
 
     async def count_active_for_tag(self, id_tag: str) -> int:
         count = await self._session.scalar(
@@ -399,6 +467,9 @@ def _transaction(row: TransactionRow) -> Transaction:
         stopped_at=row.stopped_at,
         stop_reason=row.stop_reason,
         stop_id_tag=row.stop_id_tag,
+        ocpp_transaction_id=row.ocpp_transaction_id,
+        offline=row.offline,
+        remote_start_id=row.remote_start_id,
     )
 
 
@@ -429,6 +500,125 @@ class SqlStationEventRepository:
                 occurred_at=row.occurred_at,
                 detail=row.detail,
                 id=row.id,
+            )
+            for row in rows
+        ]
+
+
+class SqlCommandLogRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, record: CommandRecord) -> CommandRecord:
+        row = CommandRow(
+            charge_point_id=record.charge_point_id,
+            action=record.action,
+            parameters=record.parameters,
+            requested_by=record.requested_by,
+            requested_at=record.requested_at,
+            completed_at=record.completed_at,
+            outcome=record.outcome.value,
+            status=record.status,
+            response=record.response,
+            error_code=record.error_code,
+            error_description=record.error_description,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return _command(row)
+
+    async def recent(self, charge_point_id: str | None, limit: int) -> list[CommandRecord]:
+        query = select(CommandRow)
+        if charge_point_id is not None:
+            query = query.where(CommandRow.charge_point_id == charge_point_id)
+        rows = await self._session.scalars(query.order_by(CommandRow.id.desc()).limit(limit))
+        return [_command(row) for row in rows]
+
+
+def _command(row: CommandRow) -> CommandRecord:
+    return CommandRecord(
+        id=row.id,
+        charge_point_id=row.charge_point_id,
+        action=row.action,
+        parameters=row.parameters,
+        requested_by=row.requested_by,
+        requested_at=row.requested_at,
+        completed_at=row.completed_at,
+        outcome=CommandOutcome(row.outcome),
+        status=row.status,
+        response=row.response,
+        error_code=row.error_code,
+        error_description=row.error_description,
+    )
+
+
+class SqlDeviceModelRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def upsert(self, charge_point_id: str, entries: Sequence[DeviceModelEntry]) -> None:
+        for entry in entries:
+            row = await self._session.scalar(
+                select(DeviceModelVariableRow).where(
+                    DeviceModelVariableRow.charge_point_id == charge_point_id,
+                    DeviceModelVariableRow.component_name == entry.component_name,
+                    DeviceModelVariableRow.component_instance == entry.component_instance,
+                    DeviceModelVariableRow.evse_id == entry.evse_id,
+                    DeviceModelVariableRow.connector_id == entry.connector_id,
+                    DeviceModelVariableRow.variable_name == entry.variable_name,
+                    DeviceModelVariableRow.variable_instance == entry.variable_instance,
+                    DeviceModelVariableRow.attribute_type == entry.attribute_type,
+                )
+            )
+            if row is None:
+                row = DeviceModelVariableRow(
+                    charge_point_id=charge_point_id,
+                    component_name=entry.component_name,
+                    component_instance=entry.component_instance,
+                    evse_id=entry.evse_id,
+                    connector_id=entry.connector_id,
+                    variable_name=entry.variable_name,
+                    variable_instance=entry.variable_instance,
+                    attribute_type=entry.attribute_type,
+                )
+                self._session.add(row)
+            row.value = entry.value
+            row.mutability = entry.mutability
+            row.persistent = entry.persistent
+            row.constant = entry.constant
+            row.characteristics = entry.characteristics
+            row.updated_at = entry.updated_at or datetime.now(UTC)
+        await self._session.flush()
+
+    async def all(self, charge_point_id: str) -> list[DeviceModelEntry]:
+        rows = await self._session.scalars(
+            select(DeviceModelVariableRow)
+            .where(DeviceModelVariableRow.charge_point_id == charge_point_id)
+            .order_by(
+                DeviceModelVariableRow.component_name,
+                DeviceModelVariableRow.evse_id,
+                DeviceModelVariableRow.connector_id,
+                DeviceModelVariableRow.component_instance,
+                DeviceModelVariableRow.variable_name,
+                DeviceModelVariableRow.variable_instance,
+                DeviceModelVariableRow.attribute_type,
+            )
+        )
+        return [
+            DeviceModelEntry(
+                component_name=row.component_name,
+                variable_name=row.variable_name,
+                attribute_type=row.attribute_type,
+                value=row.value,
+                component_instance=row.component_instance,
+                evse_id=row.evse_id,
+                connector_id=row.connector_id,
+                variable_instance=row.variable_instance,
+                mutability=row.mutability,
+                persistent=row.persistent,
+                constant=row.constant,
+                characteristics=row.characteristics,
+                updated_at=row.updated_at,
             )
             for row in rows
         ]

@@ -9,12 +9,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ev_charging_system.business_logic.ports import (
     ChargePointRepository,
+    CommandLogRepository,
+    DeviceModelRepository,
     IdTagRepository,
     StationEventRepository,
     TransactionRepository,
 )
 from ev_charging_system.data.repositories import (
     SqlChargePointRepository,
+    SqlCommandLogRepository,
+    SqlDeviceModelRepository,
     SqlIdTagRepository,
     SqlStationEventRepository,
     SqlTransactionRepository,
@@ -26,6 +30,8 @@ class SqlAlchemyUnitOfWork:
     id_tags: IdTagRepository
     transactions: TransactionRepository
     events: StationEventRepository
+    commands: CommandLogRepository
+    device_model: DeviceModelRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -38,6 +44,8 @@ class SqlAlchemyUnitOfWork:
         self.id_tags = SqlIdTagRepository(session)
         self.transactions = SqlTransactionRepository(session)
         self.events = SqlStationEventRepository(session)
+        self.commands = SqlCommandLogRepository(session)
+        self.device_model = SqlDeviceModelRepository(session)
         return self
 
     async def __aexit__(

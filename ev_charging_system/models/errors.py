@@ -30,3 +30,39 @@ class StationNotAcceptedError(DomainError):
             f"charge point {charge_point_id!r} is {status}: only BootNotification is allowed "
             "until an operator accepts it"
         )
+
+
+class CommandError(DomainError):
+    """A station operation did not get an answer the caller can use."""
+
+
+class StationOfflineError(CommandError):
+    def __init__(self, charge_point_id: str, detail: str = "is not connected") -> None:
+        super().__init__(f"charge point {charge_point_id!r} {detail}")
+
+
+class CommandTimeoutError(CommandError):
+    def __init__(self, charge_point_id: str, action: str, seconds: float) -> None:
+        super().__init__(
+            f"charge point {charge_point_id!r} did not answer {action} within {seconds:g} s"
+        )
+
+
+class StationCallError(CommandError):
+    """The station answered with a CALLERROR."""
+
+    def __init__(self, charge_point_id: str, action: str, code: str, description: str) -> None:
+        super().__init__(
+            f"charge point {charge_point_id!r} answered {action} with CALLERROR {code}: "
+            f"{description}"
+        )
+        self.code = code
+        self.description = description
+
+
+class CommandNotSupportedError(CommandError):
+    """The operation cannot be expressed in the station's OCPP version."""
+
+
+class CommandQueueFullError(CommandError):
+    pass

@@ -23,6 +23,10 @@ class Transaction:
     stopped_at: datetime | None = None
     stop_reason: str | None = None
     stop_id_tag: str | None = None
+    # OCPP 2.0.1: the station's own transaction id; None for 1.6 (the CSMS assigns `id`).
+    ocpp_transaction_id: str | None = None
+    offline: bool = False
+    remote_start_id: int | None = None
 
     @property
     def active(self) -> bool:
@@ -47,6 +51,9 @@ class NewTransaction:
     started_at: datetime
     authorization_status: AuthorizationStatus
     reservation_id: int | None = None
+    ocpp_transaction_id: str | None = None
+    offline: bool = False
+    remote_start_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +104,24 @@ class TransactionFilter:
     active: bool | None = None
     limit: int = 50
     offset: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionEventInput:
+    """An OCPP 2.0.1 TransactionEvent in plain values."""
+
+    charge_point_id: str
+    event_type: str  # Started | Updated | Ended
+    ocpp_transaction_id: str
+    seq_no: int
+    timestamp: datetime
+    trigger_reason: str
+    connector_id: int | None = None  # the EVSE id
+    id_tag: str | None = None
+    id_tag_type: str | None = None
+    offline: bool = False
+    stopped_reason: str | None = None
+    remote_start_id: int | None = None
+    reservation_id: int | None = None
+    charging_state: str | None = None
+    meter_values: tuple[RawSampledValue, ...] = ()

@@ -11,12 +11,15 @@ from typing import Self
 
 from ev_charging_system.business_logic.ports import DuplicateTransactionError
 from ev_charging_system.models.charge_point import ChargePoint, ConnectorStatus, StatusChange
+from ev_charging_system.models.commands import CommandRecord
+from ev_charging_system.models.device_model import DeviceModelEntry
 from ev_charging_system.models.id_token import IdTag
 from ev_charging_system.models.station_event import StationEvent
 from ev_charging_system.models.transaction import (
     MeterSample,
     NewTransaction,
     Transaction,
+    TransactionEventInput,
     TransactionFilter,
     TransactionPage,
 )
@@ -43,6 +46,9 @@ class FakeStore:
         self.transactions: dict[int, Transaction] = {}
         self.samples: list[MeterSample] = []
         self.events: list[StationEvent] = []
+        self.transaction_events: set[tuple[str, str, int]] = set()
+        self.commands: list[CommandRecord] = []
+        self.device_model: dict[str, list[DeviceModelEntry]] = {}
         self.ids = itertools.count(1)
         self.commits = 0
 
@@ -153,6 +159,9 @@ class FakeTransactions:
             started_at=new.started_at,
             authorization_status=new.authorization_status,
             reservation_id=new.reservation_id,
+            ocpp_transaction_id=new.ocpp_transaction_id,
+            offline=new.offline,
+            remote_start_id=new.remote_start_id,
         )
         self._store.transactions[transaction.id] = transaction
         return replace(transaction)
@@ -162,6 +171,27 @@ class FakeTransactions:
         if stored.stopped_at is not None:
             return False
         self._store.transactions[transaction.id] = replace(transaction)
+        return True
+
+    async def find_by_ocpp_id(
+        self, charge_point_id: str, ocpp_transaction_id: str
+    ) -> Transaction | None:
+        for transaction in self._store.transactions.values():
+            if (transaction.charge_point_id, transaction.ocpp_transaction_id) == (
+                charge_point_id,
+                ocpp_transaction_id,
+            ):
+                return replace(transaction)
+        return None
+
+    async def update(self, transaction: Transaction) -> None:
+        self._store.transactions[transaction.id] = replace(transaction)
+
+    async def record_event(self, event: TransactionEventInput, received_at: datetime) -> bool:
+        key = (event.charge_point_id, event.ocpp_transaction_id, event.seq_no)
+        if key in self._store.transaction_events:
+            return False
+        self._store.transaction_events.add(key)
         return True
 
     async def count_active_for_tag(self, id_tag: str) -> int:
@@ -199,6 +229,44 @@ class FakeEvents:
         return list(reversed(events))[:limit]
 
 
+class FakeCommands:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    async def add(self, record: CommandRecord) -> CommandRecord:
+        stored = replace(record, id=len(self._store.commands) + 1)
+        self._store.commands.append(stored)
+        return stored
+
+    async def recent(self, charge_point_id: str | None, limit: int) -> list[CommandRecord]:
+        found = [c for c in self._store.commands if charge_point_id in (None, c.charge_point_id)]
+        return list(reversed(found))[:limit]
+
+
+class FakeDeviceModel:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    async def upsert(self, charge_point_id: str, entries: Sequence[DeviceModelEntry]) -> None:
+        def key(e: DeviceModelEntry) -> tuple[object, ...]:
+            return (
+                e.component_name,
+                e.component_instance,
+                e.evse_id,
+                e.connector_id,
+                e.variable_name,
+                e.variable_instance,
+                e.attribute_type,
+            )
+
+        current = {key(e): e for e in self._store.device_model.get(charge_point_id, [])}
+        current.update({key(e): e for e in entries})
+        self._store.device_model[charge_point_id] = list(current.values())
+
+    async def all(self, charge_point_id: str) -> list[DeviceModelEntry]:
+        return list(self._store.device_model.get(charge_point_id, []))
+
+
 class FakeUnitOfWork:
     """Writes go straight to the store; good enough where tests check committed outcomes."""
 
@@ -208,6 +276,8 @@ class FakeUnitOfWork:
         self.id_tags = FakeIdTags(store)
         self.transactions = FakeTransactions(store)
         self.events = FakeEvents(store)
+        self.commands = FakeCommands(store)
+        self.device_model = FakeDeviceModel(store)
 
     async def __aenter__(self) -> Self:
         return self

@@ -1,0 +1,138 @@
+"""One station's outgoing calls: a bounded queue, one call in flight, a timeout each.
+
+Calls run in their own task, never inside a message handler, so the station's read loop
+keeps reading (the answer arrives through it). When the connection drops, the call in
+flight and everything queued fail at once with StationOfflineError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from ocpp.exceptions import OCPPError
+
+from ev_charging_system.models.commands import Command, CommandResult
+from ev_charging_system.models.errors import (
+    CommandError,
+    CommandQueueFullError,
+    CommandTimeoutError,
+    StationCallError,
+    StationOfflineError,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class CommandTranslator(Protocol):
+    """How one OCPP version spells a version-neutral command and its answer."""
+
+    def request(self, command: Command) -> Any: ...
+
+    def result(self, command: Command, response: Any) -> CommandResult: ...
+
+
+class Caller(Protocol):
+    async def call(self, payload: Any, suppress: bool = True) -> Any: ...
+
+
+@dataclasses.dataclass(slots=True)
+class _Pending:
+    command: Command
+    request: Any
+    future: asyncio.Future[CommandResult]
+
+
+class CommandDispatcher:
+    def __init__(
+        self,
+        charge_point_id: str,
+        caller: Caller,
+        translator: CommandTranslator,
+        timeout: float,
+        max_queued: int = 32,
+    ) -> None:
+        self._charge_point_id = charge_point_id
+        self._caller = caller
+        self._translator = translator
+        self._timeout = timeout
+        self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=max_queued)
+        self._current: _Pending | None = None
+        self._worker: asyncio.Task[None] | None = None
+        self._closed_reason: str | None = None
+
+    async def submit(self, command: Command) -> CommandResult:
+        if self._closed_reason is not None:
+            raise StationOfflineError(self._charge_point_id, self._closed_reason)
+        request = self._translator.request(command)  # may raise CommandNotSupportedError
+        pending = _Pending(command, request, asyncio.get_running_loop().create_future())
+        try:
+            self._queue.put_nowait(pending)
+        except asyncio.QueueFull:
+            raise CommandQueueFullError(
+                f"charge point {self._charge_point_id!r} has {self._queue.qsize()} commands "
+                "waiting; try again later"
+            ) from None
+        if self._worker is None:
+            self._worker = asyncio.create_task(self._work(), name=f"calls:{self._charge_point_id}")
+        return await pending.future
+
+    async def _work(self) -> None:
+        while True:
+            pending = await self._queue.get()
+            if pending.future.done():  # the caller gave up while it waited
+                continue
+            self._current = pending
+            try:
+                outcome = await self._call(pending)
+            finally:
+                self._current = None
+            _settle(pending.future, outcome)
+
+    async def _call(self, pending: _Pending) -> CommandResult | CommandError:
+        action = type(pending.request).__name__
+        try:
+            async with asyncio.timeout(self._timeout):
+                response = await self._caller.call(pending.request, suppress=False)
+        except TimeoutError:
+            return CommandTimeoutError(self._charge_point_id, action, self._timeout)
+        except OCPPError as error:
+            return StationCallError(
+                self._charge_point_id, action, error.code, error.description or ""
+            )
+        try:
+            return self._translator.result(pending.command, response)
+        except Exception as error:
+            logger.exception("%s: unreadable answer to %s", self._charge_point_id, action)
+            return CommandError(
+                f"charge point {self._charge_point_id!r} sent an unreadable answer to {action}: "
+                f"{error}"
+            )
+
+    async def close(self, reason: str) -> None:
+        """The connection is gone: fail what is in flight and queued."""
+        self._closed_reason = f"disconnected ({reason})"
+        error_of: Callable[[], CommandError] = lambda: StationOfflineError(  # noqa: E731
+            self._charge_point_id, self._closed_reason or "disconnected"
+        )
+        if self._worker is not None:
+            self._worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._worker
+        if self._current is not None:
+            _settle(self._current.future, error_of())
+        while not self._queue.empty():
+            _settle(self._queue.get_nowait().future, error_of())
+
+
+def _settle(future: asyncio.Future[CommandResult], outcome: CommandResult | CommandError) -> None:
+    if future.done():
+        return
+    if isinstance(outcome, CommandError):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)

@@ -1,0 +1,247 @@
+"""Version-neutral commands spelled as OCPP 2.0.1 calls, and 2.0.1 answers read back."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ocpp.v201 import call
+
+from ev_charging_system.core.frames import format_timestamp
+from ev_charging_system.core.profiles import v201_profile
+from ev_charging_system.models import commands as c
+from ev_charging_system.models.charging_profile import ProfilePurpose
+from ev_charging_system.models.errors import CommandNotSupportedError
+
+# Well-known 1.6 configuration keys and their 2.0.1 (component, variable).
+KEYS_16_TO_201: dict[str, tuple[str, str]] = {
+    "HeartbeatInterval": ("OCPPCommCtrlr", "HeartbeatInterval"),
+    "WebSocketPingInterval": ("OCPPCommCtrlr", "WebSocketPingInterval"),
+    "ResetRetries": ("OCPPCommCtrlr", "ResetRetries"),
+    "MeterValueSampleInterval": ("SampledDataCtrlr", "TxUpdatedInterval"),
+    "MeterValuesSampledData": ("SampledDataCtrlr", "TxUpdatedMeasurands"),
+    "ClockAlignedDataInterval": ("AlignedDataCtrlr", "Interval"),
+    "ConnectionTimeOut": ("TxCtrlr", "EVConnectionTimeOut"),
+    "StopTransactionOnEVSideDisconnect": ("TxCtrlr", "StopTxOnEVSideDisconnect"),
+    "LocalAuthListEnabled": ("LocalAuthListCtrlr", "Enabled"),
+    "AuthorizeRemoteTxRequests": ("AuthCtrlr", "AuthorizeRemoteStart"),
+    "LocalPreAuthorize": ("AuthCtrlr", "LocalPreAuthorize"),
+}
+
+_TRIGGERS_201 = {
+    c.TriggerableMessage.BOOT_NOTIFICATION: "BootNotification",
+    c.TriggerableMessage.HEARTBEAT: "Heartbeat",
+    c.TriggerableMessage.STATUS_NOTIFICATION: "StatusNotification",
+    c.TriggerableMessage.METER_VALUES: "MeterValues",
+    c.TriggerableMessage.FIRMWARE_STATUS: "FirmwareStatusNotification",
+    c.TriggerableMessage.DIAGNOSTICS_STATUS: "LogStatusNotification",
+    c.TriggerableMessage.TRANSACTION_EVENT: "TransactionEvent",
+}
+
+LOCAL_TOKEN_TYPE = "ISO14443"  # RFID cards: what a local authorization list mostly holds
+REMOTE_TOKEN_TYPE = "Central"  # a token the CSMS vouches for
+
+
+def component_variable(key: str) -> tuple[str, str]:
+    """`HeartbeatInterval` -> OCPPCommCtrlr/HeartbeatInterval; `Comp.Var` -> Comp/Var."""
+    if key in KEYS_16_TO_201:
+        return KEYS_16_TO_201[key]
+    component, dot, variable = key.partition(".")
+    if not dot or not component or not variable:
+        raise CommandNotSupportedError(
+            f"{key!r} is not a known 1.6 key; name 2.0.1 variables as Component.Variable"
+        )
+    return component, variable
+
+
+def _key_of(component: str, variable: str) -> str:
+    for key, pair in KEYS_16_TO_201.items():
+        if pair == (component, variable):
+            return key
+    return f"{component}.{variable}"
+
+
+def _evse(connector_id: int | None) -> dict[str, int] | None:
+    return {"id": connector_id} if connector_id else None
+
+
+class V201Commands:
+    def request(self, command: c.Command) -> Any:
+        match command:
+            case c.RemoteStart():
+                profile = command.charging_profile
+                return call.RequestStartTransaction(
+                    id_token={"id_token": command.id_tag, "type": REMOTE_TOKEN_TYPE},
+                    remote_start_id=command.remote_start_id or 0,
+                    evse_id=command.connector_id,
+                    charging_profile=v201_profile(profile) if profile else None,
+                )
+            case c.RemoteStop():
+                return call.RequestStopTransaction(transaction_id=command.ocpp_transaction_id)
+            case c.Reset():
+                # 2.0.1 has no soft/hard distinction, only when to reset.
+                return call.Reset(type=command.when.value)
+            case c.UnlockConnector():
+                return call.UnlockConnector(evse_id=command.connector_id, connector_id=1)
+            case c.ChangeAvailability():
+                return call.ChangeAvailability(
+                    operational_status="Operative" if command.operative else "Inoperative",
+                    evse=_evse(command.connector_id),
+                )
+            case c.GetConfiguration():
+                if not command.keys:
+                    raise CommandNotSupportedError(
+                        "OCPP 2.0.1 reads named variables only; use get-base-report for all"
+                    )
+                return call.GetVariables(
+                    get_variable_data=[
+                        {"component": {"name": comp}, "variable": {"name": var}}
+                        for comp, var in map(component_variable, command.keys)
+                    ]
+                )
+            case c.SetConfiguration():
+                comp, var = component_variable(command.key)
+                return call.SetVariables(
+                    set_variable_data=[
+                        {
+                            "attribute_value": command.value,
+                            "component": {"name": comp},
+                            "variable": {"name": var},
+                        }
+                    ]
+                )
+            case c.GetBaseReport():
+                return call.GetBaseReport(
+                    request_id=command.request_id,
+                    report_base=command.report_base.value,
+                )
+            case c.TriggerMessage():
+                return call.TriggerMessage(
+                    requested_message=_TRIGGERS_201[command.message],
+                    evse=_evse(command.connector_id),
+                )
+            case c.ClearCache():
+                return call.ClearCache()
+            case c.SendLocalList():
+                return call.SendLocalList(
+                    version_number=command.version,
+                    update_type=command.update_type.value,
+                    local_authorization_list=[
+                        {
+                            "id_token": {"id_token": e.id_tag, "type": LOCAL_TOKEN_TYPE},
+                            **(
+                                {"id_token_info": {"status": e.info.status.value}} if e.info else {}
+                            ),
+                        }
+                        for e in command.entries
+                    ],
+                )
+            case c.GetLocalListVersion():
+                return call.GetLocalListVersion()
+            case c.ReserveNow():
+                return call.ReserveNow(
+                    id=command.reservation_id,
+                    expiry_date_time=format_timestamp(command.expiry),
+                    id_token={"id_token": command.id_tag, "type": REMOTE_TOKEN_TYPE},
+                    evse_id=command.connector_id or None,
+                    group_id_token={"id_token": command.parent_id_tag, "type": REMOTE_TOKEN_TYPE}
+                    if command.parent_id_tag
+                    else None,
+                )
+            case c.CancelReservation():
+                return call.CancelReservation(reservation_id=command.reservation_id)
+            case c.SetChargingProfile():
+                return call.SetChargingProfile(
+                    evse_id=command.connector_id,
+                    charging_profile=v201_profile(command.profile),
+                )
+            case c.ClearChargingProfile():
+                criteria = {
+                    k: v
+                    for k, v in {
+                        "evse_id": command.connector_id,
+                        "charging_profile_purpose": command.purpose.value
+                        if command.purpose
+                        else None,
+                        "stack_level": command.stack_level,
+                    }.items()
+                    if v is not None
+                }
+                return call.ClearChargingProfile(
+                    charging_profile_id=command.profile_id,
+                    charging_profile_criteria=criteria or None,
+                )
+            case c.GetChargingProfiles():
+                purpose: ProfilePurpose | None = command.purpose
+                return call.GetChargingProfiles(
+                    request_id=command.request_id,
+                    charging_profile={"charging_profile_purpose": purpose.value} if purpose else {},
+                    evse_id=command.connector_id,
+                )
+            case c.GetCompositeSchedule():
+                return call.GetCompositeSchedule(
+                    duration=command.duration_seconds,
+                    evse_id=command.connector_id,
+                    charging_rate_unit=command.rate_unit.value if command.rate_unit else None,
+                )
+            case c.UpdateFirmware():
+                return call.UpdateFirmware(
+                    request_id=command.request_id,
+                    firmware={
+                        "location": command.location,
+                        "retrieve_date_time": format_timestamp(command.retrieve_date),
+                    },
+                    retries=command.retries,
+                    retry_interval=command.retry_interval_seconds,
+                )
+            case c.GetDiagnostics():
+                log: dict[str, Any] = {"remote_location": command.location}
+                if command.start:
+                    log["oldest_timestamp"] = format_timestamp(command.start)
+                if command.stop:
+                    log["latest_timestamp"] = format_timestamp(command.stop)
+                return call.GetLog(
+                    log=log,
+                    log_type="DiagnosticsLog",
+                    request_id=command.request_id,
+                    retries=command.retries,
+                    retry_interval=command.retry_interval_seconds,
+                )
+            case c.DataTransfer():
+                return call.DataTransfer(
+                    vendor_id=command.vendor_id, message_id=command.message_id, data=command.data
+                )
+        raise CommandNotSupportedError(f"unknown command {type(command).__name__}")
+
+    def result(self, command: c.Command, response: Any) -> c.CommandResult:
+        match command:
+            case c.GetConfiguration():
+                found, unknown = [], []
+                for item in response.get_variable_result:
+                    key = _key_of(item["component"]["name"], item["variable"]["name"])
+                    if item["attribute_status"] == "Accepted":
+                        found.append(
+                            {"key": key, "value": item.get("attribute_value"), "readonly": None}
+                        )
+                    else:
+                        unknown.append(key)
+                return c.CommandResult(
+                    "Accepted", {"configuration": found, "unknown_keys": unknown}
+                )
+            case c.SetConfiguration():
+                [item] = response.set_variable_result
+                return c.CommandResult(str(item["attribute_status"]))
+            case c.RemoteStart():
+                return c.CommandResult(
+                    str(response.status), {"transaction_id": response.transaction_id}
+                )
+            case c.GetLocalListVersion():
+                return c.CommandResult("Accepted", {"list_version": response.version_number})
+            case c.GetDiagnostics():
+                return c.CommandResult(str(response.status), {"file_name": response.filename})
+            case c.GetCompositeSchedule():
+                return c.CommandResult(str(response.status), {"schedule": response.schedule})
+            case c.DataTransfer():
+                return c.CommandResult(str(response.status), {"data": response.data})
+            case c.GetBaseReport() | c.GetChargingProfiles() | c.UpdateFirmware():
+                return c.CommandResult(str(response.status), {"request_id": command.request_id})
+        return c.CommandResult(str(response.status))
