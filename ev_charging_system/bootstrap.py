@@ -25,6 +25,7 @@ from ev_charging_system.business_logic.device_management_service import (
 from ev_charging_system.business_logic.last_seen import LastSeenTracker
 from ev_charging_system.business_logic.ports import UnitOfWork
 from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
+from ev_charging_system.business_logic.transaction_event_service import TransactionEventService
 from ev_charging_system.business_logic.transaction_service import TransactionService
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.core.connection_manager import ConnectionManager
@@ -104,7 +105,9 @@ class Application:
         commands = RemoteCommandService(unit_of_work, OcppGateway(self.connections), utc_now)
         self.services = Services(devices, auth, transactions, commands, last_seen)
         self.ocpp = OcppServer(
-            OcppServices(devices, auth, transactions),
+            OcppServices(
+                devices, auth, transactions, TransactionEventService(unit_of_work, utc_now, auth)
+            ),
             self.connections,
             OcppServerOptions(
                 host=settings.ocpp_server_host,

@@ -10,6 +10,7 @@ from ev_charging_system.api.dependencies import Operator, Services
 from ev_charging_system.api.schemas import (
     ChargePointCreate,
     ChargePointOut,
+    DeviceModelEntryOut,
     ErrorOut,
     PasswordUpdate,
     StationEventOut,
@@ -100,6 +101,17 @@ async def status_history(
 ) -> list[StatusChangeOut]:
     changes = await services.devices.status_history(charge_point_id, connector_id, limit)
     return [StatusChangeOut.of(change) for change in changes]
+
+
+@router.get(
+    "/{charge_point_id}/device-model",
+    response_model=list[DeviceModelEntryOut],
+    responses=NOT_FOUND,
+    summary="Components and variables the station reported (OCPP 2.0.1 NotifyReport)",
+)
+async def device_model(charge_point_id: str, services: Services) -> list[DeviceModelEntryOut]:
+    entries = await services.devices.device_model(charge_point_id)
+    return [DeviceModelEntryOut.of(entry) for entry in entries]
 
 
 @router.get("/{charge_point_id}/events", response_model=list[StationEventOut], responses=NOT_FOUND)

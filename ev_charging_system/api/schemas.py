@@ -15,12 +15,13 @@ from ev_charging_system.models.charge_point import (
     RegistrationStatus,
     StatusChange,
 )
+from ev_charging_system.models.device_model import DeviceModelEntry
 from ev_charging_system.models.id_token import AuthorizationStatus, IdTag
 from ev_charging_system.models.station_event import StationEvent
 from ev_charging_system.models.transaction import MeterSample, Transaction
 
 ChargePointId = Annotated[str, Field(min_length=1, max_length=48, examples=["CP-1"])]
-IdTagValue = Annotated[str, Field(min_length=1, max_length=20, examples=["RFID-0001"])]
+IdTagValue = Annotated[str, Field(min_length=1, max_length=36, examples=["RFID-0001"])]
 StationPassword = Annotated[str, Field(min_length=16, max_length=40)]
 
 
@@ -131,6 +132,40 @@ class PasswordUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     password: StationPassword | None = Field(description="null removes the password")
+
+
+class DeviceModelEntryOut(BaseModel):
+    component: str
+    component_instance: str
+    evse_id: int | None
+    connector_id: int | None
+    variable: str
+    variable_instance: str
+    attribute_type: str
+    value: str | None
+    mutability: str | None
+    persistent: bool | None
+    constant: bool | None
+    characteristics: dict[str, object]
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, entry: DeviceModelEntry) -> DeviceModelEntryOut:
+        return cls(
+            component=entry.component_name,
+            component_instance=entry.component_instance,
+            evse_id=entry.evse_id or None,
+            connector_id=entry.connector_id or None,
+            variable=entry.variable_name,
+            variable_instance=entry.variable_instance,
+            attribute_type=entry.attribute_type,
+            value=entry.value,
+            mutability=entry.mutability,
+            persistent=entry.persistent,
+            constant=entry.constant,
+            characteristics=entry.characteristics,
+            updated_at=entry.updated_at,
+        )
 
 
 class StatusChangeOut(BaseModel):

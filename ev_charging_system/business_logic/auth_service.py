@@ -9,7 +9,7 @@ from ev_charging_system.business_logic.ports import Clock, UnitOfWork, UnitOfWor
 from ev_charging_system.models.errors import ConflictError, InvalidInputError, NotFoundError
 from ev_charging_system.models.id_token import AuthorizationStatus, IdTag, IdTagInfo
 
-MAX_ID_TAG_LENGTH = 20  # OCPP 1.6 IdToken is CiString20Type
+MAX_ID_TAG_LENGTH = 36  # OCPP 2.0.1 idToken; 1.6 stations carry at most 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +154,7 @@ def _check_tag(tag: IdTag) -> None:
         _check_tag_value(tag.parent_id_tag)
         if tag.parent_id_tag == tag.id_tag:
             raise InvalidInputError("an id tag cannot be its own parent")
-    if tag.status is AuthorizationStatus.CONCURRENT_TX:
-        raise InvalidInputError("ConcurrentTx is decided per request, it cannot be stored")
+    if tag.status in (AuthorizationStatus.CONCURRENT_TX, AuthorizationStatus.UNKNOWN):
+        raise InvalidInputError(f"{tag.status.value} is decided per request, it cannot be stored")
     if tag.max_active_transactions < 1:
         raise InvalidInputError("max_active_transactions must be at least 1")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
@@ -30,6 +30,7 @@ from ev_charging_system.models.charge_point import (
     RegistrationStatus,
     StatusChange,
 )
+from ev_charging_system.models.device_model import DeviceModelEntry
 from ev_charging_system.models.errors import (
     ConflictError,
     InvalidInputError,
@@ -127,7 +128,9 @@ class DeviceManagementService:
             await self._event(uow, charge_point_id, EventKind.DISCONNECTED, {"reason": reason})
             await uow.commit()
 
-    async def boot(self, charge_point_id: str, boot: BootInfo) -> BootResult:
+    async def boot(
+        self, charge_point_id: str, boot: BootInfo, reason: str | None = None
+    ) -> BootResult:
         now = self._clock()
         async with self._uow_factory() as uow:
             station = await self._get_or_register(uow, charge_point_id, now)
@@ -144,6 +147,7 @@ class DeviceManagementService:
                     "model": boot.model,
                     "firmware_version": boot.firmware_version,
                     "registration_status": station.registration_status.value,
+                    "reason": reason,
                 },
             )
             await uow.commit()
@@ -234,7 +238,22 @@ class DeviceManagementService:
         # scrypt is deliberately slow: keep it off the event loop.
         return await asyncio.to_thread(verify_password, password, station.password_hash)
 
+    async def store_device_model(
+        self, charge_point_id: str, entries: Sequence[DeviceModelEntry]
+    ) -> None:
+        now = self._clock()
+        async with self._uow_factory() as uow:
+            await uow.device_model.upsert(
+                charge_point_id, [replace(e, updated_at=e.updated_at or now) for e in entries]
+            )
+            await uow.commit()
+
     # --- operator --------------------------------------------------------------------
+
+    async def device_model(self, charge_point_id: str) -> list[DeviceModelEntry]:
+        async with self._uow_factory() as uow:
+            await self._require(uow, charge_point_id)
+            return await uow.device_model.all(charge_point_id)
 
     def online_count(self) -> int:
         return len(self._presence.online_ids())

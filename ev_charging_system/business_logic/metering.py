@@ -97,3 +97,27 @@ def energy_register_wh(samples: Iterable[MeterSample]) -> Decimal | None:
         ):
             reading = sample.value
     return reading
+
+
+def transaction_registers(samples: Iterable[MeterSample]) -> tuple[Decimal | None, Decimal | None]:
+    """(begin, end) energy register of a transaction, the same way for every OCPP version.
+
+    Readings with context Transaction.Begin / Transaction.End win; otherwise the earliest
+    and the latest whole-meter register reading stand in for them.
+    """
+    readings = sorted(
+        (
+            s
+            for s in samples
+            if s.measurand == ENERGY_REGISTER
+            and s.phase is None
+            and s.value is not None
+            and s.unit == "Wh"
+        ),
+        key=lambda s: s.timestamp,
+    )
+    if not readings:
+        return None, None
+    begin = next((s for s in readings if s.context == "Transaction.Begin"), readings[0])
+    end = next((s for s in reversed(readings) if s.context == "Transaction.End"), readings[-1])
+    return begin.value, end.value

@@ -27,8 +27,8 @@ logger = logging.getLogger(__name__)
 
 SUBPROTOCOL_V16 = Subprotocol("ocpp1.6")
 SUBPROTOCOL_V201 = Subprotocol("ocpp2.0.1")
-# The server's preference when a station offers several (1.6 first while 2.0.1 is not served).
-SUBPROTOCOLS = [SUBPROTOCOL_V16, SUBPROTOCOL_V201]
+# The server's preference when a station offers several: the newer protocol.
+SUBPROTOCOLS = [SUBPROTOCOL_V201, SUBPROTOCOL_V16]
 MAX_ID_LENGTH = 48
 
 
@@ -143,7 +143,9 @@ class OcppServer:
             )
             translator, ocpp_version = V16Commands(), v16.OCPP_VERSION
         else:
-            handler = v201.V201Handler(station_id, websocket, self._options.call_timeout)
+            handler = v201.V201Handler(
+                station_id, websocket, self._services, self._options.call_timeout
+            )
             translator, ocpp_version = V201Commands(), v201.OCPP_VERSION
         try:
             await self._services.devices.station_connected(station_id, ocpp_version)

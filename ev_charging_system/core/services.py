@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ev_charging_system.business_logic.auth_service import AuthService
 from ev_charging_system.business_logic.device_management_service import DeviceManagementService
+from ev_charging_system.business_logic.transaction_event_service import TransactionEventService
 from ev_charging_system.business_logic.transaction_service import TransactionService
 
 
@@ -14,3 +15,4 @@ class OcppServices:
     devices: DeviceManagementService
     auth: AuthService
     transactions: TransactionService
+    transaction_events: TransactionEventService

@@ -13,6 +13,8 @@ class AuthorizationStatus(StrEnum):
     EXPIRED = "Expired"
     INVALID = "Invalid"
     CONCURRENT_TX = "ConcurrentTx"
+    # A 2.0.1 transaction that no id token has been presented for (yet); never stored on tags.
+    UNKNOWN = "Unknown"
 
 
 @dataclass(slots=True)

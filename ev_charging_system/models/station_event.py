@@ -25,6 +25,17 @@ class EventKind(StrEnum):
     AUTH_FAILED = "auth_failed"
     PROTOCOL_ERROR = "protocol_error"
     METER_ANOMALY = "meter_anomaly"
+    NOTIFY_EVENT = "notify_event"
+    MONITORING_REPORT = "monitoring_report"
+    CHARGING_LIMIT = "charging_limit"
+    CHARGING_PROFILES_REPORT = "charging_profiles_report"
+    EV_CHARGING_NEEDS = "ev_charging_needs"
+    EV_CHARGING_SCHEDULE = "ev_charging_schedule"
+    RESERVATION_STATUS = "reservation_status"
+    CUSTOMER_INFORMATION = "customer_information"
+    DISPLAY_MESSAGES = "display_messages"
+    CERTIFICATE_REQUEST = "certificate_request"
+    PUBLISH_FIRMWARE_STATUS = "publish_firmware_status"
 
 
 @dataclass(frozen=True, slots=True)

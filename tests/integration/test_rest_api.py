@@ -80,7 +80,7 @@ async def test_id_tag_lifecycle(rest: httpx.AsyncClient, operator: dict[str, str
     "body",
     [
         {"id_tag": ""},
-        {"id_tag": "X" * 21},
+        {"id_tag": "X" * 37},
         {"id_tag": "A", "status": "Sometimes"},
         {"id_tag": "A", "status": "ConcurrentTx"},
         {"id_tag": "A", "parent_id_tag": "NO-SUCH-PARENT"},

@@ -103,24 +103,19 @@ async def test_a_reconnecting_station_replaces_its_old_connection(
     assert (await rest.get("/api/charge-points/CP-1")).json()["online"] is False
 
 
-async def test_a_station_offering_both_versions_is_served_with_ocpp16(app: Application) -> None:
-    async with connected_station(
-        ocpp_url(app), "CP-DUAL", subprotocols=("ocpp2.0.1", "ocpp1.6")
-    ) as station:
+async def test_a_station_offering_both_versions_is_served_with_ocpp201(
+    app: Application,
+) -> None:
+    async with connect(
+        f"{ocpp_url(app)}/CP-DUAL", subprotocols=[Subprotocol("ocpp1.6"), Subprotocol("ocpp2.0.1")]
+    ) as websocket:
+        assert websocket.subprotocol == "ocpp2.0.1"
+
+
+async def test_an_ocpp16_only_station_is_served_with_ocpp16(app: Application) -> None:
+    async with connected_station(ocpp_url(app), "CP-16", subprotocols=("ocpp1.6",)) as station:
         assert station.websocket.subprotocol == "ocpp1.6"
         assert (await station.boot()).status == "Accepted"
-
-
-async def test_an_ocpp201_station_gets_a_clear_not_implemented_answer(app: Application) -> None:
-    async with connect(
-        f"{ocpp_url(app)}/CP-201", subprotocols=[Subprotocol("ocpp2.0.1")]
-    ) as websocket:
-        await websocket.send(
-            '[2,"b1","BootNotification",{"reason":"PowerUp",'
-            '"chargingStation":{"model":"M","vendorName":"V"}}]'
-        )
-        reply = await websocket.recv()
-    assert '"NotImplemented"' in reply
 
 
 async def test_a_client_without_an_ocpp_subprotocol_is_refused(app: Application) -> None:

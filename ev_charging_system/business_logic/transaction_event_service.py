@@ -1,0 +1,141 @@
+"""OCPP 2.0.1 TransactionEvent onto the same transaction model as 1.6.
+
+Events can arrive twice (replays after a reconnect) and out of order (queued offline):
+each (station, transactionId, seqNo) is applied once, and a transaction's times, token
+and energy are refined by whichever events have arrived, so an Ended without its Started
+still gives a complete record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ev_charging_system.business_logic.auth_service import AuthService
+from ev_charging_system.business_logic.metering import normalise_samples, transaction_registers
+from ev_charging_system.business_logic.ports import (
+    Clock,
+    DuplicateTransactionError,
+    UnitOfWork,
+    UnitOfWorkFactory,
+)
+from ev_charging_system.models.id_token import AuthorizationStatus, IdTagInfo
+from ev_charging_system.models.transaction import (
+    NewTransaction,
+    Transaction,
+    TransactionEventInput,
+)
+
+ENDED = "Ended"
+# Tokens the station vouches for itself: no id tag to look up.
+SELF_AUTHORIZED_TOKEN_TYPES = frozenset({"NoAuthorization"})
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionEventResult:
+    transaction: Transaction | None
+    id_tag_info: IdTagInfo | None
+    replayed: bool
+
+
+class TransactionEventService:
+    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, auth: AuthService) -> None:
+        self._uow_factory = uow_factory
+        self._clock = clock
+        self._auth = auth
+
+    async def authorize_token(self, id_token: str, token_type: str) -> IdTagInfo:
+        if token_type in SELF_AUTHORIZED_TOKEN_TYPES:
+            return IdTagInfo(AuthorizationStatus.ACCEPTED)
+        return await self._auth.authorize(id_token)
+
+    async def handle(self, event: TransactionEventInput) -> TransactionEventResult:
+        try:
+            return await self._apply(event)
+        except DuplicateTransactionError:
+            # A concurrent copy of this very event won the race: answer it as a replay.
+            return await self._apply(event)
+
+    async def _apply(self, event: TransactionEventInput) -> TransactionEventResult:
+        async with self._uow_factory() as uow:
+            is_new = await uow.transactions.record_event(event, self._clock())
+            existing = await uow.transactions.find_by_ocpp_id(
+                event.charge_point_id, event.ocpp_transaction_id
+            )
+            info = await self._token_info(uow, event, existing)
+            if not is_new:
+                return TransactionEventResult(existing, info, replayed=True)
+            transaction = existing or await self._create(uow, event, info)
+            transaction = self._refine(transaction, event, info)
+            samples = normalise_samples(
+                event.charge_point_id,
+                transaction.connector_id,
+                transaction.id,
+                event.meter_values,
+            )
+            if samples:
+                await uow.transactions.add_meter_samples(samples)
+            transaction = await self._with_energy(uow, transaction)
+            await uow.transactions.update(transaction)
+            await uow.commit()
+        return TransactionEventResult(transaction, info, replayed=False)
+
+    async def _token_info(
+        self, uow: UnitOfWork, event: TransactionEventInput, existing: Transaction | None
+    ) -> IdTagInfo | None:
+        if event.id_tag is None:
+            return None
+        if event.id_tag_type in SELF_AUTHORIZED_TOKEN_TYPES:
+            return IdTagInfo(AuthorizationStatus.ACCEPTED)
+        # A token already bound to this transaction must not count it as "another" session.
+        concurrency = existing is None or existing.id_tag != event.id_tag
+        return await self._auth.authorize_in(uow, event.id_tag, check_concurrency=concurrency)
+
+    async def _create(
+        self, uow: UnitOfWork, event: TransactionEventInput, info: IdTagInfo | None
+    ) -> Transaction:
+        return await uow.transactions.add(
+            NewTransaction(
+                charge_point_id=event.charge_point_id,
+                connector_id=event.connector_id or 0,
+                id_tag=event.id_tag or "",
+                meter_start_wh=0,
+                started_at=event.timestamp,
+                authorization_status=info.status if info else AuthorizationStatus.UNKNOWN,
+                reservation_id=event.reservation_id,
+                ocpp_transaction_id=event.ocpp_transaction_id,
+                offline=event.offline,
+                remote_start_id=event.remote_start_id,
+            )
+        )
+
+    def _refine(
+        self, transaction: Transaction, event: TransactionEventInput, info: IdTagInfo | None
+    ) -> Transaction:
+        updated = replace(
+            transaction,
+            started_at=min(transaction.started_at, event.timestamp),
+            offline=transaction.offline or event.offline,
+            connector_id=transaction.connector_id or event.connector_id or 0,
+            remote_start_id=transaction.remote_start_id or event.remote_start_id,
+            reservation_id=transaction.reservation_id or event.reservation_id,
+        )
+        if info is not None and event.id_tag and not transaction.id_tag:
+            updated = replace(updated, id_tag=event.id_tag, authorization_status=info.status)
+        if event.event_type == ENDED and transaction.stopped_at is None:
+            updated = replace(
+                updated,
+                stopped_at=event.timestamp,
+                stop_reason=event.stopped_reason or "Local",
+                stop_id_tag=event.id_tag,
+            )
+        return updated
+
+    async def _with_energy(self, uow: UnitOfWork, transaction: Transaction) -> Transaction:
+        begin, end = transaction_registers(
+            await uow.transactions.list_meter_samples(transaction.id)
+        )
+        meter_start = round(begin) if begin is not None else transaction.meter_start_wh
+        meter_stop = None
+        if transaction.stopped_at is not None:
+            meter_stop = round(end) if end is not None else meter_start
+        return replace(transaction, meter_start_wh=meter_start, meter_stop_wh=meter_stop)
