@@ -114,6 +114,7 @@ class Application:
                 port=settings.ocpp_server_port,
                 ping_interval=settings.ocpp_ping_interval_seconds,
                 ping_timeout=settings.ocpp_ping_timeout_seconds,
+                close_timeout=settings.ocpp_close_timeout_seconds,
                 call_timeout=settings.ocpp_call_timeout_seconds,
             ),
         )

@@ -40,6 +40,7 @@ from ev_charging_system.models.errors import (
 from ev_charging_system.models.station_event import EventKind, StationEvent
 
 MAX_CHARGE_POINT_ID_LENGTH = 48  # OCPP 2.0.1 identity: identifierString[48]
+ONLINE, OFFLINE = "Online", "Offline"  # connectivity entries of the status history
 
 
 class UnknownStationPolicy(StrEnum):
@@ -119,6 +120,7 @@ class DeviceManagementService:
             station.ocpp_version = ocpp_version
             await uow.charge_points.update(station)
             await self._event(uow, charge_point_id, EventKind.CONNECTED, {"ocpp": ocpp_version})
+            await self._connectivity(uow, charge_point_id, ONLINE, f"OCPP {ocpp_version}", now)
             await uow.commit()
         self._registration[charge_point_id] = station.registration_status
         self._last_seen.record(charge_point_id, now)
@@ -126,6 +128,7 @@ class DeviceManagementService:
     async def station_disconnected(self, charge_point_id: str, reason: str) -> None:
         async with self._uow_factory() as uow:
             await self._event(uow, charge_point_id, EventKind.DISCONNECTED, {"reason": reason})
+            await self._connectivity(uow, charge_point_id, OFFLINE, reason, self._clock())
             await uow.commit()
 
     async def boot(
@@ -374,6 +377,22 @@ class DeviceManagementService:
             await uow.charge_points.update(station)
             await self._event(uow, charge_point_id, kind, {"status": status})
             await uow.commit()
+
+    async def _connectivity(
+        self, uow: UnitOfWork, charge_point_id: str, status: str, info: str, now: datetime
+    ) -> None:
+        """Online/offline transitions go into the station's (connector 0) status history."""
+        await uow.charge_points.add_status_change(
+            StatusChange(
+                charge_point_id=charge_point_id,
+                connector_id=0,
+                status=status,
+                error_code="NoError",
+                reported_at=now,
+                received_at=now,
+                info=info[:500],
+            )
+        )
 
     async def _event(
         self, uow: UnitOfWork, charge_point_id: str, kind: EventKind, detail: dict[str, Any]

@@ -57,7 +57,9 @@ class Settings(BaseSettings):
     boot_retry_interval_seconds: int = Field(default=60, ge=5, le=86_400)
     unknown_station_policy: UnknownStationPolicy = UnknownStationPolicy.ACCEPT
     ocpp_ping_interval_seconds: float = Field(default=30, gt=0)
-    ocpp_ping_timeout_seconds: float = Field(default=60, gt=0)
+    # interval + timeout + close timeout = 85 s: a dead station is offline within 90 s.
+    ocpp_ping_timeout_seconds: float = Field(default=50, gt=0)
+    ocpp_close_timeout_seconds: float = Field(default=5, gt=0)
     ocpp_call_timeout_seconds: float = Field(default=30, gt=0)
     last_seen_flush_seconds: float = Field(default=10, gt=0)
     shutdown_timeout_seconds: float = Field(default=10, gt=0)

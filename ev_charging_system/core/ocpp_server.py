@@ -38,6 +38,7 @@ class OcppServerOptions:
     port: int
     ping_interval: float
     ping_timeout: float
+    close_timeout: float
     call_timeout: float
 
 
@@ -87,6 +88,7 @@ class OcppServer:
             process_request=self._check_handshake,
             ping_interval=self._options.ping_interval,
             ping_timeout=self._options.ping_timeout,
+            close_timeout=self._options.close_timeout,
         )
 
     async def stop(self) -> None:

@@ -101,6 +101,15 @@ async def test_a_reconnecting_station_replaces_its_old_connection(
             assert (await rest.get("/api/charge-points/CP-1")).json()["online"] is True
     await asyncio.sleep(0.1)
     assert (await rest.get("/api/charge-points/CP-1")).json()["online"] is False
+    station_history = (
+        await rest.get("/api/charge-points/CP-1/status-history", params={"connector_id": 0})
+    ).json()
+    assert [h["status"] for h in reversed(station_history)] == [
+        "Online",
+        "Online",
+        "Offline",
+        "Offline",
+    ]
 
 
 async def test_a_station_offering_both_versions_is_served_with_ocpp201(
@@ -129,3 +138,28 @@ async def test_a_connection_without_a_station_id_is_refused(app: Application) ->
     with pytest.raises((InvalidStatus, ConnectionClosed)):
         async with connect(f"{ocpp_url(app)}/", subprotocols=[Subprotocol("ocpp1.6")]):
             pass
+
+
+async def test_a_station_that_stops_answering_pings_is_marked_offline(
+    app_factory: AppFactory,
+) -> None:
+    app = await app_factory(
+        ocpp_ping_interval_seconds=0.2,
+        ocpp_ping_timeout_seconds=0.3,
+        ocpp_close_timeout_seconds=0.3,
+    )
+    async with (
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.rest_port}") as rest,
+        connected_station(ocpp_url(app), "CP-DEAD") as station,
+    ):
+        await station.boot()
+        # The network goes quiet: the station no longer reads, so it never answers a ping.
+        station.websocket.transport.pause_reading()
+        for _ in range(50):
+            await asyncio.sleep(0.1)
+            if not (await rest.get("/api/charge-points/CP-DEAD")).json()["online"]:
+                break
+        assert (await rest.get("/api/charge-points/CP-DEAD")).json()["online"] is False
+        history = (await rest.get("/api/charge-points/CP-DEAD/status-history")).json()
+        assert history[0]["status"] == "Offline"
+        station.websocket.transport.resume_reading()
