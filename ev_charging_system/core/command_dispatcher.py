@@ -119,12 +119,13 @@ class CommandDispatcher:
         error_of: Callable[[], CommandError] = lambda: StationOfflineError(  # noqa: E731
             self._charge_point_id, self._closed_reason or "disconnected"
         )
+        in_flight = self._current  # read before cancelling: the worker clears it on its way out
         if self._worker is not None:
             self._worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._worker
-        if self._current is not None:
-            _settle(self._current.future, error_of())
+        if in_flight is not None:
+            _settle(in_flight.future, error_of())
         while not self._queue.empty():
             _settle(self._queue.get_nowait().future, error_of())
 
