@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from ev_charging_system.api import (
     charge_point_routes,
     command_routes,
+    dashboard,
     id_tag_routes,
     transaction_routes,
 )
@@ -82,4 +83,5 @@ def create_rest_app(services: ApiServices) -> FastAPI:
     app.include_router(id_tag_routes.router)
     app.include_router(transaction_routes.router)
     app.include_router(command_routes.router)
+    app.include_router(dashboard.router)
     return app

@@ -1,0 +1,384 @@
+// Shared widgets: badges, times, toasts, dialogs, error boxes, pagination, form fields.
+
+import { ApiError } from "./api.js";
+import { h, uid } from "./dom.js";
+import { formatDateTime, formatDuration, relativeTime } from "./format.js";
+
+const CONNECTOR_TONES = {
+  Available: "ok",
+  Preparing: "warn",
+  Charging: "info",
+  Occupied: "info",
+  SuspendedEV: "violet",
+  SuspendedEVSE: "violet",
+  Finishing: "warn",
+  Reserved: "teal",
+  Unavailable: "muted",
+  Faulted: "danger",
+  Online: "ok",
+  Offline: "muted",
+};
+const REGISTRATION_TONES = { Accepted: "ok", Pending: "warn", Rejected: "danger" };
+const TAG_TONES = {
+  Accepted: "ok",
+  Blocked: "danger",
+  Expired: "warn",
+  Invalid: "muted",
+  ConcurrentTx: "warn",
+};
+
+export function badge(text, tone = "muted", props = {}) {
+  return h("span", { ...props, class: ["badge", `tone-${tone}`, props.class] }, text);
+}
+
+export const connectorTone = (status) => CONNECTOR_TONES[status] || "muted";
+
+export function connectorBadge(status) {
+  return badge(status || "Unknown", connectorTone(status));
+}
+
+export function registrationBadge(status) {
+  return badge(status, REGISTRATION_TONES[status] || "muted");
+}
+
+export function tagStatusBadge(status) {
+  return badge(status, TAG_TONES[status] || "muted");
+}
+
+export function onlineBadge(online) {
+  return h(
+    "span",
+    { class: ["presence", online ? "is-online" : "is-offline"] },
+    h("span", { class: "dot", "aria-hidden": "true" }),
+    online ? "Online" : "Offline",
+  );
+}
+
+/** A <time> showing "3 min ago" (kept current by tickTimes) with the exact time on hover. */
+export function timeAgo(iso, fallback = "never") {
+  if (!iso) return h("span", { class: "muted" }, fallback);
+  return h(
+    "time",
+    { datetime: iso, title: formatDateTime(iso), dataset: { relative: "1" } },
+    relativeTime(iso),
+  );
+}
+
+export function timeExact(iso, fallback = "—") {
+  if (!iso) return h("span", { class: "muted" }, fallback);
+  return h("time", { datetime: iso, title: relativeTime(iso) }, formatDateTime(iso));
+}
+
+/** Time elapsed since `iso` ("12 min 04 s"), kept current by tickTimes. */
+export function durationSince(iso) {
+  const start = new Date(iso).getTime();
+  return h(
+    "span",
+    { class: "num", dataset: { since: iso } },
+    formatDuration(Date.now() - start),
+  );
+}
+
+export function tickTimes(root = document) {
+  const now = Date.now();
+  for (const node of root.querySelectorAll("time[data-relative]")) {
+    const text = relativeTime(node.getAttribute("datetime"), now);
+    if (node.textContent !== text) node.textContent = text;
+  }
+  for (const node of root.querySelectorAll("[data-since]")) {
+    const text = formatDuration(now - new Date(node.dataset.since).getTime());
+    if (node.textContent !== text) node.textContent = text;
+  }
+}
+
+export function dash(value) {
+  if (value instanceof Node) return value;
+  return value === null || value === undefined || value === ""
+    ? h("span", { class: "muted" }, "—")
+    : String(value);
+}
+
+export function button(
+  label,
+  { kind = "", size = "", onClick, type = "button", class: extra, ...rest } = {},
+) {
+  return h(
+    "button",
+    {
+      ...rest,
+      type,
+      class: ["btn", kind && `btn-${kind}`, size && `btn-${size}`, extra],
+      on: onClick ? { click: onClick } : undefined,
+    },
+    label,
+  );
+}
+
+/** Run an async action from a button: disable it meanwhile, report errors as a toast. */
+export async function busy(buttonNode, action) {
+  if (buttonNode) {
+    buttonNode.disabled = true;
+    buttonNode.setAttribute("aria-busy", "true");
+  }
+  try {
+    return await action();
+  } catch (error) {
+    reportError(error);
+    return undefined;
+  } finally {
+    if (buttonNode) {
+      buttonNode.disabled = false;
+      buttonNode.removeAttribute("aria-busy");
+    }
+  }
+}
+
+export function errorBox(error) {
+  const apiError = error instanceof ApiError ? error : null;
+  const title = apiError ? apiError.title : error.title || "Something went wrong";
+  const detail = apiError ? apiError.detail : String(error && error.message ? error.message : error);
+  return h(
+    "div",
+    { class: "alert alert-error", role: "alert" },
+    h("strong", { class: "alert-title" }, title),
+    h("p", { class: "alert-detail" }, detail),
+    apiError && apiError.hint ? h("p", { class: "alert-hint" }, apiError.hint) : null,
+  );
+}
+
+/** The notification area, lifted above any open modal dialog (it is a manual popover). */
+function raiseToasts(region) {
+  if (typeof region.showPopover !== "function") return;
+  if (!region.hasAttribute("popover")) region.setAttribute("popover", "manual");
+  if (region.matches(":popover-open")) region.hidePopover();
+  if (region.childElementCount) region.showPopover();
+}
+
+export function toast(message, { title = "", tone = "ok", timeout = 5000 } = {}) {
+  const region = document.getElementById("toasts");
+  if (!region) return;
+  const close = () => {
+    node.remove();
+    if (!region.childElementCount && region.matches(":popover-open")) region.hidePopover();
+  };
+  const node = h(
+    "div",
+    { class: ["toast", `toast-${tone}`], role: tone === "error" ? "alert" : "status" },
+    h(
+      "div",
+      { class: "toast-body" },
+      title ? h("strong", { class: "toast-title" }, title) : null,
+      message ? h("p", { class: "toast-message" }, message) : null,
+    ),
+    h(
+      "button",
+      { type: "button", class: "toast-close", "aria-label": "Dismiss", on: { click: close } },
+      "×",
+    ),
+  );
+  region.append(node);
+  raiseToasts(region);
+  if (timeout) setTimeout(close, timeout);
+}
+
+export function reportError(error) {
+  if (error && error.name === "AbortError") return;
+  if (error instanceof ApiError) {
+    const detail = error.hint ? `${error.detail}\n${error.hint}` : error.detail;
+    toast(detail, { title: error.title, tone: "error", timeout: 12000 });
+  } else {
+    console.error(error);
+    toast(String(error && error.message ? error.message : error), {
+      title: "Something went wrong",
+      tone: "error",
+      timeout: 12000,
+    });
+  }
+}
+
+/**
+ * A modal <dialog> (focus trapped, Escape closes). `drawer` slides it in from the right.
+ * Returns {dialog, body, close}; `onClose` runs once when it closes for any reason.
+ */
+export function openDialog({ title, subtitle, content, footer, drawer = false, wide = false, onClose }) {
+  const titleId = uid("dialog-title");
+  const body = h("div", { class: "dialog-body" }, content);
+  const heading = h("h2", { id: titleId, class: "dialog-title" }, title);
+  const dialog = h(
+    "dialog",
+    { class: ["dialog", drawer && "dialog-drawer", wide && "dialog-wide"], "aria-labelledby": titleId },
+    h(
+      "header",
+      { class: "dialog-header" },
+      h("div", { class: "dialog-heading" }, heading, subtitle ? h("div", { class: "dialog-subtitle" }, subtitle) : null),
+      h(
+        "button",
+        {
+          type: "button",
+          class: "btn btn-ghost btn-icon",
+          "aria-label": "Close",
+          on: { click: () => dialog.close() },
+        },
+        "×",
+      ),
+    ),
+    body,
+    footer ? h("footer", { class: "dialog-footer" }, footer) : null,
+  );
+  dialog.addEventListener("click", (event) => {
+    if (event.target === dialog) dialog.close(); // a click on the backdrop
+  });
+  dialog.addEventListener("close", () => {
+    dialog.remove();
+    if (onClose) onClose();
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  return { dialog, body, heading, close: () => dialog.open && dialog.close() };
+}
+
+export function confirmDialog({ title, message, confirmLabel = "Confirm", danger = false }) {
+  return new Promise((resolve) => {
+    let answer = false;
+    const confirm = button(confirmLabel, {
+      kind: danger ? "danger" : "primary",
+      onClick: () => {
+        answer = true;
+        handle.close();
+      },
+    });
+    const cancel = button("Cancel", { onClick: () => handle.close() });
+    const handle = openDialog({
+      title,
+      content: h("p", {}, message),
+      footer: [cancel, confirm],
+      onClose: () => resolve(answer),
+    });
+    cancel.focus();
+  });
+}
+
+export function field(label, control, { hint, wide = false } = {}) {
+  if (!control.id) control.id = uid("field");
+  const hintNode = hint ? h("span", { class: "field-hint", id: `${control.id}-hint` }, hint) : null;
+  if (hintNode) control.setAttribute("aria-describedby", hintNode.id);
+  return h(
+    "div",
+    { class: ["field", wide && "field-wide"] },
+    h("label", { for: control.id }, label),
+    control,
+    hintNode,
+  );
+}
+
+export function select(options, value, props = {}) {
+  return h(
+    "select",
+    props,
+    options.map(([optionValue, label]) =>
+      h("option", { value: optionValue, selected: optionValue === value }, label),
+    ),
+  );
+}
+
+/** "1–50 of 230" with previous/next buttons and a page-size choice. */
+export function pagination({ total, limit, offset, onChange, sizes = [25, 50, 100, 200] }) {
+  const first = total === 0 ? 0 : offset + 1;
+  const last = Math.min(offset + limit, total);
+  const page = Math.floor(offset / limit) + 1;
+  const pages = Math.max(1, Math.ceil(total / limit));
+  if (!sizes.includes(limit)) sizes = [...sizes, limit].sort((a, b) => a - b);
+  const size = select(
+    sizes.map((n) => [String(n), `${n} per page`]),
+    String(limit),
+    { "aria-label": "Rows per page", class: "input input-sm" },
+  );
+  size.addEventListener("change", () => onChange({ limit: Number(size.value), offset: 0 }));
+  return h(
+    "nav",
+    { class: "pagination", "aria-label": "Pages" },
+    h("span", { class: "pagination-range", "aria-live": "polite" }, `${first}–${last} of ${total}`),
+    h(
+      "div",
+      { class: "pagination-controls" },
+      size,
+      button("‹ Previous", {
+        size: "sm",
+        disabled: offset <= 0,
+        onClick: () => onChange({ limit, offset: Math.max(0, offset - limit) }),
+      }),
+      h("span", { class: "pagination-page" }, `Page ${page} of ${pages}`),
+      button("Next ›", {
+        size: "sm",
+        disabled: offset + limit >= total,
+        onClick: () => onChange({ limit, offset: offset + limit }),
+      }),
+    ),
+  );
+}
+
+export function emptyState(title, text, action) {
+  return h(
+    "div",
+    { class: "empty-state" },
+    h("p", { class: "empty-title" }, title),
+    text ? h("p", { class: "muted" }, text) : null,
+    action || null,
+  );
+}
+
+export function panel(title, content, { actions, id, description } = {}) {
+  const headingId = id || uid("panel");
+  return h(
+    "section",
+    { class: "panel", "aria-labelledby": headingId },
+    h(
+      "div",
+      { class: "panel-header" },
+      h(
+        "div",
+        {},
+        h("h2", { class: "panel-title", id: headingId }, title),
+        description ? h("p", { class: "panel-description" }, description) : null,
+      ),
+      actions ? h("div", { class: "panel-actions" }, actions) : null,
+    ),
+    content,
+  );
+}
+
+export function table(headers, tbody, { caption, className } = {}) {
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      { class: ["table", className] },
+      caption ? h("caption", { class: "visually-hidden" }, caption) : null,
+      h(
+        "thead",
+        {},
+        h(
+          "tr",
+          {},
+          headers.map((header) =>
+            typeof header === "string"
+              ? h("th", { scope: "col" }, header)
+              : h("th", { scope: "col", class: header.class }, header.label),
+          ),
+        ),
+      ),
+      tbody,
+    ),
+  );
+}
+
+export function definitionList(pairs) {
+  return h(
+    "dl",
+    { class: "deflist" },
+    pairs
+      .filter(Boolean)
+      .map(([term, value]) => h("div", { class: "deflist-row" }, h("dt", {}, term), h("dd", {}, dash(value)))),
+  );
+}

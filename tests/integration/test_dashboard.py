@@ -1,0 +1,176 @@
+"""The operator dashboard as a browser loads it: one page, its own assets, nothing external."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from html.parser import HTMLParser
+
+import httpx
+import pytest
+
+from ev_charging_system.api.dashboard import STATIC_DIR
+
+CONTENT_TYPES = {
+    ".html": "text/html",
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".svg": "image/svg+xml",
+}
+# XML namespace names are identifiers that look like URLs; browsers never fetch them.
+NAMESPACES = ("http://www.w3.org/2000/svg", "http://www.w3.org/1999/xhtml")
+ABSOLUTE_URL = re.compile(r"\b(?:https?|wss?|ftp):/{2}[^\s\"'`)<>]*", re.IGNORECASE)
+PROTOCOL_RELATIVE = re.compile(
+    r"""(?:(?:src|href|action|srcset)\s*=\s*["']?|url\(\s*["']?|from\s*["']|import\s*\(?\s*["']"""
+    r"""|fetch\(\s*["'`])\s*/{2}""",
+    re.IGNORECASE,
+)
+JS_IMPORT = re.compile(
+    r"""^\s*(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']|^\s*import\s*["']([^"']+)["']""",
+    re.MULTILINE,
+)
+CSS_URL = re.compile(r"""url\(\s*["']?([^"')]+)["']?\s*\)""")
+
+
+class _AssetLinks(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in {"src", "href"} and value and value.startswith("/static/"):
+                self.links.append(value)
+
+
+def _media_type(response: httpx.Response) -> str:
+    return response.headers["content-type"].split(";")[0].strip()
+
+
+async def _crawl(rest: httpx.AsyncClient) -> dict[str, httpx.Response]:
+    """The page and everything it loads: <script>/<link>/<img>, JS imports, CSS url()."""
+    page = await rest.get("/")
+    parser = _AssetLinks()
+    parser.feed(page.text)
+    fetched: dict[str, httpx.Response] = {"/": page}
+    queue = list(parser.links)
+    while queue:
+        path = queue.pop()
+        if path in fetched:
+            continue
+        response = await rest.get(path)
+        fetched[path] = response
+        if response.status_code != 200:
+            continue
+        base = posixpath.dirname(path)
+        if path.endswith(".js"):
+            targets = [a or b for a, b in JS_IMPORT.findall(response.text)]
+        elif path.endswith(".css"):
+            targets = [t for t in CSS_URL.findall(response.text) if not t.startswith("data:")]
+        else:
+            targets = []
+        for target in targets:
+            queue.append(
+                target if target.startswith("/") else posixpath.normpath(f"{base}/{target}")
+            )
+    return fetched
+
+
+async def test_the_dashboard_page_is_served_at_the_root(rest: httpx.AsyncClient) -> None:
+    response = await rest.get("/")
+    assert response.status_code == 200
+    assert _media_type(response) == "text/html"
+    assert '<script type="module" src="/static/js/app.js">' in response.text
+    assert 'href="/static/css/dashboard.css"' in response.text
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'self'" in policy
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_every_asset_the_page_loads_is_served_with_its_content_type(
+    rest: httpx.AsyncClient,
+) -> None:
+    fetched = await _crawl(rest)
+    assert {"/static/js/app.js", "/static/css/dashboard.css", "/static/favicon.svg"} <= set(fetched)
+    assert any(path.startswith("/static/js/views/") for path in fetched)
+    for path, response in fetched.items():
+        assert response.status_code == 200, path
+        extension = ".html" if path == "/" else posixpath.splitext(path)[1]
+        assert _media_type(response) == CONTENT_TYPES[extension], path
+        assert response.headers["x-content-type-options"] == "nosniff", path
+
+
+async def test_every_file_in_the_static_folder_is_served(rest: httpx.AsyncClient) -> None:
+    files = sorted(p for p in STATIC_DIR.rglob("*") if p.is_file())
+    assert files
+    for file in files:
+        response = await rest.get(f"/static/{file.relative_to(STATIC_DIR).as_posix()}")
+        assert response.status_code == 200, file
+        assert response.content == file.read_bytes(), file
+        assert _media_type(response) == CONTENT_TYPES[file.suffix], file
+
+
+async def test_nothing_references_an_external_url(rest: httpx.AsyncClient) -> None:
+    fetched = await _crawl(rest)
+    for path, response in fetched.items():
+        text = response.text
+        for namespace in NAMESPACES:
+            text = text.replace(namespace, "")
+        assert ABSOLUTE_URL.findall(text) == [], path
+        assert PROTOCOL_RELATIVE.findall(text) == [], path
+
+
+def test_scripts_never_turn_strings_into_html_or_code() -> None:
+    """API data reaches the DOM as text nodes and attributes only."""
+    forbidden = re.compile(
+        r"\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function\("
+        r"|createContextualFragment|DOMParser"
+    )
+    scripts = sorted(STATIC_DIR.rglob("*.js"))
+    assert scripts
+    for script in scripts:
+        assert forbidden.findall(script.read_text(encoding="utf-8")) == [], script.name
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/nope.js",
+        "/static/js",
+        "/static/js/",
+        "/static/%2e%2e/dashboard.py",
+        "/static/js/%2e%2e/%2e%2e/dashboard.py",
+        "/static/..%2fdashboard.py",
+        "/static/js/app.js.map",
+        "/static/.hidden.js",
+    ],
+)
+async def test_anything_outside_the_assets_is_not_found(rest: httpx.AsyncClient, path: str) -> None:
+    response = await rest.get(path)
+    assert response.status_code == 404
+    assert "detail" in response.json()
+
+
+async def test_assets_revalidate_with_etags(rest: httpx.AsyncClient) -> None:
+    first = await rest.get("/static/js/app.js")
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"] == "no-cache"
+    again = await rest.get("/static/js/app.js", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.content == b""
+    head = await rest.head("/")
+    assert head.status_code == 200
+    assert head.content == b""
+    assert int(head.headers["content-length"]) == len((await rest.get("/")).content)
+
+
+async def test_the_dashboard_stays_out_of_the_api_schema_and_the_api_still_answers(
+    rest: httpx.AsyncClient,
+) -> None:
+    paths = (await rest.get("/openapi.json")).json()["paths"]
+    assert "/" not in paths
+    assert not any(path.startswith("/static") for path in paths)
+    assert (await rest.get("/api/health")).status_code == 200
+    assert (await rest.get("/api/charge-points")).json() == []
