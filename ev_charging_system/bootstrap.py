@@ -22,9 +22,11 @@ from ev_charging_system.business_logic.device_management_service import (
     DeviceManagementService,
     RegistrationPolicy,
 )
+from ev_charging_system.business_logic.diagnostics_service import DiagnosticsService
 from ev_charging_system.business_logic.last_seen import LastSeenTracker
 from ev_charging_system.business_logic.ports import UnitOfWork
 from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
+from ev_charging_system.business_logic.reporting_service import ReportingService
 from ev_charging_system.business_logic.transaction_event_service import TransactionEventService
 from ev_charging_system.business_logic.transaction_service import TransactionService
 from ev_charging_system.config.settings import Settings
@@ -72,6 +74,8 @@ class Services:
     auth: AuthService
     transactions: TransactionService
     commands: RemoteCommandService
+    diagnostics: DiagnosticsService
+    reporting: ReportingService
     last_seen: LastSeenTracker
 
 
@@ -103,7 +107,11 @@ class Application:
         )
         transactions = TransactionService(unit_of_work, utc_now, auth)
         commands = RemoteCommandService(unit_of_work, OcppGateway(self.connections), utc_now)
-        self.services = Services(devices, auth, transactions, commands, last_seen)
+        diagnostics = DiagnosticsService(unit_of_work, utc_now, self.connections)
+        reporting = ReportingService(unit_of_work)
+        self.services = Services(
+            devices, auth, transactions, commands, diagnostics, reporting, last_seen
+        )
         self.ocpp = OcppServer(
             OcppServices(
                 devices, auth, transactions, TransactionEventService(unit_of_work, utc_now, auth)
@@ -124,6 +132,8 @@ class Application:
                 auth=auth,
                 transactions=transactions,
                 commands=commands,
+                diagnostics=diagnostics,
+                reporting=reporting,
                 database_ping=self._ping_database,
                 api_token=settings.api_token.get_secret_value(),
             )

@@ -12,7 +12,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ev_charging_system.business_logic.auth_service import AuthService
 from ev_charging_system.business_logic.device_management_service import DeviceManagementService
+from ev_charging_system.business_logic.diagnostics_service import DiagnosticsService
 from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
+from ev_charging_system.business_logic.reporting_service import ReportingService
 from ev_charging_system.business_logic.transaction_service import TransactionService
 
 
@@ -22,6 +24,8 @@ class ApiServices:
     auth: AuthService
     transactions: TransactionService
     commands: RemoteCommandService
+    diagnostics: DiagnosticsService
+    reporting: ReportingService
     database_ping: Callable[[], Awaitable[None]]
     api_token: str
 

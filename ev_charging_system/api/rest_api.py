@@ -12,6 +12,7 @@ from ev_charging_system.api import (
     command_routes,
     dashboard,
     id_tag_routes,
+    insight_routes,
     transaction_routes,
 )
 from ev_charging_system.api.dependencies import ApiServices, Services
@@ -83,5 +84,6 @@ def create_rest_app(services: ApiServices) -> FastAPI:
     app.include_router(id_tag_routes.router)
     app.include_router(transaction_routes.router)
     app.include_router(command_routes.router)
+    app.include_router(insight_routes.router)
     app.include_router(dashboard.router)
     return app

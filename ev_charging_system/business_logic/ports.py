@@ -14,6 +14,7 @@ from typing import Protocol, Self
 from ev_charging_system.models.charge_point import ChargePoint, ConnectorStatus, StatusChange
 from ev_charging_system.models.commands import Command, CommandRecord, CommandResult
 from ev_charging_system.models.device_model import DeviceModelEntry
+from ev_charging_system.models.diagnostics import UsageGrouping, UsageRow
 from ev_charging_system.models.id_token import IdTag
 from ev_charging_system.models.station_event import StationEvent
 from ev_charging_system.models.transaction import (
@@ -91,6 +92,9 @@ class TransactionRepository(Protocol):
     async def count_active_for_tag(self, id_tag: str) -> int: ...
 
     async def search(self, criteria: TransactionFilter) -> TransactionPage: ...
+
+    async def usage(self, criteria: TransactionFilter, group_by: UsageGrouping) -> list[UsageRow]:
+        """Sessions and energy of finished transactions matching `criteria`, grouped."""
 
     async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None: ...
 

@@ -6,7 +6,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import String, Table, and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +33,7 @@ from ev_charging_system.models.charge_point import (
 )
 from ev_charging_system.models.commands import CommandOutcome, CommandRecord
 from ev_charging_system.models.device_model import DeviceModelEntry
+from ev_charging_system.models.diagnostics import UsageGrouping, UsageRow
 from ev_charging_system.models.id_token import AuthorizationStatus, IdTag
 from ev_charging_system.models.station_event import EventKind, StationEvent
 from ev_charging_system.models.transaction import (
@@ -383,19 +385,7 @@ class SqlTransactionRepository:
         return count or 0
 
     async def search(self, criteria: TransactionFilter) -> TransactionPage:
-        conditions: list[Any] = []
-        if criteria.charge_point_id is not None:
-            conditions.append(TransactionRow.charge_point_id == criteria.charge_point_id)
-        if criteria.id_tag is not None:
-            conditions.append(TransactionRow.id_tag == criteria.id_tag)
-        if criteria.started_from is not None:
-            conditions.append(TransactionRow.started_at >= criteria.started_from)
-        if criteria.started_to is not None:
-            conditions.append(TransactionRow.started_at < criteria.started_to)
-        if criteria.active is True:
-            conditions.append(TransactionRow.stopped_at.is_(None))
-        elif criteria.active is False:
-            conditions.append(TransactionRow.stopped_at.is_not(None))
+        conditions = _conditions(criteria)
         total = await self._session.scalar(
             select(func.count()).select_from(TransactionRow).where(*conditions)
         )
@@ -407,6 +397,30 @@ class SqlTransactionRepository:
             .offset(criteria.offset)
         )
         return TransactionPage([_transaction(row) for row in rows], total or 0)
+
+    async def usage(self, criteria: TransactionFilter, group_by: UsageGrouping) -> list[UsageRow]:
+        key: Any
+        if group_by is UsageGrouping.CHARGE_POINT:
+            key = TransactionRow.charge_point_id
+        elif group_by is UsageGrouping.ID_TAG:
+            key = TransactionRow.id_tag
+        else:
+            # Day in UTC; both databases can cut an ISO timestamp's date off as text.
+            key = func.substr(cast_text(TransactionRow.started_at), 1, 10)
+        energy = case(
+            (
+                TransactionRow.meter_stop_wh >= TransactionRow.meter_start_wh,
+                TransactionRow.meter_stop_wh - TransactionRow.meter_start_wh,
+            ),
+            else_=0,
+        )
+        rows = await self._session.execute(
+            select(key.label("key"), func.count(), func.coalesce(func.sum(energy), 0))
+            .where(*_conditions(criteria))
+            .group_by(key)
+            .order_by(key)
+        )
+        return [UsageRow(str(k), int(n), int(wh)) for k, n, wh in rows]
 
     async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
         self._session.add_all(
@@ -451,6 +465,27 @@ class SqlTransactionRepository:
             )
             for row in rows
         ]
+
+
+def _conditions(criteria: TransactionFilter) -> list[Any]:
+    conditions: list[Any] = []
+    if criteria.charge_point_id is not None:
+        conditions.append(TransactionRow.charge_point_id == criteria.charge_point_id)
+    if criteria.id_tag is not None:
+        conditions.append(TransactionRow.id_tag == criteria.id_tag)
+    if criteria.started_from is not None:
+        conditions.append(TransactionRow.started_at >= criteria.started_from)
+    if criteria.started_to is not None:
+        conditions.append(TransactionRow.started_at < criteria.started_to)
+    if criteria.active is True:
+        conditions.append(TransactionRow.stopped_at.is_(None))
+    elif criteria.active is False:
+        conditions.append(TransactionRow.stopped_at.is_not(None))
+    return conditions
+
+
+def cast_text(column: Any) -> Any:
+    return sa_cast(column, String)
 
 
 def _transaction(row: TransactionRow) -> Transaction:

@@ -13,6 +13,7 @@ from ev_charging_system.business_logic.ports import DuplicateTransactionError
 from ev_charging_system.models.charge_point import ChargePoint, ConnectorStatus, StatusChange
 from ev_charging_system.models.commands import CommandRecord
 from ev_charging_system.models.device_model import DeviceModelEntry
+from ev_charging_system.models.diagnostics import UsageGrouping, UsageRow
 from ev_charging_system.models.id_token import IdTag
 from ev_charging_system.models.station_event import StationEvent
 from ev_charging_system.models.transaction import (
@@ -209,6 +210,19 @@ class FakeTransactions:
         return TransactionPage(
             found[criteria.offset : criteria.offset + criteria.limit], len(found)
         )
+
+    async def usage(self, criteria: TransactionFilter, group_by: UsageGrouping) -> list[UsageRow]:
+        page = await self.search(replace(criteria, limit=10**9, offset=0))
+        totals: dict[str, tuple[int, int]] = {}
+        for t in page.items:
+            key = {
+                UsageGrouping.CHARGE_POINT: t.charge_point_id,
+                UsageGrouping.ID_TAG: t.id_tag,
+                UsageGrouping.DAY: t.started_at.date().isoformat(),
+            }[group_by]
+            sessions, energy = totals.get(key, (0, 0))
+            totals[key] = (sessions + 1, energy + (t.energy_wh or 0))
+        return [UsageRow(k, n, wh) for k, (n, wh) in sorted(totals.items())]
 
     async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
         self._store.samples.extend(samples)
