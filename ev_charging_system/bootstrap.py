@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ev_charging_system.api.dependencies import ApiServices
 from ev_charging_system.api.rest_api import create_rest_app
+from ev_charging_system.business_logic.audit_service import AuditService
 from ev_charging_system.business_logic.auth_service import AuthService
+from ev_charging_system.business_logic.conversation_service import ConversationService
 from ev_charging_system.business_logic.device_management_service import (
     DeviceManagementService,
     RegistrationPolicy,
@@ -76,6 +78,8 @@ class Services:
     commands: RemoteCommandService
     diagnostics: DiagnosticsService
     reporting: ReportingService
+    audit: AuditService
+    conversations: ConversationService
     last_seen: LastSeenTracker
 
 
@@ -109,8 +113,18 @@ class Application:
         commands = RemoteCommandService(unit_of_work, OcppGateway(self.connections), utc_now)
         diagnostics = DiagnosticsService(unit_of_work, utc_now, self.connections)
         reporting = ReportingService(unit_of_work)
+        audit = AuditService(unit_of_work, utc_now)
+        conversations = ConversationService(unit_of_work, utc_now)
         self.services = Services(
-            devices, auth, transactions, commands, diagnostics, reporting, last_seen
+            devices,
+            auth,
+            transactions,
+            commands,
+            diagnostics,
+            reporting,
+            audit,
+            conversations,
+            last_seen,
         )
         self.ocpp = OcppServer(
             OcppServices(
@@ -134,6 +148,7 @@ class Application:
                 commands=commands,
                 diagnostics=diagnostics,
                 reporting=reporting,
+                audit=audit,
                 database_ping=self._ping_database,
                 api_token=settings.api_token.get_secret_value(),
             )

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ev_charging_system.business_logic.audit_service import AuditService
 from ev_charging_system.business_logic.auth_service import AuthService
 from ev_charging_system.business_logic.device_management_service import DeviceManagementService
 from ev_charging_system.business_logic.diagnostics_service import DiagnosticsService
@@ -26,6 +27,7 @@ class ApiServices:
     commands: RemoteCommandService
     diagnostics: DiagnosticsService
     reporting: ReportingService
+    audit: AuditService
     database_ping: Callable[[], Awaitable[None]]
     api_token: str
 

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from ev_charging_system.api.dependencies import Services
 from ev_charging_system.api.schemas import ErrorOut
+from ev_charging_system.models.audit import AuditEntry
 from ev_charging_system.models.diagnostics import HealthReport, UsageGrouping, UsageRow
 
 router = APIRouter(tags=["insight"])
@@ -49,6 +50,32 @@ class HealthReportOut(BaseModel):
                 )
                 for f in report.findings
             ],
+        )
+
+
+class AuditEntryOut(BaseModel):
+    id: int | None
+    at: datetime
+    actor: str
+    channel: str
+    tool: str
+    arguments: dict[str, Any]
+    outcome: str
+    result: dict[str, Any]
+    error: str | None
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditEntryOut:
+        return cls(
+            id=entry.id,
+            at=entry.at,
+            actor=entry.actor,
+            channel=entry.channel,
+            tool=entry.tool,
+            arguments=entry.arguments,
+            outcome=entry.outcome.value,
+            result=entry.result,
+            error=entry.error,
         )
 
 
@@ -93,3 +120,17 @@ async def usage(
         group_by, started_from, started_to, charge_point_id, id_tag
     )
     return [UsageRowOut.of(r) for r in rows]
+
+
+@router.get(
+    "/api/audit",
+    response_model=list[AuditEntryOut],
+    summary="Actions taken through MCP tools and the chat: who, what, arguments, result",
+)
+async def audit_log(
+    services: Services,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    actor: str | None = None,
+    tool: str | None = None,
+) -> list[AuditEntryOut]:
+    return [AuditEntryOut.of(e) for e in await services.audit.recent(limit, actor, tool)]

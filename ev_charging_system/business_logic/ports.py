@@ -11,6 +11,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from ev_charging_system.models.audit import AuditEntry, ChatMessage, Conversation
 from ev_charging_system.models.charge_point import ChargePoint, ConnectorStatus, StatusChange
 from ev_charging_system.models.commands import Command, CommandRecord, CommandResult
 from ev_charging_system.models.device_model import DeviceModelEntry
@@ -113,6 +114,28 @@ class DeviceModelRepository(Protocol):
     async def all(self, charge_point_id: str) -> list[DeviceModelEntry]: ...
 
 
+class AuditLogRepository(Protocol):
+    async def add(self, entry: AuditEntry) -> AuditEntry: ...
+
+    async def recent(
+        self, limit: int, actor: str | None = None, tool: str | None = None
+    ) -> list[AuditEntry]: ...
+
+
+class ConversationRepository(Protocol):
+    async def add(self, conversation: Conversation) -> None: ...
+
+    async def get(self, conversation_id: str) -> Conversation | None: ...
+
+    async def append(self, conversation_id: str, messages: Sequence[ChatMessage]) -> None: ...
+
+    async def update(self, conversation: Conversation) -> None:
+        """Title, updated_at and pending action (not the messages)."""
+
+    async def recent(self, limit: int) -> list[Conversation]:
+        """Newest first, without their messages."""
+
+
 class CommandLogRepository(Protocol):
     async def add(self, record: CommandRecord) -> CommandRecord: ...
 
@@ -139,6 +162,12 @@ class UnitOfWork(Protocol):
 
     @property
     def device_model(self) -> DeviceModelRepository: ...
+
+    @property
+    def audit(self) -> AuditLogRepository: ...
+
+    @property
+    def conversations(self) -> ConversationRepository: ...
 
     async def __aenter__(self) -> Self: ...
 

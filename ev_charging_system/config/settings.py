@@ -12,7 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ev_charging_system.business_logic.device_management_service import UnknownStationPolicy
 
 DEFAULT_SQLITE_PATH = Path("data") / "ev_charging.db"
-DEVELOPMENT_API_TOKEN = "dev-token"
+DEVELOPMENT_API_TOKEN = "dev-token"  # documented demo values, refused in production
+DEVELOPMENT_MCP_READ_TOKEN = "dev-mcp-read"
+DEVELOPMENT_MCP_OPERATE_TOKEN = "dev-mcp-operate"
 
 
 class Environment(StrEnum):
@@ -51,7 +53,16 @@ class Settings(BaseSettings):
     mcp_allowed_origins: list[str] = Field(default_factory=list)
 
     api_token: SecretStr = SecretStr(DEVELOPMENT_API_TOKEN)
+    # MCP bearer tokens: "read" sees the network, "operate" may also act on it.
+    mcp_read_token: SecretStr = SecretStr(DEVELOPMENT_MCP_READ_TOKEN)
+    mcp_operate_token: SecretStr = SecretStr(DEVELOPMENT_MCP_OPERATE_TOKEN)
+    mcp_confirmation_ttl_seconds: int = Field(default=120, ge=10, le=3600)
+
     anthropic_api_key: SecretStr | None = None
+    anthropic_model: str = "claude-sonnet-4-5"
+    anthropic_base_url: str | None = None
+    chat_max_tool_steps: int = Field(default=8, ge=1, le=50)
+    chat_max_tokens: int = Field(default=2048, ge=64, le=64_000)
 
     heartbeat_interval_seconds: int = Field(default=300, ge=10, le=86_400)
     boot_retry_interval_seconds: int = Field(default=60, ge=5, le=86_400)
@@ -79,12 +90,24 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_unsafe_production_defaults(self) -> Self:
         if self.environment is Environment.PRODUCTION:
-            token = self.api_token.get_secret_value()
-            if token == DEVELOPMENT_API_TOKEN or len(token) < 16:
-                raise ValueError(
-                    "API_TOKEN must be set to a secret of at least 16 characters "
-                    "when ENVIRONMENT=production"
-                )
+            demo_values = {
+                DEVELOPMENT_API_TOKEN,
+                DEVELOPMENT_MCP_READ_TOKEN,
+                DEVELOPMENT_MCP_OPERATE_TOKEN,
+            }
+            for name, secret in (
+                ("API_TOKEN", self.api_token),
+                ("MCP_READ_TOKEN", self.mcp_read_token),
+                ("MCP_OPERATE_TOKEN", self.mcp_operate_token),
+            ):
+                token = secret.get_secret_value()
+                if token in demo_values or len(token) < 16:
+                    raise ValueError(
+                        f"{name} must be set to a secret of at least 16 characters "
+                        "when ENVIRONMENT=production"
+                    )
+        if self.mcp_read_token == self.mcp_operate_token:
+            raise ValueError("MCP_READ_TOKEN and MCP_OPERATE_TOKEN must differ")
         if not self.api_token.get_secret_value():
             raise ValueError("API_TOKEN must not be empty")
         return self

@@ -13,9 +13,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ev_charging_system.business_logic.ports import DuplicateTransactionError
 from ev_charging_system.data.orm import (
+    AuditRow,
     ChargePointRow,
+    ChatMessageRow,
     CommandRow,
     ConnectorRow,
+    ConversationRow,
     DeviceModelVariableRow,
     IdTagRow,
     MeterSampleRow,
@@ -24,6 +27,7 @@ from ev_charging_system.data.orm import (
     TransactionEventRow,
     TransactionRow,
 )
+from ev_charging_system.models.audit import AuditEntry, AuditOutcome, ChatMessage, Conversation
 from ev_charging_system.models.charge_point import (
     BootInfo,
     ChargePoint,
@@ -657,3 +661,118 @@ class SqlDeviceModelRepository:
             )
             for row in rows
         ]
+
+
+class SqlAuditLogRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, entry: AuditEntry) -> AuditEntry:
+        row = AuditRow(
+            at=entry.at,
+            actor=entry.actor,
+            channel=entry.channel,
+            tool=entry.tool,
+            arguments=entry.arguments,
+            outcome=entry.outcome.value,
+            result=entry.result,
+            error=entry.error,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return _audit(row)
+
+    async def recent(
+        self, limit: int, actor: str | None = None, tool: str | None = None
+    ) -> list[AuditEntry]:
+        query = select(AuditRow)
+        if actor is not None:
+            query = query.where(AuditRow.actor == actor)
+        if tool is not None:
+            query = query.where(AuditRow.tool == tool)
+        rows = await self._session.scalars(query.order_by(AuditRow.id.desc()).limit(limit))
+        return [_audit(row) for row in rows]
+
+
+def _audit(row: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        at=row.at,
+        actor=row.actor,
+        channel=row.channel,
+        tool=row.tool,
+        arguments=row.arguments,
+        outcome=AuditOutcome(row.outcome),
+        result=row.result,
+        error=row.error,
+    )
+
+
+class SqlConversationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, conversation: Conversation) -> None:
+        self._session.add(
+            ConversationRow(
+                id=conversation.id,
+                created_at=conversation.created_at,
+                updated_at=conversation.updated_at,
+                title=conversation.title,
+                pending_action=conversation.pending_action,
+            )
+        )
+        await self._session.flush()
+        await self.append(conversation.id, conversation.messages)
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        row = await self._session.get(ConversationRow, conversation_id)
+        if row is None:
+            return None
+        messages = await self._session.scalars(
+            select(ChatMessageRow)
+            .where(ChatMessageRow.conversation_id == conversation_id)
+            .order_by(ChatMessageRow.id)
+        )
+        conversation = _conversation(row)
+        conversation.messages = [
+            ChatMessage(role=m.role, content=m.content, created_at=m.created_at) for m in messages
+        ]
+        return conversation
+
+    async def append(self, conversation_id: str, messages: Sequence[ChatMessage]) -> None:
+        self._session.add_all(
+            ChatMessageRow(
+                conversation_id=conversation_id,
+                role=m.role,
+                content=m.content,
+                created_at=m.created_at,
+            )
+            for m in messages
+        )
+        await self._session.flush()
+
+    async def update(self, conversation: Conversation) -> None:
+        row = await self._session.get(ConversationRow, conversation.id)
+        if row is None:
+            raise LookupError(conversation.id)
+        row.title = conversation.title
+        row.updated_at = conversation.updated_at
+        row.pending_action = conversation.pending_action
+        await self._session.flush()
+
+    async def recent(self, limit: int) -> list[Conversation]:
+        rows = await self._session.scalars(
+            select(ConversationRow).order_by(ConversationRow.updated_at.desc()).limit(limit)
+        )
+        return [_conversation(row) for row in rows]
+
+
+def _conversation(row: ConversationRow) -> Conversation:
+    return Conversation(
+        id=row.id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        title=row.title,
+        pending_action=row.pending_action,
+    )

@@ -8,16 +8,20 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ev_charging_system.business_logic.ports import (
+    AuditLogRepository,
     ChargePointRepository,
     CommandLogRepository,
+    ConversationRepository,
     DeviceModelRepository,
     IdTagRepository,
     StationEventRepository,
     TransactionRepository,
 )
 from ev_charging_system.data.repositories import (
+    SqlAuditLogRepository,
     SqlChargePointRepository,
     SqlCommandLogRepository,
+    SqlConversationRepository,
     SqlDeviceModelRepository,
     SqlIdTagRepository,
     SqlStationEventRepository,
@@ -32,6 +36,8 @@ class SqlAlchemyUnitOfWork:
     events: StationEventRepository
     commands: CommandLogRepository
     device_model: DeviceModelRepository
+    audit: AuditLogRepository
+    conversations: ConversationRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -46,6 +52,8 @@ class SqlAlchemyUnitOfWork:
         self.events = SqlStationEventRepository(session)
         self.commands = SqlCommandLogRepository(session)
         self.device_model = SqlDeviceModelRepository(session)
+        self.audit = SqlAuditLogRepository(session)
+        self.conversations = SqlConversationRepository(session)
         return self
 
     async def __aexit__(

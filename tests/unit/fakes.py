@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Self
 
 from ev_charging_system.business_logic.ports import DuplicateTransactionError
+from ev_charging_system.models.audit import AuditEntry, ChatMessage, Conversation
 from ev_charging_system.models.charge_point import ChargePoint, ConnectorStatus, StatusChange
 from ev_charging_system.models.commands import CommandRecord
 from ev_charging_system.models.device_model import DeviceModelEntry
@@ -50,6 +51,8 @@ class FakeStore:
         self.transaction_events: set[tuple[str, str, int]] = set()
         self.commands: list[CommandRecord] = []
         self.device_model: dict[str, list[DeviceModelEntry]] = {}
+        self.audit: list[AuditEntry] = []
+        self.conversations: dict[str, Conversation] = {}
         self.ids = itertools.count(1)
         self.commits = 0
 
@@ -281,6 +284,53 @@ class FakeDeviceModel:
         return list(self._store.device_model.get(charge_point_id, []))
 
 
+class FakeAudit:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    async def add(self, entry: AuditEntry) -> AuditEntry:
+        stored = replace(entry, id=len(self._store.audit) + 1)
+        self._store.audit.append(stored)
+        return stored
+
+    async def recent(
+        self, limit: int, actor: str | None = None, tool: str | None = None
+    ) -> list[AuditEntry]:
+        found = [
+            e for e in self._store.audit if actor in (None, e.actor) and tool in (None, e.tool)
+        ]
+        return list(reversed(found))[:limit]
+
+
+class FakeConversations:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    async def add(self, conversation: Conversation) -> None:
+        self._store.conversations[conversation.id] = replace(
+            conversation, messages=list(conversation.messages)
+        )
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        found = self._store.conversations.get(conversation_id)
+        return replace(found, messages=list(found.messages)) if found else None
+
+    async def append(self, conversation_id: str, messages: Sequence[ChatMessage]) -> None:
+        self._store.conversations[conversation_id].messages.extend(messages)
+
+    async def update(self, conversation: Conversation) -> None:
+        stored = self._store.conversations[conversation.id]
+        stored.title = conversation.title
+        stored.updated_at = conversation.updated_at
+        stored.pending_action = conversation.pending_action
+
+    async def recent(self, limit: int) -> list[Conversation]:
+        ordered = sorted(
+            self._store.conversations.values(), key=lambda c: c.updated_at, reverse=True
+        )
+        return [replace(c, messages=[]) for c in ordered[:limit]]
+
+
 class FakeUnitOfWork:
     """Writes go straight to the store; good enough where tests check committed outcomes."""
 
@@ -292,6 +342,8 @@ class FakeUnitOfWork:
         self.events = FakeEvents(store)
         self.commands = FakeCommands(store)
         self.device_model = FakeDeviceModel(store)
+        self.audit = FakeAudit(store)
+        self.conversations = FakeConversations(store)
 
     async def __aenter__(self) -> Self:
         return self

@@ -21,7 +21,14 @@ def test_plain_database_urls_get_the_async_driver() -> None:
 def test_production_refuses_the_demo_api_token() -> None:
     with pytest.raises(ValidationError, match="API_TOKEN"):
         Settings.model_validate({"environment": "production"})
-    ok = Settings.model_validate({"environment": "production", "api_token": "s" * 32})
+    ok = Settings.model_validate(
+        {
+            "environment": "production",
+            "api_token": "s" * 32,
+            "mcp_read_token": "r" * 32,
+            "mcp_operate_token": "o" * 32,
+        }
+    )
     assert ok.api_token.get_secret_value() == "s" * 32
 
 
