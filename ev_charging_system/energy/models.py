@@ -1,0 +1,435 @@
+"""Domain types of site energy coordination: configuration, measured states, actions, plans.
+
+Units are fixed so nobody has to guess: power in kW, energy in kWh, prices per kWh in the
+site's currency, times as timezone-aware datetimes. Battery power is signed from the
+battery's point of view (+ charging, - discharging); grid power from the site's (+ import,
+- export). Field names of the measured states follow the seed's `/coordinate` JSON so the
+REST layer maps them one to one.
+
+Every configuration class validates itself in `__post_init__`: an impossible site
+(negative capacity, min SoC above max SoC, a charger whose minimum power exceeds its
+maximum) cannot be constructed, so no policy ever has to defend against one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ev_charging_system.energy.errors import PhysicalLimitError
+from ev_charging_system.energy.validation import finite, fraction, non_negative, positive
+
+STEP = timedelta(minutes=15)
+STEP_HOURS = STEP.total_seconds() / 3600.0
+STEPS_PER_DAY = int(timedelta(days=1) / STEP)
+
+
+class PowerMode(StrEnum):
+    CHARGE = "charge"
+    DISCHARGE = "discharge"
+    IDLE = "idle"
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True, slots=True)
+class SolarConfig:
+    peak_kw: float = 10.0
+
+    def __post_init__(self) -> None:
+        non_negative("solar.peak_kw", self.peak_kw)
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryConfig:
+    capacity_kwh: float = 13.5
+    max_charge_kw: float = 5.0
+    max_discharge_kw: float = 5.0
+    round_trip_efficiency: float = 0.9
+    min_soc: float = 0.1  # fraction of capacity kept as reserve
+    max_soc: float = 1.0  # fraction of capacity never exceeded
+
+    def __post_init__(self) -> None:
+        non_negative("battery.capacity_kwh", self.capacity_kwh)
+        non_negative("battery.max_charge_kw", self.max_charge_kw)
+        non_negative("battery.max_discharge_kw", self.max_discharge_kw)
+        positive("battery.round_trip_efficiency", self.round_trip_efficiency)
+        fraction("battery.round_trip_efficiency", self.round_trip_efficiency)
+        fraction("battery.min_soc", self.min_soc)
+        fraction("battery.max_soc", self.max_soc)
+        if self.min_soc > self.max_soc:
+            raise PhysicalLimitError(
+                "battery.min_soc", f"{self.min_soc:g} is above max_soc {self.max_soc:g}"
+            )
+
+    @property
+    def one_way_efficiency(self) -> float:
+        # Losses split evenly between charging and discharging.
+        return math.sqrt(self.round_trip_efficiency)
+
+    @property
+    def min_energy_kwh(self) -> float:
+        return self.capacity_kwh * self.min_soc
+
+    @property
+    def max_energy_kwh(self) -> float:
+        return self.capacity_kwh * self.max_soc
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleConfig:
+    """An EV and the connector it charges at (the station's limits are folded in here)."""
+
+    vehicle_id: str = "ev1"
+    battery_capacity_kwh: float = 60.0
+    max_charge_kw: float = 11.0  # min(vehicle on-board charger, station/cable rating)
+    min_current_a: float = 6.0  # IEC 61851: below 6 A a charger cannot signal a current
+    phases: int = 3
+    voltage_v: float = 230.0
+    charge_efficiency: float = 0.9  # AC energy metered -> energy stored in the battery
+    max_discharge_kw: float = 0.0  # > 0 only for bidirectional (V2G) setups
+    target_soc: float = 0.8  # default "ready by departure" level, fraction of capacity
+    max_soc: float = 1.0  # never charge above this fraction
+    departure_time: time = time(7, 0)  # default daily departure, site-local time
+    charge_point_id: str | None = None  # the connector this vehicle charges at, if bound
+    connector_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.vehicle_id:
+            raise PhysicalLimitError("vehicle.vehicle_id", "must not be empty")
+        positive("vehicle.battery_capacity_kwh", self.battery_capacity_kwh)
+        non_negative("vehicle.max_charge_kw", self.max_charge_kw)
+        positive("vehicle.min_current_a", self.min_current_a)
+        if self.phases not in (1, 2, 3):
+            raise PhysicalLimitError("vehicle.phases", f"must be 1, 2 or 3, got {self.phases}")
+        positive("vehicle.voltage_v", self.voltage_v)
+        positive("vehicle.charge_efficiency", self.charge_efficiency)
+        fraction("vehicle.charge_efficiency", self.charge_efficiency)
+        non_negative("vehicle.max_discharge_kw", self.max_discharge_kw)
+        fraction("vehicle.target_soc", self.target_soc)
+        fraction("vehicle.max_soc", self.max_soc)
+        if self.target_soc > self.max_soc:
+            raise PhysicalLimitError(
+                "vehicle.target_soc", f"{self.target_soc:g} is above max_soc {self.max_soc:g}"
+            )
+        if self.max_charge_kw > 0 and self.min_charge_kw > self.max_charge_kw + 1e-9:
+            raise PhysicalLimitError(
+                "vehicle.max_charge_kw",
+                f"{self.max_charge_kw:g} kW is below the minimum charging power "
+                f"{self.min_charge_kw:.2f} kW ({self.min_current_a:g} A x {self.phases} "
+                f"phase(s) x {self.voltage_v:g} V)",
+            )
+        if (self.charge_point_id is None) != (self.connector_id is None):
+            raise PhysicalLimitError(
+                "vehicle.connector_id", "charge_point_id and connector_id go together"
+            )
+
+    @property
+    def min_charge_kw(self) -> float:
+        return self.min_current_a * self.phases * self.voltage_v / 1000.0
+
+    @property
+    def target_energy_kwh(self) -> float:
+        return self.battery_capacity_kwh * self.target_soc
+
+    @property
+    def max_energy_kwh(self) -> float:
+        return self.battery_capacity_kwh * self.max_soc
+
+
+@dataclass(frozen=True, slots=True)
+class GridConfig:
+    import_limit_kw: float = 17.0  # e.g. 3 x 25 A main fuse
+    export_limit_kw: float | None = None  # None: export not limited
+
+    def __post_init__(self) -> None:
+        non_negative("grid.import_limit_kw", self.import_limit_kw)
+        if self.export_limit_kw is not None:
+            non_negative("grid.export_limit_kw", self.export_limit_kw)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadConfig:
+    # What shedding one kWh of flexible load costs the occupants, in the price unit. The
+    # optimiser sheds only when this beats every alternative, i.e. practically only when
+    # a grid limit leaves no other choice.
+    shed_penalty_per_kwh: float = 1.0
+
+    def __post_init__(self) -> None:
+        non_negative("load.shed_penalty_per_kwh", self.shed_penalty_per_kwh)
+
+
+@dataclass(frozen=True, slots=True)
+class SiteConfig:
+    solar: SolarConfig = field(default_factory=SolarConfig)
+    battery: BatteryConfig = field(default_factory=BatteryConfig)
+    grid: GridConfig = field(default_factory=GridConfig)
+    load: LoadConfig = field(default_factory=LoadConfig)
+    vehicles: tuple[VehicleConfig, ...] = (VehicleConfig(),)
+    timezone: str = "UTC"  # for time-of-use windows and default departure times
+    horizon_hours: float = 24.0
+
+    def __post_init__(self) -> None:
+        ids = [v.vehicle_id for v in self.vehicles]
+        if len(set(ids)) != len(ids):
+            raise PhysicalLimitError("vehicles", f"vehicle ids must be unique, got {ids}")
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise PhysicalLimitError("timezone", f"unknown time zone {self.timezone!r}") from exc
+        positive("horizon_hours", self.horizon_hours)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def horizon_steps(self) -> int:
+        return max(1, round(self.horizon_hours / STEP_HOURS))
+
+    def vehicle(self, vehicle_id: str) -> VehicleConfig | None:
+        return next((v for v in self.vehicles if v.vehicle_id == vehicle_id), None)
+
+
+# --------------------------------------------------------------------------------- tariffs
+
+
+@dataclass(frozen=True, slots=True)
+class FlatTariff:
+    import_price: float
+    feed_in_price: float = 0.0
+
+    def __post_init__(self) -> None:
+        finite("tariff.import_price", self.import_price)
+        finite("tariff.feed_in_price", self.feed_in_price)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeOfUseWindow:
+    """[start, end) in site-local time; end <= start wraps past midnight (22:00-06:00)."""
+
+    start: time
+    end: time
+    import_price: float
+
+    def __post_init__(self) -> None:
+        finite("tariff.window.import_price", self.import_price)
+
+    def contains(self, moment: time) -> bool:
+        if self.start < self.end:
+            return self.start <= moment < self.end
+        return moment >= self.start or moment < self.end
+
+
+@dataclass(frozen=True, slots=True)
+class TimeOfUseTariff:
+    default_import_price: float
+    windows: tuple[TimeOfUseWindow, ...]  # the first window containing a time wins
+    feed_in_price: float = 0.0
+
+    def __post_init__(self) -> None:
+        finite("tariff.default_import_price", self.default_import_price)
+        finite("tariff.feed_in_price", self.feed_in_price)
+
+
+@dataclass(frozen=True, slots=True)
+class PricePoint:
+    start: datetime
+    import_price: float
+    feed_in_price: float | None = None  # None: the tariff's feed-in price
+
+    def __post_init__(self) -> None:
+        if self.start.tzinfo is None:
+            raise PhysicalLimitError("tariff.price.start", "must be timezone-aware")
+        finite("tariff.price.import_price", self.import_price)
+        if self.feed_in_price is not None:
+            finite("tariff.price.feed_in_price", self.feed_in_price)
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicTariff:
+    """A published price series (e.g. day-ahead + fees); each point holds until the next."""
+
+    points: tuple[PricePoint, ...]
+    fallback_import_price: float  # before the first / after the last known price
+    feed_in_price: float = 0.0
+
+    def __post_init__(self) -> None:
+        finite("tariff.fallback_import_price", self.fallback_import_price)
+        finite("tariff.feed_in_price", self.feed_in_price)
+        starts = [p.start for p in self.points]
+        if starts != sorted(starts):
+            raise PhysicalLimitError("tariff.points", "must be sorted by start")
+
+
+Tariff = FlatTariff | TimeOfUseTariff | DynamicTariff
+
+
+# -------------------------------------------------------------------------- measured states
+
+
+@dataclass(frozen=True, slots=True)
+class SolarState:
+    production_kw: float = 0.0
+    measured_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryState:
+    state_of_charge_kwh: float
+    capacity_kwh: float
+    power_kw: float = 0.0  # measured, + charging / - discharging
+    mode: PowerMode = PowerMode.IDLE  # the setpoint in force
+    setpoint_kw: float = 0.0  # magnitude, direction given by mode
+    measured_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleState:
+    vehicle_id: str
+    connected: bool = False
+    state_of_charge_kwh: float = 0.0
+    capacity_kwh: float = 60.0
+    power_kw: float = 0.0  # measured at the connector, + charging
+    session_energy_kwh: float = 0.0  # AC energy delivered since plug-in
+    departure: datetime | None = None  # this session's departure; None: config default
+    target_soc_kwh: float | None = None  # this session's target; None: config default
+    mode: PowerMode = PowerMode.IDLE
+    setpoint_kw: float = 0.0
+    bound: bool = False  # True when a real connector executes the setpoint
+    measured_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LoadState:
+    critical_load_kw: float = 0.0
+    flexible_load_kw: float = 0.0
+    shed_kw: float = 0.0  # flexible load currently switched off
+    measured_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSnapshot:
+    """Everything a policy may look at, frozen at one instant."""
+
+    at: datetime
+    solar: SolarState
+    battery: BatteryState
+    vehicles: tuple[VehicleState, ...]
+    load: LoadState
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """Per-step averages from `start`, one value per 15-minute step."""
+
+    start: datetime
+    pv_kw: tuple[float, ...]
+    critical_load_kw: tuple[float, ...]
+    flexible_load_kw: tuple[float, ...]
+    method: str = ""
+
+    def __post_init__(self) -> None:
+        n = len(self.pv_kw)
+        if len(self.critical_load_kw) != n or len(self.flexible_load_kw) != n:
+            raise PhysicalLimitError("forecast", "series must have the same length")
+
+    @property
+    def steps(self) -> int:
+        return len(self.pv_kw)
+
+
+# ------------------------------------------------------------------------- actions and plan
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryAction:
+    mode: PowerMode
+    power_kw: float  # magnitude
+
+    @property
+    def signed_kw(self) -> float:
+        return signed(self.mode, self.power_kw)
+
+
+@dataclass(frozen=True, slots=True)
+class VehicleAction:
+    vehicle_id: str
+    mode: PowerMode
+    power_kw: float
+
+    @property
+    def signed_kw(self) -> float:
+        return signed(self.mode, self.power_kw)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadAction:
+    shed_kw: float
+
+
+@dataclass(frozen=True, slots=True)
+class SiteActions:
+    battery: BatteryAction
+    vehicles: tuple[VehicleAction, ...]
+    load: LoadAction
+    grid_kw: float = 0.0  # the grid exchange these actions lead to (+ import)
+    curtailed_kw: float = 0.0  # PV deliberately not produced (export limit)
+
+    def vehicle(self, vehicle_id: str) -> VehicleAction | None:
+        return next((v for v in self.vehicles if v.vehicle_id == vehicle_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanStep:
+    start: datetime
+    pv_kw: float
+    critical_load_kw: float
+    flexible_load_kw: float
+    shed_kw: float
+    battery_kw: float  # + charge / - discharge
+    battery_soc_kwh: float  # at the end of the step
+    vehicle_kw: tuple[float, ...]  # same order as the snapshot's vehicles
+    grid_kw: float  # + import / - export
+    curtailed_kw: float
+    import_price: float
+    feed_in_price: float
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """One planning decision: what to do now, the schedule behind it, and why."""
+
+    created_at: datetime
+    policy: str  # the policy that produced `actions` (e.g. "rule" after a fallback)
+    requested_policy: str  # the policy that was asked for
+    actions: SiteActions
+    steps: tuple[PlanStep, ...]
+    reason: str  # human-readable explanation for the dashboard and the LLM
+    snapshot: SiteSnapshot
+    fell_back: bool = False
+    fallback_reason: str | None = None
+    solve_ms: float = 0.0
+    expected_cost: float | None = None  # over the horizon, in the price unit
+    notes: tuple[str, ...] = ()  # e.g. charger errors while applying the actions
+
+
+def signed(mode: PowerMode, power_kw: float) -> float:
+    if mode is PowerMode.CHARGE:
+        return power_kw
+    if mode is PowerMode.DISCHARGE:
+        return -power_kw
+    return 0.0
+
+
+def action_from_signed(signed_kw: float, epsilon_kw: float = 1e-6) -> tuple[PowerMode, float]:
+    """(mode, magnitude) of a signed power; tiny values count as idle."""
+    if signed_kw > epsilon_kw:
+        return PowerMode.CHARGE, signed_kw
+    if signed_kw < -epsilon_kw:
+        return PowerMode.DISCHARGE, -signed_kw
+    return PowerMode.IDLE, 0.0
