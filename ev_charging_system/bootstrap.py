@@ -9,13 +9,13 @@ import signal
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import uvicorn
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from ev_charging_system.api.dependencies import ApiServices
+from ev_charging_system.api.dependencies import ApiServices, EnergyApi
 from ev_charging_system.api.rest_api import create_rest_app
 from ev_charging_system.business_logic.audit_service import AuditService
 from ev_charging_system.business_logic.auth_service import AuthService
@@ -29,6 +29,7 @@ from ev_charging_system.business_logic.last_seen import LastSeenTracker
 from ev_charging_system.business_logic.ports import UnitOfWork
 from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
 from ev_charging_system.business_logic.reporting_service import ReportingService
+from ev_charging_system.business_logic.smart_charging_service import SmartChargingService
 from ev_charging_system.business_logic.transaction_event_service import TransactionEventService
 from ev_charging_system.business_logic.transaction_service import TransactionService
 from ev_charging_system.config.settings import Settings
@@ -37,7 +38,13 @@ from ev_charging_system.core.gateway import OcppGateway
 from ev_charging_system.core.ocpp_server import OcppServer, OcppServerOptions
 from ev_charging_system.core.services import OcppServices
 from ev_charging_system.data.database import create_engine, create_session_factory, migrate_to_head
+from ev_charging_system.data.energy_store import SqlPlanLog, SqlSiteSettingsStore
 from ev_charging_system.data.unit_of_work import SqlAlchemyUnitOfWork
+from ev_charging_system.energy.coordinator import Coordinator, CoordinatorSettings
+from ev_charging_system.energy.models import FlatTariff, SiteConfig
+from ev_charging_system.energy.policies import OptimizeSettings, default_policies
+from ev_charging_system.energy.session_feed import VehicleSessionFeed
+from ev_charging_system.energy.site_settings import SiteSettingsService
 from ev_charging_system.llm_integration.mcp_server import (
     MCP_PATH,
     McpSecurity,
@@ -46,6 +53,9 @@ from ev_charging_system.llm_integration.mcp_server import (
 )
 
 logger = logging.getLogger(__name__)
+
+# Until an operator sets the site's tariff (PUT /energy/tariff): a typical flat price.
+DEFAULT_TARIFF = FlatTariff(import_price=0.30, feed_in_price=0.08)
 
 
 def utc_now() -> datetime:
@@ -109,8 +119,26 @@ class Application:
             last_seen,
             presence=self.connections,
         )
-        transactions = TransactionService(unit_of_work, utc_now, auth)
         commands = RemoteCommandService(unit_of_work, OcppGateway(self.connections), utc_now)
+        self.plan_log = SqlPlanLog(session_factory)
+        self.coordinator = Coordinator(
+            config=SiteConfig(),
+            tariff=DEFAULT_TARIFF,
+            recorder=self.plan_log,
+            clock=utc_now,
+            policies=default_policies(
+                OptimizeSettings(time_limit_s=settings.energy_optimize_time_limit_seconds)
+            ),
+            policy=settings.energy_policy,
+            settings=CoordinatorSettings(
+                period=timedelta(seconds=settings.energy_tick_seconds),
+                time_budget_s=settings.energy_optimize_time_limit_seconds * 4,
+            ),
+            charger=SmartChargingService(unit_of_work, commands),
+        )
+        self.site = SiteSettingsService(self.coordinator, SqlSiteSettingsStore(session_factory))
+        sessions = VehicleSessionFeed(self.coordinator)
+        transactions = TransactionService(unit_of_work, utc_now, auth, observer=sessions)
         diagnostics = DiagnosticsService(unit_of_work, utc_now, self.connections)
         reporting = ReportingService(unit_of_work)
         audit = AuditService(unit_of_work, utc_now)
@@ -128,7 +156,10 @@ class Application:
         )
         self.ocpp = OcppServer(
             OcppServices(
-                devices, auth, transactions, TransactionEventService(unit_of_work, utc_now, auth)
+                devices,
+                auth,
+                transactions,
+                TransactionEventService(unit_of_work, utc_now, auth, observer=sessions),
             ),
             self.connections,
             OcppServerOptions(
@@ -149,6 +180,7 @@ class Application:
                 diagnostics=diagnostics,
                 reporting=reporting,
                 audit=audit,
+                energy=EnergyApi(self.coordinator, self.site, self.plan_log),
                 database_ping=self._ping_database,
                 api_token=settings.api_token.get_secret_value(),
             )
@@ -171,6 +203,9 @@ class Application:
         settings = self.settings
         if settings.migrate_on_start:
             await migrate_to_head(self.engine)
+        if await self.site.restore():
+            logger.info("energy: restored the stored site configuration")
+        self.coordinator.start()
         await self.ocpp.start()
         self.rest_port = await self._start_http(
             self.rest_app, settings.fastapi_host, settings.fastapi_port
@@ -225,6 +260,7 @@ class Application:
 
     async def stop(self) -> None:
         """Close station sockets, stop HTTP servers, flush buffered state, close the DB."""
+        await self.coordinator.stop()
         if self._flush_task is not None:
             self._flush_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

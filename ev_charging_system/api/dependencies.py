@@ -17,6 +17,16 @@ from ev_charging_system.business_logic.diagnostics_service import DiagnosticsSer
 from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
 from ev_charging_system.business_logic.reporting_service import ReportingService
 from ev_charging_system.business_logic.transaction_service import TransactionService
+from ev_charging_system.energy.coordinator import Coordinator
+from ev_charging_system.energy.recorder import PlanLog
+from ev_charging_system.energy.site_settings import SiteSettingsService
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyApi:
+    coordinator: Coordinator
+    site: SiteSettingsService
+    plans: PlanLog
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +38,7 @@ class ApiServices:
     diagnostics: DiagnosticsService
     reporting: ReportingService
     audit: AuditService
+    energy: EnergyApi
     database_ping: Callable[[], Awaitable[None]]
     api_token: str
 
@@ -38,6 +49,13 @@ def _services(request: Request) -> ApiServices:
 
 
 Services = Annotated[ApiServices, Depends(_services)]
+
+
+def _energy(services: Services) -> EnergyApi:
+    return services.energy
+
+
+EnergyServices = Annotated[EnergyApi, Depends(_energy)]
 
 _bearer = HTTPBearer(auto_error=False, description="API_TOKEN from the settings")
 

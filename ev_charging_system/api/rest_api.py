@@ -11,6 +11,7 @@ from ev_charging_system.api import (
     charge_point_routes,
     command_routes,
     dashboard,
+    energy_routes,
     id_tag_routes,
     insight_routes,
     transaction_routes,
@@ -85,5 +86,6 @@ def create_rest_app(services: ApiServices) -> FastAPI:
     app.include_router(transaction_routes.router)
     app.include_router(command_routes.router)
     app.include_router(insight_routes.router)
+    app.include_router(energy_routes.router)
     app.include_router(dashboard.router)
     return app

@@ -202,5 +202,15 @@ class ChargerGateway(Protocol):
     async def send(self, charge_point_id: str, command: Command) -> CommandResult: ...
 
 
+class SessionObserver(Protocol):
+    """Told about sessions and meter samples once they are stored (e.g. energy agents)."""
+
+    def session_changed(self, charge_point_id: str, connector_id: int, active: bool) -> None: ...
+
+    def meter_samples(
+        self, charge_point_id: str, connector_id: int, samples: Sequence[MeterSample]
+    ) -> None: ...
+
+
 class DuplicateTransactionError(Exception):
     """Raised by TransactionRepository.add when a concurrent replay won the insert."""

@@ -15,6 +15,7 @@ from ev_charging_system.business_logic.metering import normalise_samples, transa
 from ev_charging_system.business_logic.ports import (
     Clock,
     DuplicateTransactionError,
+    SessionObserver,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -38,10 +39,17 @@ class TransactionEventResult:
 
 
 class TransactionEventService:
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, auth: AuthService) -> None:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        auth: AuthService,
+        observer: SessionObserver | None = None,
+    ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._auth = auth
+        self._observer = observer
 
     async def authorize_token(self, id_token: str, token_type: str) -> IdTagInfo:
         if token_type in SELF_AUTHORIZED_TOKEN_TYPES:
@@ -77,6 +85,10 @@ class TransactionEventService:
             transaction = await self._with_energy(uow, transaction)
             await uow.transactions.update(transaction)
             await uow.commit()
+        if self._observer is not None:
+            connector = transaction.connector_id
+            self._observer.session_changed(event.charge_point_id, connector, transaction.active)
+            self._observer.meter_samples(event.charge_point_id, connector, samples)
         return TransactionEventResult(transaction, info, replayed=False)
 
     async def _token_info(

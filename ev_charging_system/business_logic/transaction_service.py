@@ -11,6 +11,7 @@ from ev_charging_system.business_logic.metering import normalise_samples
 from ev_charging_system.business_logic.ports import (
     Clock,
     DuplicateTransactionError,
+    SessionObserver,
     UnitOfWork,
     UnitOfWorkFactory,
 )
@@ -50,10 +51,17 @@ class TransactionDetail:
 
 
 class TransactionService:
-    def __init__(self, uow_factory: UnitOfWorkFactory, clock: Clock, auth: AuthService) -> None:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        clock: Clock,
+        auth: AuthService,
+        observer: SessionObserver | None = None,
+    ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._auth = auth
+        self._observer = observer
 
     async def start(
         self,
@@ -91,6 +99,8 @@ class TransactionService:
             if replay is None:
                 raise RuntimeError("duplicate start key reported but no transaction found")
             return replay
+        if self._observer is not None:
+            self._observer.session_changed(charge_point_id, connector_id, active=True)
         return StartResult(transaction, info, replayed=False)
 
     async def _replayed_start(self, uow: UnitOfWork, new: NewTransaction) -> StartResult | None:
@@ -128,6 +138,8 @@ class TransactionService:
             samples = normalise_samples(charge_point_id, connector_id, known_id, values)
             await uow.transactions.add_meter_samples(samples)
             await uow.commit()
+        if self._observer is not None:
+            self._observer.meter_samples(charge_point_id, connector_id, samples)
 
     async def stop(
         self,
@@ -190,6 +202,8 @@ class TransactionService:
                 uow, charge_point_id, transaction.connector_id, transaction.id, transaction_data
             )
             await uow.commit()
+        if self._observer is not None:
+            self._observer.session_changed(charge_point_id, transaction.connector_id, active=False)
         return StopResult(transaction, info, replayed=False)
 
     # --- operator --------------------------------------------------------------------

@@ -73,6 +73,12 @@ class Settings(BaseSettings):
     ocpp_close_timeout_seconds: float = Field(default=5, gt=0)
     ocpp_call_timeout_seconds: float = Field(default=30, gt=0)
     last_seen_flush_seconds: float = Field(default=10, gt=0)
+
+    # Site energy coordination. The site itself (PV, battery, vehicles, tariff) is
+    # configured through the REST API and stored; these only set the planner's rhythm.
+    energy_tick_seconds: float = Field(default=60, ge=1)
+    energy_policy: str = "optimize"  # used until an operator chooses one (then stored)
+    energy_optimize_time_limit_seconds: float = Field(default=0.5, gt=0, le=30)
     shutdown_timeout_seconds: float = Field(default=10, gt=0)
 
     @field_validator("database_url")

@@ -290,3 +290,26 @@ class DeviceModelVariableRow(Base):
     constant: Mapped[bool | None] = mapped_column(Boolean)
     characteristics: Mapped[dict[str, Any]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SiteSettingsRow(Base):
+    """The energy site's configuration, tariff and policy, as one JSON document."""
+
+    __tablename__ = "site_settings"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class EnergyPlanRow(Base):
+    """Every plan the coordinator made: inputs, actions, reason, fallback."""
+
+    __tablename__ = "energy_plans"
+    __table_args__ = (Index("ix_energy_plans_created", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    policy: Mapped[str] = mapped_column(String(32))
+    requested_policy: Mapped[str] = mapped_column(String(32))
+    fell_back: Mapped[bool] = mapped_column(Boolean)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)

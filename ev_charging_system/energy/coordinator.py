@@ -145,6 +145,15 @@ class Coordinator:
         self._last_plan: Plan | None = None
         self._task: asyncio.Task[None] | None = None
 
+    def _rebind(self, agent: VehicleAgent, previous: tuple[str | None, int | None]) -> None:
+        """Attach or detach the charger when a configuration change moves the vehicle."""
+        station, connector = agent.config.charge_point_id, agent.config.connector_id
+        if station is None or connector is None or self._charger is None:
+            if agent.bound:
+                agent.unbind()
+        elif not agent.bound or previous != (station, connector):
+            agent.bind(self._charger, station, connector)
+
     def _new_vehicle_agent(self, config: VehicleConfig) -> VehicleAgent:
         charger = self._charger if config.charge_point_id is not None else None
         return VehicleAgent(config, charger)
@@ -188,7 +197,9 @@ class Coordinator:
             if agent is None:
                 agent = self._new_vehicle_agent(vehicle_config)
             else:
+                previous = (agent.config.charge_point_id, agent.config.connector_id)
                 agent.reconfigure(vehicle_config)
+                self._rebind(agent, previous)
             vehicles[vehicle_config.vehicle_id] = agent
         self._vehicles = vehicles
         self._grid = config.grid

@@ -8,13 +8,19 @@ tick down much and must never stop it: the coordinator logs and ignores recorder
 from __future__ import annotations
 
 from collections import deque
-from typing import Protocol
+from typing import Any, Protocol
 
 from ev_charging_system.energy.models import Plan
 
 
 class PlanRecorder(Protocol):
     async def record(self, plan: Plan) -> None: ...
+
+
+class PlanLog(Protocol):
+    """Stored plans, newest first, as the JSON documents the recorder wrote."""
+
+    async def recent(self, limit: int) -> list[dict[str, Any]]: ...
 
 
 class InMemoryPlanRecorder:

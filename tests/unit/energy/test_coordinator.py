@@ -290,3 +290,33 @@ async def test_site_without_vehicles_coordinates_without_vehicle_fields() -> Non
     assert response.status.vehicle is None
     assert response.actions.vehicle.mode is PowerMode.IDLE
     assert response.actions.battery.mode is PowerMode.CHARGE
+
+
+async def test_binding_a_vehicle_by_reconfiguring_attaches_the_charger() -> None:
+    """A regression: reconfigure() used to keep an existing vehicle agent unbound."""
+    from ev_charging_system.energy.models import FlatTariff, PowerMode, SiteConfig
+
+    sent: list[tuple[str, int, float]] = []
+
+    class Charger:
+        async def apply_power_limit(
+            self, charge_point_id: str, connector_id: int, watts: float
+        ) -> None:
+            sent.append((charge_point_id, connector_id, watts))
+
+    coordinator = Coordinator(
+        config=SiteConfig(),
+        tariff=FlatTariff(0.3),
+        recorder=InMemoryPlanRecorder(),
+        clock=lambda: datetime(2026, 6, 1, 12, tzinfo=UTC),
+        charger=Charger(),
+    )
+    config = coordinator.config
+    vehicle = dataclasses.replace(config.vehicles[0], charge_point_id="CP", connector_id=2)
+    coordinator.reconfigure(dataclasses.replace(config, vehicles=(vehicle,)))
+    coordinator.update_measurements(Measurements(vehicle_connected=True))
+    await coordinator.control_vehicle(None, PowerMode.CHARGE, 4.2)
+    assert sent == [("CP", 2, 4200.0)]
+    unbound = dataclasses.replace(vehicle, charge_point_id=None, connector_id=None)
+    coordinator.reconfigure(dataclasses.replace(config, vehicles=(unbound,)))
+    assert not coordinator.vehicle().bound

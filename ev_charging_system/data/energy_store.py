@@ -1,0 +1,98 @@
+"""Storage of the energy coordinator's settings and plans (JSON documents)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ev_charging_system.data.orm import EnergyPlanRow, SiteSettingsRow
+from ev_charging_system.energy.models import Plan, SiteConfig, Tariff
+from ev_charging_system.energy.site_settings import StoredSite
+
+SITE_KEY = "site"
+# A plan's schedule is kept for its first hours: enough to explain a decision, while a
+# tick a minute does not grow the database by a full day-long schedule each time.
+STORED_PLAN_STEPS = 16
+
+_config = TypeAdapter(SiteConfig)
+_tariff: TypeAdapter[Tariff] = TypeAdapter(Tariff)
+_plan = TypeAdapter(Plan)
+
+
+def tariff_document(tariff: Tariff) -> dict[str, Any]:
+    return {"kind": type(tariff).__name__, **_tariff.dump_python(tariff, mode="json")}
+
+
+def tariff_from_document(document: dict[str, Any]) -> Tariff:
+    kind = document.get("kind")
+    fields = {k: v for k, v in document.items() if k != "kind"}
+    for candidate in Tariff.__args__:
+        if candidate.__name__ == kind:
+            tariff: Tariff = TypeAdapter(candidate).validate_python(fields)
+            return tariff
+    raise ValueError(f"unknown tariff kind {kind!r}")
+
+
+def plan_document(plan: Plan) -> dict[str, Any]:
+    document: dict[str, Any] = _plan.dump_python(plan, mode="json")
+    document["steps"] = document["steps"][:STORED_PLAN_STEPS]
+    return document
+
+
+class SqlSiteSettingsStore:
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    async def load(self) -> StoredSite | None:
+        async with self._session_factory() as session:
+            row = await session.get(SiteSettingsRow, SITE_KEY)
+        if row is None:
+            return None
+        document = row.document
+        return StoredSite(
+            config=_config.validate_python(document["config"]),
+            tariff=tariff_from_document(document["tariff"]),
+            policy=str(document["policy"]),
+        )
+
+    async def save(self, site: StoredSite) -> None:
+        document = {
+            "config": _config.dump_python(site.config, mode="json"),
+            "tariff": tariff_document(site.tariff),
+            "policy": site.policy,
+        }
+        async with self._session_factory() as session, session.begin():
+            row = await session.get(SiteSettingsRow, SITE_KEY)
+            if row is None:
+                session.add(SiteSettingsRow(key=SITE_KEY, document=document))
+            else:
+                row.document = document
+
+
+class SqlPlanLog:
+    """Implements the energy package's PlanRecorder and PlanLog ports."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    async def record(self, plan: Plan) -> None:
+        async with self._session_factory() as session, session.begin():
+            session.add(
+                EnergyPlanRow(
+                    created_at=plan.created_at,
+                    policy=plan.policy,
+                    requested_policy=plan.requested_policy,
+                    fell_back=plan.fell_back,
+                    document=plan_document(plan),
+                )
+            )
+
+    async def recent(self, limit: int) -> list[dict[str, Any]]:
+        async with self._session_factory() as session:
+            rows = await session.scalars(
+                select(EnergyPlanRow).order_by(EnergyPlanRow.id.desc()).limit(limit)
+            )
+            return [{"id": row.id, **row.document} for row in rows]

@@ -1,0 +1,158 @@
+"""Site energy over REST: the seed's contract, validation, stored settings, real chargers."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from ev_charging_system.bootstrap import Application
+from tests.conftest import AppFactory, ocpp_url
+from tools.simulated_charge_point import connected_station
+from tools.simulated_charge_point_v201 import connected_station_201
+
+SEED_REQUEST = {
+    "solar": {"production_kw": 9.5},
+    "load": {"critical_load_kw": 5.0, "flexible_load_kw": 3.0},
+    "battery": {"state_of_charge_kwh": 6.0},
+    "vehicle": {"connected": True, "state_of_charge_kwh": 40.0},
+}
+
+
+async def test_the_seeds_example_returns_the_seeds_answer_with_the_rule_policy(
+    rest: httpx.AsyncClient, operator: dict[str, str]
+) -> None:
+    response = await rest.post(
+        "/energy/coordinate", params={"policy": "rule"}, json=SEED_REQUEST, headers=operator
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["actions"] == {
+        "battery": {"mode": "charge", "power_kw": 1.5},
+        "vehicle": {"mode": "idle", "power_kw": 0.0},
+        "load": {"shed_kw": 0.0},
+    }
+    assert set(body["status"]) == {"solar", "battery", "vehicle", "load"}
+    assert body["status"]["solar"]["production_kw"] == 9.5
+    assert body["plan"]["policy"] == "rule" and body["plan"]["reason"]
+
+
+async def test_the_default_policy_answers_in_the_same_shape(
+    rest: httpx.AsyncClient, operator: dict[str, str]
+) -> None:
+    body = (await rest.post("/energy/coordinate", json=SEED_REQUEST, headers=operator)).json()
+    assert set(body["actions"]) == {"battery", "vehicle", "load"}
+    assert body["plan"]["requested_policy"] == "optimize"
+
+
+@pytest.mark.parametrize(
+    ("path", "payload"),
+    [
+        ("/energy/coordinate", {**SEED_REQUEST, "battery": {"state_of_charge_kwh": 999}}),
+        ("/energy/coordinate", {**SEED_REQUEST, "solar": {"production_kw": -1}}),
+        ("/energy/battery/control", {"mode": "charge", "power_kw": 500}),
+        ("/energy/battery/control", {"mode": "sideways", "power_kw": 1}),
+        ("/energy/load/shed", {"shed_kw": 1000}),
+    ],
+)
+async def test_physically_impossible_values_are_422_and_change_nothing(
+    rest: httpx.AsyncClient, operator: dict[str, str], path: str, payload: dict[str, Any]
+) -> None:
+    before = (await rest.get("/energy/status")).json()
+    response = await rest.post(path, json=payload, headers=operator)
+    assert response.status_code == 422
+    assert "detail" in response.json()
+    after = (await rest.get("/energy/status")).json()
+    for agent in ("solar", "battery", "load"):
+        assert after[agent] == before[agent]
+
+
+async def test_energy_writes_need_the_operator_token(rest: httpx.AsyncClient) -> None:
+    assert (await rest.post("/energy/coordinate", json=SEED_REQUEST)).status_code == 401
+    assert (await rest.get("/energy/health")).status_code == 200
+
+
+async def test_site_settings_survive_a_restart(
+    app_factory: AppFactory, operator: dict[str, str]
+) -> None:
+    first = await app_factory()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{first.rest_port}") as rest:
+        config = (await rest.get("/energy/config")).json()
+        config["battery"]["capacity_kwh"] = 13.5
+        config["grid"]["import_limit_kw"] = 17.0
+        saved = await rest.put("/energy/config", json=config, headers=operator)
+        assert saved.status_code == 200, saved.text
+        tariff = {
+            "kind": "time_of_use",
+            "default_import_price": 0.32,
+            "windows": [{"start": "00:00", "end": "06:00", "import_price": 0.18}],
+            "feed_in_price": 0.07,
+        }
+        assert (await rest.put("/energy/tariff", json=tariff, headers=operator)).status_code == 200
+        policy = await rest.put("/energy/policy", json={"policy": "pv_surplus"}, headers=operator)
+        assert policy.json()["policy"] == "pv_surplus"
+        bad = await rest.put("/energy/policy", json={"policy": "magic"}, headers=operator)
+        assert bad.status_code == 422
+    await first.stop()
+
+    second = await app_factory()
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{second.rest_port}") as rest:
+        config = (await rest.get("/energy/config")).json()
+        assert config["battery"]["capacity_kwh"] == 13.5
+        assert config["grid"]["import_limit_kw"] == 17.0
+        assert (await rest.get("/energy/tariff")).json()["kind"] == "time_of_use"
+        assert (await rest.get("/energy/policy")).json()["policy"] == "pv_surplus"
+        plans = (await rest.get("/energy/plans")).json()
+        assert plans and plans[0]["policy"] and plans[0]["reason"]
+
+
+@pytest.mark.parametrize("ocpp", ["1.6", "2.0.1"])
+async def test_a_bound_station_receives_charging_profiles_that_follow_the_plan(
+    app: Application, rest: httpx.AsyncClient, operator: dict[str, str], ocpp: str
+) -> None:
+    await rest.post("/api/id-tags", json={"id_tag": "CARD"}, headers=operator)
+    config = (await rest.get("/energy/config")).json()
+    config["vehicles"][0] |= {"charge_point_id": "CP-EV", "connector_id": 1}
+    assert (await rest.put("/energy/config", json=config, headers=operator)).status_code == 200
+    connect = connected_station if ocpp == "1.6" else connected_station_201
+    async with connect(ocpp_url(app), "CP-EV") as station:
+        await station.boot()
+        if ocpp == "1.6":
+            await station.start_transaction(1, "CARD", 0)
+        else:
+            await station.start_session(1, "CARD", meter_wh=0)
+        # An operator's manual setpoint goes to the charger at once ...
+        manual = await rest.post(
+            "/energy/vehicle/control", json={"mode": "charge", "power_kw": 7.0}, headers=operator
+        )
+        assert manual.status_code == 200, manual.text
+        assert installed_watts(station) == 7000
+
+        # ... and every plan after it sets the limit the plan chose for the vehicle.
+        plan = (
+            await rest.post(
+                "/energy/coordinate",
+                json={"solar": {"production_kw": 10.0}, "vehicle": {"connected": True}},
+                headers=operator,
+            )
+        ).json()
+        assert "actions" in plan, plan
+        planned_w = plan["actions"]["vehicle"]["power_kw"] * 1000
+        await asyncio.sleep(0.1)
+        assert installed_watts(station) == pytest.approx(planned_w, abs=1)
+        assert planned_w > 0  # 10 kW of sun at noon: the car charges
+
+    commands = (await rest.get("/api/charge-points/CP-EV/commands")).json()
+    assert {c["requested_by"] for c in commands} == {"energy:coordinator"}
+    assert all(c["action"] == "SetChargingProfile" for c in commands)
+
+
+def installed_watts(station: Any) -> float:
+    profile = station.charging_profiles[9001]
+    if hasattr(profile, "periods"):
+        periods = profile.periods
+    else:
+        periods = profile.schedule["charging_schedule_period"]
+    return float(periods[0]["limit"])
