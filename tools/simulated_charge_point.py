@@ -862,7 +862,7 @@ async def connected_station(
 
 
 async def charging_session(
-    url: str, station_id: str, id_tag: str, energy_wh: int, samples: int
+    url: str, station_id: str, id_tag: str, energy_wh: int, samples: int, stay: bool = False
 ) -> None:
     async with connected_station(url, station_id) as station:
         boot = await station.boot(firmware_version="1.0.0", charge_point_serial_number="SIM-0001")
@@ -885,6 +885,9 @@ async def charging_session(
         await station.stop_transaction(transaction_id, meter_start + energy_wh, id_tag=id_tag)
         await station.status(1)
         print(f"StopTransaction -> {energy_wh} Wh charged in transaction {transaction_id}")
+        if stay:
+            print("Staying connected and answering the CSMS's calls; Ctrl-C to leave.")
+            await asyncio.Event().wait()
 
 
 def main() -> None:
@@ -894,8 +897,15 @@ def main() -> None:
     parser.add_argument("--id-tag", default="RFID-0001")
     parser.add_argument("--energy-wh", type=int, default=7400)
     parser.add_argument("--samples", type=int, default=5)
+    parser.add_argument(
+        "--stay", action="store_true", help="stay connected afterwards, answering remote commands"
+    )
     args = parser.parse_args()
-    asyncio.run(charging_session(args.url, args.id, args.id_tag, args.energy_wh, args.samples))
+    session = charging_session(
+        args.url, args.id, args.id_tag, args.energy_wh, args.samples, stay=args.stay
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(session)
 
 
 if __name__ == "__main__":
