@@ -120,7 +120,9 @@ class Application:
             presence=self.connections,
         )
         commands = RemoteCommandService(unit_of_work, OcppGateway(self.connections), utc_now)
-        self.plan_log = SqlPlanLog(session_factory)
+        self.plan_log = SqlPlanLog(
+            session_factory, timedelta(days=settings.energy_plan_retention_days)
+        )
         self.coordinator = Coordinator(
             config=SiteConfig(),
             tariff=DEFAULT_TARIFF,

@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     energy_tick_seconds: float = Field(default=60, ge=1)
     energy_policy: str = "optimize"  # used until an operator chooses one (then stored)
     energy_optimize_time_limit_seconds: float = Field(default=0.5, gt=0, le=30)
+    energy_plan_retention_days: int = Field(default=14, ge=1, le=3650)
     shutdown_timeout_seconds: float = Field(default=10, gt=0)
 
     @field_validator("database_url")

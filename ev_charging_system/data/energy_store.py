@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ev_charging_system.data.orm import EnergyPlanRow, SiteSettingsRow
@@ -73,22 +74,35 @@ class SqlSiteSettingsStore:
 
 
 class SqlPlanLog:
-    """Implements the energy package's PlanRecorder and PlanLog ports."""
+    """Implements the energy package's PlanRecorder and PlanLog ports.
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    A plan a minute adds up: plans older than the retention period are pruned now and then.
+    """
+
+    PRUNE_EVERY = 500  # plans
+
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], retention: timedelta
+    ) -> None:
         self._session_factory = session_factory
+        self._retention = retention
 
     async def record(self, plan: Plan) -> None:
         async with self._session_factory() as session, session.begin():
-            session.add(
-                EnergyPlanRow(
-                    created_at=plan.created_at,
-                    policy=plan.policy,
-                    requested_policy=plan.requested_policy,
-                    fell_back=plan.fell_back,
-                    document=plan_document(plan),
-                )
+            row = EnergyPlanRow(
+                created_at=plan.created_at,
+                policy=plan.policy,
+                requested_policy=plan.requested_policy,
+                fell_back=plan.fell_back,
+                document=plan_document(plan),
             )
+            session.add(row)
+            await session.flush()
+            if row.id % self.PRUNE_EVERY == 0:
+                cutoff = plan.created_at - self._retention
+                await session.execute(
+                    delete(EnergyPlanRow).where(EnergyPlanRow.created_at < cutoff)
+                )
 
     async def recent(self, limit: int) -> list[dict[str, Any]]:
         async with self._session_factory() as session:

@@ -156,3 +156,20 @@ def installed_watts(station: Any) -> float:
     else:
         periods = profile.schedule["charging_schedule_period"]
     return float(periods[0]["limit"])
+
+
+async def test_old_plans_are_pruned_after_the_retention_period(app: Application) -> None:
+    import dataclasses
+    from datetime import datetime, timedelta
+
+    from ev_charging_system.data.database import create_session_factory
+    from ev_charging_system.data.energy_store import SqlPlanLog
+
+    log = SqlPlanLog(create_session_factory(app.engine), retention=timedelta(days=14))
+    log.PRUNE_EVERY = 1
+    plan = await app.coordinator.tick()
+    await log.record(dataclasses.replace(plan, created_at=plan.created_at - timedelta(days=30)))
+    await log.record(plan)
+    remaining = [datetime.fromisoformat(p["created_at"]) for p in await log.recent(100)]
+    assert plan.created_at in remaining
+    assert all(at >= plan.created_at - timedelta(days=14) for at in remaining)
