@@ -35,7 +35,11 @@ from ev_charging_system.business_logic.transaction_service import TransactionSer
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.core.connection_manager import ConnectionManager
 from ev_charging_system.core.gateway import OcppGateway
-from ev_charging_system.core.ocpp_server import OcppServer, OcppServerOptions
+from ev_charging_system.core.ocpp_server import (
+    OcppServer,
+    OcppServerOptions,
+    validate_frames_inline,
+)
 from ev_charging_system.core.services import OcppServices
 from ev_charging_system.data.database import create_engine, create_session_factory, migrate_to_head
 from ev_charging_system.data.energy_store import SqlPlanLog, SqlSiteSettingsStore
@@ -156,6 +160,7 @@ class Application:
             conversations,
             last_seen,
         )
+        validate_frames_inline()
         self.ocpp = OcppServer(
             OcppServices(
                 devices,
