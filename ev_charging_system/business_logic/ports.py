@@ -205,7 +205,15 @@ class ChargerGateway(Protocol):
 class SessionObserver(Protocol):
     """Told about sessions and meter samples once they are stored (e.g. energy agents)."""
 
-    def session_changed(self, charge_point_id: str, connector_id: int, active: bool) -> None: ...
+    def session_changed(
+        self,
+        charge_point_id: str,
+        connector_id: int,
+        active: bool,
+        at: datetime,
+        register_wh: float | None = None,
+    ) -> None:
+        """A session started or ended; `register_wh` is the meter reading then, if known."""
 
     def meter_samples(
         self, charge_point_id: str, connector_id: int, samples: Sequence[MeterSample]

@@ -87,7 +87,9 @@ class TransactionEventService:
             await uow.commit()
         if self._observer is not None:
             connector = transaction.connector_id
-            self._observer.session_changed(event.charge_point_id, connector, transaction.active)
+            self._observer.session_changed(
+                event.charge_point_id, connector, transaction.active, event.timestamp
+            )
             self._observer.meter_samples(event.charge_point_id, connector, samples)
         return TransactionEventResult(transaction, info, replayed=False)
 

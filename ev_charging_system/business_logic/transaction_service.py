@@ -100,7 +100,9 @@ class TransactionService:
                 raise RuntimeError("duplicate start key reported but no transaction found")
             return replay
         if self._observer is not None:
-            self._observer.session_changed(charge_point_id, connector_id, active=True)
+            self._observer.session_changed(
+                charge_point_id, connector_id, True, started_at, float(meter_start_wh)
+            )
         return StartResult(transaction, info, replayed=False)
 
     async def _replayed_start(self, uow: UnitOfWork, new: NewTransaction) -> StartResult | None:
@@ -203,7 +205,9 @@ class TransactionService:
             )
             await uow.commit()
         if self._observer is not None:
-            self._observer.session_changed(charge_point_id, transaction.connector_id, active=False)
+            self._observer.session_changed(
+                charge_point_id, transaction.connector_id, False, stopped_at, float(meter_stop_wh)
+            )
         return StopResult(transaction, info, replayed=False)
 
     # --- operator --------------------------------------------------------------------

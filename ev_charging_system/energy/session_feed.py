@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 
 from ev_charging_system.energy.coordinator import Coordinator, Measurements
 from ev_charging_system.energy.errors import PhysicalLimitError
@@ -39,13 +40,23 @@ class VehicleSessionFeed:
     def __init__(self, coordinator: Coordinator) -> None:
         self._coordinator = coordinator
 
-    def session_changed(self, charge_point_id: str, connector_id: int, active: bool) -> None:
+    def session_changed(
+        self,
+        charge_point_id: str,
+        connector_id: int,
+        active: bool,
+        at: datetime,
+        register_wh: float | None = None,
+    ) -> None:
         vehicle = self._coordinator.vehicle_at(charge_point_id, connector_id)
         if vehicle is None:
             return
         self._coordinator.update_measurements(
             Measurements(vehicle_id=vehicle.vehicle_id, vehicle_connected=active)
         )
+        if register_wh is not None:
+            # 1.6 carries the register in Start/StopTransaction, not in a meter sample.
+            vehicle.on_meter_values(at, energy_register_wh=register_wh)
 
     def meter_samples(
         self, charge_point_id: str, connector_id: int, samples: Sequence[MeterSample]

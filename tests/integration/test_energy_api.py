@@ -117,7 +117,8 @@ async def test_a_bound_station_receives_charging_profiles_that_follow_the_plan(
     config["vehicles"][0] |= {"charge_point_id": "CP-EV", "connector_id": 1}
     assert (await rest.put("/energy/config", json=config, headers=operator)).status_code == 200
     connect = connected_station if ocpp == "1.6" else connected_station_201
-    async with connect(ocpp_url(app), "CP-EV") as station:
+    async with connect(ocpp_url(app), "CP-EV") as connected:
+        station: Any = connected
         await station.boot()
         if ocpp == "1.6":
             await station.start_transaction(1, "CARD", 0)
@@ -143,6 +144,17 @@ async def test_a_bound_station_receives_charging_profiles_that_follow_the_plan(
         await asyncio.sleep(0.1)
         assert installed_watts(station) == pytest.approx(planned_w, abs=1)
         assert planned_w > 0  # 10 kW of sun at noon: the car charges
+
+        # What the station meters is what the vehicle agent knows.
+        for register_wh in (1_000, 3_500):
+            if ocpp == "1.6":
+                transaction = station.transactions[1]
+                await station.meter_values(1, transaction.transaction_id, register_wh)
+            else:
+                await station.update_session(1, meter_wh=register_wh)
+        vehicle = (await rest.get("/energy/status")).json()["vehicle"]
+        assert vehicle["bound"] is True and vehicle["connected"] is True
+        assert vehicle["session_energy_kwh"] == pytest.approx(3.5)  # from meterStart 0
 
     commands = (await rest.get("/api/charge-points/CP-EV/commands")).json()
     assert {c["requested_by"] for c in commands} == {"energy:coordinator"}
