@@ -125,10 +125,15 @@ class DeviceManagementService:
         self._registration[charge_point_id] = station.registration_status
         self._last_seen.record(charge_point_id, now)
 
-    async def station_disconnected(self, charge_point_id: str, reason: str) -> None:
+    async def station_disconnected(
+        self, charge_point_id: str, reason: str, went_offline: bool = True
+    ) -> None:
+        """A connection ended; `went_offline` is False when a newer one replaced it."""
+        detail = {"reason": reason, "replaced_by_newer_connection": not went_offline}
         async with self._uow_factory() as uow:
-            await self._event(uow, charge_point_id, EventKind.DISCONNECTED, {"reason": reason})
-            await self._connectivity(uow, charge_point_id, OFFLINE, reason, self._clock())
+            await self._event(uow, charge_point_id, EventKind.DISCONNECTED, detail)
+            if went_offline:
+                await self._connectivity(uow, charge_point_id, OFFLINE, reason, self._clock())
             await uow.commit()
 
     async def boot(

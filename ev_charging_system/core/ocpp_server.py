@@ -177,9 +177,14 @@ class OcppServer:
             reason = f"closed ({closed.rcvd.code if closed.rcvd else 'no close frame'})"
         finally:
             await dispatcher.close(reason)
-            if self._connections.unregister(connection):
+            # A connection replaced by the station's newer one is not the station going
+            # offline: only the live connection's end is recorded as a disconnection.
+            still_live = self._connections.unregister(connection)
+            if still_live:
                 logger.info("%s disconnected: %s", station_id, reason)
             try:
-                await self._services.devices.station_disconnected(station_id, reason)
+                await self._services.devices.station_disconnected(
+                    station_id, reason, went_offline=still_live
+                )
             except Exception:
                 logger.exception("%s: could not record the disconnection", station_id)
