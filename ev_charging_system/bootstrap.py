@@ -15,6 +15,7 @@ import uvicorn
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from ev_charging_system.api.chat_routes import install_chat
 from ev_charging_system.api.dependencies import ApiServices, EnergyApi
 from ev_charging_system.api.rest_api import create_rest_app
 from ev_charging_system.business_logic.audit_service import AuditService
@@ -49,11 +50,14 @@ from ev_charging_system.energy.models import FlatTariff, SiteConfig
 from ev_charging_system.energy.policies import OptimizeSettings, default_policies
 from ev_charging_system.energy.session_feed import VehicleSessionFeed
 from ev_charging_system.energy.site_settings import SiteSettingsService
+from ev_charging_system.llm_integration.chat import ChatSettings, build_chat_engine
+from ev_charging_system.llm_integration.chat_tools import McpToolBridge
+from ev_charging_system.llm_integration.mcp_energy_tools import EnergyTools, energy_tools
 from ev_charging_system.llm_integration.mcp_server import (
     MCP_PATH,
-    McpSecurity,
-    build_mcp_app,
-    build_mcp_server,
+    McpServices,
+    McpSettings,
+    build_mcp,
 )
 
 logger = logging.getLogger(__name__)
@@ -192,7 +196,39 @@ class Application:
                 api_token=settings.api_token.get_secret_value(),
             )
         )
-        self.mcp = build_mcp_server(devices)
+        self.mcp = build_mcp(
+            McpServices(
+                devices=devices,
+                auth=auth,
+                transactions=transactions,
+                commands=commands,
+                diagnostics=diagnostics,
+                reporting=reporting,
+                audit=audit,
+            ),
+            McpSettings(
+                read_token=settings.mcp_read_token.get_secret_value(),
+                operate_token=settings.mcp_operate_token.get_secret_value(),
+                confirmation_ttl_seconds=settings.mcp_confirmation_ttl_seconds,
+                allowed_hosts=settings.mcp_allowed_hosts,
+                allowed_origins=settings.mcp_allowed_origins,
+            ),
+            extensions=[energy_tools(EnergyTools(self.coordinator, self.site, self.plan_log))],
+        )
+        api_key = settings.anthropic_api_key
+        self.chat = build_chat_engine(
+            McpToolBridge(self.mcp.server),
+            conversations,
+            audit,
+            ChatSettings(
+                model=settings.anthropic_model,
+                max_tokens=settings.chat_max_tokens,
+                max_tool_steps=settings.chat_max_tool_steps,
+            ),
+            api_key=api_key.get_secret_value() if api_key is not None else None,
+            base_url=settings.anthropic_base_url,
+        )
+        install_chat(self.rest_app, self.chat)
         self._http_servers: list[tuple[EmbeddedUvicornServer, asyncio.Task[None]]] = []
         self._flush_task: asyncio.Task[None] | None = None
         self.rest_port = 0
@@ -217,9 +253,7 @@ class Application:
         self.rest_port = await self._start_http(
             self.rest_app, settings.fastapi_host, settings.fastapi_port
         )
-        mcp_app = build_mcp_app(
-            self.mcp, McpSecurity(settings.mcp_allowed_hosts, settings.mcp_allowed_origins)
-        )
+        mcp_app = self.mcp.asgi_app()
         self.mcp_port = await self._start_http(
             mcp_app, settings.mcp_server_host, settings.mcp_server_port
         )
@@ -277,6 +311,8 @@ class Application:
             server.should_exit = True
         await asyncio.gather(*(task for _server, task in self._http_servers))
         self._http_servers.clear()
+        if self.chat is not None:
+            await self.chat.aclose()
         try:
             await self.services.last_seen.flush(self.uow_factory)
         except Exception:

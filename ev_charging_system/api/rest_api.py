@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 
 from ev_charging_system.api import (
     charge_point_routes,
+    chat_routes,
     command_routes,
     dashboard,
     energy_routes,
@@ -87,5 +88,6 @@ def create_rest_app(services: ApiServices) -> FastAPI:
     app.include_router(command_routes.router)
     app.include_router(insight_routes.router)
     app.include_router(energy_routes.router)
+    app.include_router(chat_routes.router)
     app.include_router(dashboard.router)
     return app

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -103,6 +103,16 @@ class SqlPlanLog:
                 await session.execute(
                     delete(EnergyPlanRow).where(EnergyPlanRow.created_at < cutoff)
                 )
+
+    async def in_force_at(self, moment: datetime) -> dict[str, Any] | None:
+        async with self._session_factory() as session:
+            row = await session.scalar(
+                select(EnergyPlanRow)
+                .where(EnergyPlanRow.created_at <= moment)
+                .order_by(EnergyPlanRow.created_at.desc(), EnergyPlanRow.id.desc())
+                .limit(1)
+            )
+            return {"id": row.id, **row.document} if row else None
 
     async def recent(self, limit: int) -> list[dict[str, Any]]:
         async with self._session_factory() as session:

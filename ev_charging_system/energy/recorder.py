@@ -8,6 +8,7 @@ tick down much and must never stop it: the coordinator logs and ignores recorder
 from __future__ import annotations
 
 from collections import deque
+from datetime import datetime
 from typing import Any, Protocol
 
 from ev_charging_system.energy.models import Plan
@@ -21,6 +22,9 @@ class PlanLog(Protocol):
     """Stored plans, newest first, as the JSON documents the recorder wrote."""
 
     async def recent(self, limit: int) -> list[dict[str, Any]]: ...
+
+    async def in_force_at(self, moment: datetime) -> dict[str, Any] | None:
+        """The last plan made at or before `moment` (the one that decided what happened)."""
 
 
 class InMemoryPlanRecorder:

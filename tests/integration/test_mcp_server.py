@@ -1,48 +1,245 @@
-"""The MCP endpoint over real streamable HTTP, answering from the same service as REST."""
+"""The MCP server over real streamable HTTP, on the real services, database and stations.
+
+Until bootstrap.py serves `build_mcp(...)` itself, the fixture serves it next to the
+running application, on its own free port, exactly as bootstrap serves HTTP apps.
+"""
 
 from __future__ import annotations
 
-import httpx
-from mcp import Client
+import asyncio
+import warnings
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
-from ev_charging_system.bootstrap import Application
+import httpx
+import httpx2
+import pytest
+import uvicorn
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPDeprecationWarning
+from mcp.types import ElicitResult, ResourceUpdatedNotification
+from ocpp.v16.enums import ChargePointStatus
+
+from ev_charging_system.bootstrap import Application, EmbeddedUvicornServer, listening_socket
+from ev_charging_system.llm_integration.mcp_server import (
+    MCP_PATH,
+    McpEndpoint,
+    McpServices,
+    McpSettings,
+    build_mcp,
+)
 from tests.conftest import ocpp_url
 from tools.simulated_charge_point import connected_station
 
+READ_TOKEN = "test-mcp-read-token"
+OPERATE_TOKEN = "test-mcp-operate-token"
 
-def mcp_url(app: Application) -> str:
-    return f"http://127.0.0.1:{app.mcp_port}/mcp"
+
+def endpoint_for(app: Application, **overrides: Any) -> McpEndpoint:
+    s = app.services
+    services = McpServices(
+        devices=s.devices,
+        auth=s.auth,
+        transactions=s.transactions,
+        commands=s.commands,
+        diagnostics=s.diagnostics,
+        reporting=s.reporting,
+        audit=s.audit,
+    )
+    settings = McpSettings(READ_TOKEN, OPERATE_TOKEN, **{"status_poll_seconds": 0.1, **overrides})
+    return build_mcp(services, settings)
 
 
-async def test_list_charge_points_over_http_matches_the_rest_api(
-    app: Application, rest: httpx.AsyncClient
+@dataclass
+class Served:
+    endpoint: McpEndpoint
+    url: str
+
+
+@pytest.fixture
+async def mcp(app: Application) -> AsyncIterator[Served]:
+    endpoint = endpoint_for(app)
+    sock = listening_socket("127.0.0.1", 0)
+    server = EmbeddedUvicornServer(
+        uvicorn.Config(
+            endpoint.asgi_app(),
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=1,
+        )
+    )
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:  # noqa: ASYNC110 - uvicorn only offers this flag
+        await asyncio.sleep(0.01)
+    try:
+        yield Served(endpoint, f"http://127.0.0.1:{sock.getsockname()[1]}{MCP_PATH}")
+    finally:
+        server.should_exit = True
+        await task
+
+
+@asynccontextmanager
+async def client(url: str, token: str, **options: Any) -> AsyncIterator[Client]:
+    """An MCP client sending a bearer token (the SDK's client takes an httpx2 client)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=30) as http,
+        Client(streamable_http_client(url, http_client=http), **options) as session,
+    ):
+        yield session
+
+
+async def test_anonymous_requests_and_foreign_origins_are_refused(mcp: Served) -> None:
+    initialize = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
+    headers = {"Accept": "application/json, text/event-stream"}
+    async with httpx.AsyncClient() as http:
+        anonymous = await http.post(mcp.url, json=initialize, headers=headers)
+        wrong_token = await http.post(
+            mcp.url, json=initialize, headers={**headers, "Authorization": "Bearer nope"}
+        )
+        foreign = await http.post(
+            mcp.url,
+            json=initialize,
+            headers={
+                **headers,
+                "Authorization": f"Bearer {READ_TOKEN}",
+                "Origin": "https://evil.example",
+            },
+        )
+        rebound = await http.post(
+            mcp.url,
+            json=initialize,
+            headers={**headers, "Authorization": f"Bearer {READ_TOKEN}", "Host": "evil.example"},
+        )
+    assert anonymous.status_code == 401
+    assert anonymous.headers["www-authenticate"].startswith("Bearer")
+    assert wrong_token.status_code == 401
+    assert foreign.status_code == 403
+    assert rebound.status_code == 421
+
+
+async def test_read_token_reads_but_cannot_operate(
+    app: Application, mcp: Served, rest: httpx.AsyncClient
 ) -> None:
     async with connected_station(ocpp_url(app), "CP-1") as station:
         await station.boot(vendor="Acme", model="X1")
         await station.status(1)
-        async with Client(mcp_url(app)) as client:
-            tools = {tool.name: tool for tool in (await client.list_tools()).tools}
-            assert tools["list_charge_points"].annotations is not None
-            assert tools["list_charge_points"].annotations.read_only_hint is True
-            result = await client.call_tool("list_charge_points", {"online_only": True})
+        async with client(mcp.url, READ_TOKEN) as session:
+            listed = await session.call_tool("list_charge_points", {"online_only": True})
+            resource = await session.read_resource("evcs://charge-points/CP-1/status")
+            refused = await session.call_tool("send_remote_reset", {"charge_point_id": "CP-1"})
 
-    assert result.is_error is False
+    assert listed.structured_content is not None
+    [summary] = listed.structured_content["charge_points"]
+    assert summary["id"] == "CP-1" and summary["vendor"] == "Acme" and summary["online"]
+    assert '"connector_id":1' in resource.contents[0].text  # type: ignore[union-attr]
+    assert refused.is_error and "operate" in refused.content[0].text  # type: ignore[union-attr]
+    audit = (await rest.get("/api/audit", params={"tool": "send_remote_reset"})).json()
+    assert [(a["actor"], a["outcome"]) for a in audit] == [("mcp:read-token", "denied")]
+
+
+async def test_a_reset_runs_only_after_confirmation_and_is_audited(
+    app: Application, mcp: Served, rest: httpx.AsyncClient
+) -> None:
+    async with connected_station(ocpp_url(app), "CP-1") as station:
+        await station.boot()
+        async with client(mcp.url, OPERATE_TOKEN) as session:
+            first = await session.call_tool("send_remote_reset", {"charge_point_id": "CP-1"})
+            assert first.structured_content is not None
+            assert first.structured_content["state"] == "confirmation_required"
+            resets_before = [m for m in station.received if "Reset" in str(m)]
+            token = first.structured_content["confirm_token"]
+            done = await session.call_tool(
+                "send_remote_reset", {"charge_point_id": "CP-1", "confirm_token": token}
+            )
+
+    assert resets_before == []
+    assert done.structured_content is not None
+    assert done.structured_content["state"] == "executed"
+    assert done.structured_content["status"] == "Accepted"
+    assert any("Reset" in str(m) for m in station.received)
+    audit = (await rest.get("/api/audit", params={"tool": "send_remote_reset"})).json()
+    assert [a["outcome"] for a in reversed(audit)] == ["confirmation_required", "ok"]
+    assert audit[0]["arguments"] == {"charge_point_id": "CP-1", "type": "Soft"}
+    assert audit[0]["result"]["status"] == "Accepted"
+    commands = (await rest.get("/api/charge-points/CP-1/commands")).json()
+    assert commands[0]["action"] == "Reset" and commands[0]["requested_by"] == "mcp:operate-token"
+
+
+async def test_a_handshake_era_client_confirms_through_elicitation(
+    app: Application, mcp: Served
+) -> None:
+    asked: list[str] = []
+
+    async def confirm(_context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    async with connected_station(ocpp_url(app), "CP-1") as station:
+        await station.boot()
+        async with client(
+            mcp.url, OPERATE_TOKEN, mode="legacy", elicitation_callback=confirm
+        ) as session:
+            result = await session.call_tool(
+                "unlock_connector", {"charge_point_id": "CP-1", "connector_id": 1}
+            )
+
+    assert asked == ["Unlock connector 1 of CP-1. Do you want to do this now?"]
     assert result.structured_content is not None
-    listed = result.structured_content["charge_points"]
-    assert [cp["id"] for cp in listed] == ["CP-1"]
-    assert listed[0]["vendor"] == "Acme" and listed[0]["online"] is True
-    assert listed[0]["connectors"] == [
-        {"connector_id": 1, "status": "Available", "error_code": "NoError"}
-    ]
-    rest_view = (await rest.get("/api/charge-points")).json()
-    assert [cp["id"] for cp in rest_view] == ["CP-1"]
+    assert result.structured_content["status"] == "Unlocked"
 
 
-async def test_a_foreign_host_header_is_refused(app: Application) -> None:
-    async with httpx.AsyncClient() as http:
-        response = await http.post(
-            mcp_url(app),
-            headers={"Host": "evil.example", "Content-Type": "application/json"},
-            content=b"{}",
-        )
-    assert response.status_code == 421
+async def test_subscribers_hear_when_a_station_status_changes(
+    app: Application, mcp: Served
+) -> None:
+    uri = "evcs://charge-points/CP-1/status"
+    async with connected_station(ocpp_url(app), "CP-1") as station:
+        await station.boot()
+        await station.status(1)
+        async with (
+            client(mcp.url, READ_TOKEN) as session,
+            session.listen(resource_subscriptions=[uri]) as subscription,
+        ):
+            await asyncio.sleep(0.3)  # the feed takes its baseline
+            await station.status(1, ChargePointStatus.charging)
+
+            async def first_event() -> object:
+                async for event in subscription:
+                    return event
+                return None
+
+            event = await asyncio.wait_for(first_event(), 5)
+    assert getattr(event, "uri", None) == uri
+
+
+async def test_handshake_era_clients_subscribe_with_resources_subscribe(
+    app: Application, mcp: Served
+) -> None:
+    uri = "evcs://charge-points/CP-1/status"
+    updated = asyncio.Event()
+
+    async def on_message(message: object) -> None:
+        if isinstance(message, ResourceUpdatedNotification) and message.params.uri == uri:
+            updated.set()
+
+    async with connected_station(ocpp_url(app), "CP-1") as station:
+        await station.boot()
+        await station.status(1)
+        async with client(
+            mcp.url, READ_TOKEN, mode="legacy", message_handler=on_message
+        ) as session:
+            assert session.server_capabilities.resources is not None
+            assert session.server_capabilities.resources.subscribe is True
+            with warnings.catch_warnings():  # deprecated in the SDK for 2026-07-28 only
+                warnings.simplefilter("ignore", MCPDeprecationWarning)
+                await session.subscribe_resource(uri)
+            await asyncio.sleep(0.3)  # the feed takes its baseline
+            await station.status(1, ChargePointStatus.faulted)
+            await asyncio.wait_for(updated.wait(), 5)
+        # A client that leaves without unsubscribing is forgotten (no endless polling).
+        assert mcp.endpoint.status_feed.legacy.active() == 0
+        assert not mcp.endpoint.status_feed.has_subscribers()

@@ -1,0 +1,281 @@
+"""The operator chat over REST: a Claude conversation that can read and operate the network.
+
+The engine lives in llm_integration (adapters do not import each other): this module
+only defines the `ChatEngine` protocol it needs and reads the engine from
+`app.state.chat` (see `install_chat`). Without ANTHROPIC_API_KEY there is no engine and
+every endpoint answers 503 with a clear message; nothing else is affected.
+
+Actions on stations proposed by the model are held until the user confirms them with
+POST /api/chat/{id}/confirm. All endpoints need `Authorization: Bearer <API_TOKEN>`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any, Protocol
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel, Field
+
+from ev_charging_system.api.dependencies import Operator
+from ev_charging_system.api.schemas import ErrorOut
+from ev_charging_system.models.audit import Conversation
+
+MAX_MESSAGE_LENGTH = 8_000
+
+# --- what the routes need from a chat engine ---------------------------------------------
+
+
+class ChatTurnView(Protocol):
+    @property
+    def conversation_id(self) -> str: ...
+
+    @property
+    def reply(self) -> str: ...
+
+    @property
+    def pending_action(self) -> dict[str, Any] | None: ...
+
+    @property
+    def tool_calls(self) -> list[dict[str, Any]]: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+
+class ChatEventView(Protocol):
+    @property
+    def type(self) -> str: ...
+
+    @property
+    def data(self) -> dict[str, Any]: ...
+
+
+class ChatEngine(Protocol):
+    async def send(self, conversation_id: str | None, text: str) -> ChatTurnView: ...
+
+    async def confirm(self, conversation_id: str, confirm: bool) -> ChatTurnView: ...
+
+    def stream(self, conversation_id: str | None, text: str) -> AsyncIterator[ChatEventView]: ...
+
+    async def conversation(self, conversation_id: str) -> Conversation: ...
+
+    async def recent(self, limit: int) -> list[Conversation]: ...
+
+
+def install_chat(app: FastAPI, engine: ChatEngine | None) -> None:
+    """Give the REST app its chat engine (None: chat unavailable, endpoints answer 503)."""
+    app.state.chat = engine
+
+
+def _engine(request: Request) -> ChatEngine:
+    engine: ChatEngine | None = getattr(request.app.state, "chat", None)
+    if engine is None:
+        raise HTTPException(
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            detail=(
+                "The chat is not available: set ANTHROPIC_API_KEY and restart. "
+                "Everything else works without it."
+            ),
+        )
+    return engine
+
+
+Chat = Annotated[ChatEngine, Depends(_engine)]
+
+# --- shapes ----------------------------------------------------------------------------------
+
+
+class ChatIn(BaseModel):
+    conversation_id: str | None = Field(default=None, description="omit to start a conversation")
+    message: Annotated[str, Field(min_length=1, max_length=MAX_MESSAGE_LENGTH)]
+
+
+class ConfirmIn(BaseModel):
+    confirm: bool = Field(description="true: carry out the held action; false: drop it")
+
+
+class PendingActionOut(BaseModel):
+    tool: str
+    arguments: dict[str, Any]
+    summary: str | None
+    expires_at: datetime | None = Field(
+        default=None, description="confirm before this, or the action must be asked for again"
+    )
+
+
+class ToolCallOut(BaseModel):
+    name: str
+    arguments: dict[str, Any]
+    outcome: str
+
+
+class ChatTurnOut(BaseModel):
+    conversation_id: str
+    reply: str
+    pending_action: PendingActionOut | None = Field(
+        default=None, description="an action waiting for POST /api/chat/{id}/confirm"
+    )
+    tool_calls: list[ToolCallOut]
+
+    @classmethod
+    def of(cls, turn: ChatTurnView) -> ChatTurnOut:
+        return cls(
+            conversation_id=turn.conversation_id,
+            reply=turn.reply,
+            pending_action=_pending(turn.pending_action),
+            tool_calls=[ToolCallOut.model_validate(c) for c in turn.tool_calls],
+        )
+
+
+class ChatErrorOut(BaseModel):
+    detail: str
+    conversation_id: str | None = None
+
+
+class ChatMessageOut(BaseModel):
+    role: str
+    content: list[dict[str, Any]] = Field(description="Anthropic content blocks")
+    created_at: datetime
+
+
+class ConversationOut(BaseModel):
+    id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    pending_action: PendingActionOut | None
+    messages: list[ChatMessageOut]
+
+    @classmethod
+    def of(cls, conversation: Conversation) -> ConversationOut:
+        return cls(
+            id=conversation.id,
+            title=conversation.title,
+            created_at=conversation.created_at,
+            updated_at=conversation.updated_at,
+            pending_action=_pending(conversation.pending_action),
+            messages=[
+                ChatMessageOut(role=m.role, content=m.content, created_at=m.created_at)
+                for m in conversation.messages
+            ],
+        )
+
+
+class ConversationSummaryOut(BaseModel):
+    id: str
+    title: str
+    created_at: datetime
+    updated_at: datetime
+    awaiting_confirmation: bool
+
+
+def _pending(pending: dict[str, Any] | None) -> PendingActionOut | None:
+    if pending is None:
+        return None
+    return PendingActionOut(
+        tool=pending["tool"],
+        arguments=pending.get("arguments") or {},
+        summary=pending.get("summary"),
+        expires_at=pending.get("expires_at"),
+    )
+
+
+def _turn_response(turn: ChatTurnView) -> ChatTurnOut | JSONResponse:
+    if turn.error is not None:
+        # The model service failed: a gateway error, with the conversation to retry in.
+        return JSONResponse(
+            status_code=status.HTTP_502_BAD_GATEWAY,
+            content=ChatErrorOut(
+                detail=f"The chat could not answer: {turn.error}",
+                conversation_id=turn.conversation_id or None,
+            ).model_dump(),
+        )
+    return ChatTurnOut.of(turn)
+
+
+# --- routes ----------------------------------------------------------------------------------
+
+router = APIRouter(prefix="/api/chat", tags=["chat"], dependencies=[Operator])
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorOut, "description": "missing or wrong API token"},
+    404: {"model": ErrorOut, "description": "unknown conversation"},
+    502: {"model": ChatErrorOut, "description": "the language model service failed"},
+    503: {"model": ErrorOut, "description": "no ANTHROPIC_API_KEY configured"},
+}
+
+
+@router.post("", response_model=ChatTurnOut, responses=ERRORS, summary="Send a chat message")
+async def send(body: ChatIn, chat: Chat) -> ChatTurnOut | JSONResponse:
+    return _turn_response(await chat.send(body.conversation_id, body.message))
+
+
+@router.post(
+    "/stream",
+    responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}},
+    summary="Send a chat message; the answer arrives as server-sent events",
+    description=(
+        "Events: conversation {id, title}, text {text} (answer deltas), tool_call, "
+        "tool_result, confirmation_required {tool, arguments, summary, expires_at}, "
+        "error {detail}, done {reply}."
+    ),
+)
+async def send_streaming(body: ChatIn, chat: Chat) -> StreamingResponse:
+    events = chat.stream(body.conversation_id, body.message)
+    # Start the turn before answering 200, so an unknown conversation is still a 404.
+    first = await anext(events)
+
+    async def frames() -> AsyncIterator[str]:
+        yield _frame(first)
+        async for event in events:
+            yield _frame(event)
+
+    return StreamingResponse(
+        frames(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+
+
+def _frame(event: ChatEventView) -> str:
+    return f"event: {event.type}\ndata: {json.dumps(event.data, default=str)}\n\n"
+
+
+@router.post(
+    "/{conversation_id}/confirm",
+    response_model=ChatTurnOut,
+    responses={**ERRORS, 409: {"model": ErrorOut, "description": "nothing awaits confirmation"}},
+    summary="Carry out (or drop) the action the assistant proposed",
+)
+async def confirm(conversation_id: str, body: ConfirmIn, chat: Chat) -> ChatTurnOut | JSONResponse:
+    return _turn_response(await chat.confirm(conversation_id, body.confirm))
+
+
+@router.get(
+    "/{conversation_id}",
+    response_model=ConversationOut,
+    responses=ERRORS,
+    summary="A conversation with its messages and any action awaiting confirmation",
+)
+async def get_conversation(conversation_id: str, chat: Chat) -> ConversationOut:
+    return ConversationOut.of(await chat.conversation(conversation_id))
+
+
+@router.get("", response_model=list[ConversationSummaryOut], summary="Recent conversations")
+async def recent_conversations(
+    chat: Chat, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[ConversationSummaryOut]:
+    return [
+        ConversationSummaryOut(
+            id=c.id,
+            title=c.title,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+            awaiting_confirmation=c.pending_action is not None,
+        )
+        for c in await chat.recent(limit)
+    ]

@@ -1,0 +1,179 @@
+"""Resource-updated notifications for station status.
+
+Clients subscribe in the way their protocol revision offers:
+- 2026-07-28: `subscriptions/listen` with resource URIs, served by the SDK itself from a
+  `SubscriptionBus`; we publish `ResourceUpdated` events on that bus;
+- 2025-11-25 and earlier: `resources/subscribe` / `resources/unsubscribe`, which the SDK
+  does not implement; `LegacySubscriptions` keeps who asked and notifies their session.
+
+What changed is found by polling the device service, and only while someone listens: the
+services have no change hook yet. `notify_station_changed` is the push entry point for
+when they do (the polling then becomes a fallback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+import mcp_types as types
+from mcp.server.context import ServerRequestContext
+from mcp.server.session import ServerSession
+from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated, ServerEvent
+
+from ev_charging_system.business_logic.device_management_service import DeviceManagementService
+from ev_charging_system.llm_integration.mcp_resources import (
+    AVAILABLE_CONNECTORS_URI,
+    station_status_uri,
+)
+from ev_charging_system.models.charge_point import ChargePointView
+
+logger = logging.getLogger(__name__)
+
+MAX_LEGACY_SUBSCRIPTIONS = 1_000  # per process; the oldest is dropped beyond this
+
+Fingerprint = tuple[object, ...]
+
+
+def fingerprint(view: ChargePointView) -> Fingerprint:
+    station = view.charge_point
+    return (
+        view.online,
+        station.registration_status,
+        tuple(
+            (c.connector_id, c.status, c.error_code, c.reported_at)
+            for c in sorted(station.connectors, key=lambda c: c.connector_id)
+        ),
+    )
+
+
+class CountingBus:
+    """The SDK's in-process bus, counting open listen streams (so we poll only for them)."""
+
+    def __init__(self) -> None:
+        self._bus = InMemorySubscriptionBus()
+        self.listeners = 0
+
+    async def publish(self, event: ServerEvent) -> None:
+        await self._bus.publish(event)
+
+    def subscribe(self, listener: Callable[[ServerEvent], None]) -> Callable[[], None]:
+        unsubscribe = self._bus.subscribe(listener)
+        self.listeners += 1
+        done = False
+
+        def release() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                self.listeners -= 1
+                unsubscribe()
+
+        return release
+
+
+def always_alive(_session_key: str) -> bool:
+    return True
+
+
+class LegacySubscriptions:
+    """`resources/subscribe` for handshake-era clients over streamable HTTP."""
+
+    def __init__(self, session_alive: Callable[[str], bool] = always_alive) -> None:
+        # (uri, session key) -> the session to notify; insertion order = age.
+        self._sessions: dict[tuple[str, str], ServerSession] = {}
+        # Notifying a closed session fails silently, so ask whether it still exists:
+        # otherwise a client that left without unsubscribing would keep us polling.
+        self.session_alive = session_alive
+
+    def active(self) -> int:
+        """Subscriptions of sessions that still exist (forgets the others)."""
+        for key in [k for k in self._sessions if not self.session_alive(k[1])]:
+            del self._sessions[key]
+        return len(self._sessions)
+
+    @staticmethod
+    def _key(ctx: ServerRequestContext[Any, Any]) -> str:
+        # The Mcp-Session-Id names the client's session across requests; the ServerSession
+        # object itself is rebuilt for every request.
+        headers = getattr(ctx.request, "headers", None)
+        session_id = headers.get("mcp-session-id") if headers is not None else None
+        return session_id or f"in-process:{id(ctx.session)}"
+
+    async def subscribe(
+        self, ctx: ServerRequestContext[Any, Any], params: types.SubscribeRequestParams
+    ) -> types.EmptyResult:
+        key = (str(params.uri), self._key(ctx))
+        self._sessions.pop(key, None)
+        self._sessions[key] = ctx.session
+        while len(self._sessions) > MAX_LEGACY_SUBSCRIPTIONS:
+            self._sessions.pop(next(iter(self._sessions)))
+        return types.EmptyResult()
+
+    async def unsubscribe(
+        self, ctx: ServerRequestContext[Any, Any], params: types.UnsubscribeRequestParams
+    ) -> types.EmptyResult:
+        self._sessions.pop((str(params.uri), self._key(ctx)), None)
+        return types.EmptyResult()
+
+    async def notify(self, uri: str) -> None:
+        for key, session in [(k, s) for k, s in self._sessions.items() if k[0] == uri]:
+            try:
+                await session.send_resource_updated(uri)
+            except Exception as error:  # the client went away: forget it
+                logger.debug("dropping resource subscription %s: %s", key, error)
+                self._sessions.pop(key, None)
+
+
+class StationStatusFeed:
+    def __init__(self, devices: DeviceManagementService, poll_seconds: float) -> None:
+        self._devices = devices
+        self._poll_seconds = poll_seconds
+        self.bus = CountingBus()
+        self.legacy = LegacySubscriptions()
+        self._seen: dict[str, Fingerprint] | None = None  # None: no baseline yet
+
+    def has_subscribers(self) -> bool:
+        return self.bus.listeners > 0 or self.legacy.active() > 0
+
+    async def notify_station_changed(self, charge_point_id: str) -> None:
+        for uri in (station_status_uri(charge_point_id), AVAILABLE_CONNECTORS_URI):
+            await self.bus.publish(ResourceUpdated(uri=uri))
+            await self.legacy.notify(uri)
+
+    async def poll_once(self) -> list[str]:
+        """Compare with the last look; notify and return the stations whose status changed."""
+        current = {
+            v.charge_point.id: fingerprint(v) for v in await self._devices.list_charge_points()
+        }
+        previous, self._seen = self._seen, current
+        if previous is None:
+            return []  # the first look is the baseline
+        changed = [cp for cp, print_ in current.items() if previous.get(cp) != print_]
+        for charge_point_id in changed:
+            await self.notify_station_changed(charge_point_id)
+        return changed
+
+    async def run(self) -> None:
+        while True:
+            if self.has_subscribers():
+                try:
+                    await self.poll_once()
+                except Exception:
+                    logger.exception("station status poll failed; will retry")
+            else:
+                self._seen = None  # a later subscriber starts from a fresh baseline
+            await asyncio.sleep(self._poll_seconds)
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        task = asyncio.create_task(self.run(), name="mcp-station-status-feed")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
