@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from datetime import datetime
+from decimal import Decimal
 from enum import Enum
 from typing import Any
 
@@ -54,6 +55,8 @@ def plain(value: Any) -> Any:
         return value.value
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, Decimal):  # the ocpp library parses some 1.6 schedules as Decimal
+        return float(value)
     if isinstance(value, (list, tuple)):
         return [plain(v) for v in value]
     if isinstance(value, dict):
@@ -92,6 +95,7 @@ class RemoteCommandService:
         except CommandError as error:
             await self._record(charge_point_id, command, requested_by, requested_at, error=error)
             raise
+        result = CommandResult(result.status, plain(result.data))
         await self._record(charge_point_id, command, requested_by, requested_at, result=result)
         return result
 

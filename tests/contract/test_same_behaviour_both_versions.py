@@ -237,3 +237,33 @@ async def test_two_commands_at_once_are_both_answered_one_after_the_other(
         )
     assert first.json()["status"] == "Accepted"
     assert second.json()["data"]["configuration"][0]["key"] == "HeartbeatInterval"
+
+
+async def test_a_composite_schedule_is_answered_and_logged(
+    app: Application, rest: httpx.AsyncClient, operator: dict[str, str], version: Version
+) -> None:
+    """A regression: 1.6 schedules arrive as Decimal and broke the command log (HTTP 500)."""
+    profile = {
+        "connector_id": 1,
+        "profile": {
+            "id": 3,
+            "purpose": "TxDefaultProfile",
+            "rate_unit": "A",
+            "periods": [{"start_period_seconds": 0, "limit": 13.5}],
+        },
+    }
+    async with booted(app, version, "CP-S"):
+        assert (await command(rest, operator, "CP-S", "set-charging-profile", profile)).json()[
+            "status"
+        ] == "Accepted"
+        schedule = await command(
+            rest,
+            operator,
+            "CP-S",
+            "get-composite-schedule",
+            {"connector_id": 1, "duration_seconds": 3600, "rate_unit": "A"},
+        )
+    assert schedule.status_code == 200, schedule.text
+    assert schedule.json()["status"] == "Accepted"
+    log = (await rest.get("/api/charge-points/CP-S/commands")).json()
+    assert log[0]["action"] == "GetCompositeSchedule" and log[0]["outcome"] == "answered"

@@ -30,6 +30,19 @@ JS_IMPORT = re.compile(
     re.MULTILINE,
 )
 CSS_URL = re.compile(r"""url\(\s*["']?([^"')]+)["']?\s*\)""")
+# The modules behind the remote-operation, diagnosis, energy and reports views.
+FEATURE_MODULES = {
+    "/static/js/views/remote.js",
+    "/static/js/views/station-insight.js",
+    "/static/js/views/energy.js",
+    "/static/js/views/energy-settings.js",
+    "/static/js/views/reports.js",
+    "/static/js/energy-chart.js",
+}
+# API paths in the scripts: string and template literals starting with /api/ or /energy/;
+# `${...}` parts stand for path parameters, `${base}` for one station's base path.
+API_LITERAL = re.compile(r"""["'`]((?:/api/|/energy/|\$\{(?:ctx\.)?base\}/)[^"'`\s?]*)["'`]""")
+COMMAND_CALL = re.compile(r'\bsend\(ctx, \w+, \w+, [^,]+, "([a-z-]+)"')
 
 
 class _AssetLinks(HTMLParser):
@@ -174,3 +187,136 @@ async def test_the_dashboard_stays_out_of_the_api_schema_and_the_api_still_answe
     assert not any(path.startswith("/static") for path in paths)
     assert (await rest.get("/api/health")).status_code == 200
     assert (await rest.get("/api/charge-points")).json() == []
+
+
+async def test_the_new_views_are_loaded_with_their_content_type(rest: httpx.AsyncClient) -> None:
+    fetched = await _crawl(rest)
+    assert set(fetched) >= FEATURE_MODULES
+    for path in FEATURE_MODULES:
+        assert fetched[path].status_code == 200, path
+        assert _media_type(fetched[path]) == "text/javascript", path
+        assert fetched[path].headers["x-content-type-options"] == "nosniff", path
+    page = fetched["/"].text
+    for route in ("#/energy", "#/reports"):
+        assert f'href="{route}"' in page
+    app_js = fetched["/static/js/app.js"].text
+    assert "energy: energyView" in app_js
+    assert "reports: reportsView" in app_js
+
+
+async def test_no_static_file_references_an_external_url(rest: httpx.AsyncClient) -> None:
+    """Also the files no page loads yet: the whole folder stays self-contained."""
+    files = sorted(p for p in STATIC_DIR.rglob("*") if p.suffix in {".js", ".css", ".html", ".svg"})
+    for file in files:
+        text = file.read_text(encoding="utf-8")
+        for namespace in NAMESPACES:
+            text = text.replace(namespace, "")
+        assert ABSOLUTE_URL.findall(text) == [], file.name
+        assert PROTOCOL_RELATIVE.findall(text) == [], file.name
+        assert re.findall(r"\.innerHTML|\.outerHTML|insertAdjacentHTML", text) == [], file.name
+
+
+def _route_pattern(path: str) -> re.Pattern[str]:
+    return re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(path)) + "$")
+
+
+async def test_every_api_path_the_scripts_call_exists(rest: httpx.AsyncClient) -> None:
+    """The dashboard and the REST API agree: no view calls an endpoint that is not there."""
+    schema_paths = list((await rest.get("/openapi.json")).json()["paths"])
+    routes = [_route_pattern(path) for path in schema_paths]
+    called: set[str] = set()
+    for script in STATIC_DIR.rglob("*.js"):
+        text = script.read_text(encoding="utf-8")
+        for literal in API_LITERAL.findall(text):
+            if literal.endswith("/commands/${name}"):
+                continue  # the command dispatcher: its names are checked through COMMAND_CALL
+            path = re.sub(r"^\$\{(?:ctx\.)?base\}", "/api/charge-points/${id}", literal)
+            called.add(re.sub(r"\$\{[^}]+\}", "x", path))
+        for command in COMMAND_CALL.findall(text):
+            called.add(f"/api/charge-points/x/commands/{command}")
+    expected = {
+        "/energy/status",
+        "/energy/plan",
+        "/energy/plans",
+        "/energy/policy",
+        "/energy/tick",
+        "/energy/config",
+        "/energy/tariff",
+        "/api/reports/usage",
+        "/api/audit",
+        "/api/charge-points/x/diagnosis",
+        "/api/charge-points/x/device-model",
+        "/api/charge-points/x/commands",
+        "/api/charge-points/x/commands/remote-start",
+        "/api/charge-points/x/commands/remote-stop",
+        "/api/charge-points/x/commands/reset",
+        "/api/charge-points/x/commands/unlock-connector",
+        "/api/charge-points/x/commands/change-availability",
+        "/api/charge-points/x/commands/get-configuration",
+        "/api/charge-points/x/commands/set-configuration",
+        "/api/charge-points/x/commands/trigger-message",
+        "/api/charge-points/x/commands/clear-cache",
+        "/api/charge-points/x/commands/set-charging-profile",
+        "/api/charge-points/x/commands/get-composite-schedule",
+    }
+    assert expected <= called, sorted(expected - called)
+    unknown = sorted(path for path in called if not any(r.match(path) for r in routes))
+    assert unknown == []
+
+
+async def test_the_energy_page_reads_what_the_api_serves(rest: httpx.AsyncClient) -> None:
+    """The shapes the Energy view renders: status, plan schedule, policy, config, tariff."""
+    status = (await rest.get("/energy/status")).json()
+    assert {"solar", "battery", "vehicles", "load", "policy", "last_plan"} <= set(status)
+    plan = (await rest.get("/energy/plan")).json()
+    step = plan["steps"][0]
+    assert {
+        "start",
+        "pv_kw",
+        "critical_load_kw",
+        "flexible_load_kw",
+        "shed_kw",
+        "battery_kw",
+        "battery_soc_kwh",
+        "vehicle_kw",
+        "grid_kw",
+        "import_price",
+    } <= set(step)
+    assert {"vehicles", "battery"} <= set(plan["snapshot"])
+    policy = (await rest.get("/energy/policy")).json()
+    assert policy["policy"] in policy["available"]
+    config = (await rest.get("/energy/config")).json()
+    sections = {"solar", "battery", "grid", "load", "vehicles", "timezone", "horizon_hours"}
+    assert set(config) >= sections
+    assert (await rest.get("/energy/tariff")).json()["kind"] in {"flat", "time_of_use", "dynamic"}
+
+
+async def test_config_errors_name_the_field_the_editor_marks(
+    rest: httpx.AsyncClient, operator: dict[str, str]
+) -> None:
+    """energy-settings.js maps `loc` + `ctx.error.quantity` to a field: keep both coming."""
+    config = (await rest.get("/energy/config")).json()
+    config["battery"] |= {"min_soc": 0.9, "max_soc": 0.5}
+    response = await rest.put("/energy/config", json=config, headers=operator)
+    assert response.status_code == 422
+    [problem] = response.json()["detail"]
+    assert problem["loc"] == ["body", "battery"]
+    assert problem["ctx"]["error"]["quantity"] == "battery.min_soc"
+    assert (await rest.get("/energy/config")).json()["battery"]["min_soc"] != 0.9
+
+
+async def test_command_errors_carry_what_the_remote_panel_shows(
+    rest: httpx.AsyncClient, operator: dict[str, str]
+) -> None:
+    """An offline station: 409 with a `detail` (the panel's "Station offline" box)."""
+    created = await rest.post("/api/charge-points", json={"id": "CP-DASH"}, headers=operator)
+    assert created.status_code == 201
+    response = await rest.post("/api/charge-points/CP-DASH/commands/clear-cache", headers=operator)
+    assert response.status_code == 409
+    assert response.json()["detail"]
+    log = await rest.get("/api/charge-points/CP-DASH/commands")
+    assert log.status_code == 200
+    for record in log.json():
+        assert {"action", "requested_by", "requested_at", "outcome", "status", "response"} <= set(
+            record
+        )

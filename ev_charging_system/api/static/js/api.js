@@ -26,12 +26,14 @@ export function onTokenChange(listener) {
 }
 
 export class ApiError extends Error {
-  constructor(status, detail, path) {
+  constructor(status, detail, path, body = null) {
     super(detail);
     this.name = "ApiError";
     this.status = status;
     this.detail = detail;
     this.path = path;
+    /** The parsed JSON error body (e.g. a 422's `detail` list, a 502's `error_code`). */
+    this.body = body;
   }
 
   /** A short headline for the HTTP status, shown above the API's own `detail`. */
@@ -49,6 +51,12 @@ export class ApiError extends Error {
         return "Conflict (409)";
       case 422:
         return "Invalid input (422)";
+      case 429:
+        return "Too many requests (429)";
+      case 502:
+        return "Bad gateway (502)";
+      case 504:
+        return "No answer in time (504)";
       default:
         return this.status >= 500 ? `Server error (${this.status})` : `Error ${this.status}`;
     }
@@ -76,6 +84,42 @@ export function formatDetail(detail) {
   }
   if (detail === undefined || detail === null) return "";
   return JSON.stringify(detail);
+}
+
+/**
+ * A 422's problems by field: [{path: "battery.min_soc", message}], path "" when the API
+ * names no field. Pydantic gives `loc`; the energy domain's physical-limit errors name
+ * their quantity (in `ctx.error.quantity`, or as "quantity: message" in a plain detail).
+ * `strip` drops leading path parts that are not fields (e.g. a tagged union's tag).
+ */
+export function fieldErrors(error, strip = []) {
+  const detail = error && error.body ? error.body.detail : error && error.detail;
+  const quantityOf = (message) => {
+    const match = /^(?:Value error, )?([A-Za-z_][\w.]*): (.+)$/s.exec(String(message));
+    return match ? { quantity: match[1], message: match[2] } : { quantity: "", message: String(message) };
+  };
+  const problems = [];
+  if (Array.isArray(detail)) {
+    for (const item of detail) {
+      if (!item || typeof item !== "object") continue;
+      const loc = (item.loc || []).filter((part, i) => !(i === 0 && part === "body")).map(String);
+      const path = loc.filter((part) => !strip.includes(part));
+      const parsed = quantityOf(item.msg || "");
+      const quantity = (item.ctx && item.ctx.error && item.ctx.error.quantity) || parsed.quantity;
+      if (quantity) {
+        // "battery.min_soc" under loc ["battery"]; "vehicle.phases" under ["vehicles", 0].
+        const parts = quantity.split(".");
+        const tail = path.length ? parts.slice(1) : parts;
+        problems.push({ path: [...path, ...tail].join("."), message: parsed.message });
+      } else {
+        problems.push({ path: path.join("."), message: String(item.msg || "").replace(/^Value error, /, "") });
+      }
+    }
+  } else if (detail) {
+    const parsed = quantityOf(detail);
+    problems.push({ path: parsed.quantity, message: parsed.message });
+  }
+  return problems;
 }
 
 function url(path, query) {
@@ -117,7 +161,7 @@ export async function api(method, path, { query, body, signal } = {}) {
   }
   if (!response.ok) {
     const detail = data && "detail" in data ? formatDetail(data.detail) : text.slice(0, 300);
-    throw new ApiError(response.status, detail || response.statusText, path);
+    throw new ApiError(response.status, detail || response.statusText, path, data);
   }
   return data;
 }

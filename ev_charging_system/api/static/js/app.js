@@ -6,8 +6,10 @@ import { formatTime } from "./format.js";
 import { parseRoute, setRouteHandler } from "./router.js";
 import { button, errorBox, field, openDialog, reportError, tickTimes, toast } from "./ui.js";
 import { chargePointsView } from "./views/charge-points.js";
+import { energyView } from "./views/energy.js";
 import { idTagsView } from "./views/id-tags.js";
 import { overviewView } from "./views/overview.js";
+import { reportsView } from "./views/reports.js";
 import { transactionsView } from "./views/transactions.js";
 
 const REFRESH_MS = 5000;
@@ -17,6 +19,8 @@ const VIEWS = {
   "charge-points": chargePointsView,
   transactions: transactionsView,
   "id-tags": idTagsView,
+  energy: energyView,
+  reports: reportsView,
 };
 
 const main = document.getElementById("main");
@@ -141,7 +145,8 @@ function openTokenDialog() {
     h(
       "p",
       { class: "muted" },
-      "Reading is open. Changes (accepting stations, passwords, id tags) need the API_TOKEN " +
+      "Reading is open. Changes (accepting stations, passwords, id tags, remote commands, " +
+        "energy settings) need the API_TOKEN " +
         "of this server. It is kept in this browser's local storage only.",
     ),
     field("API token", input),

@@ -382,3 +382,168 @@ export function definitionList(pairs) {
       .map(([term, value]) => h("div", { class: "deflist-row" }, h("dt", {}, term), h("dd", {}, dash(value)))),
   );
 }
+
+/**
+ * Accessible tabs (arrow keys, Home and End move between tabs). `items` are
+ * {key, label, content, onShow, hidden}; `onShow(key)` runs whenever a tab is shown, so a
+ * tab can load its data only when someone looks at it. Returns {node, show, setHidden,
+ * selected}.
+ */
+export function tabs(items, { selected, onChange } = {}) {
+  const list = h("div", { class: "tabs", role: "tablist" });
+  const entries = items.map((item, index) => {
+    const key = item.key || String(index);
+    const tabId = uid("tab");
+    const panelId = uid("tabpanel");
+    const tab = h(
+      "button",
+      { type: "button", role: "tab", id: tabId, class: "tab", "aria-controls": panelId, "aria-selected": "false", tabindex: "-1", hidden: Boolean(item.hidden) },
+      item.label,
+    );
+    const tabPanel = h("div", { role: "tabpanel", id: panelId, "aria-labelledby": tabId, class: "tabpanel", tabindex: "0", hidden: true }, item.content);
+    return { key, tab, panel: tabPanel, onShow: item.onShow };
+  });
+  let current = null;
+  const visible = () => entries.filter((entry) => !entry.tab.hidden);
+  function show(key, { focus = false, silent = false } = {}) {
+    const entry = entries.find((e) => e.key === key && !e.tab.hidden) || visible()[0];
+    if (!entry) return;
+    const changed = current !== entry;
+    current = entry;
+    for (const e of entries) {
+      const on = e === entry;
+      e.tab.setAttribute("aria-selected", String(on));
+      e.tab.tabIndex = on ? 0 : -1;
+      e.panel.hidden = !on;
+    }
+    if (focus) entry.tab.focus();
+    if (entry.onShow) entry.onShow(entry.key);
+    if (changed && !silent && onChange) onChange(entry.key);
+  }
+  for (const entry of entries) {
+    entry.tab.addEventListener("click", () => show(entry.key, { focus: true }));
+    entry.tab.addEventListener("keydown", (event) => {
+      const shown = visible();
+      const index = shown.indexOf(entry);
+      const last = shown.length - 1;
+      const next = { ArrowRight: index === last ? 0 : index + 1, ArrowLeft: index === 0 ? last : index - 1, Home: 0, End: last }[event.key];
+      if (next !== undefined) {
+        event.preventDefault();
+        show(shown[next].key, { focus: true });
+      }
+    });
+  }
+  list.append(...entries.map((e) => e.tab));
+  const node = h("div", { class: "tabset" }, list, entries.map((e) => e.panel));
+  show(selected || entries[0].key, { silent: true });
+  return {
+    node,
+    show,
+    selected: () => (current ? current.key : null),
+    setHidden(key, hidden) {
+      const entry = entries.find((e) => e.key === key);
+      if (!entry || entry.tab.hidden === hidden) return;
+      entry.tab.hidden = hidden;
+      if (hidden && current === entry) show(visible()[0].key);
+    },
+  };
+}
+
+/** A value of unknown shape as short text: strings as they are, the rest as JSON. */
+export function plainValue(value) {
+  if (value === null || value === undefined) return "—";
+  if (typeof value === "string") return value;
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value) && value.every((v) => v === null || typeof v !== "object")) return value.join(", ");
+  if (typeof value === "object" && !Array.isArray(value)) {
+    const entries = Object.entries(value);
+    if (entries.every(([, v]) => v === null || typeof v !== "object")) {
+      return entries.map(([k, v]) => `${k}: ${v}`).join(", ");
+    }
+  }
+  return JSON.stringify(value);
+}
+
+/** Keys and values of an object as a compact <dl>; long values are cut (full text in title). */
+export function keyValues(object, { max = 160, empty = "—" } = {}) {
+  const entries = Object.entries(object || {});
+  if (!entries.length) return h("span", { class: "muted" }, empty);
+  return h(
+    "dl",
+    { class: "kv" },
+    entries.map(([key, value]) => {
+      const text = plainValue(value);
+      const cut = text.length > max ? `${text.slice(0, max - 1)}…` : text;
+      return h("div", {}, h("dt", {}, key.replaceAll("_", " ")), h("dd", { title: cut !== text ? text : null, class: value === null || value === "" ? "muted" : null }, cut || "—"));
+    }),
+  );
+}
+
+/** Pretty-printed JSON in a scrollable, focusable <pre> (for payloads of unknown shape). */
+export function jsonBlock(value, label = "JSON") {
+  return h("pre", { class: "json", tabindex: "0", "aria-label": label }, JSON.stringify(value, null, 2));
+}
+
+/** Radio buttons styled as a segmented control; `onChange(value)` on every choice. */
+export function segmented(name, options, value, { label, onChange, disabled = false } = {}) {
+  const groupName = uid(name);
+  return h(
+    "div",
+    { class: "segmented", role: "radiogroup", "aria-label": label },
+    options.map(([optionValue, optionLabel, title]) => {
+      const input = h("input", { type: "radio", name: groupName, value: optionValue, checked: optionValue === value, disabled });
+      if (onChange) input.addEventListener("change", () => input.checked && onChange(optionValue));
+      return h("label", { class: "segment-option", title }, input, h("span", {}, optionLabel));
+    }),
+  );
+}
+
+/** Shows problems next to the fields they are about: `fields` maps a path to its control. */
+export function showFieldErrors(fields, problems, summary) {
+  for (const control of Object.values(fields)) {
+    control.removeAttribute("aria-invalid");
+    const wrapper = control.closest(".field");
+    const old = wrapper && wrapper.querySelector(".field-error");
+    if (old) old.remove();
+  }
+  const unplaced = [];
+  let first = null;
+  for (const problem of problems) {
+    const control = fields[problem.path];
+    const wrapper = control && control.closest(".field");
+    if (!wrapper) {
+      unplaced.push(problem);
+      continue;
+    }
+    control.setAttribute("aria-invalid", "true");
+    const message = h("span", { class: "field-error", id: uid("field-error") }, problem.message);
+    wrapper.append(message);
+    const described = (control.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && document.getElementById(id));
+    control.setAttribute("aria-describedby", [...described, message.id].join(" "));
+    first = first || control;
+  }
+  if (summary) {
+    summary.replaceChildren();
+    if (problems.length) {
+      summary.append(
+        h(
+          "div",
+          { class: "alert alert-error", role: "alert" },
+          h("strong", { class: "alert-title" }, `Not saved: ${problems.length} problem${problems.length === 1 ? "" : "s"}`),
+          h(
+            "ul",
+            { class: "problem-list" },
+            problems.map((p) => {
+              const control = fields[p.path];
+              const text = [p.path ? h("span", { class: "mono" }, p.path) : null, p.path ? ": " : null, p.message];
+              if (!control || !control.id) return h("li", {}, text);
+              return h("li", {}, h("a", { href: `#${control.id}`, on: { click: (event) => { event.preventDefault(); control.focus(); } } }, text));
+            }),
+          ),
+        ),
+      );
+    }
+  }
+  if (first) first.focus();
+  return unplaced;
+}

@@ -1,7 +1,7 @@
 // Charge points: the inventory table, registration decisions and a detail drawer per station.
 
-import { enc, get, post, put } from "../api.js";
-import { h, renderRows, setChildren, truncate, uid } from "../dom.js";
+import { enc, get, getToken, post, put } from "../api.js";
+import { h, renderRows, setChildren, truncate } from "../dom.js";
 import { hashFor, navigate, parseRoute } from "../router.js";
 import {
   badge,
@@ -19,11 +19,16 @@ import {
   registrationBadge,
   select,
   table,
+  tabs,
   timeAgo,
   timeExact,
   toast,
 } from "../ui.js";
 import { registrationButtons } from "./actions.js";
+import { commandLog, remotePanel } from "./remote.js";
+import { deviceModelPanel, diagnosisPanel } from "./station-insight.js";
+
+const TABS = ["overview", "remote", "commands", "diagnosis", "device-model", "history", "events", "security"];
 
 const FILTERS = [
   ["all", "All stations"],
@@ -138,52 +143,6 @@ function eventDetail(detail) {
       return h("div", {}, h("dt", {}, key), h("dd", { title: text.length > 120 ? text : null }, truncate(text, 120)));
     }),
   );
-}
-
-/** Accessible tabs (arrow keys move between tabs). Returns the container. */
-function tabs(items) {
-  const list = h("div", { class: "tabs", role: "tablist" });
-  const panels = [];
-  const buttons = items.map((item, index) => {
-    const tabId = uid("tab");
-    const panelId = uid("tabpanel");
-    const tab = h(
-      "button",
-      {
-        type: "button",
-        role: "tab",
-        id: tabId,
-        class: "tab",
-        "aria-controls": panelId,
-        "aria-selected": String(index === 0),
-        tabindex: index === 0 ? "0" : "-1",
-      },
-      item.label,
-    );
-    panels.push(h("div", { role: "tabpanel", id: panelId, "aria-labelledby": tabId, class: "tabpanel", hidden: index !== 0 }, item.content));
-    return tab;
-  });
-  const choose = (index) => {
-    buttons.forEach((tab, i) => {
-      tab.setAttribute("aria-selected", String(i === index));
-      tab.tabIndex = i === index ? 0 : -1;
-      panels[i].hidden = i !== index;
-    });
-    buttons[index].focus();
-  };
-  buttons.forEach((tab, index) => {
-    tab.addEventListener("click", () => choose(index));
-    tab.addEventListener("keydown", (event) => {
-      const last = buttons.length - 1;
-      const next = { ArrowRight: index === last ? 0 : index + 1, ArrowLeft: index === 0 ? last : index - 1, Home: 0, End: last }[event.key];
-      if (next !== undefined) {
-        event.preventDefault();
-        choose(next);
-      }
-    });
-  });
-  list.append(...buttons);
-  return h("div", { class: "tabset" }, list, panels);
 }
 
 export function chargePointsView() {
@@ -315,7 +274,7 @@ export function chargePointsView() {
     id.focus();
   }
 
-  function openDetail(id) {
+  function openDetail(id, initialTab) {
     const header = h("div", { class: "detail-badges" });
     const actions = h("div", { class: "detail-actions" });
     const overview = h("div", { class: "detail-section" });
@@ -387,6 +346,10 @@ export function chargePointsView() {
 
     function renderStation(cp) {
       station = cp;
+      remote.update(cp);
+      tabset.setHidden("device-model", !ctx.is201());
+      if (current.wantedTab === "device-model" && ctx.is201()) tabset.show("device-model", { silent: true });
+      current.wantedTab = null;
       setChildren(header, onlineBadge(cp.online), registrationBadge(cp.registration_status), cp.ocpp_version ? badge(`OCPP ${cp.ocpp_version}`, "muted") : null, cp.password_protected ? badge("Password", "teal") : null);
       setChildren(
         actions,
@@ -532,6 +495,9 @@ export function chargePointsView() {
           renderStation(cp);
           renderHistory(history);
           renderEvents(events);
+          const shown = tabset.selected();
+          if (shown === "remote") await remote.refresh();
+          if (shown === "commands") await commands.refresh();
         } catch (error) {
           setChildren(errorArea, errorBox(error));
           if (!station) setChildren(overview, emptyState("Charge point not available", "It may have been removed, or the id is wrong."));
@@ -548,30 +514,66 @@ export function chargePointsView() {
       handle: null,
     };
 
+    const ctx = {
+      id,
+      base,
+      station: () => station,
+      is201: () => Boolean(station && station.ocpp_version && station.ocpp_version.startsWith("2")),
+      connectorIds() {
+        const ids = station ? station.connectors.map((c) => c.connector_id).filter((n) => n > 0) : [];
+        return ids.length ? ids.sort((a, b) => a - b) : [1];
+      },
+      canWrite: () => Boolean(getToken()),
+      changed() {
+        current.refresh();
+        commands.refresh();
+      },
+    };
+    const remote = remotePanel(ctx);
+    const commands = commandLog(ctx);
+    const diagnosis = diagnosisPanel(ctx);
+    const deviceModel = deviceModelPanel(ctx);
+    const tabset = tabs(
+      [
+        { key: "overview", label: "Overview", content: overview },
+        { key: "remote", label: "Remote", content: remote.node, onShow: () => remote.refresh() },
+        { key: "commands", label: "Commands", content: commands.node, onShow: () => commands.refresh() },
+        { key: "diagnosis", label: "Diagnosis", content: diagnosis.node, onShow: () => diagnosis.refresh() },
+        { key: "device-model", label: "Device model", content: deviceModel.node, onShow: () => deviceModel.refresh(), hidden: true },
+        {
+          key: "history",
+          label: "History",
+          content: [
+            h("div", { class: "toolbar" }, connectorFilter),
+            table(["Reported", "Connector", "Status", "Error code", "Info"], historyBody, { caption: "Status history", className: "table-compact" }),
+            historyMore,
+          ],
+        },
+        {
+          key: "events",
+          label: "Events",
+          content: [table(["Time", "Event", "Detail"], eventsBody, { caption: "Station events", className: "table-compact" }), eventsMore],
+        },
+        { key: "security", label: "Security", content: security },
+      ],
+      {
+        selected: TABS.includes(initialTab) && initialTab !== "device-model" ? initialTab : "overview",
+        onChange: (key) => {
+          const route = parseRoute();
+          if (route.name === "charge-points" && route.id === id) {
+            history.replaceState(null, "", hashFor("charge-points", id, key === "overview" ? null : { tab: key }));
+          }
+        },
+      },
+    );
+    current.tabset = tabset;
+    current.wantedTab = initialTab;
+
     current.handle = openDialog({
       title: id,
       subtitle: header,
       drawer: true,
-      content: [
-        errorArea,
-        actions,
-        tabs([
-          { label: "Overview", content: overview },
-          {
-            label: "Status history",
-            content: [
-              h("div", { class: "toolbar" }, connectorFilter),
-              table(["Reported", "Connector", "Status", "Error code", "Info"], historyBody, { caption: "Status history", className: "table-compact" }),
-              historyMore,
-            ],
-          },
-          {
-            label: "Events",
-            content: [table(["Time", "Event", "Detail"], eventsBody, { caption: "Station events", className: "table-compact" }), eventsMore],
-          },
-          { label: "Security", content: security },
-        ]),
-      ],
+      content: [errorArea, actions, tabset.node],
       onClose: () => {
         if (detail === current) detail = null;
         const route = parseRoute();
@@ -588,13 +590,19 @@ export function chargePointsView() {
   }
 
   function syncDetail(route) {
-    if (route.id && (!detail || detail.id !== route.id)) {
+    const tab = route.query.get("tab") || "overview";
+    if (route.id && detail && detail.id === route.id) {
+      if (detail.tabset.selected() !== tab) {
+        detail.wantedTab = tab;
+        detail.tabset.show(tab, { silent: true });
+      }
+    } else if (route.id && (!detail || detail.id !== route.id)) {
       if (detail) {
         const previous = detail;
         detail = null;
         previous.handle.close();
       }
-      openDetail(route.id);
+      openDetail(route.id, tab);
     } else if (!route.id && detail) {
       const previous = detail;
       detail = null;

@@ -3,10 +3,11 @@
 import { enc, get } from "../api.js";
 import { latestReading } from "../chart.js";
 import { h, renderRows, setChildren } from "../dom.js";
-import { formatKW, formatKWh, startOfToday } from "../format.js";
+import { formatDateTime, formatKW, formatKWh, startOfToday } from "../format.js";
 import { hashFor } from "../router.js";
 import { connectorBadge, connectorTone, durationSince, errorBox, panel, registrationBadge, table, timeAgo } from "../ui.js";
 import { registrationButtons } from "./actions.js";
+import { stopButton } from "./remote.js";
 
 const MAX_DETAILED_SESSIONS = 30;
 const TODAY_PAGE = 500;
@@ -118,10 +119,10 @@ export function overviewView() {
           h("td", {}, h("a", { href: hashFor("transactions", t.id) }, `#${t.id}`)),
           h("td", {}, stationLink(t.charge_point_id, t.connector_id)),
           h("td", { class: "mono" }, t.id_tag),
-          h("td", {}, timeAgo(t.started_at)),
-          h("td", { class: "num" }, durationSince(t.started_at)),
+          h("td", { class: "num", title: `Started ${formatDateTime(t.started_at)}` }, durationSince(t.started_at)),
           h("td", { class: "num" }, t.reading ? formatKWh(t.reading.energyWh) : "—"),
           h("td", { class: "num" }, t.reading ? formatKW(t.reading.powerW) : "—"),
+          h("td", { class: "actions" }, stopButton(t, { after: () => setTimeout(refresh, 1500) })),
         ),
       7,
       "No sessions are running.",
@@ -276,7 +277,7 @@ export function overviewView() {
           { class: "grid-2" },
           panel(
             "Active sessions",
-            table(["Session", "Charge point · connector", "Id tag", "Started", { label: "Duration", class: "num" }, { label: "Energy", class: "num" }, { label: "Power", class: "num" }], sessionsBody, { caption: "Active sessions" }),
+            table(["Session", "Charge point · connector", "Id tag", { label: "Duration", class: "num" }, { label: "Energy", class: "num" }, { label: "Power", class: "num" }, { label: h("span", { class: "visually-hidden" }, "Actions"), class: "actions" }], sessionsBody, { caption: "Active sessions" }),
             { actions: h("a", { class: "btn btn-sm btn-ghost", href: hashFor("transactions", null, { active: "true" }) }, "All active sessions →") },
           ),
           h(

@@ -5,6 +5,7 @@ import { latestReading, meterChart } from "../chart.js";
 import { h, renderRows, setChildren, uid } from "../dom.js";
 import { formatDuration, formatKWh, formatNumber, fromLocalInput, toLocalInput } from "../format.js";
 import { hashFor, navigate, parseRoute } from "../router.js";
+import { stopButton } from "./remote.js";
 import {
   badge,
   button,
@@ -292,7 +293,7 @@ export function transactionsView() {
 
     function render(t) {
       const reading = latestReading(t);
-      setChildren(subtitle, stateBadge(t), h("span", { class: "muted" }, "at "), h("a", { href: hashFor("charge-points", t.charge_point_id), class: "mono" }, t.charge_point_id), h("span", { class: "muted" }, ` connector ${t.connector_id}`));
+      setChildren(subtitle, stateBadge(t), h("span", { class: "muted" }, "at "), h("a", { href: hashFor("charge-points", t.charge_point_id), class: "mono" }, t.charge_point_id), h("span", { class: "muted" }, ` connector ${t.connector_id}`), t.active ? stopButton(t, { after: () => setTimeout(() => current.refresh(), 1500) }) : null);
       const energy = t.active ? reading.energyWh : t.energy_wh;
       samples = t.meter_values || [];
       setChildren(
