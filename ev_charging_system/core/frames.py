@@ -15,6 +15,7 @@ from typing import Any
 from ocpp.exceptions import FormatViolationError, OCPPError, SecurityError
 from ocpp.messages import Call, CallError, MessageType, unpack
 
+from ev_charging_system.core.services import OcppServices
 from ev_charging_system.models.errors import StationNotAcceptedError
 
 logger = logging.getLogger(__name__)
@@ -63,17 +64,29 @@ def format_timestamp(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+BOOT_NOTIFICATION = "BootNotification"  # the same action name in every OCPP version
+
+
 class FrameRouter:
-    """Mixin for the library's ChargePoint: strict, always-answering message routing."""
+    """Mixin for the library's ChargePoint (any version): strict, always-answering routing,
+    and the registration check every station message passes first."""
 
     id: str
     _response_queue: Any
     _send: Any
     _handle_call: Any
 
+    def __init__(
+        self, charge_point_id: str, connection: Any, services: OcppServices, call_timeout: float
+    ) -> None:
+        super().__init__(charge_point_id, connection, response_timeout=call_timeout)  # type: ignore[call-arg]
+        self._services = services
+
     async def ensure_registered(self, action: str) -> None:
         """Raise StationNotAcceptedError unless the station may send `action` now."""
-        raise NotImplementedError
+        if action != BOOT_NOTIFICATION:
+            await self._services.devices.ensure_accepted(self.id)
+        self._services.devices.seen(self.id)
 
     async def route_message(self, raw_msg: str | bytes) -> None:
         try:

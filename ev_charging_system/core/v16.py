@@ -16,7 +16,6 @@ from ocpp.v16.enums import Action, DataTransferStatus, GenericStatus, Registrati
 
 from ev_charging_system.business_logic.device_management_service import StatusReport
 from ev_charging_system.core.frames import FrameRouter, format_timestamp, parse_timestamp
-from ev_charging_system.core.services import OcppServices
 from ev_charging_system.models.charge_point import BootInfo
 from ev_charging_system.models.id_token import IdTagInfo
 from ev_charging_system.models.station_event import EventKind
@@ -58,17 +57,6 @@ def sampled_values(meter_values: list[dict[str, Any]]) -> list[RawSampledValue]:
 
 
 class V16Handler(FrameRouter, V16ChargePoint):  # type: ignore[misc]
-    def __init__(
-        self, charge_point_id: str, connection: Any, services: OcppServices, call_timeout: float
-    ) -> None:
-        super().__init__(charge_point_id, connection, response_timeout=call_timeout)
-        self._services = services
-
-    async def ensure_registered(self, action: str) -> None:
-        if action != Action.boot_notification:
-            await self._services.devices.ensure_accepted(self.id)
-        self._services.devices.seen(self.id)
-
     @on(Action.boot_notification)
     async def on_boot_notification(
         self, charge_point_vendor: str, charge_point_model: str, **optional: str

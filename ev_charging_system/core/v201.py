@@ -16,7 +16,6 @@ from ocpp.v201.enums import Action
 
 from ev_charging_system.business_logic.device_management_service import StatusReport
 from ev_charging_system.core.frames import FrameRouter, format_timestamp, parse_timestamp
-from ev_charging_system.core.services import OcppServices
 from ev_charging_system.models.charge_point import BootInfo
 from ev_charging_system.models.device_model import DeviceModelEntry
 from ev_charging_system.models.id_token import IdTagInfo
@@ -88,17 +87,6 @@ def device_model_entries(report_data: list[dict[str, Any]] | None) -> list[Devic
 
 
 class V201Handler(FrameRouter, V201ChargePoint):  # type: ignore[misc]
-    def __init__(
-        self, charge_point_id: str, connection: Any, services: OcppServices, call_timeout: float
-    ) -> None:
-        super().__init__(charge_point_id, connection, response_timeout=call_timeout)
-        self._services = services
-
-    async def ensure_registered(self, action: str) -> None:
-        if action != Action.boot_notification:
-            await self._services.devices.ensure_accepted(self.id)
-        self._services.devices.seen(self.id)
-
     async def _event(self, kind: EventKind, **detail: Any) -> None:
         await self._services.devices.record_event(self.id, kind, detail)
 
