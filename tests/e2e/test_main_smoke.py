@@ -38,8 +38,9 @@ def wait_for_port(port: int, process: subprocess.Popen[str], timeout: float = 12
     raise AssertionError(f"port {port} did not open within {timeout} s")
 
 
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 async def test_the_readme_run_command_serves_all_three_ports_and_stops_cleanly(
-    tmp_path: Path,
+    tmp_path: Path, stop_signal: signal.Signals
 ) -> None:
     ports = {name: free_port() for name in ("OCPP_SERVER_PORT", "FASTAPI_PORT", "MCP_SERVER_PORT")}
     environment = {
@@ -73,7 +74,7 @@ async def test_the_readme_run_command_serves_all_three_ports_and_stops_cleanly(
                 assert [cp["id"] for cp in listed.json()] == ["CP-SMOKE"]
                 assert listed.json()[0]["online"] is True
 
-                process.send_signal(signal.SIGINT)
+                process.send_signal(stop_signal)
                 # The server closes the station's socket as part of a clean shutdown.
                 await asyncio.wait_for(station.websocket.wait_closed(), 15)
             exit_code = await asyncio.to_thread(process.wait, 30)
