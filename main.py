@@ -8,7 +8,7 @@ import sys
 
 from pydantic import ValidationError
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.bootstrap import Application, StartupError
 from ev_charging_system.config.settings import Settings
 
 
@@ -30,7 +30,11 @@ def main() -> int:
         print(f"Invalid configuration:\n{error}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    asyncio.run(Application(settings).run_until_signalled())
+    try:
+        asyncio.run(Application(settings).run_until_signalled())
+    except StartupError as error:
+        print(f"Could not start: {error}", file=sys.stderr)
+        return 1
     return 0
 
 

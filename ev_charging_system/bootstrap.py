@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import signal
 import socket
@@ -13,6 +14,8 @@ from datetime import UTC, datetime, timedelta
 
 import uvicorn
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ev_charging_system.api.chat_routes import install_chat
@@ -99,6 +102,23 @@ class Services:
     audit: AuditService
     conversations: ConversationService
     last_seen: LastSeenTracker
+
+
+class StartupError(Exception):
+    """The system could not start; the message says why and what to check."""
+
+
+def describe_startup_failure(error: Exception, settings: Settings) -> str:
+    if isinstance(error, OSError) and error.errno in (errno.EADDRINUSE, errno.EACCES):
+        return (
+            f"a port is not available ({error.strerror}); check OCPP_SERVER_PORT="
+            f"{settings.ocpp_server_port}, FASTAPI_PORT={settings.fastapi_port}, "
+            f"MCP_SERVER_PORT={settings.mcp_server_port}"
+        )
+    if isinstance(error, SQLAlchemyError | OSError):
+        database = make_url(settings.database_url).render_as_string(hide_password=True)
+        return f"the database at {database} cannot be used: {error}"
+    return f"{type(error).__name__}: {error}"
 
 
 class Application:
@@ -299,6 +319,11 @@ class Application:
             except Exception:
                 logger.exception("could not store last-seen times; will retry")
 
+    async def _abandon_start(self) -> None:
+        """Release what a failed start already opened, without masking the failure."""
+        with contextlib.suppress(Exception):
+            await self.stop()
+
     async def stop(self) -> None:
         """Close station sockets, stop HTTP servers, flush buffered state, close the DB."""
         await self.coordinator.stop()
@@ -324,7 +349,11 @@ class Application:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await self.start()
+        try:
+            await self.start()
+        except Exception as error:
+            await self._abandon_start()
+            raise StartupError(describe_startup_failure(error, self.settings)) from error
         try:
             await stop.wait()
             logger.info("shutting down")

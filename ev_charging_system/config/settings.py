@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -77,7 +77,8 @@ class Settings(BaseSettings):
     # Site energy coordination. The site itself (PV, battery, vehicles, tariff) is
     # configured through the REST API and stored; these only set the planner's rhythm.
     energy_tick_seconds: float = Field(default=60, ge=1)
-    energy_policy: str = "optimize"  # used until an operator chooses one (then stored)
+    # Used until an operator chooses one (then the stored choice wins).
+    energy_policy: Literal["optimize", "pv_surplus", "rule"] = "optimize"
     energy_optimize_time_limit_seconds: float = Field(default=0.5, gt=0, le=30)
     energy_plan_retention_days: int = Field(default=14, ge=1, le=3650)
     shutdown_timeout_seconds: float = Field(default=10, gt=0)

@@ -86,3 +86,35 @@ async def test_the_readme_run_command_serves_all_three_ports_and_stops_cleanly(
     for port in ports.values():
         assert f":{port}" in output
     assert "stopped" in output
+
+
+def test_an_unreachable_database_is_a_clear_one_line_error(tmp_path: Path) -> None:
+    ports = {
+        name: str(free_port()) for name in ("OCPP_SERVER_PORT", "FASTAPI_PORT", "MCP_SERVER_PORT")
+    }
+    unused = free_port()  # nothing listens there
+    result = subprocess.run(
+        [sys.executable, "main.py"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, **ports, "DATABASE_URL": f"postgresql://postgres@127.0.0.1:{unused}/x"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Could not start: the database at postgresql+psycopg://" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_invalid_setting_is_refused_before_anything_starts() -> None:
+    result = subprocess.run(
+        [sys.executable, "main.py"],
+        cwd=PROJECT_ROOT,
+        env={**os.environ, "ENERGY_POLICY": "magic", "OCPP_SERVER_PORT": "70000"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "Invalid configuration" in result.stderr
+    assert "energy_policy" in result.stderr and "ocpp_server_port" in result.stderr
