@@ -46,9 +46,14 @@ from ev_charging_system.core.ocpp_server import (
 )
 from ev_charging_system.core.services import OcppServices
 from ev_charging_system.data.database import create_engine, create_session_factory, migrate_to_head
-from ev_charging_system.data.energy_store import SqlPlanLog, SqlSiteSettingsStore
+from ev_charging_system.data.energy_store import (
+    SqlHistoryStore,
+    SqlPlanLog,
+    SqlSiteSettingsStore,
+)
 from ev_charging_system.data.unit_of_work import SqlAlchemyUnitOfWork
 from ev_charging_system.energy.coordinator import Coordinator, CoordinatorSettings
+from ev_charging_system.energy.history_store import HistoryKeepingRecorder, restore_history
 from ev_charging_system.energy.models import FlatTariff, SiteConfig
 from ev_charging_system.energy.policies import OptimizeSettings, default_policies
 from ev_charging_system.energy.session_feed import VehicleSessionFeed
@@ -151,10 +156,12 @@ class Application:
         self.plan_log = SqlPlanLog(
             session_factory, timedelta(days=settings.energy_plan_retention_days)
         )
+        self.history_store = SqlHistoryStore(session_factory)
+        recorder = HistoryKeepingRecorder(self.plan_log, self.history_store)
         self.coordinator = Coordinator(
             config=SiteConfig(),
             tariff=DEFAULT_TARIFF,
-            recorder=self.plan_log,
+            recorder=recorder,
             clock=utc_now,
             policies=default_policies(
                 OptimizeSettings(time_limit_s=settings.energy_optimize_time_limit_seconds)
@@ -166,6 +173,7 @@ class Application:
             ),
             charger=SmartChargingService(unit_of_work, commands),
         )
+        recorder.attach(self.coordinator.history)
         self.site = SiteSettingsService(self.coordinator, SqlSiteSettingsStore(session_factory))
         sessions = VehicleSessionFeed(self.coordinator)
         transactions = TransactionService(unit_of_work, utc_now, auth, observer=sessions)
@@ -268,6 +276,14 @@ class Application:
             await migrate_to_head(self.engine)
         if await self.site.restore():
             logger.info("energy: restored the stored site configuration")
+        restored = await restore_history(
+            self.coordinator.history,
+            self.history_store,
+            utc_now(),
+            self.coordinator.settings.history_days,
+        )
+        if restored:
+            logger.info("energy: forecasts start from %d stored 15-minute slots", restored)
         self.coordinator.start()
         await self.ocpp.start()
         self.rest_port = await self._start_http(

@@ -9,7 +9,8 @@ from pydantic import TypeAdapter
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ev_charging_system.data.orm import EnergyPlanRow, SiteSettingsRow
+from ev_charging_system.data.orm import EnergyHistoryRow, EnergyPlanRow, SiteSettingsRow
+from ev_charging_system.energy.history import MeasuredSlot
 from ev_charging_system.energy.models import Plan, SiteConfig, Tariff
 from ev_charging_system.energy.site_settings import StoredSite
 
@@ -71,6 +72,35 @@ class SqlSiteSettingsStore:
                 session.add(SiteSettingsRow(key=SITE_KEY, document=document))
             else:
                 row.document = document
+
+
+class SqlHistoryStore:
+    """Implements the energy package's HistoryStore port."""
+
+    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._session_factory = session_factory
+
+    async def save(self, slots: list[MeasuredSlot]) -> None:
+        async with self._session_factory() as session, session.begin():
+            for slot, pv, critical, flexible in slots:
+                row = await session.get(EnergyHistoryRow, slot)
+                if row is None:
+                    session.add(
+                        EnergyHistoryRow(
+                            slot=slot, pv_kw=pv, critical_kw=critical, flexible_kw=flexible
+                        )
+                    )
+                else:  # a slot stored before a restart and completed again after it
+                    row.pv_kw, row.critical_kw, row.flexible_kw = pv, critical, flexible
+
+    async def load(self, since_slot: int) -> list[MeasuredSlot]:
+        async with self._session_factory() as session:
+            rows = await session.scalars(
+                select(EnergyHistoryRow)
+                .where(EnergyHistoryRow.slot >= since_slot)
+                .order_by(EnergyHistoryRow.slot)
+            )
+            return [(r.slot, r.pv_kw, r.critical_kw, r.flexible_kw) for r in rows]
 
 
 class SqlPlanLog:

@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -299,6 +300,17 @@ class SiteSettingsRow(Base):
 
     key: Mapped[str] = mapped_column(String(32), primary_key=True)
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class EnergyHistoryRow(Base):
+    """15-minute means of PV and load, the energy forecasts' memory across restarts."""
+
+    __tablename__ = "energy_history"
+
+    slot: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    pv_kw: Mapped[float] = mapped_column(Float)
+    critical_kw: Mapped[float] = mapped_column(Float)
+    flexible_kw: Mapped[float] = mapped_column(Float)
 
 
 class EnergyPlanRow(Base):

@@ -16,6 +16,8 @@ from numpy.typing import NDArray
 from ev_charging_system.energy.models import STEP, STEPS_PER_DAY
 
 FloatArray = NDArray[np.float64]
+# (slot index since the epoch, pv kW, critical load kW, flexible load kW), 15-minute means
+MeasuredSlot = tuple[int, float, float, float]
 
 
 def slot_index(at: datetime) -> int:
@@ -30,6 +32,7 @@ class SlotHistory:
         self._current: int | None = None
         self._sums = [0.0, 0.0, 0.0]
         self._count = 0
+        self._unsaved: list[MeasuredSlot] = []
 
     def record(self, at: datetime, pv_kw: float, critical_kw: float, flexible_kw: float) -> None:
         slot = slot_index(at)
@@ -48,6 +51,7 @@ class SlotHistory:
             return
         pv, critical, flexible = (s / self._count for s in self._sums)
         self._slots.append((self._current, pv, critical, flexible))
+        self._unsaved.append((self._current, pv, critical, flexible))
         self._sums = [0.0, 0.0, 0.0]
         self._count = 0
 
@@ -67,6 +71,17 @@ class SlotHistory:
             if slot >= first:
                 out[:, slot - first] = (pv, critical, flexible)
         return out[0], out[1], out[2]
+
+    def drain_closed(self) -> list[MeasuredSlot]:
+        """Slots completed since the last call (for storage, so a restart starts warm)."""
+        closed, self._unsaved = self._unsaved, []
+        return closed
+
+    def seed(self, slots: list[MeasuredSlot]) -> None:
+        """Stored slots from before a restart, oldest first; newer ones already here win."""
+        known = {s[0] for s in self._slots}
+        merged = sorted([s for s in slots if s[0] not in known] + list(self._slots))
+        self._slots = deque(merged[-self._max_slots :], maxlen=self._max_slots)
 
     def load_series(
         self,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
 from ev_charging_system.bootstrap import Application
+from ev_charging_system.energy.history import slot_index
 from tests.conftest import AppFactory, ocpp_url
 from tools.simulated_charge_point import connected_station
 from tools.simulated_charge_point_v201 import connected_station_201
@@ -95,6 +97,10 @@ async def test_site_settings_survive_a_restart(
         assert policy.json()["policy"] == "pv_surplus"
         bad = await rest.put("/energy/policy", json={"policy": "magic"}, headers=operator)
         assert bad.status_code == 422
+    # What the PV and house measured over the last day is kept for the forecasts too.
+    now = datetime.now(UTC)
+    yesterday = [(slot_index(now) - 96 + k, 5.0, 0.4, 0.1) for k in range(96)]
+    await first.history_store.save(yesterday)
     await first.stop()
 
     second = await app_factory()
@@ -106,6 +112,8 @@ async def test_site_settings_survive_a_restart(
         assert (await rest.get("/energy/policy")).json()["policy"] == "pv_surplus"
         plans = (await rest.get("/energy/plans")).json()
         assert plans and plans[0]["policy"] and plans[0]["reason"]
+    pv, _, _ = second.coordinator.history.series(before=now)
+    assert (pv[-96:] == 5.0).all()
 
 
 @pytest.mark.parametrize("ocpp", ["1.6", "2.0.1"])
