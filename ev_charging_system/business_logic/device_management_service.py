@@ -171,7 +171,7 @@ class DeviceManagementService:
         status = self._registration.get(charge_point_id)
         if status is None:
             async with self._uow_factory() as uow:
-                station = await uow.charge_points.get(charge_point_id)
+                station = await uow.charge_points.get(charge_point_id, with_connectors=False)
             status = station.registration_status if station else RegistrationStatus.REJECTED
             self._registration[charge_point_id] = status
         if status is not RegistrationStatus.ACCEPTED:
@@ -238,7 +238,7 @@ class DeviceManagementService:
     async def check_station_password(self, charge_point_id: str, password: str | None) -> bool:
         """True when the station may open a connection (Security Profile 1)."""
         async with self._uow_factory() as uow:
-            station = await uow.charge_points.get(charge_point_id)
+            station = await uow.charge_points.get(charge_point_id, with_connectors=False)
         if station is None or station.password_hash is None:
             return True
         if password is None:
@@ -287,7 +287,7 @@ class DeviceManagementService:
         _check_charge_point_id(charge_point_id)
         password_hash = await _hash_new_password(password) if password is not None else None
         async with self._uow_factory() as uow:
-            if await uow.charge_points.get(charge_point_id) is not None:
+            if await uow.charge_points.get(charge_point_id, with_connectors=False) is not None:
                 raise ConflictError(f"charge point {charge_point_id!r} already exists")
             station = ChargePoint(
                 id=charge_point_id,
@@ -353,7 +353,7 @@ class DeviceManagementService:
     async def _get_or_register(
         self, uow: UnitOfWork, charge_point_id: str, now: datetime
     ) -> ChargePoint:
-        station = await uow.charge_points.get(charge_point_id)
+        station = await uow.charge_points.get(charge_point_id, with_connectors=False)
         if station is None:
             station = ChargePoint(
                 id=charge_point_id,

@@ -176,7 +176,7 @@ class DiagnosticsService:
         until = self._clock()
         since = until - timedelta(days=days)
         async with self._uow_factory() as uow:
-            if await uow.charge_points.get(charge_point_id) is None:
+            if await uow.charge_points.get(charge_point_id, with_connectors=False) is None:
                 raise NotFoundError("charge point", charge_point_id)
             changes = await uow.charge_points.list_status_changes(
                 charge_point_id, None, HISTORY_LIMIT

@@ -31,7 +31,10 @@ Clock = Callable[[], datetime]
 
 
 class ChargePointRepository(Protocol):
-    async def get(self, charge_point_id: str) -> ChargePoint | None: ...
+    async def get(
+        self, charge_point_id: str, *, with_connectors: bool = True
+    ) -> ChargePoint | None:
+        """The station; `with_connectors=False` skips their query (hot paths, checks)."""
 
     async def add(self, charge_point: ChargePoint) -> None: ...
 

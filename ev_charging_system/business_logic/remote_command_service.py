@@ -86,7 +86,7 @@ class RemoteCommandService:
     ) -> CommandResult:
         """Send `command`, record who asked and what came back, and return the answer."""
         async with self._uow_factory() as uow:
-            if await uow.charge_points.get(charge_point_id) is None:
+            if await uow.charge_points.get(charge_point_id, with_connectors=False) is None:
                 raise NotFoundError("charge point", charge_point_id)
         command = self._with_request_id(command)
         requested_at = self._clock()
@@ -114,7 +114,10 @@ class RemoteCommandService:
 
     async def recent(self, charge_point_id: str | None, limit: int = 100) -> list[CommandRecord]:
         async with self._uow_factory() as uow:
-            if charge_point_id is not None and await uow.charge_points.get(charge_point_id) is None:
+            if (
+                charge_point_id is not None
+                and await uow.charge_points.get(charge_point_id, with_connectors=False) is None
+            ):
                 raise NotFoundError("charge point", charge_point_id)
             return await uow.commands.recent(charge_point_id, limit)
 

@@ -66,10 +66,14 @@ class SqlChargePointRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def get(self, charge_point_id: str) -> ChargePoint | None:
+    async def get(
+        self, charge_point_id: str, *, with_connectors: bool = True
+    ) -> ChargePoint | None:
         row = await self._session.get(ChargePointRow, charge_point_id)
         if row is None:
             return None
+        if not with_connectors:
+            return _charge_point(row, [])
         connectors = await self._session.scalars(
             select(ConnectorRow)
             .where(ConnectorRow.charge_point_id == charge_point_id)

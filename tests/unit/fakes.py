@@ -61,7 +61,9 @@ class FakeChargePoints:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
 
-    async def get(self, charge_point_id: str) -> ChargePoint | None:
+    async def get(
+        self, charge_point_id: str, *, with_connectors: bool = True
+    ) -> ChargePoint | None:
         station = self._store.charge_points.get(charge_point_id)
         return replace(station, connectors=list(station.connectors)) if station else None
 
