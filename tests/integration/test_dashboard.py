@@ -38,6 +38,7 @@ FEATURE_MODULES = {
     "/static/js/views/energy-settings.js",
     "/static/js/views/reports.js",
     "/static/js/energy-chart.js",
+    "/static/js/views/assistant.js",
 }
 # API paths in the scripts: string and template literals starting with /api/ or /energy/;
 # `${...}` parts stand for path parameters, `${base}` for one station's base path.
@@ -258,6 +259,10 @@ async def test_every_api_path_the_scripts_call_exists(rest: httpx.AsyncClient) -
         "/api/charge-points/x/commands/clear-cache",
         "/api/charge-points/x/commands/set-charging-profile",
         "/api/charge-points/x/commands/get-composite-schedule",
+        "/api/chat",
+        "/api/chat/stream",
+        "/api/chat/x",
+        "/api/chat/x/confirm",
     }
     assert expected <= called, sorted(expected - called)
     unknown = sorted(path for path in called if not any(r.match(path) for r in routes))
@@ -320,3 +325,39 @@ async def test_command_errors_carry_what_the_remote_panel_shows(
         assert {"action", "requested_by", "requested_at", "outcome", "status", "response"} <= set(
             record
         )
+
+
+async def test_the_assistant_page_is_wired_in_and_self_contained(rest: httpx.AsyncClient) -> None:
+    """The chat view: loaded as a module, linked from the nav, safe text only, same origin."""
+    fetched = await _crawl(rest)
+    path = "/static/js/views/assistant.js"
+    assert fetched[path].status_code == 200
+    assert _media_type(fetched[path]) == "text/javascript"
+    assert fetched[path].headers["x-content-type-options"] == "nosniff"
+    assert 'href="#/assistant"' in fetched["/"].text
+    assert "assistant: assistantView" in fetched["/static/js/app.js"].text
+    for asset in (path, "/static/js/api.js"):
+        text = fetched[asset].text
+        assert ABSOLUTE_URL.findall(text) == [], asset
+        assert re.findall(r"\.innerHTML|\.outerHTML|insertAdjacentHTML|new EventSource", text) == []
+    api_js = fetched["/static/js/api.js"].text
+    # The stream is POSTed with the token (EventSource can do neither) and read as it arrives.
+    assert "export async function apiStream" in api_js and "getReader()" in api_js
+    view = fetched[path].text
+    assert 'apiStream("/api/chat/stream"' in view
+    assert "/confirm`, { confirm: yes }" in view
+
+
+async def test_without_a_key_the_chat_answers_what_the_assistant_page_explains(
+    rest: httpx.AsyncClient, operator: dict[str, str]
+) -> None:
+    """401 without the token (the page asks for it), 503 naming ANTHROPIC_API_KEY with it."""
+    assert (await rest.get("/api/chat")).status_code == 401
+    for method, path, body in [
+        ("GET", "/api/chat", None),
+        ("POST", "/api/chat/stream", {"message": "hi"}),
+        ("POST", "/api/chat/some-id/confirm", {"confirm": True}),
+    ]:
+        response = await rest.request(method, path, json=body, headers=operator)
+        assert response.status_code == 503, path
+        assert "ANTHROPIC_API_KEY" in response.json()["detail"], path

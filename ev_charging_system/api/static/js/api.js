@@ -132,8 +132,11 @@ function url(path, query) {
   return search ? `${path}?${search}` : path;
 }
 
-/** Call the API. Writes carry the operator token when one is set. */
-export async function api(method, path, { query, body, signal } = {}) {
+/**
+ * Call the API. Writes carry the operator token when one is set; so do reads with `auth`
+ * (endpoints that are operator-only even for GET, like the chat).
+ */
+export async function api(method, path, { query, body, signal, auth = false } = {}) {
   const headers = { Accept: "application/json" };
   const init = { method, headers, signal, cache: "no-store", credentials: "same-origin" };
   if (body !== undefined) {
@@ -141,7 +144,7 @@ export async function api(method, path, { query, body, signal } = {}) {
     init.body = JSON.stringify(body);
   }
   const token = getToken();
-  if (token && method !== "GET") headers.Authorization = `Bearer ${token}`;
+  if (token && (method !== "GET" || auth)) headers.Authorization = `Bearer ${token}`;
   let response;
   try {
     response = await fetch(url(path, query), init);
@@ -167,12 +170,94 @@ export async function api(method, path, { query, body, signal } = {}) {
 }
 
 export const get = (path, query) => api("GET", path, { query });
+/** A read that needs the operator token (sent when one is set). */
+export const getAuthed = (path, query) => api("GET", path, { query, auth: true });
 export const post = (path, body) => api("POST", path, { body });
 export const put = (path, body) => api("PUT", path, { body });
 export const patch = (path, body) => api("PATCH", path, { body });
 export const del = (path) => api("DELETE", path);
 
 export const enc = encodeURIComponent;
+
+async function errorOf(response, path) {
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  const detail = data && "detail" in data ? formatDetail(data.detail) : text.slice(0, 300);
+  return new ApiError(response.status, detail || response.statusText, path, data);
+}
+
+/**
+ * POST `body` to an endpoint answering with server-sent events, calling `onEvent(type, data)`
+ * for each event as it arrives (`data` parsed as JSON when it is JSON). EventSource cannot
+ * POST or send the token, so this reads the fetch body stream. Errors before the stream
+ * starts are ApiErrors, like api(). Resolves when the stream ends.
+ */
+export async function apiStream(path, body, onEvent, { signal } = {}) {
+  const headers = { Accept: "text/event-stream", "Content-Type": "application/json" };
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(path, {
+      method: "POST",
+      headers,
+      body: JSON.stringify(body),
+      signal,
+      cache: "no-store",
+      credentials: "same-origin",
+    });
+  } catch (error) {
+    if (error && error.name === "AbortError") throw error;
+    throw new ApiError(0, "The API did not answer. Is the server running?", path);
+  }
+  if (!response.ok) throw await errorOf(response, path);
+  const dispatch = (frame) => {
+    let type = "message";
+    const data = [];
+    for (const line of frame.split("\n")) {
+      if (!line || line.startsWith(":")) continue;
+      const colon = line.indexOf(":");
+      const name = colon === -1 ? line : line.slice(0, colon);
+      const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
+      if (name === "event") type = value;
+      else if (name === "data") data.push(value);
+    }
+    if (!data.length) return;
+    const raw = data.join("\n");
+    let parsed = raw;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      parsed = raw;
+    }
+    onEvent(type, parsed);
+  };
+  if (!response.body || typeof response.body.getReader !== "function") {
+    for (const frame of (await response.text()).replace(/\r\n?/g, "\n").split("\n\n")) dispatch(frame);
+    return;
+  }
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
+    buffer = buffer.replace(/\r\n?/g, "\n");
+    let end = buffer.indexOf("\n\n");
+    while (end !== -1) {
+      dispatch(buffer.slice(0, end));
+      buffer = buffer.slice(end + 2);
+      end = buffer.indexOf("\n\n");
+    }
+    if (done) break;
+  }
+  if (buffer.trim()) dispatch(buffer);
+}
 
 /**
  * Check a token without changing anything: PATCH of an id tag that does not exist with an

@@ -5,6 +5,7 @@ import { h } from "./dom.js";
 import { formatTime } from "./format.js";
 import { parseRoute, setRouteHandler } from "./router.js";
 import { button, errorBox, field, openDialog, reportError, tickTimes, toast } from "./ui.js";
+import { assistantView } from "./views/assistant.js";
 import { chargePointsView } from "./views/charge-points.js";
 import { energyView } from "./views/energy.js";
 import { idTagsView } from "./views/id-tags.js";
@@ -21,6 +22,7 @@ const VIEWS = {
   "id-tags": idTagsView,
   energy: energyView,
   reports: reportsView,
+  assistant: assistantView,
 };
 
 const main = document.getElementById("main");
