@@ -1,0 +1,54 @@
+"""SQL repository of the audit log of operator actions."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ev_charging_system.data.orm import AuditRow
+from ev_charging_system.models.audit import AuditEntry, AuditOutcome
+
+
+class SqlAuditLogRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, entry: AuditEntry) -> AuditEntry:
+        row = AuditRow(
+            at=entry.at,
+            actor=entry.actor,
+            channel=entry.channel,
+            tool=entry.tool,
+            arguments=entry.arguments,
+            outcome=entry.outcome.value,
+            result=entry.result,
+            error=entry.error,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return _audit(row)
+
+    async def recent(
+        self, limit: int, actor: str | None = None, tool: str | None = None
+    ) -> list[AuditEntry]:
+        query = select(AuditRow)
+        if actor is not None:
+            query = query.where(AuditRow.actor == actor)
+        if tool is not None:
+            query = query.where(AuditRow.tool == tool)
+        rows = await self._session.scalars(query.order_by(AuditRow.id.desc()).limit(limit))
+        return [_audit(row) for row in rows]
+
+
+def _audit(row: AuditRow) -> AuditEntry:
+    return AuditEntry(
+        id=row.id,
+        at=row.at,
+        actor=row.actor,
+        channel=row.channel,
+        tool=row.tool,
+        arguments=row.arguments,
+        outcome=AuditOutcome(row.outcome),
+        result=row.result,
+        error=row.error,
+    )

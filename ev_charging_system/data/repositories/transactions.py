@@ -1,0 +1,274 @@
+"""SQL repository of charging sessions, their 2.0.1 events and meter samples."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, case, func, select, update
+from sqlalchemy import cast as sa_cast
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ev_charging_system.business_logic.ports import DuplicateTransactionError
+from ev_charging_system.data.orm import (
+    MeterSampleRow,
+    TransactionEventRow,
+    TransactionRow,
+)
+from ev_charging_system.models.diagnostics import UsageGrouping, UsageRow
+from ev_charging_system.models.id_token import AuthorizationStatus
+from ev_charging_system.models.transaction import (
+    MeterSample,
+    NewTransaction,
+    Transaction,
+    TransactionEventInput,
+    TransactionFilter,
+    TransactionPage,
+)
+
+
+class SqlTransactionRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, transaction_id: int) -> Transaction | None:
+        row = await self._session.get(TransactionRow, transaction_id)
+        return _transaction(row) if row else None
+
+    async def find_by_start(self, new: NewTransaction) -> Transaction | None:
+        row = await self._session.scalar(
+            select(TransactionRow).where(
+                TransactionRow.charge_point_id == new.charge_point_id,
+                TransactionRow.connector_id == new.connector_id,
+                TransactionRow.id_tag == new.id_tag,
+                TransactionRow.meter_start_wh == new.meter_start_wh,
+                TransactionRow.started_at == new.started_at,
+            )
+        )
+        return _transaction(row) if row else None
+
+    async def add(self, new: NewTransaction) -> Transaction:
+        row = TransactionRow(
+            charge_point_id=new.charge_point_id,
+            connector_id=new.connector_id,
+            id_tag=new.id_tag,
+            authorization_status=new.authorization_status.value,
+            reservation_id=new.reservation_id,
+            meter_start_wh=new.meter_start_wh,
+            started_at=new.started_at,
+            ocpp_transaction_id=new.ocpp_transaction_id,
+            offline=new.offline,
+            remote_start_id=new.remote_start_id,
+        )
+        self._session.add(row)
+        try:
+            await self._session.flush()
+        except IntegrityError as error:
+            raise DuplicateTransactionError(str(error.orig)) from error
+        return _transaction(row)
+
+    async def stop(self, transaction: Transaction) -> bool:
+        result = await self._session.execute(
+            update(TransactionRow)
+            .where(TransactionRow.id == transaction.id, TransactionRow.stopped_at.is_(None))
+            .values(
+                meter_stop_wh=transaction.meter_stop_wh,
+                stopped_at=transaction.stopped_at,
+                stop_reason=transaction.stop_reason,
+                stop_id_tag=transaction.stop_id_tag,
+            )
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def find_by_ocpp_id(
+        self, charge_point_id: str, ocpp_transaction_id: str
+    ) -> Transaction | None:
+        row = await self._session.scalar(
+            select(TransactionRow).where(
+                TransactionRow.charge_point_id == charge_point_id,
+                TransactionRow.ocpp_transaction_id == ocpp_transaction_id,
+            )
+        )
+        return _transaction(row) if row else None
+
+    async def update(self, transaction: Transaction) -> None:
+        row = await self._session.get(TransactionRow, transaction.id)
+        if row is None:
+            raise LookupError(transaction.id)
+        row.connector_id = transaction.connector_id
+        row.id_tag = transaction.id_tag
+        row.authorization_status = transaction.authorization_status.value
+        row.reservation_id = transaction.reservation_id
+        row.meter_start_wh = transaction.meter_start_wh
+        row.started_at = transaction.started_at
+        row.meter_stop_wh = transaction.meter_stop_wh
+        row.stopped_at = transaction.stopped_at
+        row.stop_reason = transaction.stop_reason
+        row.stop_id_tag = transaction.stop_id_tag
+        row.offline = transaction.offline
+        row.remote_start_id = transaction.remote_start_id
+        await self._session.flush()
+
+    async def record_event(self, event: TransactionEventInput, received_at: datetime) -> bool:
+        seen = await self._session.scalar(
+            select(func.count())
+            .select_from(TransactionEventRow)
+            .where(
+                TransactionEventRow.charge_point_id == event.charge_point_id,
+                TransactionEventRow.ocpp_transaction_id == event.ocpp_transaction_id,
+                TransactionEventRow.seq_no == event.seq_no,
+            )
+        )
+        if seen:
+            return False
+        self._session.add(
+            TransactionEventRow(
+                charge_point_id=event.charge_point_id,
+                ocpp_transaction_id=event.ocpp_transaction_id,
+                seq_no=event.seq_no,
+                event_type=event.event_type,
+                trigger_reason=event.trigger_reason,
+                timestamp=event.timestamp,
+                received_at=received_at,
+                offline=event.offline,
+            )
+        )
+        try:
+            await self._session.flush()
+        except IntegrityError as error:
+            raise DuplicateTransactionError(str(error.orig)) from error
+        return True
+
+    async def count_active_for_tag(self, id_tag: str) -> int:
+        count = await self._session.scalar(
+            select(func.count())
+            .select_from(TransactionRow)
+            .where(TransactionRow.id_tag == id_tag, TransactionRow.stopped_at.is_(None))
+        )
+        return count or 0
+
+    async def search(self, criteria: TransactionFilter) -> TransactionPage:
+        conditions = _conditions(criteria)
+        total = await self._session.scalar(
+            select(func.count()).select_from(TransactionRow).where(*conditions)
+        )
+        rows = await self._session.scalars(
+            select(TransactionRow)
+            .where(*conditions)
+            .order_by(TransactionRow.started_at.desc(), TransactionRow.id.desc())
+            .limit(criteria.limit)
+            .offset(criteria.offset)
+        )
+        return TransactionPage([_transaction(row) for row in rows], total or 0)
+
+    async def usage(self, criteria: TransactionFilter, group_by: UsageGrouping) -> list[UsageRow]:
+        key: Any
+        if group_by is UsageGrouping.CHARGE_POINT:
+            key = TransactionRow.charge_point_id
+        elif group_by is UsageGrouping.ID_TAG:
+            key = TransactionRow.id_tag
+        else:
+            # Day in UTC; both databases can cut an ISO timestamp's date off as text.
+            key = func.substr(cast_text(TransactionRow.started_at), 1, 10)
+        energy = case(
+            (
+                TransactionRow.meter_stop_wh >= TransactionRow.meter_start_wh,
+                TransactionRow.meter_stop_wh - TransactionRow.meter_start_wh,
+            ),
+            else_=0,
+        )
+        rows = await self._session.execute(
+            select(key.label("key"), func.count(), func.coalesce(func.sum(energy), 0))
+            .where(*_conditions(criteria))
+            .group_by(key)
+            .order_by(key)
+        )
+        return [UsageRow(str(k), int(n), int(wh)) for k, n, wh in rows]
+
+    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
+        self._session.add_all(
+            MeterSampleRow(
+                charge_point_id=s.charge_point_id,
+                connector_id=s.connector_id,
+                transaction_id=s.transaction_id,
+                timestamp=s.timestamp,
+                measurand=s.measurand,
+                raw_value=s.raw_value,
+                value=s.value,
+                unit=s.unit,
+                phase=s.phase,
+                context=s.context,
+                location=s.location,
+                format=s.format,
+            )
+            for s in samples
+        )
+        await self._session.flush()
+
+    async def list_meter_samples(self, transaction_id: int) -> list[MeterSample]:
+        rows = await self._session.scalars(
+            select(MeterSampleRow)
+            .where(MeterSampleRow.transaction_id == transaction_id)
+            .order_by(MeterSampleRow.timestamp, MeterSampleRow.id)
+        )
+        return [
+            MeterSample(
+                charge_point_id=row.charge_point_id,
+                connector_id=row.connector_id,
+                transaction_id=row.transaction_id,
+                timestamp=row.timestamp,
+                measurand=row.measurand,
+                raw_value=row.raw_value,
+                value=row.value,
+                unit=row.unit,
+                phase=row.phase,
+                context=row.context,
+                location=row.location,
+                format=row.format,
+            )
+            for row in rows
+        ]
+
+
+def _conditions(criteria: TransactionFilter) -> list[Any]:
+    conditions: list[Any] = []
+    if criteria.charge_point_id is not None:
+        conditions.append(TransactionRow.charge_point_id == criteria.charge_point_id)
+    if criteria.id_tag is not None:
+        conditions.append(TransactionRow.id_tag == criteria.id_tag)
+    if criteria.started_from is not None:
+        conditions.append(TransactionRow.started_at >= criteria.started_from)
+    if criteria.started_to is not None:
+        conditions.append(TransactionRow.started_at < criteria.started_to)
+    if criteria.active is True:
+        conditions.append(TransactionRow.stopped_at.is_(None))
+    elif criteria.active is False:
+        conditions.append(TransactionRow.stopped_at.is_not(None))
+    return conditions
+
+
+def cast_text(column: Any) -> Any:
+    return sa_cast(column, String)
+
+
+def _transaction(row: TransactionRow) -> Transaction:
+    return Transaction(
+        id=row.id,
+        charge_point_id=row.charge_point_id,
+        connector_id=row.connector_id,
+        id_tag=row.id_tag,
+        meter_start_wh=row.meter_start_wh,
+        started_at=row.started_at,
+        authorization_status=AuthorizationStatus(row.authorization_status),
+        reservation_id=row.reservation_id,
+        meter_stop_wh=row.meter_stop_wh,
+        stopped_at=row.stopped_at,
+        stop_reason=row.stop_reason,
+        stop_id_tag=row.stop_id_tag,
+        ocpp_transaction_id=row.ocpp_transaction_id,
+        offline=row.offline,
+        remote_start_id=row.remote_start_id,
+    )
