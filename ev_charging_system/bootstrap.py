@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ev_charging_system.api.chat_routes import install_chat
-from ev_charging_system.api.dependencies import ApiServices, EnergyApi
+from ev_charging_system.api.dependencies import ApiServices
 from ev_charging_system.api.rest_api import create_rest_app
 from ev_charging_system.business_logic.audit_service import AuditService
 from ev_charging_system.business_logic.auth_service import AuthService
@@ -29,7 +29,15 @@ from ev_charging_system.business_logic.device_management_service import (
     RegistrationPolicy,
 )
 from ev_charging_system.business_logic.diagnostics_service import DiagnosticsService
+from ev_charging_system.business_logic.event_bus import InProcessEventBus
 from ev_charging_system.business_logic.last_seen import LastSeenTracker
+from ev_charging_system.business_logic.operations import build_catalogue
+from ev_charging_system.business_logic.operations.runner import OperationRunner
+from ev_charging_system.business_logic.operations.services import (
+    EnergyServices,
+    OperationServices,
+)
+from ev_charging_system.business_logic.plan_events import PublishingPlanRecorder
 from ev_charging_system.business_logic.ports import UnitOfWork
 from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
 from ev_charging_system.business_logic.reporting_service import ReportingService
@@ -59,14 +67,8 @@ from ev_charging_system.energy.policies import OptimizeSettings, default_policie
 from ev_charging_system.energy.session_feed import VehicleSessionFeed
 from ev_charging_system.energy.site_settings import SiteSettingsService
 from ev_charging_system.llm_integration.chat import ChatSettings, build_chat_engine
-from ev_charging_system.llm_integration.chat_tools import McpToolBridge
-from ev_charging_system.llm_integration.mcp_energy_tools import EnergyTools, energy_tools
-from ev_charging_system.llm_integration.mcp_server import (
-    MCP_PATH,
-    McpServices,
-    McpSettings,
-    build_mcp,
-)
+from ev_charging_system.llm_integration.chat_tools import ChatTools
+from ev_charging_system.llm_integration.mcp_server import MCP_PATH, McpSettings, build_mcp
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +140,7 @@ class Application:
             return SqlAlchemyUnitOfWork(session_factory)
 
         self.uow_factory = unit_of_work
+        self.events = InProcessEventBus()
         self.connections = ConnectionManager()
         last_seen = LastSeenTracker()
         auth = AuthService(unit_of_work, utc_now)
@@ -151,17 +154,21 @@ class Application:
             ),
             last_seen,
             presence=self.connections,
+            events=self.events,
         )
-        commands = RemoteCommandService(unit_of_work, OcppGateway(self.connections), utc_now)
+        commands = RemoteCommandService(
+            unit_of_work, OcppGateway(self.connections), utc_now, self.events
+        )
+        smart_charging = SmartChargingService(unit_of_work, commands, utc_now)
         self.plan_log = SqlPlanLog(
             session_factory, timedelta(days=settings.energy_plan_retention_days)
         )
         self.history_store = SqlHistoryStore(session_factory)
-        recorder = HistoryKeepingRecorder(self.plan_log, self.history_store)
+        history_recorder = HistoryKeepingRecorder(self.plan_log, self.history_store)
         self.coordinator = Coordinator(
             config=SiteConfig(),
             tariff=DEFAULT_TARIFF,
-            recorder=recorder,
+            recorder=PublishingPlanRecorder(history_recorder, self.events),
             clock=utc_now,
             policies=default_policies(
                 OptimizeSettings(time_limit_s=settings.energy_optimize_time_limit_seconds)
@@ -171,12 +178,14 @@ class Application:
                 period=timedelta(seconds=settings.energy_tick_seconds),
                 time_budget_s=settings.energy_optimize_time_limit_seconds * 4,
             ),
-            charger=SmartChargingService(unit_of_work, commands),
+            charger=smart_charging,
         )
-        recorder.attach(self.coordinator.history)
+        history_recorder.attach(self.coordinator.history)
         self.site = SiteSettingsService(self.coordinator, SqlSiteSettingsStore(session_factory))
         sessions = VehicleSessionFeed(self.coordinator)
-        transactions = TransactionService(unit_of_work, utc_now, auth, observer=sessions)
+        transactions = TransactionService(
+            unit_of_work, utc_now, auth, observer=sessions, events=self.events
+        )
         diagnostics = DiagnosticsService(unit_of_work, utc_now, self.connections)
         reporting = ReportingService(unit_of_work)
         audit = AuditService(unit_of_work, utc_now)
@@ -198,7 +207,9 @@ class Application:
                 devices,
                 auth,
                 transactions,
-                TransactionEventService(unit_of_work, utc_now, auth, observer=sessions),
+                TransactionEventService(
+                    unit_of_work, utc_now, auth, observer=sessions, events=self.events
+                ),
             ),
             self.connections,
             OcppServerOptions(
@@ -210,30 +221,33 @@ class Application:
                 call_timeout=settings.ocpp_call_timeout_seconds,
             ),
         )
-        self.rest_app = create_rest_app(
-            ApiServices(
+        self.operations = OperationRunner(
+            build_catalogue(),
+            OperationServices(
                 devices=devices,
                 auth=auth,
                 transactions=transactions,
                 commands=commands,
+                smart_charging=smart_charging,
                 diagnostics=diagnostics,
                 reporting=reporting,
                 audit=audit,
-                energy=EnergyApi(self.coordinator, self.site, self.plan_log),
+                energy=EnergyServices(self.coordinator, self.site, self.plan_log),
+            ),
+            audit,
+        )
+        self.rest_app = create_rest_app(
+            ApiServices(
+                operations=self.operations,
+                events=self.events,
                 database_ping=self._ping_database,
+                online_count=devices.online_count,
                 api_token=settings.api_token.get_secret_value(),
             )
         )
         self.mcp = build_mcp(
-            McpServices(
-                devices=devices,
-                auth=auth,
-                transactions=transactions,
-                commands=commands,
-                diagnostics=diagnostics,
-                reporting=reporting,
-                audit=audit,
-            ),
+            self.operations,
+            self.events,
             McpSettings(
                 read_token=settings.mcp_read_token.get_secret_value(),
                 operate_token=settings.mcp_operate_token.get_secret_value(),
@@ -241,17 +255,16 @@ class Application:
                 allowed_hosts=settings.mcp_allowed_hosts,
                 allowed_origins=settings.mcp_allowed_origins,
             ),
-            extensions=[energy_tools(EnergyTools(self.coordinator, self.site, self.plan_log))],
         )
         api_key = settings.anthropic_api_key
         self.chat = build_chat_engine(
-            McpToolBridge(self.mcp.server),
+            ChatTools(self.operations),
             conversations,
-            audit,
             ChatSettings(
                 model=settings.anthropic_model,
                 max_tokens=settings.chat_max_tokens,
                 max_tool_steps=settings.chat_max_tool_steps,
+                confirmation_ttl_seconds=settings.mcp_confirmation_ttl_seconds,
             ),
             api_key=api_key.get_secret_value() if api_key is not None else None,
             base_url=settings.anthropic_base_url,

@@ -1,8 +1,8 @@
 """The operator chat over REST: a Claude conversation that can read and operate the network.
 
 The engine lives in llm_integration (adapters do not import each other): this module
-only defines the `ChatEngine` protocol it needs and reads the engine from
-`app.state.chat` (see `install_chat`). Without ANTHROPIC_API_KEY there is no engine and
+uses the `ChatEngine` port of business_logic and reads the engine from `app.state.chat`
+(see `install_chat`). Without ANTHROPIC_API_KEY there is no engine and
 every endpoint answers 503 with a clear message; nothing else is affected.
 
 Actions on stations proposed by the model are held until the user confirms them with
@@ -14,56 +14,18 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from ev_charging_system.api.dependencies import Operator
-from ev_charging_system.api.schemas import ErrorOut
+from ev_charging_system.api.errors import ErrorOut
+from ev_charging_system.business_logic.chat import ChatEngine, ChatEvent, ChatTurn
 from ev_charging_system.models.audit import Conversation
 
 MAX_MESSAGE_LENGTH = 8_000
-
-# --- what the routes need from a chat engine ---------------------------------------------
-
-
-class ChatTurnView(Protocol):
-    @property
-    def conversation_id(self) -> str: ...
-
-    @property
-    def reply(self) -> str: ...
-
-    @property
-    def pending_action(self) -> dict[str, Any] | None: ...
-
-    @property
-    def tool_calls(self) -> list[dict[str, Any]]: ...
-
-    @property
-    def error(self) -> str | None: ...
-
-
-class ChatEventView(Protocol):
-    @property
-    def type(self) -> str: ...
-
-    @property
-    def data(self) -> dict[str, Any]: ...
-
-
-class ChatEngine(Protocol):
-    async def send(self, conversation_id: str | None, text: str) -> ChatTurnView: ...
-
-    async def confirm(self, conversation_id: str, confirm: bool) -> ChatTurnView: ...
-
-    def stream(self, conversation_id: str | None, text: str) -> AsyncIterator[ChatEventView]: ...
-
-    async def conversation(self, conversation_id: str) -> Conversation: ...
-
-    async def recent(self, limit: int) -> list[Conversation]: ...
 
 
 def install_chat(app: FastAPI, engine: ChatEngine | None) -> None:
@@ -122,7 +84,7 @@ class ChatTurnOut(BaseModel):
     tool_calls: list[ToolCallOut]
 
     @classmethod
-    def of(cls, turn: ChatTurnView) -> ChatTurnOut:
+    def of(cls, turn: ChatTurn) -> ChatTurnOut:
         return cls(
             conversation_id=turn.conversation_id,
             reply=turn.reply,
@@ -184,7 +146,7 @@ def _pending(pending: dict[str, Any] | None) -> PendingActionOut | None:
     )
 
 
-def _turn_response(turn: ChatTurnView) -> ChatTurnOut | JSONResponse:
+def _turn_response(turn: ChatTurn) -> ChatTurnOut | JSONResponse:
     if turn.error is not None:
         # The model service failed: a gateway error, with the conversation to retry in.
         return JSONResponse(
@@ -199,7 +161,7 @@ def _turn_response(turn: ChatTurnView) -> ChatTurnOut | JSONResponse:
 
 # --- routes ----------------------------------------------------------------------------------
 
-router = APIRouter(prefix="/api/chat", tags=["chat"], dependencies=[Operator])
+router = APIRouter(prefix="/api/chat", tags=["chat"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "missing or wrong API token"},
@@ -210,8 +172,8 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("", response_model=ChatTurnOut, responses=ERRORS, summary="Send a chat message")
-async def send(body: ChatIn, chat: Chat) -> ChatTurnOut | JSONResponse:
-    return _turn_response(await chat.send(body.conversation_id, body.message))
+async def send(body: ChatIn, actor: Operator, chat: Chat) -> ChatTurnOut | JSONResponse:
+    return _turn_response(await chat.send(body.conversation_id, body.message, actor))
 
 
 @router.post(
@@ -224,8 +186,8 @@ async def send(body: ChatIn, chat: Chat) -> ChatTurnOut | JSONResponse:
         "error {detail}, done {reply}."
     ),
 )
-async def send_streaming(body: ChatIn, chat: Chat) -> StreamingResponse:
-    events = chat.stream(body.conversation_id, body.message)
+async def send_streaming(body: ChatIn, actor: Operator, chat: Chat) -> StreamingResponse:
+    events = chat.stream(body.conversation_id, body.message, actor)
     # Start the turn before answering 200, so an unknown conversation is still a 404.
     first = await anext(events)
 
@@ -241,7 +203,7 @@ async def send_streaming(body: ChatIn, chat: Chat) -> StreamingResponse:
     )
 
 
-def _frame(event: ChatEventView) -> str:
+def _frame(event: ChatEvent) -> str:
     return f"event: {event.type}\ndata: {json.dumps(event.data, default=str)}\n\n"
 
 
@@ -251,8 +213,10 @@ def _frame(event: ChatEventView) -> str:
     responses={**ERRORS, 409: {"model": ErrorOut, "description": "nothing awaits confirmation"}},
     summary="Carry out (or drop) the action the assistant proposed",
 )
-async def confirm(conversation_id: str, body: ConfirmIn, chat: Chat) -> ChatTurnOut | JSONResponse:
-    return _turn_response(await chat.confirm(conversation_id, body.confirm))
+async def confirm(
+    conversation_id: str, body: ConfirmIn, actor: Operator, chat: Chat
+) -> ChatTurnOut | JSONResponse:
+    return _turn_response(await chat.confirm(conversation_id, body.confirm, actor))
 
 
 @router.get(
@@ -261,13 +225,13 @@ async def confirm(conversation_id: str, body: ConfirmIn, chat: Chat) -> ChatTurn
     responses=ERRORS,
     summary="A conversation with its messages and any action awaiting confirmation",
 )
-async def get_conversation(conversation_id: str, chat: Chat) -> ConversationOut:
+async def get_conversation(conversation_id: str, _actor: Operator, chat: Chat) -> ConversationOut:
     return ConversationOut.of(await chat.conversation(conversation_id))
 
 
 @router.get("", response_model=list[ConversationSummaryOut], summary="Recent conversations")
 async def recent_conversations(
-    chat: Chat, limit: Annotated[int, Query(ge=1, le=200)] = 50
+    _actor: Operator, chat: Chat, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[ConversationSummaryOut]:
     return [
         ConversationSummaryOut(

@@ -1,4 +1,4 @@
-"""Typed FastAPI dependencies: the services and the operator's bearer token."""
+"""Typed FastAPI dependencies: what the routes need, and who is calling."""
 
 from __future__ import annotations
 
@@ -10,36 +10,17 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ev_charging_system.business_logic.audit_service import AuditService
-from ev_charging_system.business_logic.auth_service import AuthService
-from ev_charging_system.business_logic.device_management_service import DeviceManagementService
-from ev_charging_system.business_logic.diagnostics_service import DiagnosticsService
-from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
-from ev_charging_system.business_logic.reporting_service import ReportingService
-from ev_charging_system.business_logic.transaction_service import TransactionService
-from ev_charging_system.energy.coordinator import Coordinator
-from ev_charging_system.energy.recorder import PlanLog
-from ev_charging_system.energy.site_settings import SiteSettingsService
-
-
-@dataclass(frozen=True, slots=True)
-class EnergyApi:
-    coordinator: Coordinator
-    site: SiteSettingsService
-    plans: PlanLog
+from ev_charging_system.business_logic.events import EventBus
+from ev_charging_system.business_logic.operations.actor import Actor, Channel, Role
+from ev_charging_system.business_logic.operations.runner import OperationRunner
 
 
 @dataclass(frozen=True, slots=True)
 class ApiServices:
-    devices: DeviceManagementService
-    auth: AuthService
-    transactions: TransactionService
-    commands: RemoteCommandService
-    diagnostics: DiagnosticsService
-    reporting: ReportingService
-    audit: AuditService
-    energy: EnergyApi
+    operations: OperationRunner
+    events: EventBus
     database_ping: Callable[[], Awaitable[None]]
+    online_count: Callable[[], int]
     api_token: str
 
 
@@ -50,28 +31,45 @@ def _services(request: Request) -> ApiServices:
 
 Services = Annotated[ApiServices, Depends(_services)]
 
-
-def _energy(services: Services) -> EnergyApi:
-    return services.energy
-
-
-EnergyServices = Annotated[EnergyApi, Depends(_energy)]
-
 _bearer = HTTPBearer(auto_error=False, description="API_TOKEN from the settings")
 
 
-def _require_operator(
+def _client(request: Request) -> str | None:
+    return f"{request.client.host}:{request.client.port}" if request.client else None
+
+
+def _rest_actor(
+    request: Request,
     services: Services,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    if credentials is None or not secrets.compare_digest(
-        credentials.credentials.encode(), services.api_token.encode()
-    ):
+) -> Actor:
+    """Who is calling. Without a token: an anonymous reader (operations needing more get
+    401); a token that is not ours: 401 at once, whatever the route."""
+    if credentials is None:
+        return Actor("rest:anonymous", Channel.REST, Role.VIEWER, _client(request), False)
+    if not secrets.compare_digest(credentials.credentials.encode(), services.api_token.encode()):
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="unknown bearer token: send 'Authorization: Bearer <API_TOKEN>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return Actor("rest:api-token", Channel.REST, Role.ADMIN, _client(request))
+
+
+RestActor = Annotated[Actor, Depends(_rest_actor)]
+
+
+def require_operator(actor: RestActor) -> Actor:
+    """For the few routes outside the catalogue that act (the chat)."""
+    if not actor.authenticated:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
             detail="This endpoint changes data: send 'Authorization: Bearer <API_TOKEN>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    if not actor.may(Role.OPERATOR):
+        raise HTTPException(status_code=status.HTTP_403_FORBIDDEN, detail="needs an operator")
+    return actor
 
 
-Operator = Depends(_require_operator)
+Operator = Annotated[Actor, Depends(require_operator)]

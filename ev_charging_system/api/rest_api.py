@@ -1,93 +1,62 @@
-"""The REST application: routers, error mapping, health."""
+"""The REST application: routes derived from the operations catalogue, events, chat, health."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
-from ev_charging_system.api import (
-    charge_point_routes,
-    chat_routes,
-    command_routes,
-    dashboard,
-    energy_routes,
-    id_tag_routes,
-    insight_routes,
-    transaction_routes,
-)
+from ev_charging_system.api import chat_routes, dashboard, event_routes
 from ev_charging_system.api.dependencies import ApiServices, Services
-from ev_charging_system.api.schemas import HealthOut
-from ev_charging_system.models.errors import (
-    CommandError,
-    CommandNotSupportedError,
-    CommandQueueFullError,
-    CommandTimeoutError,
-    ConflictError,
-    DomainError,
-    InvalidInputError,
-    NotFoundError,
-    StationCallError,
-    StationOfflineError,
-)
+from ev_charging_system.api.errors import install_error_handlers
+from ev_charging_system.api.operation_routes import operation_router
 
 logger = logging.getLogger(__name__)
 
-_STATUS_OF_ERROR: list[tuple[type[DomainError], int]] = [
-    (NotFoundError, 404),
-    (ConflictError, 409),
-    (InvalidInputError, 422),
-    (StationOfflineError, 409),
-    (CommandTimeoutError, 504),
-    (StationCallError, 502),
-    (CommandNotSupportedError, 422),
-    (CommandQueueFullError, 429),
-    (CommandError, 502),
-]
+HEALTH_TIMEOUT_SECONDS = 1.0
+
+
+class HealthOut(BaseModel):
+    status: str
+    database: str
+    stations_online: int
 
 
 def create_rest_app(services: ApiServices) -> FastAPI:
     app = FastAPI(
         title="ev_charging_system",
-        summary="Charging-station management (OCPP 1.6J) with site energy coordination",
+        summary="Charging-station management (OCPP 1.6J and 2.0.1) with site energy coordination",
         description=(
-            "Read endpoints are open; endpoints that change data need "
-            "`Authorization: Bearer <API_TOKEN>`."
+            "Every operation here is also an MCP tool and a chat tool: the same validation, "
+            "roles and audit. Read endpoints are open; endpoints that change data need "
+            "`Authorization: Bearer <API_TOKEN>`. Live events: `GET /api/events` "
+            "(Server-Sent Events)."
         ),
-        version="0.1.0",
+        version="0.2.0",
     )
     app.state.services = services
-
-    @app.exception_handler(DomainError)
-    async def domain_error(_request: Request, error: Exception) -> JSONResponse:
-        code = next((c for kind, c in _STATUS_OF_ERROR if isinstance(error, kind)), 400)
-        body: dict[str, str] = {"detail": str(error)}
-        if isinstance(error, StationCallError):
-            body |= {"error_code": error.code, "error_description": error.description}
-        return JSONResponse(status_code=code, content=body)
+    install_error_handlers(app)
 
     @app.get("/api/health", response_model=HealthOut, tags=["health"])
     async def health(services: Services) -> JSONResponse:
         try:
-            await services.database_ping()
+            await asyncio.wait_for(services.database_ping(), HEALTH_TIMEOUT_SECONDS)
             database = "ok"
         except Exception as error:
-            logger.warning("health check: database unreachable: %s", error)
+            logger.warning("health check: database unreachable: %s", error or type(error).__name__)
             database = "unreachable"
         body = HealthOut(
             status="ok" if database == "ok" else "degraded",
             database=database,
-            stations_online=services.devices.online_count(),
+            stations_online=services.online_count(),
         )
         return JSONResponse(status_code=200 if database == "ok" else 503, content=body.model_dump())
 
-    app.include_router(charge_point_routes.router)
-    app.include_router(id_tag_routes.router)
-    app.include_router(transaction_routes.router)
-    app.include_router(command_routes.router)
-    app.include_router(insight_routes.router)
-    app.include_router(energy_routes.router)
+    app.include_router(operation_router(services.operations.catalogue))
+    app.include_router(event_routes.router)
     app.include_router(chat_routes.router)
     app.include_router(dashboard.router)
     return app

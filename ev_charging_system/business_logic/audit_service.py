@@ -1,4 +1,4 @@
-"""The audit trail of actions taken through the LLM channels."""
+"""The audit trail of operator actions, whatever the channel."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ class AuditService:
 
     async def record(
         self,
+        *,
         actor: str,
         channel: str,
         tool: str,
@@ -32,6 +33,7 @@ class AuditService:
         outcome: AuditOutcome,
         result: dict[str, Any] | None = None,
         error: str | None = None,
+        client: str | None = None,
     ) -> AuditEntry:
         entry = AuditEntry(
             at=self._clock(),
@@ -42,6 +44,7 @@ class AuditService:
             outcome=outcome,
             result=_bounded(result or {}),
             error=error,
+            client=client,
         )
         async with self._uow_factory() as uow:
             stored = await uow.audit.add(entry)
@@ -49,7 +52,11 @@ class AuditService:
         return stored
 
     async def recent(
-        self, limit: int = 100, actor: str | None = None, tool: str | None = None
+        self,
+        limit: int = 100,
+        actor: str | None = None,
+        tool: str | None = None,
+        channel: str | None = None,
     ) -> list[AuditEntry]:
         async with self._uow_factory() as uow:
-            return await uow.audit.recent(limit, actor, tool)
+            return await uow.audit.recent(limit, actor, tool, channel)

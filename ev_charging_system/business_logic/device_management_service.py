@@ -6,9 +6,17 @@ import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
+from ev_charging_system.business_logic.events import (
+    ConnectorStatusChanged,
+    EventPublisher,
+    NoEvents,
+    StationBooted,
+    StationConnected,
+    StationDisconnected,
+    StationRegistrationChanged,
+)
 from ev_charging_system.business_logic.last_seen import LastSeenTracker
 from ev_charging_system.business_logic.passwords import (
     MAX_PASSWORD_LENGTH,
@@ -29,6 +37,7 @@ from ev_charging_system.models.charge_point import (
     ConnectorStatus,
     RegistrationStatus,
     StatusChange,
+    UnknownStationPolicy,
 )
 from ev_charging_system.models.device_model import DeviceModelEntry
 from ev_charging_system.models.errors import (
@@ -41,12 +50,6 @@ from ev_charging_system.models.station_event import EventKind, StationEvent
 
 MAX_CHARGE_POINT_ID_LENGTH = 48  # OCPP 2.0.1 identity: identifierString[48]
 ONLINE, OFFLINE = "Online", "Offline"  # connectivity entries of the status history
-
-
-class UnknownStationPolicy(StrEnum):
-    ACCEPT = "accept"
-    PENDING = "pending"
-    REJECT = "reject"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,8 +102,10 @@ class DeviceManagementService:
         policy: RegistrationPolicy,
         last_seen: LastSeenTracker,
         presence: StationPresence | None = None,
+        events: EventPublisher | None = None,
     ) -> None:
         self._uow_factory = uow_factory
+        self._events: EventPublisher = events if events is not None else NoEvents()
         self._clock = clock
         self._policy = policy
         self._last_seen = last_seen
@@ -124,17 +129,29 @@ class DeviceManagementService:
             await uow.commit()
         self._registration[charge_point_id] = station.registration_status
         self._last_seen.record(charge_point_id, now)
+        self._events.publish(
+            StationConnected(at=now, charge_point_id=charge_point_id, ocpp_version=ocpp_version)
+        )
 
     async def station_disconnected(
         self, charge_point_id: str, reason: str, went_offline: bool = True
     ) -> None:
         """A connection ended; `went_offline` is False when a newer one replaced it."""
         detail = {"reason": reason, "replaced_by_newer_connection": not went_offline}
+        now = self._clock()
         async with self._uow_factory() as uow:
             await self._event(uow, charge_point_id, EventKind.DISCONNECTED, detail)
             if went_offline:
-                await self._connectivity(uow, charge_point_id, OFFLINE, reason, self._clock())
+                await self._connectivity(uow, charge_point_id, OFFLINE, reason, now)
             await uow.commit()
+        self._events.publish(
+            StationDisconnected(
+                at=now,
+                charge_point_id=charge_point_id,
+                reason=reason,
+                replaced_by_newer_connection=not went_offline,
+            )
+        )
 
     async def boot(
         self, charge_point_id: str, boot: BootInfo, reason: str | None = None
@@ -160,6 +177,16 @@ class DeviceManagementService:
             )
             await uow.commit()
         self._registration[charge_point_id] = station.registration_status
+        self._events.publish(
+            StationBooted(
+                at=now,
+                charge_point_id=charge_point_id,
+                registration_status=station.registration_status.value,
+                vendor=boot.vendor,
+                model=boot.model,
+                firmware_version=boot.firmware_version,
+            )
+        )
         interval = (
             self._policy.heartbeat_interval_seconds
             if station.registration_status is RegistrationStatus.ACCEPTED
@@ -215,6 +242,17 @@ class DeviceManagementService:
                 )
             )
             await uow.commit()
+        self._events.publish(
+            ConnectorStatusChanged(
+                at=now,
+                charge_point_id=charge_point_id,
+                connector_id=report.connector_id,
+                status=report.status,
+                error_code=report.error_code,
+                reported_at=reported_at,
+                info=report.info,
+            )
+        )
 
     async def firmware_status(self, charge_point_id: str, status: str) -> None:
         def apply(station: ChargePoint) -> None:
@@ -316,6 +354,11 @@ class DeviceManagementService:
             )
             await uow.commit()
         self._registration[charge_point_id] = status
+        self._events.publish(
+            StationRegistrationChanged(
+                at=self._clock(), charge_point_id=charge_point_id, registration_status=status.value
+            )
+        )
         return self._view(station)
 
     async def set_password(self, charge_point_id: str, password: str | None) -> ChargePointView:

@@ -121,7 +121,11 @@ class AuditLogRepository(Protocol):
     async def add(self, entry: AuditEntry) -> AuditEntry: ...
 
     async def recent(
-        self, limit: int, actor: str | None = None, tool: str | None = None
+        self,
+        limit: int,
+        actor: str | None = None,
+        tool: str | None = None,
+        channel: str | None = None,
     ) -> list[AuditEntry]: ...
 
 

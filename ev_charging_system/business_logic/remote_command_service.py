@@ -9,7 +9,13 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from ev_charging_system.business_logic.events import (
+    CommandCompleted,
+    EventPublisher,
+    NoEvents,
+)
 from ev_charging_system.business_logic.ports import ChargerGateway, Clock, UnitOfWorkFactory
+from ev_charging_system.business_logic.redaction import redact_value
 from ev_charging_system.models.commands import (
     Command,
     CommandOutcome,
@@ -31,6 +37,7 @@ from ev_charging_system.models.errors import (
     StationCallError,
     StationOfflineError,
 )
+from ev_charging_system.models.transaction import Transaction
 
 _OUTCOME_OF_ERROR: list[tuple[type[CommandError], CommandOutcome]] = [
     (StationOfflineError, CommandOutcome.OFFLINE),
@@ -66,11 +73,16 @@ def plain(value: Any) -> Any:
 
 class RemoteCommandService:
     def __init__(
-        self, uow_factory: UnitOfWorkFactory, gateway: ChargerGateway, clock: Clock
+        self,
+        uow_factory: UnitOfWorkFactory,
+        gateway: ChargerGateway,
+        clock: Clock,
+        events: EventPublisher | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._gateway = gateway
         self._clock = clock
+        self._events: EventPublisher = events if events is not None else NoEvents()
         # Correlates a request with the station's later notifications (reports, firmware).
         self._request_ids = itertools.count(int(clock().timestamp()) % 100_000 * 10_000)
 
@@ -99,16 +111,21 @@ class RemoteCommandService:
         await self._record(charge_point_id, command, requested_by, requested_at, result=result)
         return result
 
-    async def stop_transaction(
-        self, charge_point_id: str, transaction_id: int, requested_by: str
-    ) -> CommandResult:
-        """Remote stop by the CSMS's transaction id (the one the REST API lists)."""
+    async def running_transaction(self, charge_point_id: str, transaction_id: int) -> Transaction:
+        """The session `transaction_id` running on `charge_point_id`, or why there is none."""
         async with self._uow_factory() as uow:
             transaction = await uow.transactions.get(transaction_id)
         if transaction is None or transaction.charge_point_id != charge_point_id:
             raise NotFoundError("transaction", transaction_id)
         if not transaction.active:
             raise ConflictError(f"transaction {transaction_id} has already stopped")
+        return transaction
+
+    async def stop_transaction(
+        self, charge_point_id: str, transaction_id: int, requested_by: str
+    ) -> CommandResult:
+        """Remote stop by the CSMS's transaction id (the one the REST API lists)."""
+        transaction = await self.running_transaction(charge_point_id, transaction_id)
         ocpp_id = transaction.ocpp_transaction_id or str(transaction.id)
         return await self.execute(charge_point_id, RemoteStop(ocpp_id), requested_by)
 
@@ -139,16 +156,26 @@ class RemoteCommandService:
         record = CommandRecord(
             charge_point_id=charge_point_id,
             action=command_name(command),
-            parameters=plain(command),
+            parameters=redact_value(plain(command)),
             requested_by=requested_by,
             requested_at=requested_at,
             completed_at=self._clock(),
             outcome=outcome,
             status=result.status if result else None,
-            response=plain(result.data) if result else {},
+            response=redact_value(plain(result.data)) if result else {},
             error_code=error.code if isinstance(error, StationCallError) else None,
             error_description=str(error) if error else None,
         )
         async with self._uow_factory() as uow:
             await uow.commands.add(record)
             await uow.commit()
+        self._events.publish(
+            CommandCompleted(
+                at=record.completed_at,
+                charge_point_id=charge_point_id,
+                action=record.action,
+                outcome=outcome.value,
+                status=record.status,
+                requested_by=requested_by,
+            )
+        )

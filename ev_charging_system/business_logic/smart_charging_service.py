@@ -7,7 +7,7 @@ session) or, between sessions, a TxDefaultProfile that the next session starts w
 
 from __future__ import annotations
 
-from ev_charging_system.business_logic.ports import UnitOfWorkFactory
+from ev_charging_system.business_logic.ports import Clock, UnitOfWorkFactory
 from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
 from ev_charging_system.models.charging_profile import (
     ChargingProfile,
@@ -16,22 +16,66 @@ from ev_charging_system.models.charging_profile import (
     RateUnit,
     SchedulePeriod,
 )
-from ev_charging_system.models.commands import SetChargingProfile
+from ev_charging_system.models.commands import CommandResult, SetChargingProfile
 from ev_charging_system.models.errors import CommandError
 from ev_charging_system.models.transaction import Transaction, TransactionFilter
 
 REQUESTED_BY = "energy:coordinator"
-# Profile ids owned by the coordinator: one per connector, replaced on every change.
-PROFILE_ID_BASE = 9_000
+# Profile ids are chosen per owner and connector, so a new limit replaces the previous one
+# instead of stacking up profiles on the station. An operator's limit sits one stack
+# level above the coordinator's, so it wins while it lasts.
+PROFILE_ID_BASE = 9_000  # the energy coordinator's, TxProfile or TxDefaultProfile
+OPERATOR_TX_DEFAULT_PROFILE_BASE = 7_100_000
+OPERATOR_TX_PROFILE_BASE = 7_200_000
 STACK_LEVEL = 5
+OPERATOR_STACK_LEVEL = 6
 
 
 class SmartChargingService:
     """Implements the energy package's ChargerControl port."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, commands: RemoteCommandService) -> None:
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, commands: RemoteCommandService, clock: Clock
+    ) -> None:
         self._uow_factory = uow_factory
         self._commands = commands
+        self._clock = clock
+
+    async def set_operator_limit(
+        self,
+        charge_point_id: str,
+        *,
+        limit: float,
+        unit: RateUnit,
+        connector_id: int,
+        transaction_id: int | None,
+        duration_seconds: int | None,
+        requested_by: str,
+    ) -> CommandResult:
+        """An operator's cap: on one running session (TxProfile) or, with no session
+        given, the default for new sessions on a connector (0: all) (TxDefaultProfile)."""
+        target, ocpp_transaction_id = connector_id, None
+        purpose, base = ProfilePurpose.TX_DEFAULT, OPERATOR_TX_DEFAULT_PROFILE_BASE
+        if transaction_id is not None:
+            running = await self._commands.running_transaction(charge_point_id, transaction_id)
+            target = running.connector_id
+            ocpp_transaction_id = running.ocpp_transaction_id or str(running.id)
+            purpose, base = ProfilePurpose.TX, OPERATOR_TX_PROFILE_BASE
+        start = self._clock().replace(microsecond=0)
+        profile = ChargingProfile(
+            id=base + target,
+            stack_level=OPERATOR_STACK_LEVEL,
+            purpose=purpose,
+            kind=ProfileKind.ABSOLUTE,
+            rate_unit=unit,
+            periods=(SchedulePeriod(0, limit),),
+            duration_seconds=duration_seconds,
+            start_schedule=start,
+            transaction_id=ocpp_transaction_id,
+        )
+        return await self._commands.execute(
+            charge_point_id, SetChargingProfile(profile, target), requested_by
+        )
 
     async def apply_power_limit(
         self, charge_point_id: str, connector_id: int, watts: float

@@ -11,6 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ev_charging_system.business_logic.auth_service import AuthService
+from ev_charging_system.business_logic.events import (
+    EventPublisher,
+    NoEvents,
+    TransactionEnded,
+    TransactionStarted,
+    TransactionUpdated,
+)
 from ev_charging_system.business_logic.metering import normalise_samples, transaction_registers
 from ev_charging_system.business_logic.ports import (
     Clock,
@@ -19,8 +26,10 @@ from ev_charging_system.business_logic.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from ev_charging_system.business_logic.transaction_service import samples_stored
 from ev_charging_system.models.id_token import AuthorizationStatus, IdTagInfo
 from ev_charging_system.models.transaction import (
+    MeterSample,
     NewTransaction,
     Transaction,
     TransactionEventInput,
@@ -45,11 +54,13 @@ class TransactionEventService:
         clock: Clock,
         auth: AuthService,
         observer: SessionObserver | None = None,
+        events: EventPublisher | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._auth = auth
         self._observer = observer
+        self._events: EventPublisher = events if events is not None else NoEvents()
 
     async def authorize_token(self, id_token: str, token_type: str) -> IdTagInfo:
         if token_type in SELF_AUTHORIZED_TOKEN_TYPES:
@@ -73,6 +84,7 @@ class TransactionEventService:
             if not is_new:
                 return TransactionEventResult(existing, info, replayed=True)
             transaction = existing or await self._create(uow, event, info)
+            was_active = existing.active if existing is not None else None
             transaction = self._refine(transaction, event, info)
             samples = normalise_samples(
                 event.charge_point_id,
@@ -91,7 +103,50 @@ class TransactionEventService:
                 event.charge_point_id, connector, transaction.active, event.timestamp
             )
             self._observer.meter_samples(event.charge_point_id, connector, samples)
+        self._publish(transaction, was_active, samples)
         return TransactionEventResult(transaction, info, replayed=False)
+
+    def _publish(
+        self, transaction: Transaction, was_active: bool | None, samples: list[MeterSample]
+    ) -> None:
+        """Events in the order they happened: started, samples, then updated or ended."""
+        now = self._clock()
+        cp, tx, connector = transaction.charge_point_id, transaction.id, transaction.connector_id
+        if was_active is None:
+            self._events.publish(
+                TransactionStarted(
+                    at=now,
+                    charge_point_id=cp,
+                    transaction_id=tx,
+                    connector_id=connector,
+                    started_at=transaction.started_at,
+                    meter_start_wh=transaction.meter_start_wh,
+                )
+            )
+        if samples:
+            self._events.publish(samples_stored(now, connector, tx, samples))
+        if not transaction.active and was_active is not False:
+            self._events.publish(
+                TransactionEnded(
+                    at=now,
+                    charge_point_id=cp,
+                    transaction_id=tx,
+                    connector_id=connector,
+                    stopped_at=transaction.stopped_at,
+                    energy_wh=transaction.energy_wh,
+                    stop_reason=transaction.stop_reason,
+                )
+            )
+        elif was_active is not None:
+            self._events.publish(
+                TransactionUpdated(
+                    at=now,
+                    charge_point_id=cp,
+                    transaction_id=tx,
+                    connector_id=connector,
+                    energy_wh=transaction.energy_wh,
+                )
+            )
 
     async def _token_info(
         self, uow: UnitOfWork, event: TransactionEventInput, existing: Transaction | None

@@ -7,6 +7,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from ev_charging_system.business_logic.auth_service import AuthService
+from ev_charging_system.business_logic.events import (
+    EventPublisher,
+    MeterSamplesStored,
+    NoEvents,
+    TransactionEnded,
+    TransactionStarted,
+)
 from ev_charging_system.business_logic.metering import normalise_samples
 from ev_charging_system.business_logic.ports import (
     Clock,
@@ -57,11 +64,13 @@ class TransactionService:
         clock: Clock,
         auth: AuthService,
         observer: SessionObserver | None = None,
+        events: EventPublisher | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._auth = auth
         self._observer = observer
+        self._events: EventPublisher = events if events is not None else NoEvents()
 
     async def start(
         self,
@@ -103,6 +112,16 @@ class TransactionService:
             self._observer.session_changed(
                 charge_point_id, connector_id, True, started_at, float(meter_start_wh)
             )
+        self._events.publish(
+            TransactionStarted(
+                at=self._clock(),
+                charge_point_id=charge_point_id,
+                transaction_id=transaction.id,
+                connector_id=connector_id,
+                started_at=started_at,
+                meter_start_wh=meter_start_wh,
+            )
+        )
         return StartResult(transaction, info, replayed=False)
 
     async def _replayed_start(self, uow: UnitOfWork, new: NewTransaction) -> StartResult | None:
@@ -142,6 +161,8 @@ class TransactionService:
             await uow.commit()
         if self._observer is not None:
             self._observer.meter_samples(charge_point_id, connector_id, samples)
+        if samples:
+            self._events.publish(samples_stored(self._clock(), connector_id, known_id, samples))
 
     async def stop(
         self,
@@ -208,6 +229,17 @@ class TransactionService:
             self._observer.session_changed(
                 charge_point_id, transaction.connector_id, False, stopped_at, float(meter_stop_wh)
             )
+        self._events.publish(
+            TransactionEnded(
+                at=self._clock(),
+                charge_point_id=charge_point_id,
+                transaction_id=transaction.id,
+                connector_id=transaction.connector_id,
+                stopped_at=stopped_at,
+                energy_wh=transaction.energy_wh,
+                stop_reason=transaction.stop_reason,
+            )
+        )
         return StopResult(transaction, info, replayed=False)
 
     # --- operator --------------------------------------------------------------------
@@ -252,3 +284,24 @@ class TransactionService:
         self, uow: UnitOfWork, charge_point_id: str, kind: EventKind, detail: dict[str, object]
     ) -> None:
         await uow.events.add(StationEvent(charge_point_id, kind, self._clock(), detail))
+
+
+def samples_stored(
+    at: datetime, connector_id: int, transaction_id: int | None, samples: Sequence[MeterSample]
+) -> MeterSamplesStored:
+    """The event for stored samples: per measurand (whole-connector values only), the latest."""
+    latest: dict[str, tuple[datetime, float]] = {}
+    for sample in samples:
+        if sample.phase is not None or sample.value is None:
+            continue
+        seen = latest.get(sample.measurand)
+        if seen is None or sample.timestamp >= seen[0]:
+            latest[sample.measurand] = (sample.timestamp, float(sample.value))
+    return MeterSamplesStored(
+        at=at,
+        charge_point_id=samples[0].charge_point_id,
+        connector_id=connector_id,
+        transaction_id=transaction_id,
+        count=len(samples),
+        latest={measurand: value for measurand, (_, value) in latest.items()},
+    )

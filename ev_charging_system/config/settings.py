@@ -9,7 +9,7 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from ev_charging_system.business_logic.device_management_service import UnknownStationPolicy
+from ev_charging_system.models.charge_point import UnknownStationPolicy
 
 DEFAULT_SQLITE_PATH = Path("data") / "ev_charging.db"
 DEVELOPMENT_API_TOKEN = "dev-token"  # documented demo values, refused in production

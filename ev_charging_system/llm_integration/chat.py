@@ -1,12 +1,15 @@
-"""The operator chat: a Claude conversation over the MCP tools, with confirmation.
+"""The operator chat: a Claude conversation over the operations catalogue, with confirmation.
 
 One turn: the user's message is stored, then the model is called with the history and the
 tools; tool calls run (in-process, see chat_tools.py) and their results go back to the
 model, at most `max_tool_steps` times, after which the model must answer in words. A tool
-that acts on a station is first called without a confirm token, which checks its
-arguments and returns a token instead of acting; the engine stores it as the
+that needs confirmation is validated and checked but held: the engine stores it as the
 conversation's pending action and ends the turn. POST /api/chat/{id}/confirm then either
-repeats the call with the token (the action runs) or tells the model the user declined.
+runs it or tells the model the user declined.
+
+Every stop reason leaves the conversation usable: an answer cut off at the token limit
+(perhaps inside a tool call) is stored without the unfinished call and the user is told;
+a paused turn is continued; a refusal is stored as said.
 
 The tool loop is written out rather than using the SDK's tool runner: the runner executes
 every tool call at once, and here a call must be able to wait for a person.
@@ -17,8 +20,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anthropic
@@ -26,23 +30,28 @@ import httpx2
 from anthropic import AsyncAnthropic
 from anthropic.types import Message
 
-from ev_charging_system.business_logic.audit_service import AuditService
+from ev_charging_system.business_logic.chat import ChatEvent, ChatTurn
 from ev_charging_system.business_logic.conversation_service import ConversationService
-from ev_charging_system.llm_integration.chat_tools import McpToolBridge, ToolOutcome
+from ev_charging_system.business_logic.operations.actor import Actor, Channel, Role
+from ev_charging_system.llm_integration.chat_tools import ChatTools, ToolOutcome
 from ev_charging_system.llm_integration.llm_prompts import OPERATOR_GUIDE
-from ev_charging_system.llm_integration.mcp_auth import OPERATE, READ, Caller
-from ev_charging_system.models.audit import AuditOutcome, ChatMessage, Conversation
+from ev_charging_system.models.audit import ChatMessage, Conversation
 from ev_charging_system.models.errors import ConflictError
 
 logger = logging.getLogger(__name__)
 
-CHANNEL = "chat"
 DECLINED = "The user declined this action; it was not carried out."
 SUPERSEDED = "The user did not confirm this action and wrote a new message; it was not carried out."
 ONE_AT_A_TIME = (
     "Not done: only one action can wait for confirmation at a time. Ask again after the "
     "user has answered the first one."
 )
+EXPIRED = "The confirmation came too late; the action was not carried out. Ask again."
+CUT_OFF = (
+    "[The answer was cut off at the length limit{call}. Ask again, perhaps for less at a time.]"
+)
+REFUSED = "[The model declined to answer this.]"
+MAX_CONTINUATIONS = 3  # pause_turn: how often a paused turn is resumed
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,25 +59,18 @@ class ChatSettings:
     model: str
     max_tokens: int
     max_tool_steps: int
+    confirmation_ttl_seconds: float = 600
 
 
-@dataclass(frozen=True, slots=True)
-class ChatEvent:
-    """One server-sent event of a streamed turn."""
-
-    type: (
-        str  # conversation | text | tool_call | tool_result | confirmation_required | error | done
+def chat_actor(conversation_id: str, caller: Actor) -> Actor:
+    """The chat acts for its caller: never with more than the caller's role, nor more than
+    an operator's; audit records name the conversation and the caller."""
+    return Actor(
+        f"chat:{conversation_id}",
+        Channel.CHAT,
+        Role(min(caller.role, Role.OPERATOR)),
+        client=caller.name,
     )
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class ChatTurn:
-    conversation_id: str
-    reply: str
-    pending_action: dict[str, Any] | None = None
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)
-    error: str | None = None
 
 
 def public_pending(pending: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -104,6 +106,25 @@ def stored_blocks(response: Message) -> list[dict[str, Any]]:
     return blocks
 
 
+def finished_blocks(blocks: list[dict[str, Any]], stop_reason: str | None) -> list[dict[str, Any]]:
+    """What to store of a final answer so the next turn is still a valid request.
+
+    A tool_use block is only valid with its tool_result in the next message: an answer
+    that stopped for another reason (cut off by max_tokens, often inside the call's JSON)
+    must not keep one. The user learns why the answer is short.
+    """
+    kept = [b for b in blocks if b["type"] != "tool_use"]
+    dropped = len(blocks) - len(kept)
+    if stop_reason in ("max_tokens", "model_context_window_exceeded"):
+        call = " while preparing a tool call" if dropped else ""
+        kept.append({"type": "text", "text": CUT_OFF.format(call=call)})
+    elif stop_reason == "refusal" and not text_of(kept):
+        kept.append({"type": "text", "text": REFUSED})
+    elif not kept:
+        kept.append({"type": "text", "text": "(no answer)"})
+    return kept
+
+
 def text_of(blocks: Sequence[dict[str, Any]]) -> str:
     return "".join(b["text"] for b in blocks if b.get("type") == "text")
 
@@ -131,29 +152,33 @@ class ClaudeChat:
     def __init__(
         self,
         client: AsyncAnthropic,
-        tools: McpToolBridge,
+        tools: ChatTools,
         conversations: ConversationService,
-        audit: AuditService,
         settings: ChatSettings,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._client = client
         self._tools = tools
         self._conversations = conversations
-        self._audit = audit
         self._settings = settings
+        self._clock = clock
         # One turn at a time per conversation; locks vanish with their last user.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
     # --- the ChatEngine protocol (api/chat_routes.py) -------------------------------------
 
-    async def send(self, conversation_id: str | None, text: str) -> ChatTurn:
-        return await self._collect(self._turn(conversation_id, text, None, streaming=False))
+    async def send(self, conversation_id: str | None, text: str, on_behalf_of: Actor) -> ChatTurn:
+        turn = self._turn(conversation_id, text, None, on_behalf_of, streaming=False)
+        return await self._collect(turn)
 
-    async def confirm(self, conversation_id: str, confirm: bool) -> ChatTurn:
-        return await self._collect(self._turn(conversation_id, None, confirm, streaming=False))
+    async def confirm(self, conversation_id: str, confirm: bool, on_behalf_of: Actor) -> ChatTurn:
+        turn = self._turn(conversation_id, None, confirm, on_behalf_of, streaming=False)
+        return await self._collect(turn)
 
-    def stream(self, conversation_id: str | None, text: str) -> AsyncIterator[ChatEvent]:
-        return self._turn(conversation_id, text, None, streaming=True)
+    def stream(
+        self, conversation_id: str | None, text: str, on_behalf_of: Actor
+    ) -> AsyncIterator[ChatEvent]:
+        return self._turn(conversation_id, text, None, on_behalf_of, streaming=True)
 
     async def conversation(self, conversation_id: str) -> Conversation:
         return await self._conversations.get(conversation_id)
@@ -188,6 +213,7 @@ class ClaudeChat:
         conversation_id: str | None,
         text: str | None,
         decision: bool | None,
+        caller: Actor,
         streaming: bool,
     ) -> AsyncIterator[ChatEvent]:
         if conversation_id is None:
@@ -199,14 +225,14 @@ class ClaudeChat:
             # Re-read under the lock: another turn may have finished meanwhile.
             conversation = await self._conversations.get(conversation.id)
             yield ChatEvent("conversation", {"id": conversation.id, "title": conversation.title})
-            caller = Caller(f"chat:{conversation.id}", CHANNEL, frozenset({READ, OPERATE}))
-            async for event in self._answer(conversation, caller, text, decision, streaming):
+            actor = chat_actor(conversation.id, caller)
+            async for event in self._answer(conversation, actor, text, decision, streaming):
                 yield event
 
     async def _answer(
         self,
         conversation: Conversation,
-        caller: Caller,
+        caller: Actor,
         text: str | None,
         decision: bool | None,
         streaming: bool,
@@ -234,39 +260,41 @@ class ClaudeChat:
             yield event
 
     async def _settle(
-        self, pending: dict[str, Any], caller: Caller, confirm: bool
+        self, pending: dict[str, Any], caller: Actor, confirm: bool
     ) -> tuple[dict[str, Any], ChatEvent]:
         """Run or drop the held action; its tool_result and the event announcing it."""
         tool_use_id, name = pending["tool_use_id"], pending["tool"]
+        expires_at = datetime.fromisoformat(pending["expires_at"])
         if not confirm:
             await self._record_declined(caller, pending)
             outcome = ToolOutcome("cancelled", DECLINED)
+        elif self._clock() >= expires_at:
+            await self._record_declined(caller, pending)
+            outcome = ToolOutcome("cancelled", EXPIRED)
         else:
-            outcome = await self._tools.call(
-                caller, name, pending["arguments"], confirm_token=pending["confirm_token"]
-            )
+            outcome = await self._tools.run_confirmed(caller, name, pending["arguments"])
         event = ChatEvent(
             "tool_result",
             {"name": name, "arguments": pending["arguments"], "outcome": outcome.outcome},
         )
         return tool_result(tool_use_id, outcome.content, outcome.is_error), event
 
-    async def _record_declined(self, caller: Caller, pending: dict[str, Any]) -> None:
-        await self._audit.record(
-            caller.actor, CHANNEL, pending["tool"], pending["arguments"], AuditOutcome.CANCELLED
-        )
+    async def _record_declined(self, caller: Actor, pending: dict[str, Any]) -> None:
+        await self._tools.record_declined(caller, pending["tool"], pending["arguments"])
 
     async def _loop(
         self,
         conversation_id: str,
         history: list[ChatMessage],
-        caller: Caller,
+        caller: Actor,
         streaming: bool,
     ) -> AsyncIterator[ChatEvent]:
         messages = api_messages(history)
-        tools = await self._tools.definitions()
+        tools = self._tools.definitions()
         steps = self._settings.max_tool_steps
-        for step in range(steps + 1):
+        continuations = 0
+        step = 0
+        while step <= steps:
             # After the last allowed tool step the model must answer in words.
             no_more_tools = step == steps
             response: Message | None = None
@@ -284,18 +312,29 @@ class ClaudeChat:
             assert response is not None
             blocks = stored_blocks(response)
             uses = [b for b in blocks if b["type"] == "tool_use"]
-            if response.stop_reason != "tool_use" or not uses:
+            stop = response.stop_reason
+            if stop == "pause_turn" and continuations < MAX_CONTINUATIONS:
+                # The service paused a long turn: send it back as it is to continue.
+                continuations += 1
+                assistant = self._conversations.message("assistant", blocks)
+                await self._store(conversation_id, [assistant])
+                history = [*history, assistant]
+                messages = api_messages(history)
+                continue
+            if stop != "tool_use" or not uses:
+                final = finished_blocks(blocks, stop)
                 await self._store(
-                    conversation_id, [self._conversations.message("assistant", blocks)]
+                    conversation_id, [self._conversations.message("assistant", final)]
                 )
-                yield ChatEvent("done", {"reply": text_of(blocks)})
+                yield ChatEvent("done", {"reply": text_of(final)})
                 return
+            step += 1
             results: list[dict[str, Any]] = []
             held: dict[str, Any] | None = None
             for use in uses:
                 yield ChatEvent("tool_call", {"name": use["name"], "arguments": use["input"]})
-                if held is not None and await self._tools.needs_confirmation(use["name"]):
-                    outcome = ToolOutcome("error", ONE_AT_A_TIME)  # not even asked for a token
+                if held is not None and self._tools.needs_confirmation(use["name"]):
+                    outcome = ToolOutcome("error", ONE_AT_A_TIME)  # not even checked
                 else:
                     outcome = await self._tools.call(caller, use["name"], dict(use["input"]))
                     if outcome.outcome == "confirmation_required":
@@ -319,14 +358,13 @@ class ClaudeChat:
             history = [*history, assistant, tool_results]
 
     def _hold(self, use: dict[str, Any], outcome: ToolOutcome) -> dict[str, Any]:
-        structured = outcome.structured or {}
+        ttl = timedelta(seconds=self._settings.confirmation_ttl_seconds)
         return {
             "tool_use_id": use["id"],
             "tool": use["name"],
-            "arguments": dict(use["input"]),
-            "summary": structured.get("action"),
-            "confirm_token": structured.get("confirm_token"),
-            "expires_at": structured.get("confirm_expires_at"),
+            "arguments": outcome.arguments or {},  # as validated: what will run
+            "summary": outcome.summary,
+            "expires_at": (self._clock() + ttl).replace(microsecond=0).isoformat(),
             "results": [],
         }
 
@@ -365,14 +403,14 @@ class ClaudeChat:
 
 
 def build_chat_engine(
-    tools: McpToolBridge,
+    tools: ChatTools,
     conversations: ConversationService,
-    audit: AuditService,
     settings: ChatSettings,
     api_key: str | None,
     base_url: str | None = None,
     http_client: httpx2.AsyncClient | None = None,
     max_retries: int = 2,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ClaudeChat | None:
     """The chat, or None without an API key (the REST endpoints then answer 503)."""
     if not api_key:
@@ -380,4 +418,4 @@ def build_chat_engine(
     client = AsyncAnthropic(
         api_key=api_key, base_url=base_url, http_client=http_client, max_retries=max_retries
     )
-    return ClaudeChat(client, tools, conversations, audit, settings)
+    return ClaudeChat(client, tools, conversations, settings, clock)

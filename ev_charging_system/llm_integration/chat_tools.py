@@ -1,34 +1,25 @@
-"""The chat's view of the MCP tools: the same registered tools, called in-process.
+"""The chat's tools: the operations catalogue, called in-process through the runner.
 
-The chat does not open an MCP client session to its own server: it asks the `MCPServer`
-for its tool list (names, descriptions, JSON schemas, annotations, _meta) and calls
-`MCPServer.call_tool` directly, inside `acting_as(chat caller)`. So the model sees the
-same tools an MCP client sees, and every call runs the same code, including the scope
-check, the confirmation gate and the audit, without an HTTP round trip to ourselves and
-without a bearer token to configure for it.
-
-Two differences, both deliberate:
-- `confirm_token` is hidden from the model: the chat confirms through the user
-  (POST /api/chat/{id}/confirm), not through the model repeating a call;
-- tools whose _meta says confirmation is required are held by the chat engine.
+The model sees the same tools an MCP client sees (name, description, the input model's
+JSON Schema) and every call runs the same code: validation, the role check, the
+operation, the audit. The difference is how a person confirms: the chat holds an action
+that needs confirmation (`prepare`) and runs it once the user says yes in the
+conversation (POST /api/chat/{id}/confirm, `run_confirmed`).
 """
 
 from __future__ import annotations
 
-import copy
 import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
-from mcp.shared.exceptions import MCPError
-from mcp.types import CallToolResult, TextContent
+from ev_charging_system.business_logic.operations.actor import Actor
+from ev_charging_system.business_logic.operations.catalogue import AnyOperation
+from ev_charging_system.business_logic.operations.runner import OperationRunner, jsonable
+from ev_charging_system.llm_integration.mcp_operations import actionable, executed
+from ev_charging_system.models.audit import AuditOutcome
+from ev_charging_system.models.errors import DomainError
 
-from ev_charging_system.llm_integration.mcp_auth import Caller, acting_as
-from ev_charging_system.llm_integration.mcp_toolkit import CONFIRMATION_META_KEY
-
-CONFIRM_TOKEN = "confirm_token"
 MAX_RESULT_CHARACTERS = 20_000  # what the model gets back from one tool call
 
 Outcome = Literal["ok", "error", "confirmation_required", "cancelled"]
@@ -38,7 +29,8 @@ Outcome = Literal["ok", "error", "confirmation_required", "cancelled"]
 class ToolOutcome:
     outcome: Outcome
     content: str  # what goes into the tool_result block
-    structured: dict[str, Any] | None = None
+    arguments: dict[str, Any] | None = None  # validated, JSON-ready (held actions)
+    summary: str | None = None  # the sentence the user is asked to confirm
 
     @property
     def is_error(self) -> bool:
@@ -46,65 +38,81 @@ class ToolOutcome:
         return self.outcome in ("error", "cancelled")
 
 
-def _result_text(result: CallToolResult) -> str:
-    if result.structured_content is not None:
-        return json.dumps(result.structured_content, default=str, separators=(",", ":"))
-    return "\n".join(block.text for block in result.content if isinstance(block, TextContent))
+def _text(value: Any) -> str:
+    return json.dumps(jsonable(value), default=str, separators=(",", ":"))[:MAX_RESULT_CHARACTERS]
 
 
-class McpToolBridge:
-    def __init__(self, server: MCPServer[Any]) -> None:
-        self._server = server
-        self._definitions: list[dict[str, Any]] | None = None
-        self._held: frozenset[str] = frozenset()
+class ChatTools:
+    def __init__(self, runner: OperationRunner) -> None:
+        self._runner = runner
+        self._definitions = [
+            {
+                "name": operation.name,
+                "description": operation.description,
+                "input_schema": operation.input.model_json_schema(),
+            }
+            for operation in runner.catalogue.tools()
+        ]
 
-    async def definitions(self) -> list[dict[str, Any]]:
-        """Anthropic tool definitions (name, description, input_schema) of the MCP tools."""
-        if self._definitions is None:
-            tools = await self._server.list_tools()
-            definitions = []
-            for tool in tools:
-                schema = copy.deepcopy(tool.input_schema)
-                schema.get("properties", {}).pop(CONFIRM_TOKEN, None)
-                if CONFIRM_TOKEN in schema.get("required", []):
-                    schema["required"].remove(CONFIRM_TOKEN)
-                definitions.append(
-                    {
-                        "name": tool.name,
-                        "description": tool.description or tool.title or tool.name,
-                        "input_schema": schema,
-                    }
-                )
-            self._definitions = definitions
-            self._held = frozenset(
-                t.name for t in tools if (t.meta or {}).get(CONFIRMATION_META_KEY) == "required"
-            )
+    def definitions(self) -> list[dict[str, Any]]:
+        """Anthropic tool definitions (name, description, input_schema)."""
         return self._definitions
 
-    async def needs_confirmation(self, name: str) -> bool:
-        await self.definitions()
-        return name in self._held
-
-    async def call(
-        self, caller: Caller, name: str, arguments: dict[str, Any], confirm_token: str | None = None
-    ) -> ToolOutcome:
-        arguments = {k: v for k, v in arguments.items() if k != CONFIRM_TOKEN}
-        if confirm_token is not None:
-            arguments[CONFIRM_TOKEN] = confirm_token
+    def _operation(self, name: str) -> AnyOperation | None:
         try:
-            with acting_as(caller):
-                result = await self._server.call_tool(name, arguments)
-        except (ToolError, MCPError) as error:  # the SDK's own "not found"/validation errors too
-            return ToolOutcome("error", str(error))
-        if not isinstance(result, CallToolResult):  # an InputRequiredResult: never for us
-            return ToolOutcome("error", f"tool {name} asked for input the chat cannot give")
-        text = _result_text(result)[:MAX_RESULT_CHARACTERS]
-        if result.is_error:
-            return ToolOutcome("error", text)
-        structured = result.structured_content
-        state = structured.get("state") if structured else None
-        if state == "confirmation_required":
-            return ToolOutcome("confirmation_required", text, structured)
-        if state == "cancelled":
-            return ToolOutcome("cancelled", text, structured)
-        return ToolOutcome("ok", text, structured)
+            operation = self._runner.operation(name)
+        except DomainError:
+            return None
+        return operation if operation.tool else None
+
+    def needs_confirmation(self, name: str) -> bool:
+        operation = self._operation(name)
+        return operation is not None and operation.needs_confirmation
+
+    async def call(self, actor: Actor, name: str, arguments: dict[str, Any]) -> ToolOutcome:
+        """Run a tool, or hold it (confirmation_required) when it needs a person's yes."""
+        operation = self._operation(name)
+        if operation is None:
+            return ToolOutcome("error", f"unknown tool {name!r}")
+        try:
+            validated = self._runner.validate(operation, arguments)
+            if operation.needs_confirmation:
+                prepared = await self._runner.prepare(operation, validated, actor)
+                await self._runner.record(
+                    operation, validated, actor, AuditOutcome.CONFIRMATION_REQUIRED
+                )
+                held = validated.model_dump(mode="json")
+                return ToolOutcome(
+                    "confirmation_required",
+                    f"Not done yet: waiting for the user to confirm '{prepared.sentence}'.",
+                    held,
+                    prepared.sentence,
+                )
+            result = await self._runner.execute(operation, validated, actor)
+        except DomainError as error:
+            return ToolOutcome("error", actionable(error))
+        return ToolOutcome("ok", _text(result))
+
+    async def run_confirmed(
+        self, actor: Actor, name: str, arguments: dict[str, Any]
+    ) -> ToolOutcome:
+        """The user said yes: run the held call (validated again, role checked again)."""
+        operation = self._operation(name)
+        if operation is None:
+            return ToolOutcome("error", f"unknown tool {name!r}")
+        try:
+            validated = self._runner.validate(operation, arguments)
+            result = await self._runner.execute(operation, validated, actor)
+        except DomainError as error:
+            return ToolOutcome("error", actionable(error))
+        return ToolOutcome("ok", _text(executed(operation.sentence(validated), result)))
+
+    async def record_declined(self, actor: Actor, name: str, arguments: dict[str, Any]) -> None:
+        operation = self._operation(name)
+        if operation is None:
+            return
+        try:
+            validated = self._runner.validate(operation, arguments)
+        except DomainError:
+            return
+        await self._runner.record(operation, validated, actor, AuditOutcome.CANCELLED)

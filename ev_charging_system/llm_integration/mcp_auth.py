@@ -1,12 +1,9 @@
-"""Who is calling an MCP tool, and what they may do.
+"""Who is calling an MCP tool or resource, and with which role.
 
 Two static bearer tokens (settings MCP_READ_TOKEN / MCP_OPERATE_TOKEN) are checked by the
-SDK's own bearer middleware through `StaticTokenVerifier`; the SDK has no per-tool scopes,
-so every tool and resource asks `require(scope)` itself.
-
-The chat calls the same tools in-process, without HTTP: it names its caller with
-`acting_as(...)`. A network request can never set that context variable, so it cannot
-borrow the chat's identity.
+SDK's own bearer middleware through `StaticTokenVerifier`. Their scopes map onto the
+roles every channel shares: `read` is a viewer, `operate` an operator. The SDK has no
+per-tool scopes; the OperationRunner checks the role of every call.
 """
 
 from __future__ import annotations
@@ -15,29 +12,19 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from typing import Any
 
 from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.mcpserver import Context
+
+from ev_charging_system.business_logic.operations.actor import Actor, Channel, Role
 
 READ = "read"
 OPERATE = "operate"
 
 READ_CLIENT = "read-token"
 OPERATE_CLIENT = "operate-token"
-
-
-@dataclass(frozen=True, slots=True)
-class Caller:
-    """The principal behind one tool call, as written to the audit log."""
-
-    actor: str  # "mcp:operate-token", "chat:<conversation id>"
-    channel: str  # "mcp" | "chat"
-    scopes: frozenset[str]
-
-    def may(self, scope: str) -> bool:
-        return scope in self.scopes
 
 
 class StaticTokenVerifier:
@@ -61,47 +48,49 @@ class StaticTokenVerifier:
         return found
 
 
-_in_process_caller: ContextVar[Caller | None] = ContextVar("mcp_in_process_caller", default=None)
+def role_of(scopes: list[str] | frozenset[str]) -> Role:
+    if OPERATE in scopes:
+        return Role.OPERATOR
+    return Role.VIEWER if READ in scopes else Role.ANONYMOUS
+
+
+_in_process_actor: ContextVar[Actor | None] = ContextVar("mcp_in_process_actor", default=None)
 
 
 @contextmanager
-def acting_as(caller: Caller) -> Iterator[Caller]:
-    """Run in-process tool calls (chat, tests) as `caller`."""
-    reset = _in_process_caller.set(caller)
+def acting_as(actor: Actor) -> Iterator[Actor]:
+    """Run in-process tool calls (tests with the SDK's in-memory client) as `actor`."""
+    reset = _in_process_actor.set(actor)
     try:
-        yield caller
+        yield actor
     finally:
-        _in_process_caller.reset(reset)
+        _in_process_actor.reset(reset)
 
 
-def current_caller() -> Caller | None:
+def client_of(ctx: Context[Any, Any] | None) -> str | None:
+    """The other end: the MCP session (Mcp-Session-Id) where the protocol has one, else
+    the peer's address (2026-07-28 is sessionless)."""
+    if ctx is None:
+        return None
+    try:
+        request = ctx.request_context.request
+    except ValueError:  # not inside a request (in-process)
+        return None
+    headers = getattr(request, "headers", None)
+    session = headers.get("mcp-session-id") if headers is not None else None
+    if session:
+        return f"mcp-session:{session}"
+    peer = getattr(request, "client", None)
+    return f"{peer.host}:{peer.port}" if peer is not None else None
+
+
+def current_actor(ctx: Context[Any, Any] | None = None) -> Actor:
+    """The caller of this request; anonymous when nobody signed in (the SDK stops those
+    at the door over HTTP, so this only happens in-process)."""
     token = get_access_token()
     if token is not None:
-        return Caller(f"mcp:{token.client_id}", "mcp", frozenset(token.scopes))
-    return _in_process_caller.get()
-
-
-def missing_scope_message(scope: str) -> str:
-    if scope == OPERATE:
-        return (
-            "this tool acts on stations and needs the 'operate' scope; the token in use is "
-            "read-only. Reconnect with MCP_OPERATE_TOKEN to operate stations."
-        )
-    return f"this needs the {scope!r} scope"
-
-
-def require(scope: str) -> Caller:
-    """The caller, if allowed `scope`; a tool error the model can relay otherwise."""
-    caller = current_caller()
-    if caller is None:
-        raise ToolError("not authenticated: send 'Authorization: Bearer <MCP token>'")
-    if not caller.may(scope):
-        raise ToolError(missing_scope_message(scope))
-    return caller
-
-
-def require_for_resource(scope: str) -> Caller:
-    try:
-        return require(scope)
-    except ToolError as error:
-        raise ResourceError(str(error)) from None
+        return Actor(f"mcp:{token.client_id}", Channel.MCP, role_of(token.scopes), client_of(ctx))
+    actor = _in_process_actor.get()
+    if actor is not None:
+        return actor
+    return Actor("mcp:anonymous", Channel.MCP, Role.ANONYMOUS, authenticated=False)

@@ -1,10 +1,11 @@
 """The MCP server (streamable HTTP at /mcp) that lets an LLM read and operate the network.
 
-`build_mcp(services, settings)` assembles it: bearer-token auth with read/operate scopes
-(the SDK's verifier + middleware), tools, resources, prompts, resource-updated
-notifications and the confirmation machinery. `McpEndpoint.asgi_app()` makes a fresh ASGI
-app per server start (the SDK's session manager runs once per app), with DNS-rebinding
-protection always on: the SDK only enables it by itself when bound to a loopback address.
+`build_mcp(runner, events, settings)` assembles it: bearer-token auth with read/operate
+scopes (the SDK's verifier + middleware), the tools derived from the operations
+catalogue, resources, prompts, and resource-updated notifications driven by domain events.
+`McpEndpoint.asgi_app()` makes a fresh ASGI app per server start (the SDK's session
+manager runs once per app), with DNS-rebinding protection always on: the SDK only enables
+it by itself when bound to a loopback address.
 """
 
 from __future__ import annotations
@@ -20,35 +21,21 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 
-from ev_charging_system.llm_integration.confirmation import ConfirmationTokens
+from ev_charging_system.business_logic.events import EventBus
+from ev_charging_system.business_logic.operations.confirmation_tokens import ConfirmationTokens
+from ev_charging_system.business_logic.operations.runner import OperationRunner
 from ev_charging_system.llm_integration.llm_prompts import OPERATOR_GUIDE, register_prompts
 from ev_charging_system.llm_integration.mcp_auth import READ, StaticTokenVerifier
+from ev_charging_system.llm_integration.mcp_operations import CsmsMcpServer, OperationTools
 from ev_charging_system.llm_integration.mcp_resources import register_resources
 from ev_charging_system.llm_integration.mcp_status_feed import StationStatusFeed
-from ev_charging_system.llm_integration.mcp_toolkit import (
-    CsmsMcpServer,
-    McpServices,
-    Toolkit,
-)
-from ev_charging_system.llm_integration.mcp_tools import register_tools
 
-__all__ = [
-    "MCP_PATH",
-    "McpEndpoint",
-    "McpExtension",
-    "McpServices",
-    "McpSettings",
-    "build_mcp",
-]
+__all__ = ["MCP_PATH", "McpEndpoint", "McpSettings", "build_mcp"]
 
 MCP_PATH = "/mcp"
 SERVER_NAME = "ev-charging-system"
 LOCAL_HOSTS = ["localhost:*", "127.0.0.1:*", "[::1]:*"]
 LOCAL_ORIGINS = ["http://localhost:*", "http://127.0.0.1:*", "http://[::1]:*"]
-
-# Adds tools (and resources/prompts) to the server with the shared toolkit, e.g. the
-# energy tools: `build_mcp(services, settings, extensions=[energy_tools(coordinator)])`.
-McpExtension = Callable[[Toolkit], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +45,6 @@ class McpSettings:
     confirmation_ttl_seconds: float = 120
     allowed_hosts: Sequence[str] = ()  # besides the loopback ones
     allowed_origins: Sequence[str] = ()
-    status_poll_seconds: float = 2.0
     # Static tokens have no OAuth issuer; the SDK requires the field all the same.
     issuer_url: str = "http://localhost"
 
@@ -66,7 +52,7 @@ class McpSettings:
 @dataclass(frozen=True, slots=True)
 class McpEndpoint:
     server: CsmsMcpServer
-    toolkit: Toolkit
+    tools: OperationTools
     status_feed: StationStatusFeed
     settings: McpSettings
 
@@ -94,10 +80,8 @@ class McpEndpoint:
         return app
 
 
-def build_mcp(
-    services: McpServices, settings: McpSettings, extensions: Sequence[McpExtension] = ()
-) -> McpEndpoint:
-    feed = StationStatusFeed(services.devices, settings.status_poll_seconds)
+def build_mcp(runner: OperationRunner, events: EventBus, settings: McpSettings) -> McpEndpoint:
+    feed = StationStatusFeed(events)
     server = CsmsMcpServer(
         SERVER_NAME,
         instructions=OPERATOR_GUIDE,
@@ -110,17 +94,13 @@ def build_mcp(
         ),
         subscriptions=feed.bus,
     )
-    toolkit = Toolkit(
-        server,
-        services,
+    tools = OperationTools(
+        runner,
         ConfirmationTokens(settings.confirmation_ttl_seconds),
         elicitation_timeout_seconds=settings.confirmation_ttl_seconds,
     )
-    server.toolkit = toolkit
-    register_tools(toolkit)
-    register_resources(toolkit)
-    for extension in extensions:
-        extension(toolkit)
+    tools.register(server)
+    register_resources(server, runner)
     register_prompts(server)
     # The SDK serves the 2026-07-28 `subscriptions/listen`, not the older
     # resources/subscribe; add that for handshake-era clients (no public hook exists).
@@ -132,7 +112,7 @@ def build_mcp(
     lowlevel.add_request_handler(
         "resources/unsubscribe", types.UnsubscribeRequestParams, feed.legacy.unsubscribe
     )
-    return McpEndpoint(server, toolkit, feed, settings)
+    return McpEndpoint(server, tools, feed, settings)
 
 
 def _http_session_alive(server: MCPServer[Any]) -> Callable[[str], bool]:

@@ -6,9 +6,8 @@ Clients subscribe in the way their protocol revision offers:
 - 2025-11-25 and earlier: `resources/subscribe` / `resources/unsubscribe`, which the SDK
   does not implement; `LegacySubscriptions` keeps who asked and notifies their session.
 
-What changed is found by polling the device service, and only while someone listens: the
-services have no change hook yet. `notify_station_changed` is the push entry point for
-when they do (the polling then becomes a fallback).
+What changed is pushed by the services as domain events (station connected, connector
+status changed, session started ...); nothing polls.
 """
 
 from __future__ import annotations
@@ -24,30 +23,15 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.session import ServerSession
 from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated, ServerEvent
 
-from ev_charging_system.business_logic.device_management_service import DeviceManagementService
+from ev_charging_system.business_logic.events import EventBus, EventFilter
 from ev_charging_system.llm_integration.mcp_resources import (
     AVAILABLE_CONNECTORS_URI,
     station_status_uri,
 )
-from ev_charging_system.models.charge_point import ChargePointView
 
 logger = logging.getLogger(__name__)
 
 MAX_LEGACY_SUBSCRIPTIONS = 1_000  # per process; the oldest is dropped beyond this
-
-Fingerprint = tuple[object, ...]
-
-
-def fingerprint(view: ChargePointView) -> Fingerprint:
-    station = view.charge_point
-    return (
-        view.online,
-        station.registration_status,
-        tuple(
-            (c.connector_id, c.status, c.error_code, c.reported_at)
-            for c in sorted(station.connectors, key=lambda c: c.connector_id)
-        ),
-    )
 
 
 class CountingBus:
@@ -128,13 +112,28 @@ class LegacySubscriptions:
                 self._sessions.pop(key, None)
 
 
+# Events after which a station's status resource (and the free connectors) read differently.
+STATUS_EVENTS = frozenset(
+    {
+        "station.connected",
+        "station.disconnected",
+        "station.booted",
+        "station.registration_changed",
+        "connector.status_changed",
+        "transaction.started",
+        "transaction.ended",
+    }
+)
+MAX_QUEUED_EVENTS = 1_000
+
+
 class StationStatusFeed:
-    def __init__(self, devices: DeviceManagementService, poll_seconds: float) -> None:
-        self._devices = devices
-        self._poll_seconds = poll_seconds
+    """Turns domain events into resource-updated notifications for subscribers."""
+
+    def __init__(self, events: EventBus) -> None:
+        self._events = events
         self.bus = CountingBus()
         self.legacy = LegacySubscriptions()
-        self._seen: dict[str, Fingerprint] | None = None  # None: no baseline yet
 
     def has_subscribers(self) -> bool:
         return self.bus.listeners > 0 or self.legacy.active() > 0
@@ -144,29 +143,21 @@ class StationStatusFeed:
             await self.bus.publish(ResourceUpdated(uri=uri))
             await self.legacy.notify(uri)
 
-    async def poll_once(self) -> list[str]:
-        """Compare with the last look; notify and return the stations whose status changed."""
-        current = {
-            v.charge_point.id: fingerprint(v) for v in await self._devices.list_charge_points()
-        }
-        previous, self._seen = self._seen, current
-        if previous is None:
-            return []  # the first look is the baseline
-        changed = [cp for cp, print_ in current.items() if previous.get(cp) != print_]
-        for charge_point_id in changed:
-            await self.notify_station_changed(charge_point_id)
-        return changed
-
     async def run(self) -> None:
-        while True:
-            if self.has_subscribers():
+        subscription = self._events.subscribe(
+            EventFilter(types=STATUS_EVENTS), max_queued=MAX_QUEUED_EVENTS
+        )
+        try:
+            while True:
+                event = await subscription.next()
+                if event.charge_point_id is None or not self.has_subscribers():
+                    continue
                 try:
-                    await self.poll_once()
+                    await self.notify_station_changed(event.charge_point_id)
                 except Exception:
-                    logger.exception("station status poll failed; will retry")
-            else:
-                self._seen = None  # a later subscriber starts from a fresh baseline
-            await asyncio.sleep(self._poll_seconds)
+                    logger.exception("resource update notification failed")
+        finally:
+            subscription.close()
 
     @asynccontextmanager
     async def running(self) -> AsyncIterator[None]:

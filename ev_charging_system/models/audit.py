@@ -1,4 +1,4 @@
-"""Who did what through the LLM channels (MCP tools, chat): the audit trail."""
+"""Who did what, through which channel (REST, MCP, chat, system): the audit trail."""
 
 from __future__ import annotations
 
@@ -19,13 +19,14 @@ class AuditOutcome(StrEnum):
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     at: datetime
-    actor: str  # e.g. "mcp:claude-desktop", "chat:conversation-id"
-    channel: str  # "mcp" | "chat" | "rest"
-    tool: str
+    actor: str  # the credential or conversation: "rest:api-token", "chat:<conversation id>"
+    channel: str  # "rest" | "mcp" | "chat" | "system"
+    tool: str  # the operation's name in the catalogue
     arguments: dict[str, Any]
     outcome: AuditOutcome
     result: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
+    client: str | None = None  # the other end: an address, an MCP session
     id: int | None = None
 
 

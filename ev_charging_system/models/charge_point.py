@@ -7,6 +7,14 @@ from datetime import datetime
 from enum import StrEnum
 
 
+class UnknownStationPolicy(StrEnum):
+    """What happens to a station id nobody registered when it first connects."""
+
+    ACCEPT = "accept"
+    PENDING = "pending"
+    REJECT = "reject"
+
+
 class RegistrationStatus(StrEnum):
     ACCEPTED = "Accepted"
     PENDING = "Pending"

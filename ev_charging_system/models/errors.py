@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 
 class DomainError(Exception):
     """Base class; the message is meant for the operator, never a traceback."""
@@ -66,3 +68,28 @@ class CommandNotSupportedError(CommandError):
 
 class CommandQueueFullError(CommandError):
     pass
+
+
+class PermissionDeniedError(DomainError):
+    """The caller may not do this: not signed in (`authenticated` False) or role too low."""
+
+    def __init__(self, message: str, *, authenticated: bool) -> None:
+        super().__init__(message)
+        self.authenticated = authenticated
+
+
+class InputValidationError(InvalidInputError):
+    """Arguments that do not fit an operation's input model, field by field."""
+
+    def __init__(self, operation: str, errors: list[FieldProblem]) -> None:
+        listed = "; ".join(f"{e.field or '(input)'}: {e.message}" for e in errors)
+        super().__init__(f"invalid arguments for {operation}: {listed}")
+        self.operation = operation
+        self.errors = errors
+
+
+@dataclass(frozen=True, slots=True)
+class FieldProblem:
+    field: str  # dotted path, e.g. "profile.periods.0.limit"
+    message: str
+    type: str

@@ -166,7 +166,7 @@ async def test_the_operator_scenario_gives_the_same_results_on_both_versions(
         "Reset",
     ]
     assert all(entry["outcome"] == "answered" for entry in log)
-    assert all(entry["requested_by"] == "rest:operator" for entry in log)
+    assert all(entry["requested_by"] == "rest:api-token" for entry in log)
 
 
 async def test_a_rejection_is_the_stations_answer_not_an_error(

@@ -15,9 +15,8 @@ from fastapi import FastAPI
 from ev_charging_system.api.chat_routes import install_chat, router
 from ev_charging_system.bootstrap import Application
 from ev_charging_system.llm_integration.chat import ChatSettings, build_chat_engine
-from ev_charging_system.llm_integration.chat_tools import McpToolBridge
+from ev_charging_system.llm_integration.chat_tools import ChatTools
 from tests.conftest import ocpp_url
-from tests.integration.test_mcp_server import endpoint_for
 from tests.unit.test_chat_support import ScriptedClaude, message, text, tool_use
 from tools.simulated_charge_point import connected_station
 
@@ -31,12 +30,10 @@ def with_chat_routes(rest_app: FastAPI) -> None:
 @pytest.fixture
 async def claude(app: Application) -> AsyncIterator[ScriptedClaude]:
     scripted = ScriptedClaude()
-    endpoint = endpoint_for(app)
     async with httpx2.AsyncClient(transport=httpx2.MockTransport(scripted.handler)) as http:
         engine = build_chat_engine(
-            McpToolBridge(endpoint.server),
+            ChatTools(app.operations),
             app.services.conversations,
-            app.services.audit,
             ChatSettings(model="claude-test", max_tokens=1024, max_tool_steps=2),
             api_key="sk-test-not-a-key",
             base_url="http://claude.invalid",

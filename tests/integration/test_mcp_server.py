@@ -1,14 +1,11 @@
-"""The MCP server over real streamable HTTP, on the real services, database and stations.
-
-Until bootstrap.py serves `build_mcp(...)` itself, the fixture serves it next to the
-running application, on its own free port, exactly as bootstrap serves HTTP apps.
-"""
+"""The MCP server of the running application, over real streamable HTTP, on the real
+services, database and stations."""
 
 from __future__ import annotations
 
 import asyncio
 import warnings
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -16,70 +13,40 @@ from typing import Any
 import httpx
 import httpx2
 import pytest
-import uvicorn
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp.types import ElicitResult, ResourceUpdatedNotification
 from ocpp.v16.enums import ChargePointStatus
 
-from ev_charging_system.bootstrap import Application, EmbeddedUvicornServer, listening_socket
-from ev_charging_system.llm_integration.mcp_server import (
-    MCP_PATH,
-    McpEndpoint,
-    McpServices,
-    McpSettings,
-    build_mcp,
-)
-from tests.conftest import ocpp_url
+from ev_charging_system.bootstrap import Application
+from ev_charging_system.llm_integration.mcp_server import MCP_PATH
+from tests.conftest import AppFactory, ocpp_url
 from tools.simulated_charge_point import connected_station
 
 READ_TOKEN = "test-mcp-read-token"
 OPERATE_TOKEN = "test-mcp-operate-token"
 
 
-def endpoint_for(app: Application, **overrides: Any) -> McpEndpoint:
-    s = app.services
-    services = McpServices(
-        devices=s.devices,
-        auth=s.auth,
-        transactions=s.transactions,
-        commands=s.commands,
-        diagnostics=s.diagnostics,
-        reporting=s.reporting,
-        audit=s.audit,
-    )
-    settings = McpSettings(READ_TOKEN, OPERATE_TOKEN, **{"status_poll_seconds": 0.1, **overrides})
-    return build_mcp(services, settings)
-
-
 @dataclass
 class Served:
-    endpoint: McpEndpoint
+    app: Application
     url: str
+    rest: httpx.AsyncClient
 
 
 @pytest.fixture
-async def mcp(app: Application) -> AsyncIterator[Served]:
-    endpoint = endpoint_for(app)
-    sock = listening_socket("127.0.0.1", 0)
-    server = EmbeddedUvicornServer(
-        uvicorn.Config(
-            endpoint.asgi_app(),
-            lifespan="on",
-            log_level="warning",
-            access_log=False,
-            timeout_graceful_shutdown=1,
-        )
-    )
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    while not server.started:  # noqa: ASYNC110 - uvicorn only offers this flag
-        await asyncio.sleep(0.01)
-    try:
-        yield Served(endpoint, f"http://127.0.0.1:{sock.getsockname()[1]}{MCP_PATH}")
-    finally:
-        server.should_exit = True
-        await task
+async def mcp(app_factory: AppFactory) -> AsyncIterator[Served]:
+    app = await app_factory(mcp_read_token=READ_TOKEN, mcp_operate_token=OPERATE_TOKEN)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.rest_port}") as rest:
+        yield Served(app, f"http://127.0.0.1:{app.mcp_port}{MCP_PATH}", rest)
+
+
+async def until(condition: Callable[[], bool], seconds: float = 5) -> None:
+    """Wait for a condition of the server's state (not for a fixed time)."""
+    async with asyncio.timeout(seconds):
+        while not condition():  # noqa: ASYNC110 - the state has no awaitable signal
+            await asyncio.sleep(0.01)
 
 
 @asynccontextmanager
@@ -122,10 +89,8 @@ async def test_anonymous_requests_and_foreign_origins_are_refused(mcp: Served) -
     assert rebound.status_code == 421
 
 
-async def test_read_token_reads_but_cannot_operate(
-    app: Application, mcp: Served, rest: httpx.AsyncClient
-) -> None:
-    async with connected_station(ocpp_url(app), "CP-1") as station:
+async def test_read_token_reads_but_cannot_operate(mcp: Served) -> None:
+    async with connected_station(ocpp_url(mcp.app), "CP-1") as station:
         await station.boot(vendor="Acme", model="X1")
         await station.status(1)
         async with client(mcp.url, READ_TOKEN) as session:
@@ -134,18 +99,16 @@ async def test_read_token_reads_but_cannot_operate(
             refused = await session.call_tool("send_remote_reset", {"charge_point_id": "CP-1"})
 
     assert listed.structured_content is not None
-    [summary] = listed.structured_content["charge_points"]
-    assert summary["id"] == "CP-1" and summary["vendor"] == "Acme" and summary["online"]
+    [summary] = listed.structured_content["result"]
+    assert summary["id"] == "CP-1" and summary["boot"]["vendor"] == "Acme" and summary["online"]
     assert '"connector_id":1' in resource.contents[0].text  # type: ignore[union-attr]
-    assert refused.is_error and "operate" in refused.content[0].text  # type: ignore[union-attr]
-    audit = (await rest.get("/api/audit", params={"tool": "send_remote_reset"})).json()
+    assert refused.is_error and "operator role" in refused.content[0].text  # type: ignore[union-attr]
+    audit = (await mcp.rest.get("/api/audit", params={"tool": "send_remote_reset"})).json()
     assert [(a["actor"], a["outcome"]) for a in audit] == [("mcp:read-token", "denied")]
 
 
-async def test_a_reset_runs_only_after_confirmation_and_is_audited(
-    app: Application, mcp: Served, rest: httpx.AsyncClient
-) -> None:
-    async with connected_station(ocpp_url(app), "CP-1") as station:
+async def test_a_reset_runs_only_after_confirmation_and_is_audited(mcp: Served) -> None:
+    async with connected_station(ocpp_url(mcp.app), "CP-1") as station:
         await station.boot()
         async with client(mcp.url, OPERATE_TOKEN) as session:
             first = await session.call_tool("send_remote_reset", {"charge_point_id": "CP-1"})
@@ -162,24 +125,23 @@ async def test_a_reset_runs_only_after_confirmation_and_is_audited(
     assert done.structured_content["state"] == "executed"
     assert done.structured_content["status"] == "Accepted"
     assert any("Reset" in str(m) for m in station.received)
-    audit = (await rest.get("/api/audit", params={"tool": "send_remote_reset"})).json()
+    audit = (await mcp.rest.get("/api/audit", params={"tool": "send_remote_reset"})).json()
     assert [a["outcome"] for a in reversed(audit)] == ["confirmation_required", "ok"]
-    assert audit[0]["arguments"] == {"charge_point_id": "CP-1", "type": "Soft"}
+    assert audit[0]["arguments"] == {"charge_point_id": "CP-1", "type": "Soft", "when": "Immediate"}
     assert audit[0]["result"]["status"] == "Accepted"
-    commands = (await rest.get("/api/charge-points/CP-1/commands")).json()
+    assert audit[0]["client"].startswith("127.0.0.1:")  # 2026-07-28 has no session id
+    commands = (await mcp.rest.get("/api/charge-points/CP-1/commands")).json()
     assert commands[0]["action"] == "Reset" and commands[0]["requested_by"] == "mcp:operate-token"
 
 
-async def test_a_handshake_era_client_confirms_through_elicitation(
-    app: Application, mcp: Served
-) -> None:
+async def test_a_handshake_era_client_confirms_through_elicitation(mcp: Served) -> None:
     asked: list[str] = []
 
     async def confirm(_context: Any, params: Any) -> ElicitResult:
         asked.append(params.message)
         return ElicitResult(action="accept", content={"confirm": True})
 
-    async with connected_station(ocpp_url(app), "CP-1") as station:
+    async with connected_station(ocpp_url(mcp.app), "CP-1") as station:
         await station.boot()
         async with client(
             mcp.url, OPERATE_TOKEN, mode="legacy", elicitation_callback=confirm
@@ -193,18 +155,16 @@ async def test_a_handshake_era_client_confirms_through_elicitation(
     assert result.structured_content["status"] == "Unlocked"
 
 
-async def test_subscribers_hear_when_a_station_status_changes(
-    app: Application, mcp: Served
-) -> None:
+async def test_subscribers_hear_when_a_station_status_changes(mcp: Served) -> None:
     uri = "evcs://charge-points/CP-1/status"
-    async with connected_station(ocpp_url(app), "CP-1") as station:
+    async with connected_station(ocpp_url(mcp.app), "CP-1") as station:
         await station.boot()
         await station.status(1)
         async with (
             client(mcp.url, READ_TOKEN) as session,
             session.listen(resource_subscriptions=[uri]) as subscription,
         ):
-            await asyncio.sleep(0.3)  # the feed takes its baseline
+            await until(mcp.app.mcp.status_feed.has_subscribers)
             await station.status(1, ChargePointStatus.charging)
 
             async def first_event() -> object:
@@ -216,9 +176,7 @@ async def test_subscribers_hear_when_a_station_status_changes(
     assert getattr(event, "uri", None) == uri
 
 
-async def test_handshake_era_clients_subscribe_with_resources_subscribe(
-    app: Application, mcp: Served
-) -> None:
+async def test_handshake_era_clients_subscribe_with_resources_subscribe(mcp: Served) -> None:
     uri = "evcs://charge-points/CP-1/status"
     updated = asyncio.Event()
 
@@ -226,7 +184,7 @@ async def test_handshake_era_clients_subscribe_with_resources_subscribe(
         if isinstance(message, ResourceUpdatedNotification) and message.params.uri == uri:
             updated.set()
 
-    async with connected_station(ocpp_url(app), "CP-1") as station:
+    async with connected_station(ocpp_url(mcp.app), "CP-1") as station:
         await station.boot()
         await station.status(1)
         async with client(
@@ -237,9 +195,9 @@ async def test_handshake_era_clients_subscribe_with_resources_subscribe(
             with warnings.catch_warnings():  # deprecated in the SDK for 2026-07-28 only
                 warnings.simplefilter("ignore", MCPDeprecationWarning)
                 await session.subscribe_resource(uri)
-            await asyncio.sleep(0.3)  # the feed takes its baseline
+            await until(mcp.app.mcp.status_feed.has_subscribers)
             await station.status(1, ChargePointStatus.faulted)
             await asyncio.wait_for(updated.wait(), 5)
         # A client that leaves without unsubscribing is forgotten (no endless polling).
-        assert mcp.endpoint.status_feed.legacy.active() == 0
-        assert not mcp.endpoint.status_feed.has_subscribers()
+        assert mcp.app.mcp.status_feed.legacy.active() == 0
+        assert not mcp.app.mcp.status_feed.has_subscribers()

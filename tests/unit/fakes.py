@@ -296,10 +296,16 @@ class FakeAudit:
         return stored
 
     async def recent(
-        self, limit: int, actor: str | None = None, tool: str | None = None
+        self,
+        limit: int,
+        actor: str | None = None,
+        tool: str | None = None,
+        channel: str | None = None,
     ) -> list[AuditEntry]:
         found = [
-            e for e in self._store.audit if actor in (None, e.actor) and tool in (None, e.tool)
+            e
+            for e in self._store.audit
+            if actor in (None, e.actor) and tool in (None, e.tool) and channel in (None, e.channel)
         ]
         return list(reversed(found))[:limit]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -10,7 +11,7 @@ from mcp.server.subscriptions import ResourceUpdated, ServerEvent
 from mcp.shared.exceptions import MCPError
 
 from ev_charging_system.business_logic.device_management_service import StatusReport
-from ev_charging_system.llm_integration.confirmation import (
+from ev_charging_system.business_logic.operations.confirmation_tokens import (
     ConfirmationError,
     ConfirmationTokens,
 )
@@ -45,6 +46,7 @@ async def test_resources_and_templates_are_listed(world: World) -> None:
         "evcs://charge-points",
         "evcs://connectors/available",
         "evcs://transactions/active",
+        "evcs://energy/status",
     }
     assert {
         "evcs://charge-points/{charge_point_id}",
@@ -68,11 +70,11 @@ async def test_reading_resources_never_shows_secrets(world: World) -> None:
             free = await read_json(client, "evcs://connectors/available")
             events = await read_json(client, "evcs://charge-points/CP-1/events?limit=5")
 
-    assert isinstance(details, dict) and details["requires_password"] is True
+    assert isinstance(details, dict) and details["password_protected"] is True
     assert "hash" not in json.dumps(details) and "scrypt" not in json.dumps(details)
     assert isinstance(status, dict) and status["charge_point"]["online"] is True
     assert tags == {
-        "id_tags": [
+        "items": [
             {
                 "id_tag": "TAG-1",
                 "status": "Accepted",
@@ -80,6 +82,7 @@ async def test_reading_resources_never_shows_secrets(world: World) -> None:
                 "expiry_date": None,
                 "parent_id_tag": None,
                 "max_active_transactions": 1,
+                "created_at": world.clock().isoformat().replace("+00:00", "Z"),
             }
         ],
         "total": 1,
@@ -87,7 +90,7 @@ async def test_reading_resources_never_shows_secrets(world: World) -> None:
         "offset": 0,
     }
     assert isinstance(free, dict) and free["count"] == 1
-    assert isinstance(events, dict) and events["count"] == 0
+    assert events == []
 
 
 @pytest.mark.parametrize(
@@ -110,7 +113,7 @@ async def test_bad_resource_reads_say_why(world: World, uri: str, expected: str)
 
 async def test_resources_need_a_caller(world: World) -> None:
     async with Client(world.endpoint().server) as client:
-        with pytest.raises(MCPError, match="not authenticated"):
+        with pytest.raises(MCPError, match="needs a signed-in viewer"):
             await client.read_resource("evcs://charge-points")
 
 
@@ -122,21 +125,27 @@ async def test_prompts_guide_the_model(world: World) -> None:
     assert names == {"operator_assistant", "diagnose_station", "explain_todays_energy"}
     text = diagnose.messages[0].content.text  # type: ignore[union-attr]
     assert "diagnose_charge_point(charge_point_id='CP-1', days=14)" in text
-    assert "not available on this server" in energy.messages[0].content.text  # type: ignore[union-attr]
+    assert "get_energy_status" in energy.messages[0].content.text  # type: ignore[union-attr]
 
 
-async def test_status_changes_are_published_to_subscribers(world: World) -> None:
-    feed = StationStatusFeed(world.devices, poll_seconds=60)
+async def test_a_status_change_notifies_subscribers_without_polling(world: World) -> None:
+    feed = StationStatusFeed(world.events)
     received: list[ServerEvent] = []
-    release = feed.bus.subscribe(received.append)
-    assert feed.has_subscribers()
+    both_heard = asyncio.Event()
 
-    assert await feed.poll_once() == []  # baseline
-    await world.devices.status_notification(
-        "CP-1", StatusReport(1, "Charging", "NoError", world.clock())
-    )
-    assert await feed.poll_once() == ["CP-1"]
-    assert await feed.poll_once() == []
+    def hear(event: ServerEvent) -> None:
+        received.append(event)
+        if len(received) == 2:
+            both_heard.set()
+
+    release = feed.bus.subscribe(hear)
+    assert feed.has_subscribers()
+    async with feed.running():
+        await asyncio.sleep(0)  # let the feed subscribe to the domain events
+        await world.devices.status_notification(
+            "CP-1", StatusReport(1, "Charging", "NoError", world.clock())
+        )
+        await asyncio.wait_for(both_heard.wait(), 5)
     release()
 
     assert received == [

@@ -1,8 +1,9 @@
-"""MCP tools through the SDK's in-memory client: listing, scopes, confirmation, audit, errors.
+"""MCP tools through the SDK's in-memory client: listing, roles, confirmation, audit, errors.
 
-Both protocol eras are exercised where they differ (confirmation by elicitation): "auto"
-negotiates 2026-07-28 (questions travel in InputRequiredResult), "legacy" the 2025-11-25
-handshake (a server-to-client elicitation request).
+The tools are derived from the operations catalogue. Both protocol eras are exercised
+where they differ (confirmation by elicitation): "auto" negotiates 2026-07-28 (questions
+travel in InputRequiredResult), "legacy" the 2025-11-25 handshake (a server-to-client
+elicitation request).
 """
 
 from __future__ import annotations
@@ -11,19 +12,12 @@ from typing import Any
 
 import pytest
 from mcp import Client
-from mcp.types import ElicitResult
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, ElicitResult
 
-from ev_charging_system.llm_integration.mcp_auth import READ, require
-from ev_charging_system.llm_integration.mcp_models import ActionOutcome, ConfirmToken
-from ev_charging_system.llm_integration.mcp_server import McpExtension, McpSettings, build_mcp
-from ev_charging_system.llm_integration.mcp_toolkit import (
-    CONFIRMATION_META_KEY,
-    Confirmation,
-    Toolkit,
-    acting,
-    nothing_to_check,
-    read_only,
-)
+from ev_charging_system.business_logic.operations import build_catalogue
+from ev_charging_system.business_logic.operations.actor import Actor, Channel, Role
+from ev_charging_system.llm_integration.mcp_operations import CONFIRMATION_META_KEY
 from ev_charging_system.models.audit import AuditOutcome
 from ev_charging_system.models.commands import (
     ChangeAvailability,
@@ -36,7 +30,10 @@ from ev_charging_system.models.commands import (
 from ev_charging_system.models.errors import StationCallError, StationOfflineError
 from tests.unit.test_mcp_support import OPERATOR, READER, World, as_caller
 
-READ_TOOLS = {
+CATALOGUE = build_catalogue()
+TOOLS = {o.name: o for o in CATALOGUE.tools()}
+# Tools people and scripts already use: they must keep their names.
+EXISTING_TOOLS = {
     "list_charge_points",
     "get_charge_point_status",
     "list_available_connectors",
@@ -46,8 +43,6 @@ READ_TOOLS = {
     "diagnose_charge_point",
     "report",
     "get_configuration",
-}
-CONFIRMED_TOOLS = {
     "start_charging_session",
     "stop_charging_session",
     "send_remote_reset",
@@ -55,8 +50,11 @@ CONFIRMED_TOOLS = {
     "change_availability",
     "set_configuration",
     "set_charging_limit",
+    "trigger_message",
+    "get_energy_status",
+    "explain_energy_plan",
+    "set_energy_policy",
 }
-ALL_TOOLS = READ_TOOLS | CONFIRMED_TOOLS | {"trigger_message"}
 
 
 @pytest.fixture
@@ -77,14 +75,19 @@ async def test_tools_are_listed_with_true_annotations_and_confirmation_marked(
     async with Client(world.endpoint().server) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
 
-    assert set(tools) == ALL_TOOLS
+    assert set(tools) == set(TOOLS)
+    assert set(tools) >= EXISTING_TOOLS
     for name, tool in tools.items():
+        operation = TOOLS[name]
         hints = tool.annotations
         assert hints is not None and tool.output_schema is not None, name
-        assert hints.read_only_hint is (name in READ_TOOLS), name
+        assert hints.read_only_hint is operation.read_only, name
         needs_confirmation = (tool.meta or {}).get(CONFIRMATION_META_KEY) == "required"
-        assert needs_confirmation is (name in CONFIRMED_TOOLS), name
+        assert needs_confirmation is operation.needs_confirmation, name
         assert ("confirm_token" in tool.input_schema["properties"]) is needs_confirmation
+        described = set(operation.input.model_json_schema().get("properties", {}))
+        assert described <= set(tool.input_schema["properties"]), name
+    assert not {"set_station_password", "create_id_tag", "delete_id_tag"} & set(tools)
     assert tools["send_remote_reset"].annotations.destructive_hint is True  # type: ignore[union-attr]
     assert tools["send_remote_reset"].annotations.idempotent_hint is False  # type: ignore[union-attr]
     assert tools["start_charging_session"].annotations.destructive_hint is False  # type: ignore[union-attr]
@@ -101,7 +104,7 @@ async def test_read_tools_answer_from_the_services(world: World) -> None:
             status = await client.call_tool("get_charge_point_status", {"charge_point_id": "CP-2"})
 
     assert listed.structured_content is not None
-    assert [cp["id"] for cp in listed.structured_content["charge_points"]] == ["CP-1"]
+    assert [cp["id"] for cp in listed.structured_content["result"]] == ["CP-1"]
     assert free.structured_content == {
         "connectors": [
             {
@@ -122,7 +125,7 @@ async def test_read_tools_answer_from_the_services(world: World) -> None:
 async def test_without_a_caller_nothing_is_answered(world: World) -> None:
     async with Client(world.endpoint().server) as client:
         result = await client.call_tool("list_charge_points", {})
-    assert result.is_error and "not authenticated" in result.content[0].text  # type: ignore[union-attr]
+    assert result.is_error and "needs a signed-in viewer" in result.content[0].text  # type: ignore[union-attr]
 
 
 async def test_a_read_token_cannot_operate_and_the_refusal_is_audited(world: World) -> None:
@@ -135,7 +138,7 @@ async def test_a_read_token_cannot_operate_and_the_refusal_is_audited(world: Wor
 
     for refused in (result, trigger):
         assert refused.is_error
-        assert "operate" in refused.content[0].text  # type: ignore[union-attr]
+        assert "needs the operator role" in refused.content[0].text  # type: ignore[union-attr]
     assert world.gateway.sent == []
     assert audit_outcomes(world, "send_remote_reset") == [AuditOutcome.DENIED]
     assert audit_outcomes(world, "trigger_message") == [AuditOutcome.DENIED]
@@ -179,21 +182,22 @@ async def test_an_action_needs_a_confirm_token_bound_to_the_same_call(
         AuditOutcome.DENIED,
     ]
     executed = next(e for e in world.store.audit if e.outcome is AuditOutcome.OK)
-    assert executed.arguments == arguments and executed.result["status"] == "Accepted"
+    assert executed.arguments == {**arguments, "when": "Immediate"}
+    assert executed.result["status"] == "Accepted"
     assert executed.channel == "mcp" and executed.actor == "mcp:operate-token"
 
 
 async def test_a_confirm_token_is_personal_and_expires(world: World) -> None:
     endpoint = world.endpoint(ttl_seconds=30)
     now = [1000.0]
-    endpoint.toolkit.tokens._monotonic = lambda: now[0]
+    endpoint.tools.tokens._monotonic = lambda: now[0]
     arguments = {"charge_point_id": "CP-1", "connector_id": 1}
     with as_caller(OPERATOR):
         async with Client(endpoint.server) as client:
             first = await client.call_tool("unlock_connector", arguments)
             assert first.structured_content is not None
             token = first.structured_content["confirm_token"]
-    other_operator = OPERATOR.__class__("mcp:someone-else", "mcp", OPERATOR.scopes)
+    other_operator = Actor("mcp:someone-else", Channel.MCP, Role.OPERATOR)
     with as_caller(other_operator):
         async with Client(endpoint.server) as client:
             stolen = await client.call_tool(
@@ -312,24 +316,47 @@ async def test_a_station_that_says_no_is_reported_as_such(world: World) -> None:
 
 
 @pytest.mark.parametrize(
-    ("tool", "arguments", "expected"),
+    ("tool", "arguments", "field"),
     [
-        ("list_transactions", {"limit": 0}, "greater than or equal to 1"),
-        ("list_transactions", {"limit": 500}, "less than or equal to 100"),
-        ("list_transactions", {"charge_point_id": "CP-9"}, "'CP-9' not found"),
+        ("list_transactions", {"limit": 0}, "limit"),
+        ("list_transactions", {"limit": 501}, "limit"),
         (
             "list_transactions",
             {"started_from": "2026-02-01T00:00:00Z", "started_to": "2026-01-01T00:00:00Z"},
-            "started_from must be before started_to",
+            "",
         ),
-        ("diagnose_charge_point", {"charge_point_id": "CP-1", "days": 400}, "less than or equal"),
-        ("get_charge_point_status", {"charge_point_id": ""}, "at least 1 character"),
-        ("get_id_tag", {"id_tag": "NOPE"}, "id tag 'NOPE' not found"),
-        ("report", {"group_by": "week"}, "charge_point"),
+        ("diagnose_charge_point", {"charge_point_id": "CP-1", "days": 400}, "days"),
+        ("get_charge_point_status", {"charge_point_id": ""}, "charge_point_id"),
+        ("report", {"group_by": "week"}, "group_by"),
+        ("send_remote_reset", {"charge_point_id": "CP-1", "type": "Gentle"}, "type"),
+        ("send_remote_reset", {"charge_point_id": "CP-1", "typo": "Hard"}, "typo"),
+        ("set_charging_limit", {"charge_point_id": "CP-1", "limit": -1}, "limit"),
+        ("set_charging_limit", {"charge_point_id": "CP-1", "limit": 5000}, ""),
+    ],
+)
+async def test_invalid_arguments_are_a_jsonrpc_invalid_params_error_with_the_fields(
+    world: World, tool: str, arguments: dict[str, Any], field: str
+) -> None:
+    with as_caller(OPERATOR):
+        async with Client(world.endpoint().server) as client:
+            with pytest.raises(MCPError) as raised:
+                await client.call_tool(tool, arguments)
+    assert raised.value.error.code == INVALID_PARAMS
+    data = raised.value.error.data
+    assert isinstance(data, dict)
+    assert field in [problem["field"] for problem in data["errors"]]
+    assert world.gateway.sent == []
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "expected"),
+    [
+        ("get_id_tag", {"id_tag": "NOPE"}, "id tag 'NOPE' not found; look it up with list_id_tags"),
+        ("get_charge_point_status", {"charge_point_id": "CP-9"}, "list_charge_points"),
         ("no_such_tool", {}, "Unknown tool"),
     ],
 )
-async def test_bad_arguments_give_clear_tool_errors(
+async def test_lookups_that_find_nothing_say_where_to_look(
     world: World, tool: str, arguments: dict[str, Any], expected: str
 ) -> None:
     with as_caller(READER):
@@ -346,71 +373,28 @@ async def test_trigger_message_needs_no_confirmation_but_is_audited(world: World
                 "trigger_message",
                 {"charge_point_id": "CP-1", "message": "StatusNotification", "connector_id": 1},
             )
-    assert result.structured_content is not None
-    assert result.structured_content["state"] == "executed"
+    assert result.structured_content == {"status": "Accepted", "data": {}}
     assert audit_outcomes(world, "trigger_message") == [AuditOutcome.OK]
 
 
-def energy_extension(policies: list[str]) -> McpExtension:
-    """What the energy tools will look like: one read tool and one confirmed action."""
-
-    def register(kit: Toolkit) -> None:
-        @kit.server.tool(title="Energy status", annotations=read_only())
-        async def get_energy_status() -> dict[str, str]:
-            """Site energy flows."""
-            require(READ)
-            return {"policy": policies[-1]}
-
-        @kit.server.tool(title="Energy plan", annotations=read_only())
-        async def explain_energy_plan() -> dict[str, str]:
-            """Why the plan is what it is."""
-            return {"why": "cheap at night"}
-
-        @kit.action(
-            title="Set energy policy",
-            annotations=acting(destructive=True, idempotent=True),
-            describe=lambda a: f"Switch the energy policy to {a['policy']}",
-            precheck=nothing_to_check,
-        )
-        async def set_energy_policy(
-            policy: str, confirm_token: ConfirmToken = None, *, confirmation: Confirmation
-        ) -> ActionOutcome:
-            """Change the planning policy."""
-
-            async def execute(_actor: str) -> CommandResult:
-                policies.append(policy)
-                return CommandResult("Accepted", {"policy": policy})
-
-            return await kit.perform(
-                "set_energy_policy",
-                {"policy": policy},
-                confirmation,
-                confirm_token,
-                execute,
-                answered_by="the energy coordinator",
-            )
-
-    return register
-
-
-async def test_extensions_add_tools_with_the_same_safety(world: World) -> None:
-    policies = ["rule"]
-    settings = McpSettings("read-secret", "operate-secret")
-    endpoint = build_mcp(world.services, settings, extensions=[energy_extension(policies)])
+async def test_energy_actions_have_the_same_safety_as_station_actions(world: World) -> None:
     with as_caller(OPERATOR):
-        async with Client(endpoint.server) as client:
+        async with Client(world.endpoint().server) as client:
             first = await client.call_tool("set_energy_policy", {"policy": "optimize"})
             assert first.structured_content is not None
             token = first.structured_content["confirm_token"]
-            assert policies == ["rule"]
+            assert world.coordinator.policy == "rule"
             done = await client.call_tool(
                 "set_energy_policy", {"policy": "optimize", "confirm_token": token}
             )
+            unknown = await client.call_tool("set_energy_policy", {"policy": "magic"})
             prompt = await client.get_prompt("explain_todays_energy", {})
 
     assert done.structured_content is not None
-    assert done.structured_content["message"] == "The energy coordinator answered Accepted."
-    assert policies == ["rule", "optimize"]
+    assert done.structured_content["state"] == "executed"
+    assert done.structured_content["data"]["policy"] == "optimize"
+    assert world.coordinator.policy == "optimize"
+    assert unknown.is_error and "unknown policy 'magic'" in unknown.content[0].text  # type: ignore[union-attr]
     assert "get_energy_status for the site's current flows" in prompt.messages[0].content.text  # type: ignore[union-attr]
     assert audit_outcomes(world, "set_energy_policy") == [
         AuditOutcome.CONFIRMATION_REQUIRED,

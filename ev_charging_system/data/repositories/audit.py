@@ -23,15 +23,22 @@ class SqlAuditLogRepository:
             outcome=entry.outcome.value,
             result=entry.result,
             error=entry.error,
+            client=entry.client,
         )
         self._session.add(row)
         await self._session.flush()
         return _audit(row)
 
     async def recent(
-        self, limit: int, actor: str | None = None, tool: str | None = None
+        self,
+        limit: int,
+        actor: str | None = None,
+        tool: str | None = None,
+        channel: str | None = None,
     ) -> list[AuditEntry]:
         query = select(AuditRow)
+        if channel is not None:
+            query = query.where(AuditRow.channel == channel)
         if actor is not None:
             query = query.where(AuditRow.actor == actor)
         if tool is not None:
@@ -51,4 +58,5 @@ def _audit(row: AuditRow) -> AuditEntry:
         outcome=AuditOutcome(row.outcome),
         result=row.result,
         error=row.error,
+        client=row.client,
     )

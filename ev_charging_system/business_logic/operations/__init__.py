@@ -1,0 +1,24 @@
+"""Every operator action and query, declared once (see catalogue.py)."""
+
+from __future__ import annotations
+
+from ev_charging_system.business_logic.operations.catalogue import Catalogue
+from ev_charging_system.business_logic.operations.energy_ops import ENERGY_OPERATIONS
+from ev_charging_system.business_logic.operations.id_tag_ops import ID_TAG_OPERATIONS
+from ev_charging_system.business_logic.operations.insight_ops import INSIGHT_OPERATIONS
+from ev_charging_system.business_logic.operations.station_commands import STATION_COMMANDS
+from ev_charging_system.business_logic.operations.station_ops import STATION_OPERATIONS
+from ev_charging_system.business_logic.operations.transaction_ops import TRANSACTION_OPERATIONS
+
+
+def build_catalogue() -> Catalogue:
+    return Catalogue(
+        (
+            *STATION_OPERATIONS,
+            *STATION_COMMANDS,
+            *TRANSACTION_OPERATIONS,
+            *ID_TAG_OPERATIONS,
+            *INSIGHT_OPERATIONS,
+            *ENERGY_OPERATIONS,
+        )
+    )

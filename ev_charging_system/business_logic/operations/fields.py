@@ -1,0 +1,73 @@
+"""Input field types shared by the operations (bounds a station and a database can hold)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+# Ids a station or the database assigns: positive and within a signed 64-bit integer, and
+# within 2**53 so that JSON clients (JavaScript) read them exactly.
+MAX_ID = 2**53
+
+ChargePointId = Annotated[
+    str,
+    Field(min_length=1, max_length=48, description="charge point id, e.g. 'CP-1'"),
+]
+ConnectorId = Annotated[
+    int, Field(ge=1, le=1000, description="connector (1.6) / EVSE (2.0.1) number, from 1")
+]
+StationOrConnectorId = Annotated[
+    int, Field(ge=0, le=1000, description="connector number; 0 means the whole station")
+]
+IdTagValue = Annotated[str, Field(min_length=1, max_length=36, description="RFID / id tag")]
+TransactionId = Annotated[
+    int,
+    Field(ge=1, le=MAX_ID, description="the CSMS transaction id, as the transaction list shows"),
+]
+PositiveId = Annotated[int, Field(ge=1, le=2**31 - 1)]  # OCPP integer fields are 32-bit
+Offset = Annotated[int, Field(ge=0, le=10_000_000, description="items to skip")]
+
+
+def _assume_utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# A time without a zone is read as UTC, so naive and aware values compare safely.
+UtcDateTime = Annotated[datetime, AfterValidator(_assume_utc)]
+
+
+class Strict(BaseModel):
+    """Inputs reject unknown fields: a misspelt argument is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoInput(Strict):
+    pass
+
+
+class StationTarget(Strict):
+    charge_point_id: ChargePointId
+
+
+def where(charge_point_id: str, connector_id: int | None) -> str:
+    """'connector 2 of CP-1' or 'CP-1', for sentences."""
+    return f"connector {connector_id} of {charge_point_id}" if connector_id else charge_point_id
+
+
+class Period(Strict):
+    """A half-open time range [started_from, started_to) over session start times."""
+
+    started_from: UtcDateTime | None = Field(default=None, description="started at or after")
+    started_to: UtcDateTime | None = Field(default=None, description="started before")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.started_from and self.started_to and self.started_from >= self.started_to:
+            raise ValueError("started_from ('from') must be before started_to ('to')")
+        return self
+
+
+PERIOD_ALIASES = {"started_from": "from", "started_to": "to"}

@@ -1,0 +1,378 @@
+"""Charge points: what they are and how they are doing, registration and credentials."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from ev_charging_system.business_logic.operations.actor import Role
+from ev_charging_system.business_logic.operations.catalogue import (
+    AnyOperation,
+    Effect,
+    Http,
+    Operation,
+    OperationContext,
+)
+from ev_charging_system.business_logic.operations.fields import (
+    ChargePointId,
+    StationTarget,
+    Strict,
+)
+from ev_charging_system.business_logic.read_models.stations import (
+    AvailableConnectorOut,
+    AvailableConnectorsOut,
+    ChargePointOut,
+    ConnectorOut,
+    DeviceModelEntryOut,
+    FaultedConnectorOut,
+    RecentErrorsOut,
+    StationEventOut,
+    StationStatusOut,
+    StatusChangeOut,
+)
+from ev_charging_system.business_logic.read_models.transactions import TransactionOut
+from ev_charging_system.business_logic.redaction import Secret
+from ev_charging_system.models.charge_point import ChargePointView, RegistrationStatus
+from ev_charging_system.models.station_event import EventKind
+from ev_charging_system.models.transaction import TransactionFilter
+
+# Event kinds an operator reads as "something went wrong".
+ERROR_EVENT_KINDS = frozenset(
+    {
+        EventKind.PROTOCOL_ERROR,
+        EventKind.AUTH_FAILED,
+        EventKind.SECURITY_EVENT,
+        EventKind.METER_ANOMALY,
+        EventKind.UNKNOWN_TRANSACTION_STOP,
+        EventKind.UNKNOWN_TRANSACTION_METER_VALUES,
+        EventKind.REPEATED_STOP,
+    }
+)
+EVENT_SCAN_LIMIT = 1_000  # errors_only looks at this many recent events
+MAX_ACTIVE_SHOWN = 100
+
+StationPassword = Annotated[Secret, Field(min_length=16, max_length=40)]
+Limit = Annotated[int, Field(ge=1, le=1000, description="how many to return")]
+
+
+# --- inputs -------------------------------------------------------------------------------
+
+
+class ListChargePointsIn(Strict):
+    online_only: bool = Field(default=False, description="only stations connected now")
+
+
+class StationStatusIn(StationTarget):
+    history: Annotated[int, Field(ge=0, le=50, description="status changes to include")] = 10
+
+
+class AvailableConnectorsIn(Strict):
+    charge_point_id: ChargePointId | None = Field(
+        default=None, description="look at one station only"
+    )
+
+
+class StatusHistoryIn(StationTarget):
+    connector_id: Annotated[int, Field(ge=0, le=1000)] | None = None
+    limit: Limit = 100
+
+
+class StationEventsIn(Strict):
+    charge_point_id: ChargePointId | None = Field(default=None, description="omit: all stations")
+    errors_only: bool = Field(
+        default=False,
+        description="keep protocol errors, failed logins, security events, meter anomalies",
+    )
+    limit: Limit = 100
+
+
+class RecentErrorsIn(Strict):
+    limit: Annotated[int, Field(ge=1, le=200)] = 50
+
+
+class CreateChargePointIn(Strict):
+    id: ChargePointId
+    password: StationPassword | None = Field(
+        default=None, description="HTTP Basic password the station must present (Profile 1)"
+    )
+    registration_status: RegistrationStatus = RegistrationStatus.ACCEPTED
+
+
+class StationPasswordIn(StationTarget):
+    password: StationPassword | None = Field(description="null removes the password")
+
+
+# --- how they run -------------------------------------------------------------------------
+
+
+def _available(views: list[ChargePointView]) -> AvailableConnectorsOut:
+    """Connectors a driver could use now: Available, on a connected, accepted station."""
+    found = [
+        AvailableConnectorOut(
+            charge_point_id=view.charge_point.id,
+            connector_id=c.connector_id,
+            status=c.status,
+            since=c.reported_at,
+        )
+        for view in views
+        if view.online and view.charge_point.registration_status is RegistrationStatus.ACCEPTED
+        for c in view.charge_point.connectors
+        if c.connector_id > 0 and c.status == "Available"
+    ]
+    return AvailableConnectorsOut(connectors=found, count=len(found))
+
+
+async def list_charge_points(ctx: OperationContext, i: ListChargePointsIn) -> list[ChargePointOut]:
+    views = await ctx.services.devices.list_charge_points()
+    return [ChargePointOut.of(v) for v in views if v.online or not i.online_only]
+
+
+async def get_charge_point(ctx: OperationContext, i: StationTarget) -> ChargePointOut:
+    return ChargePointOut.of(await ctx.services.devices.get_charge_point(i.charge_point_id))
+
+
+async def station_status(ctx: OperationContext, i: StationStatusIn) -> StationStatusOut:
+    s = ctx.services
+    view = await s.devices.get_charge_point(i.charge_point_id)
+    changes = (
+        await s.devices.status_history(i.charge_point_id, None, i.history) if i.history else []
+    )
+    active = await s.transactions.list_transactions(
+        TransactionFilter(charge_point_id=i.charge_point_id, active=True, limit=MAX_ACTIVE_SHOWN)
+    )
+    return StationStatusOut(
+        charge_point=ChargePointOut.of(view),
+        active_transactions=[TransactionOut.of(t) for t in active.items],
+        recent_status_changes=[StatusChangeOut.of(c) for c in changes],
+    )
+
+
+async def available_connectors(
+    ctx: OperationContext, i: AvailableConnectorsIn
+) -> AvailableConnectorsOut:
+    devices = ctx.services.devices
+    if i.charge_point_id is not None:
+        return _available([await devices.get_charge_point(i.charge_point_id)])
+    return _available(await devices.list_charge_points())
+
+
+async def status_history(ctx: OperationContext, i: StatusHistoryIn) -> list[StatusChangeOut]:
+    changes = await ctx.services.devices.status_history(i.charge_point_id, i.connector_id, i.limit)
+    return [StatusChangeOut.of(c) for c in changes]
+
+
+async def device_model(ctx: OperationContext, i: StationTarget) -> list[DeviceModelEntryOut]:
+    entries = await ctx.services.devices.device_model(i.charge_point_id)
+    return [DeviceModelEntryOut.of(e) for e in entries]
+
+
+async def station_events(ctx: OperationContext, i: StationEventsIn) -> list[StationEventOut]:
+    scan = EVENT_SCAN_LIMIT if i.errors_only else i.limit
+    events = await ctx.services.devices.list_events(i.charge_point_id, scan)
+    chosen = [e for e in events if not i.errors_only or e.kind in ERROR_EVENT_KINDS]
+    return [StationEventOut.of(e) for e in chosen[: i.limit]]
+
+
+async def recent_errors(ctx: OperationContext, i: RecentErrorsIn) -> RecentErrorsOut:
+    devices = ctx.services.devices
+    events = await devices.list_events(None, EVENT_SCAN_LIMIT)
+    chosen = [e for e in events if e.kind in ERROR_EVENT_KINDS][: i.limit]
+    faulted = [
+        FaultedConnectorOut(charge_point_id=view.charge_point.id, connector=ConnectorOut.of(c))
+        for view in await devices.list_charge_points()
+        if view.online  # an offline station's last status is history, not a current fault
+        for c in view.charge_point.connectors
+        if c.status == "Faulted" or c.error_code not in ("NoError", "")
+    ]
+    return RecentErrorsOut(
+        events=[StationEventOut.of(e) for e in chosen], faulted_connectors=faulted
+    )
+
+
+async def create_charge_point(ctx: OperationContext, i: CreateChargePointIn) -> ChargePointOut:
+    view = await ctx.services.devices.create_charge_point(
+        i.id, password=i.password, registration_status=i.registration_status
+    )
+    return ChargePointOut.of(view)
+
+
+async def accept(ctx: OperationContext, i: StationTarget) -> ChargePointOut:
+    view = await ctx.services.devices.set_registration_status(
+        i.charge_point_id, RegistrationStatus.ACCEPTED
+    )
+    return ChargePointOut.of(view)
+
+
+async def reject(ctx: OperationContext, i: StationTarget) -> ChargePointOut:
+    view = await ctx.services.devices.set_registration_status(
+        i.charge_point_id, RegistrationStatus.REJECTED
+    )
+    return ChargePointOut.of(view)
+
+
+async def set_password(ctx: OperationContext, i: StationPasswordIn) -> ChargePointOut:
+    return ChargePointOut.of(await ctx.services.devices.set_password(i.charge_point_id, i.password))
+
+
+async def known_station(ctx: OperationContext, i: StationTarget) -> None:
+    await ctx.services.devices.get_charge_point(i.charge_point_id)
+
+
+STATION = "/api/charge-points/{charge_point_id}"
+
+STATION_OPERATIONS: tuple[AnyOperation, ...] = (
+    Operation(
+        name="list_charge_points",
+        title="List charge points",
+        description="The network's charge points with their connection state and connector "
+        "status. Connector 0 is the station as a whole.",
+        input=ListChargePointsIn,
+        output=list[ChargePointOut],
+        role=Role.VIEWER,
+        perform=list_charge_points,
+        http=(Http("GET", "/api/charge-points"),),
+    ),
+    Operation(
+        name="get_charge_point",
+        title="Charge point",
+        description="One charge point: boot information, firmware, registration, connectors.",
+        input=StationTarget,
+        output=ChargePointOut,
+        role=Role.VIEWER,
+        perform=get_charge_point,
+        http=(Http("GET", STATION),),
+        tool=False,  # get_charge_point_status says the same and more
+    ),
+    Operation(
+        name="get_charge_point_status",
+        title="Charge point status",
+        description="One charge point now: connection, connectors, running sessions and "
+        "recent status changes.",
+        input=StationStatusIn,
+        output=StationStatusOut,
+        role=Role.VIEWER,
+        perform=station_status,
+        http=(Http("GET", f"{STATION}/status"),),
+    ),
+    Operation(
+        name="list_available_connectors",
+        title="Available connectors",
+        description="Connectors free for charging now (Available, on a connected and "
+        "accepted station). Give charge_point_id to look at one station only.",
+        input=AvailableConnectorsIn,
+        output=AvailableConnectorsOut,
+        role=Role.VIEWER,
+        perform=available_connectors,
+        http=(Http("GET", "/api/connectors/available"),),
+    ),
+    Operation(
+        name="get_status_history",
+        title="Status history",
+        description="A station's connector status changes, newest first, including when it "
+        "went online and offline.",
+        input=StatusHistoryIn,
+        output=list[StatusChangeOut],
+        role=Role.VIEWER,
+        perform=status_history,
+        http=(Http("GET", f"{STATION}/status-history"),),
+        tool=False,
+    ),
+    Operation(
+        name="get_device_model",
+        title="Device model",
+        description="Components and variables an OCPP 2.0.1 station reported (NotifyReport).",
+        input=StationTarget,
+        output=list[DeviceModelEntryOut],
+        role=Role.VIEWER,
+        perform=device_model,
+        http=(Http("GET", f"{STATION}/device-model"),),
+    ),
+    Operation(
+        name="list_station_events",
+        title="Station events",
+        description="Recent things worth a look: connects, boots, firmware, security and "
+        "protocol errors, newest first. errors_only keeps the problems.",
+        input=StationEventsIn,
+        output=list[StationEventOut],
+        role=Role.VIEWER,
+        perform=station_events,
+        http=(Http("GET", f"{STATION}/events"),),
+    ),
+    Operation(
+        name="list_recent_errors",
+        title="Recent errors",
+        description="Error events of every station and the connectors of connected "
+        "stations that report a fault now.",
+        input=RecentErrorsIn,
+        output=RecentErrorsOut,
+        role=Role.VIEWER,
+        perform=recent_errors,
+        http=(Http("GET", "/api/errors/recent"),),
+    ),
+    Operation(
+        name="create_charge_point",
+        title="Register a charge point",
+        description="Add a station to the network before it connects, optionally with the "
+        "HTTP Basic password it must present.",
+        input=CreateChargePointIn,
+        output=ChargePointOut,
+        role=Role.ADMIN,
+        perform=create_charge_point,
+        effect=Effect.ACT,
+        describe=lambda i: (
+            f"Register charge point {i.id} as {i.registration_status.value}"
+            + (" with a password" if i.password else "")
+        ),
+        http=(Http("POST", "/api/charge-points", status_code=201),),
+        tool=False,
+    ),
+    Operation(
+        name="accept_charge_point",
+        title="Accept a charge point",
+        description="Accept a pending or rejected station: its next BootNotification is "
+        "answered Accepted.",
+        input=StationTarget,
+        output=ChargePointOut,
+        role=Role.OPERATOR,
+        perform=accept,
+        effect=Effect.ACT,
+        destructive=True,
+        describe=lambda i: f"Accept charge point {i.charge_point_id} into the network",
+        precheck=known_station,
+        http=(Http("POST", f"{STATION}/accept"),),
+    ),
+    Operation(
+        name="reject_charge_point",
+        title="Reject a charge point",
+        description="Reject a station: its messages get SecurityError until it is accepted.",
+        input=StationTarget,
+        output=ChargePointOut,
+        role=Role.OPERATOR,
+        perform=reject,
+        effect=Effect.ACT,
+        destructive=True,
+        describe=lambda i: f"Reject charge point {i.charge_point_id} (it can no longer charge)",
+        precheck=known_station,
+        http=(Http("POST", f"{STATION}/reject"),),
+    ),
+    Operation(
+        name="set_station_password",
+        title="Set a station's password",
+        description="Set or remove the station's HTTP Basic password (Security Profile 1).",
+        input=StationPasswordIn,
+        output=ChargePointOut,
+        role=Role.ADMIN,
+        perform=set_password,
+        effect=Effect.ACT,
+        destructive=True,
+        describe=lambda i: (
+            f"Set a new password for {i.charge_point_id}"
+            if i.password
+            else f"Remove the password of {i.charge_point_id}"
+        ),
+        precheck=known_station,
+        http=(Http("PUT", f"{STATION}/password"),),
+        tool=False,  # a password has no business in a model's context
+    ),
+)
