@@ -89,6 +89,16 @@ LOOSE_ARGUMENTS: dict[str, dict[str, Any]] = {
 }
 
 
+def saying_yes(asked: list[str]) -> Any:
+    """An elicitation callback that confirms and remembers what it was asked."""
+
+    async def callback(_context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    return callback
+
+
 def test_every_tool_that_needs_confirmation_is_covered() -> None:
     confirmed = {o.name for o in CATALOGUE.tools() if o.needs_confirmation}
     assert set(LOOSE_ARGUMENTS) == confirmed
@@ -116,12 +126,10 @@ async def test_the_question_and_the_action_come_from_the_validated_input(
     validated = operation.input.model_validate(loose)
     asked: list[str] = []
 
-    async def confirm(_context: Any, params: Any) -> ElicitResult:
-        asked.append(params.message)
-        return ElicitResult(action="accept", content={"confirm": True})
-
     with as_caller(OPERATOR):
-        async with Client(world.endpoint().server, elicitation_callback=confirm) as client:
+        async with Client(
+            world.endpoint().server, elicitation_callback=saying_yes(asked)
+        ) as client:
             result = await client.call_tool(tool, loose)
 
     assert not result.is_error, result.content
@@ -148,12 +156,10 @@ async def test_a_string_false_makes_a_connector_inoperative_in_words_and_in_deed
 ) -> None:
     asked: list[str] = []
 
-    async def confirm(_context: Any, params: Any) -> ElicitResult:
-        asked.append(params.message)
-        return ElicitResult(action="accept", content={"confirm": True})
-
     with as_caller(OPERATOR):
-        async with Client(world.endpoint().server, elicitation_callback=confirm) as client:
+        async with Client(
+            world.endpoint().server, elicitation_callback=saying_yes(asked)
+        ) as client:
             await client.call_tool(
                 "change_availability", {"charge_point_id": "CP-1", "operative": "false"}
             )
@@ -163,8 +169,7 @@ async def test_a_string_false_makes_a_connector_inoperative_in_words_and_in_deed
 
 
 async def test_a_text_limit_is_sent_as_the_number_it_says(world: World) -> None:
-    async def confirm(_context: Any, _params: Any) -> ElicitResult:
-        return ElicitResult(action="accept", content={"confirm": True})
+    confirm = saying_yes([])
 
     with as_caller(OPERATOR):
         async with Client(world.endpoint().server, elicitation_callback=confirm) as client:
