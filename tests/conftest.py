@@ -6,9 +6,11 @@ unreachable PostgreSQL fails the run instead of skipping it.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Protocol
 
@@ -19,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from ev_charging_system.bootstrap import Application
+from ev_charging_system.business_logic.events import DomainEvent, EventFilter
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.data.database import create_engine, migrate_to_head
 from ev_charging_system.data.orm import Base
@@ -151,3 +154,27 @@ def operator() -> dict[str, str]:
 
 def ocpp_url(app: Application) -> str:
     return f"ws://127.0.0.1:{app.ocpp_port}"
+
+
+@asynccontextmanager
+async def expecting(
+    application: Application, event_type: str, charge_point_id: str | None = None
+) -> AsyncIterator[Callable[[], Awaitable[DomainEvent]]]:
+    """Listen before acting, then wait (bounded) for the event the action should cause:
+
+    async with expecting(app, "station.disconnected", "CP-1") as disconnected:
+        ...  # act
+        await disconnected()
+    """
+    subscription = application.events.subscribe(
+        EventFilter.of([charge_point_id] if charge_point_id else (), [event_type]),
+        max_queued=100,
+    )
+
+    async def arrival(seconds: float = 10) -> DomainEvent:
+        return await asyncio.wait_for(subscription.next(), seconds)
+
+    try:
+        yield arrival
+    finally:
+        subscription.close()

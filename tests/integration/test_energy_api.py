@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +10,7 @@ import pytest
 
 from ev_charging_system.bootstrap import Application
 from ev_charging_system.energy.history import slot_index
-from tests.conftest import AppFactory, ocpp_url
+from tests.conftest import AppFactory, expecting, ocpp_url
 from tools.simulated_charge_point import connected_station
 from tools.simulated_charge_point_v201 import connected_station_201
 
@@ -140,16 +139,18 @@ async def test_a_bound_station_receives_charging_profiles_that_follow_the_plan(
         assert installed_watts(station) == 7000
 
         # ... and every plan after it sets the limit the plan chose for the vehicle.
-        plan = (
-            await rest.post(
-                "/energy/coordinate",
-                json={"solar": {"production_kw": 10.0}, "vehicle": {"connected": True}},
-                headers=operator,
-            )
-        ).json()
-        assert "actions" in plan, plan
+        async with expecting(app, "command.completed", "CP-EV") as sent:
+            plan = (
+                await rest.post(
+                    "/energy/coordinate",
+                    json={"solar": {"production_kw": 10.0}, "vehicle": {"connected": True}},
+                    headers=operator,
+                )
+            ).json()
+            assert "actions" in plan, plan
+            answered = await sent()
+        assert answered.payload()["action"] == "SetChargingProfile"
         planned_w = plan["actions"]["vehicle"]["power_kw"] * 1000
-        await asyncio.sleep(0.1)
         assert installed_watts(station) == pytest.approx(planned_w, abs=1)
         assert planned_w > 0  # 10 kW of sun at noon: the car charges
 

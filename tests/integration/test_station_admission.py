@@ -12,7 +12,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
 from ev_charging_system.bootstrap import Application
-from tests.conftest import AppFactory, ocpp_url
+from tests.conftest import AppFactory, expecting, ocpp_url
 from tools.simulated_charge_point import connected_station
 
 PASSWORD = "correct-horse-battery"
@@ -91,15 +91,18 @@ async def test_the_password_is_stored_hashed_never_in_clear(
 async def test_a_reconnecting_station_replaces_its_old_connection(
     app: Application, rest: httpx.AsyncClient
 ) -> None:
-    async with connected_station(ocpp_url(app), "CP-1") as first:
-        await first.boot()
-        async with connected_station(ocpp_url(app), "CP-1") as second:
-            assert (await second.boot()).status == "Accepted"
-            await asyncio.wait_for(first.websocket.wait_closed(), 5)
-            assert first.websocket.close_code == 1000
-            assert await second.heartbeat() is not None
-            assert (await rest.get("/api/charge-points/CP-1")).json()["online"] is True
-    await asyncio.sleep(0.1)
+    async with expecting(app, "station.disconnected", "CP-1") as disconnected:
+        async with connected_station(ocpp_url(app), "CP-1") as first:
+            await first.boot()
+            async with connected_station(ocpp_url(app), "CP-1") as second:
+                assert (await second.boot()).status == "Accepted"
+                await asyncio.wait_for(first.websocket.wait_closed(), 5)
+                assert first.websocket.close_code == 1000
+                assert await second.heartbeat() is not None
+                assert (await rest.get("/api/charge-points/CP-1")).json()["online"] is True
+        replaced, left = await disconnected(), await disconnected()
+    assert replaced.payload()["replaced_by_newer_connection"] is True
+    assert left.payload()["replaced_by_newer_connection"] is False
     assert (await rest.get("/api/charge-points/CP-1")).json()["online"] is False
     station_history = (
         await rest.get("/api/charge-points/CP-1/status-history", params={"connector_id": 0})
@@ -147,14 +150,12 @@ async def test_a_station_that_stops_answering_pings_is_marked_offline(
     async with (
         httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.rest_port}") as rest,
         connected_station(ocpp_url(app), "CP-DEAD") as station,
+        expecting(app, "station.disconnected", "CP-DEAD") as disconnected,
     ):
         await station.boot()
         # The network goes quiet: the station no longer reads, so it never answers a ping.
         station.websocket.transport.pause_reading()
-        for _ in range(50):
-            await asyncio.sleep(0.1)
-            if not (await rest.get("/api/charge-points/CP-DEAD")).json()["online"]:
-                break
+        await disconnected()
         assert (await rest.get("/api/charge-points/CP-DEAD")).json()["online"] is False
         history = (await rest.get("/api/charge-points/CP-DEAD/status-history")).json()
         assert history[0]["status"] == "Offline"
