@@ -10,45 +10,24 @@ from collections.abc import AsyncIterator
 import httpx
 import httpx2
 import pytest
-from fastapi import FastAPI
 
-from ev_charging_system.api.chat_routes import install_chat, router
+from ev_charging_system.api.chat_routes import install_chat
 from ev_charging_system.bootstrap import Application
-from ev_charging_system.llm_integration.chat import ChatSettings, build_chat_engine
-from ev_charging_system.llm_integration.chat_tools import ChatTools
 from tests.conftest import ocpp_url
+from tests.integration.chat_support import scripted_chat
 from tests.unit.test_chat_support import ScriptedClaude, message, text, tool_use
 from tools.simulated_charge_point import connected_station
 
 
-def with_chat_routes(rest_app: FastAPI) -> None:
-    """Until rest_api.py includes the chat router itself."""
-    if not any(getattr(r, "path", "") == "/api/chat" for r in rest_app.routes):
-        rest_app.include_router(router)
-
-
 @pytest.fixture
 async def claude(app: Application) -> AsyncIterator[ScriptedClaude]:
-    scripted = ScriptedClaude()
-    async with httpx2.AsyncClient(transport=httpx2.MockTransport(scripted.handler)) as http:
-        engine = build_chat_engine(
-            ChatTools(app.operations),
-            app.services.conversations,
-            ChatSettings(model="claude-test", max_tokens=1024, max_tool_steps=2),
-            api_key="sk-test-not-a-key",
-            base_url="http://claude.invalid",
-            http_client=http,
-            max_retries=0,
-        )
-        with_chat_routes(app.rest_app)
-        install_chat(app.rest_app, engine)
+    async with scripted_chat(app) as scripted:
         yield scripted
 
 
 async def test_without_an_api_key_the_chat_says_so_and_needs_the_operator_token(
     app: Application, rest: httpx.AsyncClient, operator: dict[str, str]
 ) -> None:
-    with_chat_routes(app.rest_app)
     install_chat(app.rest_app, None)
     anonymous = await rest.post("/api/chat", json={"message": "hi"})
     unavailable = await rest.post("/api/chat", json={"message": "hi"}, headers=operator)

@@ -9,15 +9,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import httpx2
 import pytest
 from ocpp.v16.enums import ChargePointStatus
 
-from ev_charging_system.api.chat_routes import install_chat
 from ev_charging_system.bootstrap import Application
-from ev_charging_system.llm_integration.chat import ChatSettings, build_chat_engine
-from ev_charging_system.llm_integration.chat_tools import ChatTools
 from tests.conftest import API_TOKEN, AppFactory, ocpp_url
+from tests.integration.chat_support import scripted_chat
 from tests.integration.test_mcp_server import OPERATE_TOKEN, READ_TOKEN, client
 from tests.unit.test_chat_support import ScriptedClaude, message, text, tool_use
 from tools.simulated_charge_point import connected_station
@@ -32,18 +29,7 @@ async def app(app_factory: AppFactory) -> Application:
 
 @pytest.fixture
 async def claude(app: Application) -> AsyncIterator[ScriptedClaude]:
-    scripted = ScriptedClaude()
-    async with httpx2.AsyncClient(transport=httpx2.MockTransport(scripted.handler)) as http:
-        engine = build_chat_engine(
-            ChatTools(app.operations),
-            app.services.conversations,
-            ChatSettings(model="claude-test", max_tokens=1024, max_tool_steps=2),
-            api_key="sk-test-not-a-key",
-            base_url="http://claude.invalid",
-            http_client=http,
-            max_retries=0,
-        )
-        install_chat(app.rest_app, engine)
+    async with scripted_chat(app) as scripted:
         yield scripted
 
 
