@@ -8,7 +8,7 @@ import sys
 
 from pydantic import ValidationError
 
-from ev_charging_system.bootstrap import Application, StartupError
+from ev_charging_system.application import Application, StartupError
 from ev_charging_system.config.settings import Settings
 
 

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from ev_charging_system.business_logic.events import DomainEvent, EventFilter
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.data.database import create_engine, migrate_to_head

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from tests.conftest import ocpp_url
 from tools.simulated_charge_point import SimulatedStation, connected_station
 from tools.simulated_charge_point_v201 import SimulatedStation201, connected_station_201

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 import httpx2
 
 from ev_charging_system.api.chat_routes import install_chat
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from ev_charging_system.llm_integration.chat import ChatSettings, build_chat_engine
 from ev_charging_system.llm_integration.chat_tools import ChatTools
 from tests.unit.test_chat_support import ScriptedClaude

@@ -12,7 +12,7 @@ import httpx2
 import pytest
 
 from ev_charging_system.api.chat_routes import install_chat
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from tests.conftest import ocpp_url
 from tests.integration.chat_support import scripted_chat
 from tests.unit.test_chat_support import ScriptedClaude, message, text, tool_use

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from ev_charging_system.energy.history import slot_index
 from tests.conftest import AppFactory, expecting, ocpp_url
 from tools.simulated_charge_point import connected_station

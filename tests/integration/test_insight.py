@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from tests.conftest import ocpp_url
 from tools.simulated_charge_point import connected_station
 

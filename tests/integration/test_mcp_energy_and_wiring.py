@@ -10,7 +10,7 @@ import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from ev_charging_system.config.settings import (
     DEVELOPMENT_MCP_OPERATE_TOKEN,
     DEVELOPMENT_MCP_READ_TOKEN,

@@ -19,7 +19,7 @@ from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp.types import ElicitResult, ResourceUpdatedNotification
 from ocpp.v16.enums import ChargePointStatus
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from ev_charging_system.llm_integration.mcp_server import MCP_PATH
 from tests.conftest import AppFactory, ocpp_url
 from tools.simulated_charge_point import connected_station

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from tests.conftest import ocpp_url
 from tools.simulated_charge_point import connected_station, now_iso
 

@@ -12,7 +12,7 @@ from ocpp.v201 import ChargePoint, call
 from websockets.asyncio.client import connect
 from websockets.typing import Subprotocol
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from tests.conftest import ocpp_url
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from tests.conftest import ocpp_url
 from tools.simulated_charge_point import now_iso
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from ocpp.v16.enums import ChargePointStatus
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from tests.conftest import API_TOKEN, AppFactory, ocpp_url
 from tests.integration.chat_support import scripted_chat
 from tests.integration.test_mcp_server import OPERATE_TOKEN, READ_TOKEN, client

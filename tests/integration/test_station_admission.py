@@ -11,7 +11,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from tests.conftest import AppFactory, expecting, ocpp_url
 from tools.simulated_charge_point import connected_station
 

@@ -1,0 +1,183 @@
+"""Runs the wired system on one asyncio loop: listeners, background tasks, signals, and an
+orderly stop. What is wired, and how, is bootstrap.py's job."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import signal
+import socket
+from collections.abc import Iterator
+
+import uvicorn
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from ev_charging_system.bootstrap import System, utc_now
+from ev_charging_system.config.settings import Settings
+from ev_charging_system.data.database import migrate_to_head
+from ev_charging_system.energy.history_store import restore_history
+from ev_charging_system.llm_integration.mcp_server import MCP_PATH
+
+logger = logging.getLogger(__name__)
+
+
+class EmbeddedUvicornServer(uvicorn.Server):
+    """uvicorn that leaves signal handling to the application that hosts it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+class StartupError(Exception):
+    """The system could not start; the message says why and what to check."""
+
+
+def describe_startup_failure(error: Exception, settings: Settings) -> str:
+    if isinstance(error, OSError) and error.errno in (errno.EADDRINUSE, errno.EACCES):
+        return (
+            f"a port is not available ({error.strerror}); check OCPP_SERVER_PORT="
+            f"{settings.ocpp_server_port}, FASTAPI_PORT={settings.fastapi_port}, "
+            f"MCP_SERVER_PORT={settings.mcp_server_port}"
+        )
+    if isinstance(error, SQLAlchemyError | OSError):
+        database = make_url(settings.database_url).render_as_string(hide_password=True)
+        return f"the database at {database} cannot be used: {error}"
+    return f"{type(error).__name__}: {error}"
+
+
+class Application(System):
+    """Everything `python main.py` runs. Tests start it on port 0 and read the real ports."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self._http_servers: list[tuple[EmbeddedUvicornServer, asyncio.Task[None]]] = []
+        self._flush_task: asyncio.Task[None] | None = None
+        self.rest_port = 0
+        self.mcp_port = 0
+
+    @property
+    def ocpp_port(self) -> int:
+        return self.ocpp.port
+
+    async def start(self) -> None:
+        settings = self.settings
+        if settings.migrate_on_start:
+            await migrate_to_head(self.engine)
+        if await self.site.restore():
+            logger.info("energy: restored the stored site configuration")
+        restored = await restore_history(
+            self.coordinator.history,
+            self.history_store,
+            utc_now(),
+            self.coordinator.settings.history_days,
+        )
+        if restored:
+            logger.info("energy: forecasts start from %d stored 15-minute slots", restored)
+        self.coordinator.start()
+        await self.ocpp.start()
+        self.rest_port = await self._start_http(
+            self.rest_app, settings.fastapi_host, settings.fastapi_port
+        )
+        mcp_app = self.mcp.asgi_app()
+        self.mcp_port = await self._start_http(
+            mcp_app, settings.mcp_server_host, settings.mcp_server_port
+        )
+        self._flush_task = asyncio.create_task(self._flush_last_seen_periodically())
+        logger.info(
+            "OCPP server listening on ws://%s:%d/<charge_point_id> (ocpp1.6, ocpp2.0.1)",
+            settings.ocpp_server_host,
+            self.ocpp_port,
+        )
+        logger.info(
+            "REST API on http://%s:%d (docs at /docs)", settings.fastapi_host, self.rest_port
+        )
+        logger.info(
+            "MCP server on http://%s:%d%s", settings.mcp_server_host, self.mcp_port, MCP_PATH
+        )
+        if self.settings.anthropic_api_key is None:
+            logger.info("ANTHROPIC_API_KEY is not set: the chat feature is unavailable")
+
+    async def _start_http(self, app: object, host: str, port: int) -> int:
+        sock = listening_socket(host, port)
+        config = uvicorn.Config(
+            app,  # type: ignore[arg-type]
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+        )
+        server = EmbeddedUvicornServer(config)
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError(f"HTTP server on {host}:{port} stopped during start-up")
+            await asyncio.sleep(0.01)
+        self._http_servers.append((server, task))
+        return int(sock.getsockname()[1])
+
+    async def _flush_last_seen_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.last_seen_flush_seconds)
+            try:
+                await self.services.last_seen.flush(self.uow_factory)
+            except Exception:
+                logger.exception("could not store last-seen times; will retry")
+
+    async def _abandon_start(self) -> None:
+        """Release what a failed start already opened, without masking the failure."""
+        with contextlib.suppress(Exception):
+            await self.stop()
+
+    async def stop(self) -> None:
+        """Close station sockets, stop HTTP servers, flush buffered state, close the DB."""
+        await self.coordinator.stop()
+        if self._flush_task is not None:
+            self._flush_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flush_task
+        await self.ocpp.stop()
+        for server, _task in self._http_servers:
+            server.should_exit = True
+        await asyncio.gather(*(task for _server, task in self._http_servers))
+        self._http_servers.clear()
+        if self.chat is not None:
+            await self.chat.aclose()
+        try:
+            await self.services.last_seen.flush(self.uow_factory)
+        except Exception:
+            logger.exception("could not store last-seen times during shutdown")
+        await self.engine.dispose()
+
+    async def run_until_signalled(self) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        try:
+            await self.start()
+        except Exception as error:
+            await self._abandon_start()
+            raise StartupError(describe_startup_failure(error, self.settings)) from error
+        try:
+            await stop.wait()
+            logger.info("shutting down")
+        finally:
+            await asyncio.wait_for(self.stop(), self.settings.shutdown_timeout_seconds)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+        logger.info("stopped")
