@@ -140,14 +140,14 @@ async def echo_baseline(stations: int, seconds: float) -> Recorder:
     return rec
 
 
-def start_csms(database_url: str) -> tuple[subprocess.Popen[bytes], int]:
+def start_csms(database_url: str, rest_port: int = 0) -> tuple[subprocess.Popen[bytes], int]:
     ocpp_port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "OCPP_SERVER_PORT": str(ocpp_port),
         "OCPP_SERVER_HOST": "127.0.0.1",
-        "FASTAPI_PORT": str(free_port()),
+        "FASTAPI_PORT": str(rest_port or free_port()),
         "MCP_SERVER_PORT": str(free_port()),
         "LOG_LEVEL": "WARNING",
     }
