@@ -37,6 +37,7 @@ from ev_charging_system.business_logic.ports import UnitOfWork
 from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
 from ev_charging_system.business_logic.reporting_service import ReportingService
 from ev_charging_system.business_logic.smart_charging_service import SmartChargingService
+from ev_charging_system.business_logic.token_service import TokenService
 from ev_charging_system.business_logic.transaction_event_service import TransactionEventService
 from ev_charging_system.business_logic.transaction_service import TransactionService
 from ev_charging_system.config.settings import Settings
@@ -181,6 +182,7 @@ class System:
                 call_timeout=settings.ocpp_call_timeout_seconds,
             ),
         )
+        tokens = TokenService(unit_of_work, utc_now, settings.api_token.get_secret_value())
         self.operations = OperationRunner(
             build_catalogue(),
             OperationServices(
@@ -193,6 +195,7 @@ class System:
                 reporting=reporting,
                 audit=audit,
                 energy=EnergyServices(self.coordinator, self.site, self.plan_log),
+                tokens=tokens,
             ),
             audit,
         )
@@ -202,7 +205,7 @@ class System:
                 events=self.events,
                 database_ping=self.ping_database,
                 online_count=devices.online_count,
-                api_token=settings.api_token.get_secret_value(),
+                tokens=tokens,
             )
         )
         self.mcp = build_mcp(
@@ -214,6 +217,7 @@ class System:
                 confirmation_ttl_seconds=settings.mcp_confirmation_ttl_seconds,
                 allowed_hosts=settings.mcp_allowed_hosts,
                 allowed_origins=settings.mcp_allowed_origins,
+                token_holder=tokens.holder,
             ),
         )
         api_key = settings.anthropic_api_key

@@ -30,6 +30,7 @@ TEST_POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 API_TOKEN = "test-operator-token"
+ADMIN_HEADERS = {"Authorization": f"Bearer {API_TOKEN}"}  # the bootstrap admin token
 
 
 def running_in_ci() -> bool:
@@ -142,6 +143,17 @@ async def app(app_factory: AppFactory) -> Application:
 
 @pytest.fixture
 async def rest(app: Application) -> AsyncIterator[httpx.AsyncClient]:
+    """A client signed in with the bootstrap admin token (API_TOKEN)."""
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{app.rest_port}",
+        headers={"Authorization": f"Bearer {API_TOKEN}"},
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+async def anonymous(app: Application) -> AsyncIterator[httpx.AsyncClient]:
+    """A client that sends no token."""
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.rest_port}") as client:
         yield client
 

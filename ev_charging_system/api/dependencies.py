@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
@@ -13,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ev_charging_system.business_logic.events import EventBus
 from ev_charging_system.business_logic.operations.actor import Actor, Channel, Role
 from ev_charging_system.business_logic.operations.runner import OperationRunner
+from ev_charging_system.business_logic.token_service import TokenService
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,7 @@ class ApiServices:
     events: EventBus
     database_ping: Callable[[], Awaitable[None]]
     online_count: Callable[[], int]
-    api_token: str
+    tokens: TokenService
 
 
 def _services(request: Request) -> ApiServices:
@@ -31,29 +31,33 @@ def _services(request: Request) -> ApiServices:
 
 Services = Annotated[ApiServices, Depends(_services)]
 
-_bearer = HTTPBearer(auto_error=False, description="API_TOKEN from the settings")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="API_TOKEN from the settings, or a token made with `python main.py create-token`",
+)
 
 
 def _client(request: Request) -> str | None:
     return f"{request.client.host}:{request.client.port}" if request.client else None
 
 
-def _rest_actor(
+async def _rest_actor(
     request: Request,
     services: Services,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
-    """Who is calling. Without a token: an anonymous reader (operations needing more get
-    401); a token that is not ours: 401 at once, whatever the route."""
+    """Who is calling. Without a token: nobody (every operation answers 401); a token that
+    is unknown or revoked: 401 at once, whatever the route."""
     if credentials is None:
-        return Actor("rest:anonymous", Channel.REST, Role.VIEWER, _client(request), False)
-    if not secrets.compare_digest(credentials.credentials.encode(), services.api_token.encode()):
+        return Actor("rest:anonymous", Channel.REST, Role.ANONYMOUS, _client(request), False)
+    holder = await services.tokens.holder(credentials.credentials)
+    if holder is None:
         raise HTTPException(
             status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="unknown bearer token: send 'Authorization: Bearer <API_TOKEN>'",
+            detail="unknown or revoked token: send 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return Actor("rest:api-token", Channel.REST, Role.ADMIN, _client(request))
+    return Actor(f"rest:{holder.name}", Channel.REST, holder.role, _client(request))
 
 
 RestActor = Annotated[Actor, Depends(_rest_actor)]

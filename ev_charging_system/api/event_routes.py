@@ -81,7 +81,10 @@ async def events(
     ] = None,
 ) -> StreamingResponse:
     if not actor.may(Role.VIEWER):
-        raise PermissionDeniedError("the event stream needs a viewer", authenticated=False)
+        raise PermissionDeniedError(
+            "the event stream needs a viewer: send 'Authorization: Bearer <token>'",
+            authenticated=actor.authenticated,
+        )
     unknown = sorted(set(type or ()) - EVENT_TYPE_NAMES)
     if unknown:
         raise InvalidInputError(

@@ -11,6 +11,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
 
+from ev_charging_system.models.access import ApiToken
 from ev_charging_system.models.audit import AuditEntry, ChatMessage, Conversation
 from ev_charging_system.models.charge_point import ChargePoint, ConnectorStatus, StatusChange
 from ev_charging_system.models.commands import Command, CommandRecord, CommandResult
@@ -176,6 +177,9 @@ class UnitOfWork(Protocol):
     @property
     def conversations(self) -> ConversationRepository: ...
 
+    @property
+    def api_tokens(self) -> ApiTokenRepository: ...
+
     async def __aenter__(self) -> Self: ...
 
     async def __aexit__(
@@ -229,3 +233,21 @@ class SessionObserver(Protocol):
 
 class DuplicateTransactionError(Exception):
     """Raised by TransactionRepository.add when a concurrent replay won the insert."""
+
+
+class ApiTokenRepository(Protocol):
+    async def add(self, token: ApiToken) -> None:
+        """Raises DuplicateNameError when a token of that name exists (even revoked)."""
+
+    async def get(self, name: str) -> ApiToken | None: ...
+
+    async def by_digest(self, digest: str) -> ApiToken | None: ...
+
+    async def all(self) -> list[ApiToken]: ...
+
+    async def revoke(self, name: str, at: datetime) -> bool:
+        """False when there is no active token of that name."""
+
+
+class DuplicateNameError(Exception):
+    """Raised by a repository when a unique name is taken (a concurrent create won)."""

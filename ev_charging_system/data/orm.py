@@ -326,3 +326,13 @@ class EnergyPlanRow(Base):
     requested_policy: Mapped[str] = mapped_column(String(32))
     fell_back: Mapped[bool] = mapped_column(Boolean)
     document: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ApiTokenRow(Base):
+    __tablename__ = "api_tokens"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    role: Mapped[str] = mapped_column(String(16))
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

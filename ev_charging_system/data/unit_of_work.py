@@ -8,6 +8,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ev_charging_system.business_logic.ports import (
+    ApiTokenRepository,
     AuditLogRepository,
     ChargePointRepository,
     CommandLogRepository,
@@ -18,6 +19,7 @@ from ev_charging_system.business_logic.ports import (
     TransactionRepository,
 )
 from ev_charging_system.data.repositories import (
+    SqlApiTokenRepository,
     SqlAuditLogRepository,
     SqlChargePointRepository,
     SqlCommandLogRepository,
@@ -38,6 +40,7 @@ class SqlAlchemyUnitOfWork:
     device_model: DeviceModelRepository
     audit: AuditLogRepository
     conversations: ConversationRepository
+    api_tokens: ApiTokenRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -54,6 +57,7 @@ class SqlAlchemyUnitOfWork:
         self.device_model = SqlDeviceModelRepository(session)
         self.audit = SqlAuditLogRepository(session)
         self.conversations = SqlConversationRepository(session)
+        self.api_tokens = SqlApiTokenRepository(session)
         return self
 
     async def __aexit__(

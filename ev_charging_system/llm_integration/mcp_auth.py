@@ -1,15 +1,17 @@
 """Who is calling an MCP tool or resource, and with which role.
 
-Two static bearer tokens (settings MCP_READ_TOKEN / MCP_OPERATE_TOKEN) are checked by the
-SDK's own bearer middleware through `StaticTokenVerifier`. Their scopes map onto the
-roles every channel shares: `read` is a viewer, `operate` an operator. The SDK has no
+Bearer tokens are checked by the SDK's own bearer middleware through `McpTokenVerifier`:
+the two static MCP tokens (settings MCP_READ_TOKEN / MCP_OPERATE_TOKEN, scopes `read` and
+`read operate`), and the named API tokens every channel accepts (`python main.py
+create-token`), whose role becomes their scopes. Scopes map onto the roles every channel
+shares: `read` is a viewer, `operate` an operator, `admin` an admin. The SDK has no
 per-tool scopes; the OperationRunner checks the role of every call.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -19,24 +21,38 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.mcpserver import Context
 
 from ev_charging_system.business_logic.operations.actor import Actor, Channel, Role
+from ev_charging_system.business_logic.token_service import Holder
 
 READ = "read"
 OPERATE = "operate"
+ADMIN = "admin"
+SCOPES_OF_ROLE = {
+    Role.VIEWER: [READ],
+    Role.OPERATOR: [READ, OPERATE],
+    Role.ADMIN: [READ, OPERATE, ADMIN],
+}
 
 READ_CLIENT = "read-token"
 OPERATE_CLIENT = "operate-token"
 
 
-class StaticTokenVerifier:
-    """The SDK's `TokenVerifier` for the two configured tokens (constant-time compare)."""
+class McpTokenVerifier:
+    """The SDK's `TokenVerifier`: the two MCP tokens (constant-time compare), then the
+    named API tokens."""
 
-    def __init__(self, read_token: str, operate_token: str) -> None:
+    def __init__(
+        self,
+        read_token: str,
+        operate_token: str,
+        holder: Callable[[str], Awaitable[Holder | None]] | None = None,
+    ) -> None:
         if not read_token or not operate_token or read_token == operate_token:
             raise ValueError("the MCP read and operate tokens must be set and differ")
         self._tokens = (
-            (operate_token.encode(), OPERATE_CLIENT, [READ, OPERATE]),
-            (read_token.encode(), READ_CLIENT, [READ]),
+            (operate_token.encode(), OPERATE_CLIENT, SCOPES_OF_ROLE[Role.OPERATOR]),
+            (read_token.encode(), READ_CLIENT, SCOPES_OF_ROLE[Role.VIEWER]),
         )
+        self._holder = holder
 
     async def verify_token(self, token: str) -> AccessToken | None:
         offered = token.encode()
@@ -45,10 +61,17 @@ class StaticTokenVerifier:
             # Compare against every token so timing does not tell which one nearly matched.
             if secrets.compare_digest(offered, secret):
                 found = AccessToken(token=token, client_id=client_id, scopes=list(scopes))
+        if found is None and self._holder is not None:
+            holder = await self._holder(token)
+            if holder is not None and holder.role in SCOPES_OF_ROLE:
+                scopes = SCOPES_OF_ROLE[holder.role]
+                found = AccessToken(token=token, client_id=holder.name, scopes=list(scopes))
         return found
 
 
 def role_of(scopes: list[str] | frozenset[str]) -> Role:
+    if ADMIN in scopes:
+        return Role.ADMIN
     if OPERATE in scopes:
         return Role.OPERATOR
     return Role.VIEWER if READ in scopes else Role.ANONYMOUS

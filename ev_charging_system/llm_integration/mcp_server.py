@@ -10,7 +10,7 @@ it by itself when bound to a loopback address.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -24,8 +24,9 @@ from starlette.applications import Starlette
 from ev_charging_system.business_logic.events import EventBus
 from ev_charging_system.business_logic.operations.confirmation_tokens import ConfirmationTokens
 from ev_charging_system.business_logic.operations.runner import OperationRunner
+from ev_charging_system.business_logic.token_service import Holder
 from ev_charging_system.llm_integration.llm_prompts import OPERATOR_GUIDE, register_prompts
-from ev_charging_system.llm_integration.mcp_auth import READ, StaticTokenVerifier
+from ev_charging_system.llm_integration.mcp_auth import READ, McpTokenVerifier
 from ev_charging_system.llm_integration.mcp_operations import CsmsMcpServer, OperationTools
 from ev_charging_system.llm_integration.mcp_resources import register_resources
 from ev_charging_system.llm_integration.mcp_status_feed import StationStatusFeed
@@ -45,6 +46,8 @@ class McpSettings:
     confirmation_ttl_seconds: float = 120
     allowed_hosts: Sequence[str] = ()  # besides the loopback ones
     allowed_origins: Sequence[str] = ()
+    # Who holds a named API token (they work here too, with their role).
+    token_holder: Callable[[str], Awaitable[Holder | None]] | None = None
     # Static tokens have no OAuth issuer; the SDK requires the field all the same.
     issuer_url: str = "http://localhost"
 
@@ -86,7 +89,9 @@ def build_mcp(runner: OperationRunner, events: EventBus, settings: McpSettings) 
         SERVER_NAME,
         instructions=OPERATOR_GUIDE,
         log_level="WARNING",
-        token_verifier=StaticTokenVerifier(settings.read_token, settings.operate_token),
+        token_verifier=McpTokenVerifier(
+            settings.read_token, settings.operate_token, settings.token_holder
+        ),
         auth=AuthSettings(
             issuer_url=settings.issuer_url,
             resource_server_url=None,

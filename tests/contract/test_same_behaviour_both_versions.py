@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from ev_charging_system.application import Application
-from tests.conftest import ocpp_url
+from tests.conftest import ADMIN_HEADERS, ocpp_url
 from tools.simulated_charge_point import SimulatedStation, connected_station
 from tools.simulated_charge_point_v201 import SimulatedStation201, connected_station_201
 
@@ -202,7 +202,9 @@ async def test_a_station_that_never_answers_gives_504_and_stays_usable(
 
     app = await app_factory(ocpp_call_timeout_seconds=0.5)
     async with (
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.rest_port}") as rest,
+        httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{app.rest_port}", headers=ADMIN_HEADERS
+        ) as rest,
         booted(app, version, "CP-T") as station,
     ):
         station.behave("ClearCache", Behaviour.NO_ANSWER, times=1)

@@ -18,6 +18,7 @@ from ev_charging_system.data.database import PROJECT_ROOT
 from tools.simulated_charge_point import connected_station
 
 pytestmark = pytest.mark.e2e
+SMOKE_TOKEN = "smoke-test-admin-token"
 
 
 def free_port() -> int:
@@ -48,6 +49,7 @@ async def test_the_readme_run_command_serves_all_three_ports_and_stops_cleanly(
         **{name: str(port) for name, port in ports.items()},
         "DATABASE_URL": f"sqlite:///{tmp_path / 'smoke.db'}",
         "PYTHONUNBUFFERED": "1",
+        "API_TOKEN": SMOKE_TOKEN,
     }
     log_path = tmp_path / "main.log"
     with log_path.open("w") as log:
@@ -67,7 +69,9 @@ async def test_the_readme_run_command_serves_all_three_ports_and_stops_cleanly(
             url = f"ws://127.0.0.1:{ports['OCPP_SERVER_PORT']}"
             async with connected_station(url, "CP-SMOKE") as station:
                 assert (await station.boot()).status == "Accepted"
-                async with httpx.AsyncClient() as http:
+                async with httpx.AsyncClient(
+                    headers={"Authorization": f"Bearer {SMOKE_TOKEN}"}
+                ) as http:
                     listed = await http.get(
                         f"http://127.0.0.1:{ports['FASTAPI_PORT']}/api/charge-points"
                     )

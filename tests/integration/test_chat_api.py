@@ -26,13 +26,13 @@ async def claude(app: Application) -> AsyncIterator[ScriptedClaude]:
 
 
 async def test_without_an_api_key_the_chat_says_so_and_needs_the_operator_token(
-    app: Application, rest: httpx.AsyncClient, operator: dict[str, str]
+    app: Application, rest: httpx.AsyncClient, anonymous: httpx.AsyncClient
 ) -> None:
     install_chat(app.rest_app, None)
-    anonymous = await rest.post("/api/chat", json={"message": "hi"})
-    unavailable = await rest.post("/api/chat", json={"message": "hi"}, headers=operator)
+    refused = await anonymous.post("/api/chat", json={"message": "hi"})
+    unavailable = await rest.post("/api/chat", json={"message": "hi"})
     health = await rest.get("/api/health")
-    assert anonymous.status_code == 401
+    assert refused.status_code == 401
     assert unavailable.status_code == 503
     assert "ANTHROPIC_API_KEY" in unavailable.json()["detail"]
     assert health.status_code == 200

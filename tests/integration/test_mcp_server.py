@@ -21,7 +21,7 @@ from ocpp.v16.enums import ChargePointStatus
 
 from ev_charging_system.application import Application
 from ev_charging_system.llm_integration.mcp_server import MCP_PATH
-from tests.conftest import AppFactory, ocpp_url
+from tests.conftest import ADMIN_HEADERS, AppFactory, ocpp_url
 from tools.simulated_charge_point import connected_station
 
 READ_TOKEN = "test-mcp-read-token"
@@ -38,7 +38,9 @@ class Served:
 @pytest.fixture
 async def mcp(app_factory: AppFactory) -> AsyncIterator[Served]:
     app = await app_factory(mcp_read_token=READ_TOKEN, mcp_operate_token=OPERATE_TOKEN)
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.rest_port}") as rest:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{app.rest_port}", headers=ADMIN_HEADERS
+    ) as rest:
         yield Served(app, f"http://127.0.0.1:{app.mcp_port}{MCP_PATH}", rest)
 
 

@@ -36,10 +36,10 @@ async def test_openapi_docs_are_served(rest: httpx.AsyncClient) -> None:
     ],
 )
 async def test_writes_without_the_operator_token_get_401(
-    rest: httpx.AsyncClient, method: str, path: str, body: object
+    anonymous: httpx.AsyncClient, method: str, path: str, body: object
 ) -> None:
     for headers in ({}, {"Authorization": "Bearer wrong"}):
-        response = await rest.request(method, path, json=body, headers=headers)
+        response = await anonymous.request(method, path, json=body, headers=headers)
         assert response.status_code == 401
         assert "Bearer" in response.json()["detail"]
         assert response.headers["www-authenticate"] == "Bearer"

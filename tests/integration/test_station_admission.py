@@ -12,7 +12,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
 from ev_charging_system.application import Application
-from tests.conftest import AppFactory, expecting, ocpp_url
+from tests.conftest import ADMIN_HEADERS, AppFactory, expecting, ocpp_url
 from tools.simulated_charge_point import connected_station
 
 PASSWORD = "correct-horse-battery"
@@ -23,7 +23,9 @@ async def test_an_unknown_station_waits_pending_until_an_operator_accepts_it(
 ) -> None:
     app = await app_factory(unknown_station_policy="pending")
     async with (
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.rest_port}") as rest,
+        httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{app.rest_port}", headers=ADMIN_HEADERS
+        ) as rest,
         connected_station(ocpp_url(app), "CP-NEW") as station,
     ):
         boot = await station.boot()
@@ -49,7 +51,9 @@ async def test_the_reject_policy_rejects_unknown_stations_but_keeps_them_for_rev
         assert (await station.boot()).status == "Rejected"
         with pytest.raises(SecurityError):
             await station.authorize("ANY")
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.rest_port}") as rest:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{app.rest_port}", headers=ADMIN_HEADERS
+    ) as rest:
         stored = (await rest.get("/api/charge-points/CP-ROGUE")).json()
     assert stored["registration_status"] == "Rejected"
 
@@ -148,7 +152,9 @@ async def test_a_station_that_stops_answering_pings_is_marked_offline(
         ocpp_close_timeout_seconds=0.3,
     )
     async with (
-        httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.rest_port}") as rest,
+        httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{app.rest_port}", headers=ADMIN_HEADERS
+        ) as rest,
         connected_station(ocpp_url(app), "CP-DEAD") as station,
         expecting(app, "station.disconnected", "CP-DEAD") as disconnected,
     ):

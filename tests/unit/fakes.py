@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Self
 
-from ev_charging_system.business_logic.ports import DuplicateTransactionError
+from ev_charging_system.business_logic.ports import DuplicateNameError, DuplicateTransactionError
+from ev_charging_system.models.access import ApiToken
 from ev_charging_system.models.audit import AuditEntry, ChatMessage, Conversation
 from ev_charging_system.models.charge_point import ChargePoint, ConnectorStatus, StatusChange
 from ev_charging_system.models.commands import CommandRecord
@@ -53,6 +54,7 @@ class FakeStore:
         self.device_model: dict[str, list[DeviceModelEntry]] = {}
         self.audit: list[AuditEntry] = []
         self.conversations: dict[str, Conversation] = {}
+        self.api_tokens: dict[str, ApiToken] = {}
         self.ids = itertools.count(1)
         self.commits = 0
 
@@ -352,6 +354,7 @@ class FakeUnitOfWork:
         self.device_model = FakeDeviceModel(store)
         self.audit = FakeAudit(store)
         self.conversations = FakeConversations(store)
+        self.api_tokens = FakeApiTokens(store)
 
     async def __aenter__(self) -> Self:
         return self
@@ -366,3 +369,29 @@ class FakeUnitOfWork:
 
     async def commit(self) -> None:
         self.store.commits += 1
+
+
+class FakeApiTokens:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    async def add(self, token: ApiToken) -> None:
+        if token.name in self._store.api_tokens:
+            raise DuplicateNameError(token.name)
+        self._store.api_tokens[token.name] = token
+
+    async def get(self, name: str) -> ApiToken | None:
+        return self._store.api_tokens.get(name)
+
+    async def by_digest(self, digest: str) -> ApiToken | None:
+        return next((t for t in self._store.api_tokens.values() if t.digest == digest), None)
+
+    async def all(self) -> list[ApiToken]:
+        return sorted(self._store.api_tokens.values(), key=lambda t: t.created_at)
+
+    async def revoke(self, name: str, at: datetime) -> bool:
+        token = self._store.api_tokens.get(name)
+        if token is None or not token.active:
+            return False
+        self._store.api_tokens[name] = replace(token, revoked_at=at)
+        return True

@@ -31,6 +31,7 @@ from ev_charging_system.business_logic.operations.services import (
 from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
 from ev_charging_system.business_logic.reporting_service import ReportingService
 from ev_charging_system.business_logic.smart_charging_service import SmartChargingService
+from ev_charging_system.business_logic.token_service import TokenService
 from ev_charging_system.business_logic.transaction_service import TransactionService
 from ev_charging_system.energy.coordinator import Coordinator
 from ev_charging_system.energy.models import FlatTariff, SiteConfig
@@ -139,6 +140,7 @@ class World:
                 SiteSettingsService(self.coordinator, MemorySiteStore()),
                 MemoryPlanLog(),
             ),
+            tokens=TokenService(uow, self.clock, "bootstrap-admin-secret"),
         )
         self.runner = OperationRunner(build_catalogue(), self.services, self.audit)
 

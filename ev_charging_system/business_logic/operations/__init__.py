@@ -8,6 +8,7 @@ from ev_charging_system.business_logic.operations.id_tag_ops import ID_TAG_OPERA
 from ev_charging_system.business_logic.operations.insight_ops import INSIGHT_OPERATIONS
 from ev_charging_system.business_logic.operations.station_commands import STATION_COMMANDS
 from ev_charging_system.business_logic.operations.station_ops import STATION_OPERATIONS
+from ev_charging_system.business_logic.operations.token_ops import TOKEN_OPERATIONS
 from ev_charging_system.business_logic.operations.transaction_ops import TRANSACTION_OPERATIONS
 
 
@@ -20,5 +21,6 @@ def build_catalogue() -> Catalogue:
             *ID_TAG_OPERATIONS,
             *INSIGHT_OPERATIONS,
             *ENERGY_OPERATIONS,
+            *TOKEN_OPERATIONS,
         )
     )

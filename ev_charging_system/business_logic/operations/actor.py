@@ -3,20 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 
+from ev_charging_system.models.access import Role
 
-class Role(IntEnum):
-    """Ordered: each role may do everything the roles below it may."""
-
-    ANONYMOUS = 0
-    VIEWER = 1  # read
-    OPERATOR = 2  # read + operate stations, energy control
-    ADMIN = 3  # everything: id tags, station credentials, settings
-
-    @property
-    def label(self) -> str:
-        return self.name.lower()
+__all__ = ["SYSTEM_ACTOR", "Actor", "Channel", "Role"]
 
 
 class Channel(StrEnum):

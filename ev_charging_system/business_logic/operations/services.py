@@ -11,6 +11,7 @@ from ev_charging_system.business_logic.diagnostics_service import DiagnosticsSer
 from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
 from ev_charging_system.business_logic.reporting_service import ReportingService
 from ev_charging_system.business_logic.smart_charging_service import SmartChargingService
+from ev_charging_system.business_logic.token_service import TokenService
 from ev_charging_system.business_logic.transaction_service import TransactionService
 from ev_charging_system.energy.coordinator import Coordinator
 from ev_charging_system.energy.recorder import PlanLog
@@ -35,3 +36,4 @@ class OperationServices:
     reporting: ReportingService
     audit: AuditService
     energy: EnergyServices
+    tokens: TokenService

@@ -1,5 +1,6 @@
 """SQLAlchemy implementations of the repository ports, one module per repository."""
 
+from ev_charging_system.data.repositories.api_tokens import SqlApiTokenRepository
 from ev_charging_system.data.repositories.audit import SqlAuditLogRepository
 from ev_charging_system.data.repositories.charge_points import SqlChargePointRepository
 from ev_charging_system.data.repositories.commands import SqlCommandLogRepository
@@ -10,6 +11,7 @@ from ev_charging_system.data.repositories.station_events import SqlStationEventR
 from ev_charging_system.data.repositories.transactions import SqlTransactionRepository
 
 __all__ = [
+    "SqlApiTokenRepository",
     "SqlAuditLogRepository",
     "SqlChargePointRepository",
     "SqlCommandLogRepository",
