@@ -11,6 +11,9 @@ const listeners = new Set();
 let loaded = false;
 let loading = null;
 let version = 0;
+/** Events that arrive while the whole list is being read: applied on top of that answer,
+ * which may have been taken before them. */
+let pending = [];
 
 function notify(ids) {
   version += 1;
@@ -34,6 +37,9 @@ export function reloadStations() {
         stations.clear();
         for (const station of list) stations.set(station.id, station);
         loaded = true;
+        const queued = pending;
+        pending = [];
+        for (const [type, data] of queued) patch(type, data);
         notify(null);
         return list;
       })
@@ -79,12 +85,20 @@ export function reloadStation(id) {
 /** Apply one event of the stream; true when it was about stations. */
 export function applyEvent(type, data) {
   const id = data.charge_point_id;
-  if (!id || !type.startsWith("station.") && type !== "connector.status_changed") return false;
+  if (!id || (!type.startsWith("station.") && type !== "connector.status_changed")) return false;
+  if (loading) pending.push([type, data]);
+  else if (loaded) patch(type, data);
+  // Before the first read nothing needs patching: that read includes the change.
+  return true;
+}
+
+function patch(type, data) {
+  const id = data.charge_point_id;
   const known = stations.get(id);
   if (!known) {
     // A station this page has not seen yet (e.g. it connected for the first time).
-    if (loaded) reloadStation(id);
-    return true;
+    reloadStation(id);
+    return;
   }
   if (type === "station.connected") {
     stations.set(id, { ...known, online: true, last_heartbeat_at: data.at || known.last_heartbeat_at });
@@ -112,7 +126,6 @@ export function applyEvent(type, data) {
   } else {
     reloadStation(id); // booted, registration changed, ...: read what it looks like now
   }
-  return true;
 }
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });

@@ -272,13 +272,18 @@ export function remotePanel(ctx) {
     event.preventDefault();
     const body = { id_tag: idTag.value.trim() };
     if (startConnector.value) body.connector_id = Number(startConnector.value);
-    send(ctx, startSlot, startSubmit, t("Remote start"), "remote-start", body).then(() => setTimeout(() => sessions.refresh(), 1500));
+    send(ctx, startSlot, startSubmit, t("Remote start"), "remote-start", body).then(() => sessions.follow());
   });
 
   const sessionsList = h("ul", { class: "session-list" });
   const stopSlot = resultSlot();
   const sessions = {
     signature: "",
+    /** After a start or stop the station reports the session a moment later: look again a
+     * few times (the event stream, when up, updates the tab as soon as it happens). */
+    follow() {
+      for (const ms of [1500, 4000, 8000]) setTimeout(() => sessions.refresh(), ms);
+    },
     async refresh() {
       let items;
       try {
@@ -311,7 +316,7 @@ export function remotePanel(ctx) {
               onAnswer: (result, error) => setChildren(stopSlot, error ? commandErrorBox(error, t("Stop #{id}", { id: tx.id })) : answerBox(t("Remote stop #{id}", { id: tx.id }), result)),
               after: () => {
                 ctx.changed();
-                setTimeout(() => sessions.refresh(), 1500);
+                sessions.follow();
               },
             }),
           ),
