@@ -4,17 +4,22 @@ stopped from the page, the event stream patching the page, first-load size, lang
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from playwright.async_api import Request, Route, expect
+from sqlalchemy import insert
 
 from ev_charging_system.bootstrap import Application
+from ev_charging_system.data.database import create_engine
+from ev_charging_system.data.orm import ChargePointRow
 from tests.browser.conftest import OUTPUT_DIR, PHONE, PageFactory
 from tests.browser.network import LIVE, OPERATOR, small_network
 from tests.browser.test_pages import unexpected_errors
 from tests.conftest import API_TOKEN, ocpp_url
 from tools.simulated_charge_point import connected_station
 
+EN_DASH, NEXT = "\u2013", "\u203a"  # the pager's range dash and "next" arrow
 # The overview's first load (page, scripts, styles, catalogue, API answers) must fit in this.
 FIRST_LOAD_BUDGET_BYTES = 150_000
 # Records every state the live indicator shows, so a short-lived state is not missed.
@@ -204,3 +209,74 @@ async def test_portuguese_from_the_browser_and_a_remembered_switch_to_english(
         await expect(page.locator("h1")).to_have_text("Transactions")
         assert await page.evaluate("() => document.documentElement.lang") == "en"
         assert await unexpected_errors(handle) == []
+
+
+async def test_a_time_of_use_window_is_listed_once(
+    app: Application, open_page: PageFactory
+) -> None:
+    """Regression: the tariff editor showed a window twice."""
+    async with small_network(app) as network:
+        tariff = {
+            "kind": "time_of_use",
+            "default_import_price": 0.3,
+            "feed_in_price": 0.08,
+            "windows": [{"start": "22:00", "end": "06:00", "import_price": 0.2}],
+        }
+        saved = await network.rest.put("/energy/tariff", json=tariff, headers=OPERATOR)
+        assert saved.status_code == 200, saved.text
+        handle = await open_page(app.rest_port, token=True)
+        await handle.open("#/energy?tab=tariff")
+        await handle.settle()
+        rows = handle.page.locator(".windows-table tbody tr")
+        await expect(rows).to_have_count(1)
+        await handle.page.get_by_role("tab", name="Site configuration").click()
+        await handle.page.get_by_role("tab", name="Tariff").click()
+        await handle.settle()
+        await expect(rows).to_have_count(1)
+        await handle.go("#/overview")
+        await handle.settle()
+        await handle.go("#/energy?tab=tariff")
+        await handle.settle()
+        await expect(rows).to_have_count(1)
+        await handle.screenshot("tariff-time-of-use")
+
+
+async def test_a_thousand_stations_are_paged_sorted_and_searched(
+    app: Application, open_page: PageFactory
+) -> None:
+    """Only one page of rows exists in the DOM; the query lives in the URL."""
+    async with small_network(app) as network:
+        # Straight into the table in one statement: a thousand REST calls would take most
+        # of a minute, and the list endpoint reads this table.
+        engine = create_engine(app.settings.database_url)
+        try:
+            async with engine.begin() as connection:
+                now = datetime.now(UTC)
+                records = [
+                    {"id": f"SITE-{n:04d}", "registration_status": "Accepted", "created_at": now}
+                    for n in range(1000)
+                ]
+                await connection.execute(insert(ChargePointRow), records)
+        finally:
+            await engine.dispose()
+        assert len((await network.rest.get("/api/charge-points")).json()) == 1003
+        handle = await open_page(app.rest_port)
+        page = handle.page
+        await handle.open("#/charge-points")
+        await handle.settle()
+        rows = page.locator("table tbody tr")
+        await expect(rows).to_have_count(50)
+        await expect(page.locator(".pagination-range")).to_have_text(f"1{EN_DASH}50 of 1,003")
+        await page.get_by_role("button", name=f"Next {NEXT}").click()
+        await expect(page.locator(".pagination-range")).to_have_text(f"51{EN_DASH}100 of 1,003")
+        assert "offset=50" in page.url
+        await page.get_by_label("Order").select_option("desc")
+        await expect(rows.first).to_contain_text("SITE-0999")
+        await expect(page.locator(".pagination-range")).to_have_text(f"1{EN_DASH}50 of 1,003")
+        await page.get_by_label("Search charge points").fill("SITE-012")
+        await expect(rows).to_have_count(10)
+        await expect(page.locator(".view-lede")).to_contain_text("10 match")
+        await page.get_by_label("Filter charge points").select_option("online")
+        await expect(rows).to_have_count(1)  # the empty-list row
+        await expect(rows.first).to_contain_text("No charge point matches")
+        await handle.screenshot("charge-points-1000")

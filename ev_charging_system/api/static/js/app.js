@@ -20,7 +20,7 @@ import { transactionsView } from "./views/transactions.js";
 /** While the event stream is down, the data is read again this often (and on demand). */
 export const FALLBACK_POLL_MS = 60_000;
 /** Events arriving in a burst (thousands of stations reconnecting) cause one refresh. */
-const EVENT_REFRESH_MS = 1000;
+const EVENT_REFRESH_MS = 2000;
 const VIEWS = {
   overview: overviewView,
   "charge-points": chargePointsView,

@@ -494,6 +494,7 @@ export function energyView() {
 
   return {
     title: t("Energy"),
+    events: ["plan.changed"],
     mount(container, route) {
       root = h(
         "div",

@@ -381,6 +381,8 @@ export function transactionsView() {
 
   return {
     title: t("Transactions"),
+    // With the event stream up nothing polls: these events make the list read itself again.
+    events: ["transaction."],
     mount(container, route) {
       filters = filtersOf(route.query);
       root = h(
