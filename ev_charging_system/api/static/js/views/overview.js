@@ -61,6 +61,7 @@ export function overviewView() {
   let inFlight = null;
   let sessions = { active: { items: [], total: 0 }, today: [], readings: new Map() };
   let sessionsTimer = null;
+  let stationsTimer = null;
   let unsubscribe = null;
   const kpis = h("div", { class: "kpis", "aria-live": "off" });
   const errorSlot = h("div", { class: "error-slot" });
@@ -304,7 +305,14 @@ export function overviewView() {
       );
       kpis.append(h("p", { class: "muted loading" }, t("Loading…")));
       container.append(root);
-      unsubscribe = stations.subscribe(() => renderStations());
+      // A burst of station events (a site reconnecting) redraws once, not once per event.
+      unsubscribe = stations.subscribe(() => {
+        if (stationsTimer) return;
+        stationsTimer = setTimeout(() => {
+          stationsTimer = null;
+          renderStations();
+        }, 250);
+      });
     },
     update() {},
     refresh,
@@ -314,7 +322,9 @@ export function overviewView() {
     unmount() {
       root = null;
       clearTimeout(sessionsTimer);
+      clearTimeout(stationsTimer);
       sessionsTimer = null;
+      stationsTimer = null;
       if (unsubscribe) unsubscribe();
     },
   };
