@@ -6,6 +6,10 @@ nothing but Python 3.11+:
     python3 dev.py run      # create .venv, install requirements, run `python main.py`
     python3 dev.py test     # create .venv, install dev requirements, run every check
 
+The browser tests drive the system's Chromium (Debian package `chromium`); `test` installs
+it with apt-get when it is missing and this runs as root. With CI=true a browser that
+cannot be installed fails the run (the tests never skip in CI).
+
 Dependencies are reinstalled only when a requirements file changes (a hash is kept
 inside the virtual environment).
 """
@@ -14,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -54,6 +59,35 @@ def ensure_environment(requirements: Path) -> Path:
     return python
 
 
+BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def ensure_browser() -> bool:
+    """Chromium for the browser tests: found, or installed from Debian's packages."""
+    if os.environ.get("CHROMIUM_PATH") or any(shutil.which(name) for name in BROWSERS):
+        return True
+    apt = shutil.which("apt-get")
+    is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if apt is None or not is_root:
+        print("Chromium is missing; install it (e.g. `apt-get install -y chromium`)", flush=True)
+        return False
+    print("installing chromium for the browser tests (apt-get)", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = [apt, "install", "-y", "-q", "--no-install-recommends", "chromium"]
+    # Every wait on the outside world is bounded: a stuck mirror must not hang the tests.
+    try:
+        if subprocess.run(install, env=env, timeout=900).returncode != 0:
+            subprocess.run([apt, "update", "-q"], env=env, timeout=600, check=False)
+            subprocess.run(install, env=env, timeout=900, check=False)
+    except subprocess.TimeoutExpired:
+        print("installing chromium timed out", flush=True)
+    return any(shutil.which(name) for name in BROWSERS)
+
+
 def run_checks(python: Path, pytest_args: list[str]) -> int:
     steps: list[tuple[str, list[str]]] = [
         ("ruff check", [str(python), "-m", "ruff", "check", "."]),
@@ -63,6 +97,12 @@ def run_checks(python: Path, pytest_args: list[str]) -> int:
         ("pytest", [str(python), "-m", "pytest", *pytest_args]),
     ]
     failed: list[str] = []
+    print("\n=== browser ===", flush=True)
+    if not ensure_browser():
+        if in_ci():
+            failed.append("browser (Chromium missing)")
+        else:
+            print("browser tests will be skipped: no Chromium", flush=True)
     for name, command in steps:
         print(f"\n=== {name} ===", flush=True)
         if subprocess.run(command, cwd=ROOT).returncode != 0:

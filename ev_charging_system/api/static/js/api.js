@@ -1,5 +1,7 @@
 // The REST API of this same origin: JSON in, JSON out, errors as ApiError with `detail`.
 
+import { t, tn } from "./i18n.js";
+
 const TOKEN_KEY = "ev_charging_system.apiToken";
 const listeners = new Set();
 
@@ -40,30 +42,30 @@ export class ApiError extends Error {
   get title() {
     switch (this.status) {
       case 0:
-        return "API unreachable";
+        return t("API unreachable");
       case 401:
-        return "Not authorised (401)";
+        return t("Not authorised (401)");
       case 403:
-        return "Forbidden (403)";
+        return t("Forbidden (403)");
       case 404:
-        return "Not found (404)";
+        return t("Not found (404)");
       case 409:
-        return "Conflict (409)";
+        return t("Conflict (409)");
       case 422:
-        return "Invalid input (422)";
+        return t("Invalid input (422)");
       case 429:
-        return "Too many requests (429)";
+        return t("Too many requests (429)");
       case 502:
-        return "Bad gateway (502)";
+        return t("Bad gateway (502)");
       case 504:
-        return "No answer in time (504)";
+        return t("No answer in time (504)");
       default:
-        return this.status >= 500 ? `Server error (${this.status})` : `Error ${this.status}`;
+        return this.status >= 500 ? t("Server error ({status})", { status: this.status }) : t("Error {status}", { status: this.status });
     }
   }
 
   get hint() {
-    if (this.status === 401) return "Set the operator API token with the button at the top right.";
+    if (this.status === 401) return t("Set the operator API token with the button at the top right.");
     return "";
   }
 }
@@ -150,7 +152,7 @@ export async function api(method, path, { query, body, signal, auth = false } = 
     response = await fetch(url(path, query), init);
   } catch (error) {
     if (error && error.name === "AbortError") throw error;
-    throw new ApiError(0, "The API did not answer. Is the server running?", path);
+    throw new ApiError(0, t("The API did not answer. Is the server running?"), path);
   }
   if (response.status === 204) return null;
   const text = await response.text();
@@ -213,29 +215,41 @@ export async function apiStream(path, body, onEvent, { signal } = {}) {
     });
   } catch (error) {
     if (error && error.name === "AbortError") throw error;
-    throw new ApiError(0, "The API did not answer. Is the server running?", path);
+    throw new ApiError(0, t("The API did not answer. Is the server running?"), path);
   }
   if (!response.ok) throw await errorOf(response, path);
+  await readEventStream(response, onEvent);
+}
+
+/** One event-stream frame ("event: x\ndata: {...}") as [type, data], or null (comments). */
+function parseFrame(frame) {
+  let type = "message";
+  const data = [];
+  for (const line of frame.split("\n")) {
+    if (!line || line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const name = colon === -1 ? line : line.slice(0, colon);
+    const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
+    if (name === "event") type = value;
+    else if (name === "data") data.push(value);
+  }
+  if (!data.length) return null;
+  const raw = data.join("\n");
+  try {
+    return [type, JSON.parse(raw)];
+  } catch {
+    return [type, raw];
+  }
+}
+
+/**
+ * Read a text/event-stream body as it arrives, calling `onEvent(type, data)` per event and
+ * `onBytes()` whenever anything (a keep-alive comment too) arrives. Resolves at its end.
+ */
+export async function readEventStream(response, onEvent, onBytes = () => {}) {
   const dispatch = (frame) => {
-    let type = "message";
-    const data = [];
-    for (const line of frame.split("\n")) {
-      if (!line || line.startsWith(":")) continue;
-      const colon = line.indexOf(":");
-      const name = colon === -1 ? line : line.slice(0, colon);
-      const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
-      if (name === "event") type = value;
-      else if (name === "data") data.push(value);
-    }
-    if (!data.length) return;
-    const raw = data.join("\n");
-    let parsed = raw;
-    try {
-      parsed = JSON.parse(raw);
-    } catch {
-      parsed = raw;
-    }
-    onEvent(type, parsed);
+    const parsed = parseFrame(frame);
+    if (parsed) onEvent(parsed[0], parsed[1]);
   };
   if (!response.body || typeof response.body.getReader !== "function") {
     for (const frame of (await response.text()).replace(/\r\n?/g, "\n").split("\n\n")) dispatch(frame);
@@ -246,6 +260,7 @@ export async function apiStream(path, body, onEvent, { signal } = {}) {
   let buffer = "";
   for (;;) {
     const { value, done } = await reader.read();
+    onBytes();
     buffer += done ? decoder.decode() : decoder.decode(value, { stream: true });
     buffer = buffer.replace(/\r\n?/g, "\n");
     let end = buffer.indexOf("\n\n");
@@ -260,19 +275,15 @@ export async function apiStream(path, body, onEvent, { signal } = {}) {
 }
 
 /**
- * Check a token without changing anything: PATCH of an id tag that does not exist with an
- * empty body answers 401 for a wrong token and 404 for a right one.
+ * Check a token without changing anything: GET /api/operator answers 200 for the server's
+ * API_TOKEN and 401 for anything else.
  */
 export async function verifyToken(token) {
-  const response = await fetch("/api/id-tags/~token-check~", {
-    method: "PATCH",
-    headers: {
-      Accept: "application/json",
-      "Content-Type": "application/json",
-      Authorization: `Bearer ${token}`,
-    },
-    body: "{}",
+  const response = await fetch("/api/operator", {
+    headers: { Accept: "application/json", Authorization: `Bearer ${token}` },
     cache: "no-store",
   });
-  return response.status !== 401;
+  if (response.status === 401 || response.status === 403) return false;
+  if (!response.ok) throw new ApiError(response.status, response.statusText, "/api/operator");
+  return true;
 }

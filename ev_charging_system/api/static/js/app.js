@@ -1,10 +1,14 @@
-// Entry point: routing between the views, the operator token, live refresh and API health.
+// Entry point: routing between the views, the operator token, the language, live updates
+// by push (with a slow poll while the event stream is down) and API health.
 
 import { getToken, onTokenChange, setToken, verifyToken } from "./api.js";
 import { h } from "./dom.js";
 import { formatTime } from "./format.js";
+import { LOCALES, locale, setLocale, t } from "./i18n.js";
+import { connectLive } from "./live.js";
 import { parseRoute, setRouteHandler } from "./router.js";
-import { button, errorBox, field, openDialog, reportError, tickTimes, toast } from "./ui.js";
+import * as stations from "./stations.js";
+import { button, errorBox, field, openDialog, reportError, select, tickTimes, toast } from "./ui.js";
 import { assistantView } from "./views/assistant.js";
 import { chargePointsView } from "./views/charge-points.js";
 import { energyView } from "./views/energy.js";
@@ -13,8 +17,10 @@ import { overviewView } from "./views/overview.js";
 import { reportsView } from "./views/reports.js";
 import { transactionsView } from "./views/transactions.js";
 
-const REFRESH_MS = 5000;
-const LIVE_KEY = "ev_charging_system.live";
+/** While the event stream is down, the data is read again this often (and on demand). */
+export const FALLBACK_POLL_MS = 60_000;
+/** Events arriving in a burst (thousands of stations reconnecting) cause one refresh. */
+const EVENT_REFRESH_MS = 2000;
 const VIEWS = {
   overview: overviewView,
   "charge-points": chargePointsView,
@@ -27,24 +33,12 @@ const VIEWS = {
 
 const main = document.getElementById("main");
 
-function readSetting(key) {
-  try {
-    return localStorage.getItem(key);
-  } catch {
-    return null;
-  }
-}
-
-function writeSetting(key, value) {
-  try {
-    localStorage.setItem(key, value);
-  } catch {
-    // No storage (private mode): the setting lasts until the page is closed.
-  }
-}
 let current = null; // { name, view }
-let live = readSetting(LIVE_KEY) !== "off";
-let refreshing = false;
+let refreshing = null;
+let liveState = "connecting";
+let liveReason = "";
+let lastPoll = 0;
+let eventTimer = null;
 
 function route() {
   if (location.hash && !location.hash.startsWith("#/")) return; // e.g. the skip link
@@ -62,13 +56,13 @@ function route() {
   const view = VIEWS[name]();
   current = { name, view };
   main.replaceChildren();
-  document.title = `${view.title} · Operator console`;
+  document.title = t("{view} · Operator console", { view: view.title });
   view.mount(main, parsed);
-  view.refresh().then(markUpdated, reportError);
+  refresh();
 }
 
 function markUpdated() {
-  document.getElementById("updated-at").textContent = `Updated ${formatTime(new Date(), true)}`;
+  document.getElementById("updated-at").textContent = t("Updated {time}", { time: formatTime(new Date(), true) });
 }
 
 async function refreshHealth() {
@@ -79,43 +73,90 @@ async function refreshHealth() {
     const body = await response.json();
     const ok = response.ok && body.status === "ok";
     node.dataset.state = ok ? "ok" : "degraded";
-    text.textContent = ok ? "API online" : `Database ${body.database || "unreachable"}`;
-    node.title = ok ? "REST API and database are reachable" : "The database does not answer";
+    text.textContent = ok ? t("API online") : t("Database unreachable");
+    node.title = ok ? t("REST API and database are reachable") : t("The database does not answer");
   } catch {
     node.dataset.state = "down";
-    text.textContent = "API unreachable";
-    node.title = "The REST API does not answer";
+    text.textContent = t("API unreachable");
+    node.title = t("The REST API does not answer");
   }
 }
 
-async function refresh() {
-  if (refreshing || !current) return;
-  refreshing = true;
-  try {
-    await Promise.all([current.view.refresh(), refreshHealth()]);
-    markUpdated();
-  } catch (error) {
-    reportError(error);
-  } finally {
-    refreshing = false;
+/** Read what the current view shows (and the health) again; one refresh at a time. */
+function refresh() {
+  if (!current) return Promise.resolve();
+  if (!refreshing) {
+    main.setAttribute("aria-busy", "true");
+    lastPoll = Date.now();
+    refreshing = Promise.all([current.view.refresh(), refreshHealth()])
+      .then(markUpdated, reportError)
+      .finally(() => {
+        refreshing = null;
+        main.removeAttribute("aria-busy");
+      });
+  }
+  return refreshing;
+}
+
+/** An event from the stream: patch the shared station store, then let the view react. */
+function onLiveEvent(type, data) {
+  stations.applyEvent(type, data);
+  if (!current) return;
+  if (typeof current.view.onEvent === "function") {
+    current.view.onEvent(type, data);
+    return;
+  }
+  const interested = current.view.events || [];
+  if (!interested.some((prefix) => type.startsWith(prefix))) return;
+  if (!eventTimer) {
+    eventTimer = setTimeout(() => {
+      eventTimer = null;
+      refresh();
+    }, EVENT_REFRESH_MS);
   }
 }
 
-function renderLiveToggle() {
-  const toggle = document.getElementById("live-toggle");
-  toggle.setAttribute("aria-pressed", String(live));
-  toggle.querySelector(".live-text").textContent = live ? "Live" : "Paused";
-  toggle.title = live ? "Auto-refresh every 5 s: click to pause" : "Auto-refresh paused: click to resume";
+function renderLiveState() {
+  const node = document.getElementById("live-status");
+  const label = node.querySelector(".live-text");
+  node.dataset.state = liveState === "live" ? "live" : liveState === "connecting" ? "connecting" : "polling";
+  if (liveState === "live") {
+    label.textContent = t("Live");
+    node.title = t("Changes arrive as they happen (event stream connected). Click to read everything again.");
+  } else if (liveState === "connecting") {
+    label.textContent = t("Connecting…");
+    node.title = t("Connecting to the event stream…");
+  } else {
+    label.textContent = t("Every 60 s");
+    const why = {
+      unsupported: t("This server has no event stream yet."),
+      unauthorised: t("The event stream needs the operator token."),
+      offline: t("The event stream is unreachable; reconnecting."),
+    }[liveReason] || "";
+    node.title = `${why} ${t("The data is read again every 60 seconds. Click to read it now.")}`.trim();
+  }
+}
+
+function onLiveState(state, reason = "") {
+  const wasLive = liveState === "live";
+  liveState = state;
+  liveReason = reason;
+  renderLiveState();
+  // Connected (again): events may have been missed meanwhile, so read everything once.
+  if (state === "live" && !wasLive) {
+    stations.reloadStations().catch(() => {});
+    refresh();
+  }
 }
 
 function renderTokenButton() {
   const node = document.getElementById("token-button");
   const hasToken = Boolean(getToken());
-  node.textContent = hasToken ? "Operator" : "Read-only";
+  node.textContent = hasToken ? t("Operator") : t("Read-only");
   node.classList.toggle("has-token", hasToken);
   node.title = hasToken
-    ? "An operator token is set: changes are allowed. Click to change or forget it."
-    : "No operator token: you can look but not change. Click to set the API token.";
+    ? t("An operator token is set: changes are allowed. Click to change or forget it.")
+    : t("No operator token: you can look but not change. Click to set the API token.");
 }
 
 function openTokenDialog() {
@@ -132,12 +173,12 @@ function openTokenDialog() {
     input.type = show.checked ? "text" : "password";
   });
   const errors = h("div", { class: "form-errors" });
-  const save = button("Save token", { kind: "primary", type: "submit" });
-  const forget = button("Forget token", {
+  const save = button(t("Save token"), { kind: "primary", type: "submit" });
+  const forget = button(t("Forget token"), {
     kind: "ghost",
     onClick: () => {
       setToken("");
-      toast("The dashboard is read-only now.", { title: "Token forgotten" });
+      toast(t("The dashboard is read-only now."), { title: t("Token forgotten") });
       handle.close();
     },
   });
@@ -147,12 +188,10 @@ function openTokenDialog() {
     h(
       "p",
       { class: "muted" },
-      "Reading is open. Changes (accepting stations, passwords, id tags, remote commands, " +
-        "energy settings) need the API_TOKEN " +
-        "of this server. It is kept in this browser's local storage only.",
+      t("Reading is open. Changes (accepting stations, passwords, id tags, remote commands, energy settings) need the API_TOKEN of this server. It is kept in this browser's local storage only."),
     ),
-    field("API token", input),
-    h("label", { class: "checkbox" }, show, "Show token"),
+    field(t("API token"), input),
+    h("label", { class: "checkbox" }, show, t("Show token")),
     errors,
     h("div", { class: "form-actions" }, getToken() ? forget : null, save),
   );
@@ -166,34 +205,42 @@ function openTokenDialog() {
       if (!(await verifyToken(token))) {
         errors.append(
           errorBox({
-            title: "Token refused (401)",
-            message: "The server does not accept this token. Check API_TOKEN in its settings.",
+            title: t("Token refused (401)"),
+            message: t("The server does not accept this token. Check API_TOKEN in its settings."),
           }),
         );
         return;
       }
       setToken(token);
-      toast("Changes are allowed from this browser.", { title: "Operator token saved" });
+      toast(t("Changes are allowed from this browser."), { title: t("Operator token saved") });
       handle.close();
     } catch {
-      errors.append(
-        errorBox({ title: "API unreachable", message: "Could not reach the API to check the token." }),
-      );
+      errors.append(errorBox({ title: t("API unreachable"), message: t("Could not reach the API to check the token.") }));
     } finally {
       save.disabled = false;
     }
   });
-  const handle = openDialog({ title: "Operator API token", content: form });
+  const handle = openDialog({ title: t("Operator API token"), content: form });
   input.focus();
 }
 
+/** The page's own texts (navigation, footer) in the chosen language. */
+function translateShell() {
+  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of document.querySelectorAll("[data-i18n-label]")) node.setAttribute("aria-label", t(node.dataset.i18nLabel));
+  const picker = select(LOCALES, locale, { id: "language", class: "input input-sm language-select", "aria-label": t("Language") });
+  picker.addEventListener("change", () => setLocale(picker.value));
+  document.getElementById("language-slot").replaceChildren(picker);
+}
+
 function start() {
+  translateShell();
+  let live = null;
   document.getElementById("token-button").addEventListener("click", openTokenDialog);
-  document.getElementById("live-toggle").addEventListener("click", () => {
-    live = !live;
-    writeSetting(LIVE_KEY, live ? "on" : "off");
-    renderLiveToggle();
-    if (live) refresh();
+  document.getElementById("live-status").addEventListener("click", () => {
+    if (liveState !== "live" && live) live.reconnect();
+    stations.reloadStations().catch(() => {});
+    refresh();
   });
   document.getElementById("skip-link").addEventListener("click", (event) => {
     event.preventDefault();
@@ -201,21 +248,26 @@ function start() {
   });
   onTokenChange(() => {
     renderTokenButton();
+    if (live) live.reconnect();
     refresh();
   });
   renderTokenButton();
-  renderLiveToggle();
+  renderLiveState();
   setRouteHandler(route);
   window.addEventListener("hashchange", route);
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible" && live) refresh();
-  });
+  // The slow poll runs only while the stream is down (and the page is visible).
   setInterval(() => {
-    if (live && document.visibilityState === "visible") refresh();
-  }, REFRESH_MS);
+    if (liveState === "live" || document.visibilityState !== "visible") return;
+    if (Date.now() - lastPoll < FALLBACK_POLL_MS) return;
+    stations.reloadStations().catch(() => {});
+    refresh();
+  }, 5000);
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible" && liveState !== "live" && Date.now() - lastPoll >= FALLBACK_POLL_MS) refresh();
+  });
   setInterval(() => tickTimes(), 1000);
   route();
-  refreshHealth();
+  live = connectLive({ onEvent: onLiveEvent, onState: onLiveState });
 }
 
 start();

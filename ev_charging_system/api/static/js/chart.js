@@ -1,8 +1,10 @@
 // A small dependency-free SVG chart of a session: energy charged (kWh, left axis, area)
 // and active power (kW, right axis, line) over time, with a hover read-out.
 
+import { t, tn } from "./i18n.js";
+
 import { h, s, uid } from "./dom.js";
-import { formatKW, formatKWh, formatTime } from "./format.js";
+import { formatDecimal, formatKW, formatKWh, formatTime } from "./format.js";
 
 const ENERGY = "Energy.Active.Import.Register";
 const POWER = "Power.Active.Import";
@@ -35,13 +37,13 @@ function series(samples, measurand, scale) {
   const total = chosen.filter((sample) => !sample.phase);
   const byTime = new Map();
   for (const sample of total.length ? total : chosen) {
-    const t = new Date(sample.timestamp).getTime();
-    if (Number.isNaN(t)) continue;
+    const time = new Date(sample.timestamp).getTime();
+    if (Number.isNaN(time)) continue;
     const value = Number(sample.value) * scale(sample.unit);
-    if (total.length) byTime.set(t, value);
-    else byTime.set(t, (byTime.get(t) || 0) + value);
+    if (total.length) byTime.set(time, value);
+    else byTime.set(time, (byTime.get(time) || 0) + value);
   }
-  return [...byTime.entries()].map(([t, v]) => ({ t, v })).sort((a, b) => a.t - b.t);
+  return [...byTime.entries()].map(([time, v]) => ({ t: time, v })).sort((a, b) => a.t - b.t);
 }
 
 const energyScale = (unit) => (unit === "kWh" ? 1000 : 1);
@@ -89,7 +91,7 @@ export function meterChart(transaction) {
     return h(
       "p",
       { class: "chart-empty muted" },
-      "Not enough meter values to draw a chart yet.",
+      t("Not enough meter values to draw a chart yet."),
     );
   }
   let t0 = Math.min(...times);
@@ -104,13 +106,13 @@ export function meterChart(transaction) {
   const powerMax = powerAxis.max * 1000;
   const plotW = WIDTH - MARGIN.left - MARGIN.right;
   const plotH = HEIGHT - MARGIN.top - MARGIN.bottom;
-  const x = (t) => MARGIN.left + ((t - t0) / (t1 - t0)) * plotW;
+  const x = (time) => MARGIN.left + ((time - t0) / (t1 - t0)) * plotW;
   const yE = (v) => MARGIN.top + plotH - (v / energyMax) * plotH;
   const yP = (v) => MARGIN.top + plotH - (v / powerMax) * plotH;
   const withSeconds = t1 - t0 < 10 * 60_000;
 
   const grid = [];
-  const label = (value) => value.toLocaleString(undefined, { maximumFractionDigits: 2 });
+  const label = (value) => formatDecimal(value, 2);
   for (let i = 0; i * energyAxis.step <= energyAxis.max + 1e-9; i += 1) {
     const v = i * energyAxis.step;
     const y = yE(v * 1000);
@@ -126,8 +128,8 @@ export function meterChart(transaction) {
   const ticks = [];
   let previousLabel = "";
   for (let i = 0; i <= 4; i += 1) {
-    const t = t0 + ((t1 - t0) * i) / 4;
-    const text = formatTime(new Date(t), withSeconds);
+    const time = t0 + ((t1 - t0) * i) / 4;
+    const text = formatTime(new Date(time), withSeconds);
     if (text === previousLabel) continue;
     previousLabel = text;
     ticks.push(
@@ -135,7 +137,7 @@ export function meterChart(transaction) {
         "text",
         {
           class: "chart-label",
-          x: x(t),
+          x: x(time),
           y: HEIGHT - 10,
           "text-anchor": i === 0 ? "start" : i === 4 ? "end" : "middle",
         },
@@ -167,12 +169,11 @@ export function meterChart(transaction) {
   const titleId = uid("chart-title");
   const descId = uid("chart-desc");
   const description =
-    `Energy charged rises to ${formatKWh(lastEnergy)} between ${formatTime(new Date(t0), true)} ` +
-    `and ${formatTime(new Date(t1), true)}` +
-    (peakPower !== null ? `; peak power ${formatKW(peakPower)}.` : ".");
+    t("Energy charged rises to {energy} between {start} and {end}.", { energy: formatKWh(lastEnergy), start: formatTime(new Date(t0), true), end: formatTime(new Date(t1), true) }) +
+    (peakPower !== null ? ` ${t("Peak power {power}.", { power: formatKW(peakPower) })}` : "");
 
   const cursor = s("line", { class: "chart-cursor", x1: 0, x2: 0, y1: MARGIN.top, y2: MARGIN.top + plotH, visibility: "hidden" });
-  const readout = h("p", { class: "chart-readout muted" }, "Point at the chart to read values.");
+  const readout = h("p", { class: "chart-readout muted" }, t("Point at the chart to read values."));
   const overlay = s("rect", { class: "chart-overlay", x: MARGIN.left, y: MARGIN.top, width: plotW, height: plotH });
   const svgNode = s(
     "svg",
@@ -183,7 +184,7 @@ export function meterChart(transaction) {
       "aria-labelledby": `${titleId} ${descId}`,
       preserveAspectRatio: "xMidYMid meet",
     },
-    s("title", { id: titleId }, "Energy and power over the session"),
+    s("title", { id: titleId }, t("Energy and power over the session")),
     s("desc", { id: descId }, description),
     grid,
     s("line", { class: "chart-axis", x1: MARGIN.left, x2: MARGIN.left + plotW, y1: MARGIN.top + plotH, y2: MARGIN.top + plotH }),
@@ -195,25 +196,25 @@ export function meterChart(transaction) {
     overlay,
   );
 
-  const nearest = (points, t) => {
+  const nearest = (points, time) => {
     let best = null;
-    for (const p of points) if (p.t <= t && (!best || p.t > best.t)) best = p;
+    for (const p of points) if (p.t <= time && (!best || p.t > best.t)) best = p;
     return best;
   };
   overlay.addEventListener("pointermove", (event) => {
     const box = svgNode.getBoundingClientRect();
     const px = ((event.clientX - box.left) / box.width) * WIDTH;
-    const t = t0 + ((px - MARGIN.left) / plotW) * (t1 - t0);
+    const time = t0 + ((px - MARGIN.left) / plotW) * (t1 - t0);
     const candidates = [...energy, ...power];
     if (!candidates.length) return;
-    const snap = candidates.reduce((a, b) => (Math.abs(b.t - t) < Math.abs(a.t - t) ? b : a));
+    const snap = candidates.reduce((a, b) => (Math.abs(b.t - time) < Math.abs(a.t - time) ? b : a));
     const e = nearest(energy, snap.t);
     const p = nearest(power, snap.t);
     cursor.setAttribute("x1", x(snap.t));
     cursor.setAttribute("x2", x(snap.t));
     cursor.setAttribute("visibility", "visible");
     readout.textContent =
-      `${formatTime(new Date(snap.t), true)} · ${e ? formatKWh(e.v) : "—"} charged` +
+      `${formatTime(new Date(snap.t), true)} · ${t("{energy} charged", { energy: e ? formatKWh(e.v) : "—" })}` +
       (power.length ? ` · ${p ? formatKW(p.v) : "—"}` : "");
   });
   overlay.addEventListener("pointerleave", () => cursor.setAttribute("visibility", "hidden"));
@@ -221,8 +222,8 @@ export function meterChart(transaction) {
   const legend = h(
     "ul",
     { class: "chart-legend" },
-    h("li", {}, h("span", { class: "swatch swatch-energy", "aria-hidden": "true" }), "Energy charged (kWh)"),
-    power.length ? h("li", {}, h("span", { class: "swatch swatch-power", "aria-hidden": "true" }), "Power (kW)") : null,
+    h("li", {}, h("span", { class: "swatch swatch-energy", "aria-hidden": "true" }), t("Energy charged (kWh)")),
+    power.length ? h("li", {}, h("span", { class: "swatch swatch-power", "aria-hidden": "true" }), t("Power (kW)")) : null,
   );
   return h("figure", { class: "chart-figure" }, svgNode, h("figcaption", { class: "chart-caption" }, legend, readout));
 }

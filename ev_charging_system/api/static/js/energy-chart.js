@@ -3,8 +3,10 @@
 // the import price as a step line on the right axis, and the battery's state of charge in a
 // strip below. Series can be switched off in the legend; pointing shows one step's values.
 
+import { t, tn } from "./i18n.js";
+
 import { h, s, uid } from "./dom.js";
-import { formatTime } from "./format.js";
+import { formatDateWith, formatTime, numberFormat } from "./format.js";
 
 const WIDTH = 960;
 const POWER_H = 300;
@@ -13,8 +15,8 @@ const GAP = 26;
 const HEIGHT = POWER_H + GAP + SOC_H + 30;
 const M = { top: 26, right: 64, left: 56 };
 const STEP_MS = 15 * 60 * 1000;
-const number = new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 });
-const price = new Intl.NumberFormat(undefined, { minimumFractionDigits: 3, maximumFractionDigits: 3 });
+const number = numberFormat({ maximumFractionDigits: 2 });
+const price = numberFormat({ minimumFractionDigits: 3, maximumFractionDigits: 3 });
 
 /** A round axis covering [min, max] with 3 to 7 ticks (0 is always a tick). */
 function niceRange(min, max) {
@@ -33,25 +35,25 @@ export function planSeries(plan) {
   const vehicles = ((plan.snapshot && plan.snapshot.vehicles) || []).map((v) => v.vehicle_id);
   const count = Math.max(vehicles.length, ...steps.map((st) => (st.vehicle_kw || []).length), 0);
   const series = [
-    { key: "pv", label: "PV", unit: "kW", kind: "area", values: steps.map((st) => st.pv_kw) },
-    { key: "load", label: "House load", unit: "kW", kind: "line", values: steps.map((st) => st.critical_load_kw + st.flexible_load_kw - st.shed_kw) },
-    { key: "battery", label: "Battery (+ charge)", unit: "kW", kind: "line", values: steps.map((st) => st.battery_kw) },
+    { key: "pv", label: t("PV"), unit: "kW", kind: "area", values: steps.map((st) => st.pv_kw) },
+    { key: "load", label: t("House load"), unit: "kW", kind: "line", values: steps.map((st) => st.critical_load_kw + st.flexible_load_kw - st.shed_kw) },
+    { key: "battery", label: t("Battery (+ charge)"), unit: "kW", kind: "line", values: steps.map((st) => st.battery_kw) },
   ];
   for (let i = 0; i < Math.min(count, 3); i += 1) {
-    series.push({ key: `vehicle${i}`, cls: `vehicle vehicle-${i}`, label: `EV ${vehicles[i] || i + 1}`, unit: "kW", kind: "line", values: steps.map((st) => (st.vehicle_kw || [])[i] || 0) });
+    series.push({ key: `vehicle${i}`, cls: `vehicle vehicle-${i}`, label: t("EV {name}", { name: vehicles[i] || i + 1 }), unit: "kW", kind: "line", values: steps.map((st) => (st.vehicle_kw || [])[i] || 0) });
   }
   if (count > 3) {
-    series.push({ key: "vehicle-rest", cls: "vehicle vehicle-rest", label: "Other EVs", unit: "kW", kind: "line", values: steps.map((st) => (st.vehicle_kw || []).slice(3).reduce((a, b) => a + b, 0)) });
+    series.push({ key: "vehicle-rest", cls: "vehicle vehicle-rest", label: t("Other EVs"), unit: "kW", kind: "line", values: steps.map((st) => (st.vehicle_kw || []).slice(3).reduce((a, b) => a + b, 0)) });
   }
-  series.push({ key: "grid", label: "Grid (+ import)", unit: "kW", kind: "line", values: steps.map((st) => st.grid_kw) });
-  if (steps.some((st) => st.shed_kw > 1e-6)) series.push({ key: "shed", label: "Load shed", unit: "kW", kind: "line", values: steps.map((st) => st.shed_kw) });
-  if (steps.some((st) => st.curtailed_kw > 1e-6)) series.push({ key: "curtailed", label: "PV curtailed", unit: "kW", kind: "line", values: steps.map((st) => st.curtailed_kw) });
+  series.push({ key: "grid", label: t("Grid (+ import)"), unit: "kW", kind: "line", values: steps.map((st) => st.grid_kw) });
+  if (steps.some((st) => st.shed_kw > 1e-6)) series.push({ key: "shed", label: t("Load shed"), unit: "kW", kind: "line", values: steps.map((st) => st.shed_kw) });
+  if (steps.some((st) => st.curtailed_kw > 1e-6)) series.push({ key: "curtailed", label: t("PV curtailed"), unit: "kW", kind: "line", values: steps.map((st) => st.curtailed_kw) });
   return {
     steps,
     times: steps.map((st) => new Date(st.start).getTime()),
     power: series,
-    price: { key: "price", label: "Import price", unit: "/kWh", values: steps.map((st) => st.import_price) },
-    soc: { key: "soc", label: "Battery state of charge", unit: "kWh", values: steps.map((st) => st.battery_soc_kwh) },
+    price: { key: "price", label: t("Import price"), unit: "/kWh", values: steps.map((st) => st.import_price) },
+    soc: { key: "soc", label: t("Battery state of charge"), unit: "kWh", values: steps.map((st) => st.battery_soc_kwh) },
   };
 }
 
@@ -77,19 +79,19 @@ function areaPath(values, x, y, t0, times) {
 
 /** The plan as a table (the chart's accessible equivalent), built when opened. */
 function dataTable(series) {
-  const details = h("details", { class: "details chart-table" }, h("summary", {}, "Show the schedule as a table"));
+  const details = h("details", { class: "details chart-table" }, h("summary", {}, t("Show the schedule as a table")));
   details.addEventListener("toggle", () => {
     if (!details.open || details.querySelector("table")) return;
     const columns = [...series.power, series.soc, series.price];
     details.append(
       h(
         "div",
-        { class: "table-wrap" },
+        { class: "table-wrap", tabindex: "0" },
         h(
           "table",
           { class: "table table-compact" },
-          h("caption", { class: "visually-hidden" }, "Plan schedule per 15-minute step"),
-          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Step"), columns.map((c) => h("th", { scope: "col", class: "num" }, `${c.label} (${c.unit})`)))),
+          h("caption", { class: "visually-hidden" }, t("Plan schedule per 15-minute step")),
+          h("thead", {}, h("tr", {}, h("th", { scope: "col" }, t("Step")), columns.map((c) => h("th", { scope: "col", class: "num" }, `${c.label} (${c.unit})`)))),
           h(
             "tbody",
             {},
@@ -112,11 +114,11 @@ function dataTable(series) {
 /** The chart of a plan's schedule (`plan` as GET /energy/plan returns it). */
 export function planChart(plan, { hidden = new Set(), onToggle } = {}) {
   const series = planSeries(plan);
-  if (series.steps.length < 1) return h("p", { class: "chart-empty muted" }, "This plan has no schedule.");
+  if (series.steps.length < 1) return h("p", { class: "chart-empty muted" }, t("This plan has no schedule."));
   const t0 = series.times[0];
   const t1 = series.times[series.times.length - 1] + STEP_MS;
   const plotW = WIDTH - M.left - M.right;
-  const x = (t) => M.left + ((t - t0) / (t1 - t0)) * plotW;
+  const x = (time) => M.left + ((time - t0) / (t1 - t0)) * plotW;
   const all = series.power.flatMap((sr) => sr.values);
   const range = niceRange(Math.min(...all), Math.max(...all, 0.5));
   const y = (v) => M.top + ((range.max - v) / (range.max - range.min)) * (POWER_H - M.top);
@@ -152,12 +154,12 @@ export function planChart(plan, { hidden = new Set(), onToggle } = {}) {
   first.setMinutes(0, 0, 0);
   first.setHours(first.getHours() + 1);
   const ticks = [];
-  for (let t = first.getTime(); t < t1; t += 3_600_000) {
-    const d = new Date(t);
+  for (let time = first.getTime(); time < t1; time += 3_600_000) {
+    const d = new Date(time);
     if (d.getHours() % every !== 0) continue;
-    const label = d.getHours() === 0 ? d.toLocaleDateString(undefined, { weekday: "short", day: "numeric" }) : formatTime(d);
-    ticks.push(s("line", { class: ["chart-tick", d.getHours() === 0 && "chart-midnight"], x1: x(t), x2: x(t), y1: M.top, y2: socTop + SOC_H }));
-    ticks.push(s("text", { class: "chart-label", x: x(t), y: HEIGHT - 8, "text-anchor": "middle" }, label));
+    const label = d.getHours() === 0 ? formatDateWith(d, { weekday: "short", day: "numeric" }) : formatTime(d);
+    ticks.push(s("line", { class: ["chart-tick", d.getHours() === 0 && "chart-midnight"], x1: x(time), x2: x(time), y1: M.top, y2: socTop + SOC_H }));
+    ticks.push(s("text", { class: "chart-label", x: x(time), y: HEIGHT - 8, "text-anchor": "middle" }, label));
   }
 
   const layers = series.power.map((sr) =>
@@ -178,20 +180,26 @@ export function planChart(plan, { hidden = new Set(), onToggle } = {}) {
   const descId = uid("plan-desc");
   const peak = (values) => Math.max(...values);
   const description =
-    `Schedule of ${series.steps.length} 15-minute steps from ${formatTime(new Date(t0))}: ` +
-    `PV up to ${number.format(peak(series.power[0].values))} kW, grid import up to ${number.format(Math.max(0, peak(series.power.find((p) => p.key === "grid").values)))} kW, ` +
-    `battery ${number.format(series.soc.values[0])} to ${number.format(series.soc.values[series.soc.values.length - 1])} kWh, ` +
-    `import price ${price.format(Math.min(...prices))} to ${price.format(Math.max(...prices))}.`;
+    t("Schedule of {steps} 15-minute steps from {start}: PV up to {pv} kW, grid import up to {grid} kW, battery {socStart} to {socEnd} kWh, import price {priceMin} to {priceMax}.", {
+      steps: series.steps.length,
+      start: formatTime(new Date(t0)),
+      pv: number.format(peak(series.power[0].values)),
+      grid: number.format(Math.max(0, peak(series.power.find((p) => p.key === "grid").values))),
+      socStart: number.format(series.soc.values[0]),
+      socEnd: number.format(series.soc.values[series.soc.values.length - 1]),
+      priceMin: price.format(Math.min(...prices)),
+      priceMax: price.format(Math.max(...prices)),
+    });
   const cursor = s("line", { class: "chart-cursor", x1: 0, x2: 0, y1: M.top, y2: socTop + SOC_H, visibility: "hidden" });
   const overlay = s("rect", { class: "chart-overlay", x: M.left, y: M.top, width: plotW, height: socTop + SOC_H - M.top });
   const svgNode = s(
     "svg",
     { class: "chart plan-chart", viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img", "aria-labelledby": `${titleId} ${descId}`, preserveAspectRatio: "xMidYMid meet" },
-    s("title", { id: titleId }, "Planned power flows, price and battery charge"),
+    s("title", { id: titleId }, t("Planned power flows, price and battery charge")),
     s("desc", { id: descId }, description),
     s("text", { class: "chart-unit", x: M.left - 8, y: 14, "text-anchor": "end" }, "kW"),
-    s("text", { class: "chart-unit chart-label-price", x: M.left + plotW + 8, y: 14 }, "price"),
-    s("text", { class: "chart-unit", x: M.left + 4, y: socTop - 6 }, "Battery kWh"),
+    s("text", { class: "chart-unit chart-label-price", x: M.left + plotW + 8, y: 14 }, t("price")),
+    s("text", { class: "chart-unit", x: M.left + 4, y: socTop - 6 }, t("Battery kWh")),
     grid,
     ticks,
     layers,
@@ -200,12 +208,12 @@ export function planChart(plan, { hidden = new Set(), onToggle } = {}) {
     overlay,
   );
 
-  const readout = h("p", { class: "chart-readout muted", "aria-live": "off" }, "Point at the chart to read one step.");
+  const readout = h("p", { class: "chart-readout muted", "aria-live": "off" }, t("Point at the chart to read one step."));
   overlay.addEventListener("pointermove", (event) => {
     const box = svgNode.getBoundingClientRect();
     const px = ((event.clientX - box.left) / box.width) * WIDTH;
-    const t = t0 + ((px - M.left) / plotW) * (t1 - t0);
-    const i = Math.max(0, Math.min(series.steps.length - 1, Math.floor((t - t0) / STEP_MS)));
+    const time = t0 + ((px - M.left) / plotW) * (t1 - t0);
+    const i = Math.max(0, Math.min(series.steps.length - 1, Math.floor((time - t0) / STEP_MS)));
     const cx = x(series.times[i] + STEP_MS / 2);
     cursor.setAttribute("x1", cx);
     cursor.setAttribute("x2", cx);
@@ -213,13 +221,13 @@ export function planChart(plan, { hidden = new Set(), onToggle } = {}) {
     readout.textContent =
       `${formatTime(new Date(series.times[i]))}–${formatTime(new Date(series.times[i] + STEP_MS))} · ` +
       series.power.map((sr) => `${sr.label.replace(/ \(.*\)$/, "")} ${number.format(sr.values[i])} kW`).join(" · ") +
-      ` · battery ${number.format(series.soc.values[i])} kWh · price ${price.format(prices[i])}`;
+      ` · ${t("battery {soc} kWh", { soc: number.format(series.soc.values[i]) })} · ${t("price {price}", { price: price.format(prices[i]) })}`;
   });
   overlay.addEventListener("pointerleave", () => cursor.setAttribute("visibility", "hidden"));
 
   const legend = h(
     "ul",
-    { class: "chart-legend plan-legend", "aria-label": "Series (untick to hide)" },
+    { class: "chart-legend plan-legend", "aria-label": t("Series (untick to hide)") },
     [...series.power, series.price].map((sr) => {
       const input = h("input", { type: "checkbox", checked: !hidden.has(sr.key) });
       input.addEventListener("change", () => {
@@ -228,7 +236,7 @@ export function planChart(plan, { hidden = new Set(), onToggle } = {}) {
       });
       return h("li", {}, h("label", { class: "legend-toggle" }, input, h("span", { class: ["swatch", `swatch-${sr.cls ? sr.cls.split(" ")[1] : sr.key}`], "aria-hidden": "true" }), sr.label));
     }),
-    h("li", {}, h("span", { class: "swatch swatch-soc", "aria-hidden": "true" }), "Battery charge (kWh)"),
+    h("li", {}, h("span", { class: "swatch swatch-soc", "aria-hidden": "true" }), t("Battery charge (kWh)")),
   );
   return h("figure", { class: "chart-figure" }, svgNode, h("figcaption", { class: "chart-caption" }, legend, readout), dataTable(series));
 }

@@ -1,6 +1,9 @@
-// Formatting of times, durations and energy for people (local time zone, browser locale).
+// Formatting of times, durations and energy for people: local time zone, and the numbers
+// and dates of the dashboard's language (not the browser's, so a page never mixes two).
 
-const dateTime = new Intl.DateTimeFormat(undefined, {
+import { locale, t } from "./i18n.js";
+
+const dateTime = new Intl.DateTimeFormat(locale, {
   year: "numeric",
   month: "short",
   day: "2-digit",
@@ -8,18 +11,18 @@ const dateTime = new Intl.DateTimeFormat(undefined, {
   minute: "2-digit",
   second: "2-digit",
 });
-const timeOnly = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-const timeSeconds = new Intl.DateTimeFormat(undefined, {
+const timeOnly = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" });
+const timeSeconds = new Intl.DateTimeFormat(locale, {
   hour: "2-digit",
   minute: "2-digit",
   second: "2-digit",
 });
-const number1 = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
-const number2 = new Intl.NumberFormat(undefined, {
+const number1 = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
+const number2 = new Intl.NumberFormat(locale, {
   minimumFractionDigits: 2,
   maximumFractionDigits: 2,
 });
-const integer = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+const integer = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
 
 export function parseTime(iso) {
   if (!iso) return null;
@@ -36,25 +39,40 @@ export function formatTime(date, withSeconds = false) {
   return (withSeconds ? timeSeconds : timeOnly).format(date);
 }
 
+/** Any Intl.DateTimeFormat options, in the dashboard's language. */
+export function formatDateWith(date, options) {
+  return new Intl.DateTimeFormat(locale, options).format(date);
+}
+
+/** A number with `min` to `max` decimals, in the dashboard's language. */
+export function formatDecimal(value, max = 2, min = 0) {
+  if (value === null || value === undefined || Number.isNaN(Number(value))) return "—";
+  return new Intl.NumberFormat(locale, { minimumFractionDigits: min, maximumFractionDigits: max }).format(Number(value));
+}
+
+/** An Intl.NumberFormat of the dashboard's language (for modules that format a lot). */
+export function numberFormat(options) {
+  return new Intl.NumberFormat(locale, options);
+}
+
+function span(seconds) {
+  if (seconds < 60) return t("{n} s", { n: seconds });
+  if (seconds < 3600) return t("{n} min", { n: Math.floor(seconds / 60) });
+  if (seconds < 86400) {
+    const hours = Math.floor(seconds / 3600);
+    const minutes = Math.floor((seconds % 3600) / 60);
+    return minutes ? t("{h} h {m} min", { h: hours, m: minutes }) : t("{n} h", { n: hours });
+  }
+  return t("{n} d", { n: Math.floor(seconds / 86400) });
+}
+
 export function relativeTime(iso, now = Date.now()) {
   const date = parseTime(iso);
-  if (!date) return "never";
+  if (!date) return t("never");
   const seconds = Math.round((now - date.getTime()) / 1000);
-  const future = seconds < 0;
   const abs = Math.abs(seconds);
-  let text;
-  if (abs < 5) return "just now";
-  if (abs < 60) text = `${abs} s`;
-  else if (abs < 3600) text = `${Math.floor(abs / 60)} min`;
-  else if (abs < 86400) {
-    const hours = Math.floor(abs / 3600);
-    const minutes = Math.floor((abs % 3600) / 60);
-    text = minutes ? `${hours} h ${minutes} min` : `${hours} h`;
-  } else {
-    const days = Math.floor(abs / 86400);
-    text = `${days} d`;
-  }
-  return future ? `in ${text}` : `${text} ago`;
+  if (abs < 5) return t("just now");
+  return seconds < 0 ? t("in {time}", { time: span(abs) }) : t("{time} ago", { time: span(abs) });
 }
 
 export function formatDuration(ms) {
@@ -63,9 +81,9 @@ export function formatDuration(ms) {
   const hours = Math.floor(total / 3600);
   const minutes = Math.floor((total % 3600) / 60);
   const seconds = total % 60;
-  if (hours) return `${hours} h ${String(minutes).padStart(2, "0")} min`;
-  if (minutes) return `${minutes} min ${String(seconds).padStart(2, "0")} s`;
-  return `${seconds} s`;
+  if (hours) return t("{h} h {m} min", { h: hours, m: String(minutes).padStart(2, "0") });
+  if (minutes) return t("{m} min {s} s", { m: minutes, s: String(seconds).padStart(2, "0") });
+  return t("{n} s", { n: seconds });
 }
 
 export function formatKWh(wh) {

@@ -1,8 +1,10 @@
 // Shared widgets: badges, times, toasts, dialogs, error boxes, pagination, form fields.
 
+import { t, tn } from "./i18n.js";
+
 import { ApiError } from "./api.js";
 import { h, uid } from "./dom.js";
-import { formatDateTime, formatDuration, relativeTime } from "./format.js";
+import { formatDateTime, formatDuration, formatNumber, relativeTime } from "./format.js";
 
 const CONNECTOR_TONES = {
   Available: "ok",
@@ -19,6 +21,32 @@ const CONNECTOR_TONES = {
   Offline: "muted",
 };
 const REGISTRATION_TONES = { Accepted: "ok", Pending: "warn", Rejected: "danger" };
+// OCPP status values as people read them; the value itself stays in the badge's title.
+const STATUS_LABELS = {
+  Available: t("Available"),
+  Preparing: t("Preparing"),
+  Charging: t("Charging"),
+  Occupied: t("Occupied"),
+  SuspendedEV: t("Suspended by the vehicle"),
+  SuspendedEVSE: t("Suspended by the station"),
+  Finishing: t("Finishing"),
+  Reserved: t("Reserved"),
+  Unavailable: t("Unavailable"),
+  Faulted: t("Faulted"),
+  Online: t("Online"),
+  Offline: t("Offline"),
+  Accepted: t("Accepted"),
+  Pending: t("Pending"),
+  Rejected: t("Rejected"),
+  Blocked: t("Blocked"),
+  Expired: t("Expired"),
+  Invalid: t("Invalid"),
+  ConcurrentTx: t("Concurrent session"),
+};
+
+/** An OCPP status in the dashboard's language (unknown values as they are). */
+export const statusLabel = (status) => STATUS_LABELS[status] || status;
+
 const TAG_TONES = {
   Accepted: "ok",
   Blocked: "danger",
@@ -33,16 +61,21 @@ export function badge(text, tone = "muted", props = {}) {
 
 export const connectorTone = (status) => CONNECTOR_TONES[status] || "muted";
 
-export function connectorBadge(status) {
-  return badge(status || "Unknown", connectorTone(status));
+export function connectorBadge(status, { stale = false } = {}) {
+  if (!status) return badge(t("Unknown"), "muted");
+  if (stale) {
+    // Reported before the station went offline: what it was, not what it is.
+    return badge(t("{status} (last known)", { status: statusLabel(status) }), "muted", { title: t("Last reported before the station went offline"), class: "badge-stale" });
+  }
+  return badge(statusLabel(status), connectorTone(status), { title: status });
 }
 
 export function registrationBadge(status) {
-  return badge(status, REGISTRATION_TONES[status] || "muted");
+  return badge(statusLabel(status), REGISTRATION_TONES[status] || "muted", { title: status });
 }
 
 export function tagStatusBadge(status) {
-  return badge(status, TAG_TONES[status] || "muted");
+  return badge(statusLabel(status), TAG_TONES[status] || "muted", { title: status });
 }
 
 export function onlineBadge(online) {
@@ -50,7 +83,7 @@ export function onlineBadge(online) {
     "span",
     { class: ["presence", online ? "is-online" : "is-offline"] },
     h("span", { class: "dot", "aria-hidden": "true" }),
-    online ? "Online" : "Offline",
+    online ? t("Online") : t("Offline"),
   );
 }
 
@@ -135,7 +168,7 @@ export async function busy(buttonNode, action) {
 
 export function errorBox(error) {
   const apiError = error instanceof ApiError ? error : null;
-  const title = apiError ? apiError.title : error.title || "Something went wrong";
+  const title = apiError ? apiError.title : error.title || t("Something went wrong");
   const detail = apiError ? apiError.detail : String(error && error.message ? error.message : error);
   return h(
     "div",
@@ -172,7 +205,7 @@ export function toast(message, { title = "", tone = "ok", timeout = 5000 } = {})
     ),
     h(
       "button",
-      { type: "button", class: "toast-close", "aria-label": "Dismiss", on: { click: close } },
+      { type: "button", class: "toast-close", "aria-label": t("Dismiss"), on: { click: close } },
       "×",
     ),
   );
@@ -189,7 +222,7 @@ export function reportError(error) {
   } else {
     console.error(error);
     toast(String(error && error.message ? error.message : error), {
-      title: "Something went wrong",
+      title: t("Something went wrong"),
       tone: "error",
       timeout: 12000,
     });
@@ -216,7 +249,7 @@ export function openDialog({ title, subtitle, content, footer, drawer = false, w
         {
           type: "button",
           class: "btn btn-ghost btn-icon",
-          "aria-label": "Close",
+          "aria-label": t("Close"),
           on: { click: () => dialog.close() },
         },
         "×",
@@ -237,7 +270,7 @@ export function openDialog({ title, subtitle, content, footer, drawer = false, w
   return { dialog, body, heading, close: () => dialog.open && dialog.close() };
 }
 
-export function confirmDialog({ title, message, confirmLabel = "Confirm", danger = false }) {
+export function confirmDialog({ title, message, confirmLabel = t("Confirm"), danger = false }) {
   return new Promise((resolve) => {
     let answer = false;
     const confirm = button(confirmLabel, {
@@ -247,7 +280,7 @@ export function confirmDialog({ title, message, confirmLabel = "Confirm", danger
         handle.close();
       },
     });
-    const cancel = button("Cancel", { onClick: () => handle.close() });
+    const cancel = button(t("Cancel"), { onClick: () => handle.close() });
     const handle = openDialog({
       title,
       content: h("p", {}, message),
@@ -258,14 +291,19 @@ export function confirmDialog({ title, message, confirmLabel = "Confirm", danger
   });
 }
 
+/**
+ * A labelled form field. `control` may be a group (an input with a unit or a button): the
+ * label then names its first input, select or textarea, so no control goes unlabelled.
+ */
 export function field(label, control, { hint, wide = false } = {}) {
-  if (!control.id) control.id = uid("field");
-  const hintNode = hint ? h("span", { class: "field-hint", id: `${control.id}-hint` }, hint) : null;
-  if (hintNode) control.setAttribute("aria-describedby", hintNode.id);
+  const target = control.matches("input, select, textarea") ? control : control.querySelector("input, select, textarea") || control;
+  if (!target.id) target.id = uid("field");
+  const hintNode = hint ? h("span", { class: "field-hint", id: `${target.id}-hint` }, hint) : null;
+  if (hintNode) target.setAttribute("aria-describedby", hintNode.id);
   return h(
     "div",
     { class: ["field", wide && "field-wide"] },
-    h("label", { for: control.id }, label),
+    h("label", { for: target.id }, label),
     control,
     hintNode,
   );
@@ -289,26 +327,26 @@ export function pagination({ total, limit, offset, onChange, sizes = [25, 50, 10
   const pages = Math.max(1, Math.ceil(total / limit));
   if (!sizes.includes(limit)) sizes = [...sizes, limit].sort((a, b) => a - b);
   const size = select(
-    sizes.map((n) => [String(n), `${n} per page`]),
+    sizes.map((n) => [String(n), t("{n} per page", { n })]),
     String(limit),
-    { "aria-label": "Rows per page", class: "input input-sm" },
+    { "aria-label": t("Rows per page"), class: "input input-sm" },
   );
   size.addEventListener("change", () => onChange({ limit: Number(size.value), offset: 0 }));
   return h(
     "nav",
-    { class: "pagination", "aria-label": "Pages" },
-    h("span", { class: "pagination-range", "aria-live": "polite" }, `${first}–${last} of ${total}`),
+    { class: "pagination", "aria-label": t("Pages") },
+    h("span", { class: "pagination-range", "aria-live": "polite" }, t("{first}–{last} of {total}", { first: formatNumber(first, 0), last: formatNumber(last, 0), total: formatNumber(total, 0) })),
     h(
       "div",
       { class: "pagination-controls" },
       size,
-      button("‹ Previous", {
+      button(t("‹ Previous"), {
         size: "sm",
         disabled: offset <= 0,
         onClick: () => onChange({ limit, offset: Math.max(0, offset - limit) }),
       }),
-      h("span", { class: "pagination-page" }, `Page ${page} of ${pages}`),
-      button("Next ›", {
+      h("span", { class: "pagination-page" }, t("Page {page} of {pages}", { page, pages })),
+      button(t("Next ›"), {
         size: "sm",
         disabled: offset + limit >= total,
         onClick: () => onChange({ limit, offset: offset + limit }),
@@ -348,9 +386,10 @@ export function panel(title, content, { actions, id, description } = {}) {
 }
 
 export function table(headers, tbody, { caption, className } = {}) {
+  // The wrapper scrolls sideways on narrow screens: focusable, so keyboards can scroll it too.
   return h(
     "div",
-    { class: "table-wrap" },
+    { class: "table-wrap", tabindex: "0" },
     h(
       "table",
       { class: ["table", className] },
@@ -480,7 +519,7 @@ export function keyValues(object, { max = 160, empty = "—" } = {}) {
 }
 
 /** Pretty-printed JSON in a scrollable, focusable <pre> (for payloads of unknown shape). */
-export function jsonBlock(value, label = "JSON") {
+export function jsonBlock(value, label = t("JSON")) {
   return h("pre", { class: "json", tabindex: "0", "aria-label": label }, JSON.stringify(value, null, 2));
 }
 
@@ -529,7 +568,7 @@ export function showFieldErrors(fields, problems, summary) {
         h(
           "div",
           { class: "alert alert-error", role: "alert" },
-          h("strong", { class: "alert-title" }, `Not saved: ${problems.length} problem${problems.length === 1 ? "" : "s"}`),
+          h("strong", { class: "alert-title" }, tn(problems.length, "Not saved: {count} problem", "Not saved: {count} problems")),
           h(
             "ul",
             { class: "problem-list" },

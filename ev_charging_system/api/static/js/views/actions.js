@@ -1,5 +1,7 @@
 // Operator actions on charge points shared by several views.
 
+import { t, tn } from "../i18n.js";
+
 import { enc, post } from "../api.js";
 import { h } from "../dom.js";
 import { busy, button, confirmDialog, toast } from "../ui.js";
@@ -8,16 +10,16 @@ import { busy, button, confirmDialog, toast } from "../ui.js";
 export function registrationButtons(station, done, { size = "sm" } = {}) {
   const buttons = [];
   if (station.registration_status !== "Accepted") {
-    const accept = button("Accept", {
+    const accept = button(t("Accept"), {
       kind: "success",
       size,
-      "aria-label": `Accept ${station.id}`,
+      "aria-label": t("Accept {id}", { id: station.id }),
       onClick: (event) => {
         event.stopPropagation();
         busy(accept, async () => {
           await post(`/api/charge-points/${enc(station.id)}/accept`);
-          toast(`${station.id} is accepted: its next BootNotification gets Accepted.`, {
-            title: "Station accepted",
+          toast(t("{id} is accepted: its next BootNotification gets Accepted.", { id: station.id }), {
+            title: t("Station accepted"),
           });
           await done();
         });
@@ -26,23 +28,23 @@ export function registrationButtons(station, done, { size = "sm" } = {}) {
     buttons.push(accept);
   }
   if (station.registration_status !== "Rejected") {
-    const reject = button("Reject", {
+    const reject = button(t("Reject"), {
       kind: "danger-outline",
       size,
-      "aria-label": `Reject ${station.id}`,
+      "aria-label": t("Reject {id}", { id: station.id }),
       onClick: async (event) => {
         event.stopPropagation();
         const sure = await confirmDialog({
-          title: `Reject ${station.id}?`,
+          title: t("Reject {id}?", { id: station.id }),
           message:
-            "The station's messages will be answered with SecurityError until you accept it again.",
-          confirmLabel: "Reject station",
+            t("The station's messages will be answered with SecurityError until you accept it again."),
+          confirmLabel: t("Reject station"),
           danger: true,
         });
         if (!sure) return;
         busy(reject, async () => {
           await post(`/api/charge-points/${enc(station.id)}/reject`);
-          toast(`${station.id} is rejected.`, { title: "Station rejected", tone: "warn" });
+          toast(t("{id} is rejected.", { id: station.id }), { title: t("Station rejected"), tone: "warn" });
           await done();
         });
       },

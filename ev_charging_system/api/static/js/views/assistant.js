@@ -2,6 +2,8 @@
 // calls the model made, and a confirmation card for an action it wants to take on a station.
 // Model text is untrusted: it becomes text nodes (with a little markdown built as DOM nodes).
 
+import { t, tn } from "../i18n.js";
+
 import { ApiError, apiStream, enc, getAuthed, getToken, post } from "../api.js";
 import { h, setChildren } from "../dom.js";
 import { formatDateTime } from "../format.js";
@@ -11,7 +13,7 @@ import { badge, button, errorBox, timeAgo } from "../ui.js";
 const MAX_MESSAGE = 8000;
 const OUTCOME_TONES = { ok: "ok", error: "danger", denied: "danger", confirmation_required: "warn", cancelled: "muted" };
 const OUTCOME_LABELS = { ok: "done", error: "failed", denied: "denied", confirmation_required: "awaits confirmation", cancelled: "cancelled" };
-const SUGGESTIONS = ["Which charge points are online?", "Show today's energy per station.", "Are there any faulted connectors?"];
+const SUGGESTIONS = [t("Which charge points are online?"), t("Show today's energy per station."), t("Are there any faulted connectors?")];
 
 // --- minimal markdown: **bold**, `code`, "- " / "1. " lists, paragraphs; all as DOM nodes ---
 
@@ -140,33 +142,33 @@ export function assistantView() {
   let controller = null;
   let loadGeneration = 0;
 
-  const listNode = h("ul", { class: "chat-list", "aria-label": "Conversations" });
+  const listNode = h("ul", { class: "chat-list", "aria-label": t("Conversations") });
   const listStatus = h("p", { class: "muted small chat-list-status", "aria-live": "polite" });
-  const thread = h("div", { class: "chat-thread", role: "log", "aria-live": "polite", "aria-label": "Messages", tabindex: "0" });
+  const thread = h("div", { class: "chat-thread", role: "log", "aria-live": "polite", "aria-label": t("Messages"), tabindex: "0" });
   const notice = h("div", { class: "chat-notice" });
   let layout = h("div");
-  const threadTitle = h("h2", { class: "panel-title", id: "chat-thread-title" }, "New conversation");
+  const threadTitle = h("h2", { class: "panel-title", id: "chat-thread-title" }, t("New conversation"));
   const threadMeta = h("p", { class: "panel-description" });
   const input = h("textarea", {
     class: "input chat-input",
     id: "chat-input",
     rows: "3",
     maxlength: String(MAX_MESSAGE),
-    placeholder: "Ask about stations, sessions or energy — or ask it to act (you confirm first).",
+    placeholder: t("Ask about stations, sessions or energy — or ask it to act (you confirm first)."),
     "aria-describedby": "chat-input-hint",
   });
   const counter = h("span", { class: "muted small", "aria-hidden": "true" });
-  const sendButton = button("Send", { kind: "primary", type: "submit" });
-  const stopButton = button("Stop", { kind: "ghost", hidden: true, onClick: () => controller && controller.abort() });
+  const sendButton = button(t("Send"), { kind: "primary", type: "submit" });
+  const stopButton = button(t("Stop"), { kind: "ghost", hidden: true, onClick: () => controller && controller.abort() });
   const composer = h(
     "form",
-    { class: "chat-composer", "aria-label": "Message the assistant" },
-    h("label", { class: "visually-hidden", for: "chat-input" }, "Message"),
+    { class: "chat-composer", "aria-label": t("Message the assistant") },
+    h("label", { class: "visually-hidden", for: "chat-input" }, t("Message")),
     input,
     h(
       "div",
       { class: "chat-composer-bar" },
-      h("span", { class: "muted small", id: "chat-input-hint" }, "Enter sends · Shift+Enter for a new line"),
+      h("span", { class: "muted small", id: "chat-input-hint" }, t("Enter sends · Shift+Enter for a new line")),
       h("span", { class: "spacer" }),
       counter,
       stopButton,
@@ -188,16 +190,16 @@ export function assistantView() {
         h(
           "div",
           { class: "alert alert-info chat-setup", role: "status" },
-          h("strong", { class: "alert-title" }, "The assistant is not enabled on this server"),
-          h("p", {}, "It uses Claude, which needs an Anthropic API key. Everything else in the console works without it."),
+          h("strong", { class: "alert-title" }, t("The assistant is not enabled on this server")),
+          h("p", {}, t("It uses Claude, which needs an Anthropic API key. Everything else in the console works without it.")),
           h(
             "ol",
             { class: "chat-steps" },
-            h("li", {}, "Get an API key from the Anthropic Console."),
-            h("li", {}, "Set it for the server, e.g. ", h("code", {}, "ANTHROPIC_API_KEY=sk-ant-…"), " in its environment or ", h("code", {}, ".env"), " file."),
-            h("li", {}, "Restart the server, then reload this page."),
+            h("li", {}, t("Get an API key from the Anthropic Console.")),
+            h("li", {}, t("Set it for the server, e.g."), " ", h("code", {}, "ANTHROPIC_API_KEY=sk-ant-…"), " ", t("in its environment or"), " ", h("code", {}, ".env"), " ", t("file.")),
+            h("li", {}, t("Restart the server, then reload this page.")),
           ),
-          unavailableDetail ? h("p", { class: "muted small" }, `Server: ${unavailableDetail}`) : null,
+          unavailableDetail ? h("p", { class: "muted small" }, t("Server: {detail}", { detail: unavailableDetail })) : null,
         ),
       );
     } else if (state === "no-token" || state === "unauthorised") {
@@ -206,14 +208,14 @@ export function assistantView() {
         h(
           "div",
           { class: "alert alert-warn chat-setup", role: "status" },
-          h("strong", { class: "alert-title" }, state === "no-token" ? "The assistant needs the operator token" : "The operator token was refused (401)"),
+          h("strong", { class: "alert-title" }, state === "no-token" ? t("The assistant needs the operator token") : t("The operator token was refused (401)")),
           h(
             "p",
             {},
-            "The chat can read and operate the whole network, so it is for operators only. ",
-            state === "no-token" ? "Set the server's API_TOKEN in this browser to use it." : "Set the server's current API_TOKEN again.",
+            t("The chat can read and operate the whole network, so it is for operators only."), " ",
+            state === "no-token" ? t("Set the server's API_TOKEN in this browser to use it.") : t("Set the server's current API_TOKEN again."),
           ),
-          h("div", { class: "button-row" }, button("Set API token", { kind: "primary", size: "sm", onClick: openTokenDialog })),
+          h("div", { class: "button-row" }, button(t("Set API token"), { kind: "primary", size: "sm", onClick: openTokenDialog })),
         ),
       );
     } else {
@@ -249,7 +251,7 @@ export function assistantView() {
   function renderList() {
     if (!conversations.length) {
       setChildren(listNode);
-      listStatus.textContent = state === "ready" ? "No conversation yet." : "";
+      listStatus.textContent = state === "ready" ? t("No conversation yet.") : "";
       return;
     }
     listStatus.textContent = "";
@@ -266,12 +268,12 @@ export function assistantView() {
               href: hashFor("assistant", c.id),
               "aria-current": c.id === conversationId ? "page" : null,
             },
-            h("span", { class: "chat-list-title", title: c.title }, c.title || "Untitled"),
+            h("span", { class: "chat-list-title", title: c.title }, c.title || t("Untitled")),
             h(
               "span",
               { class: "chat-list-meta" },
               timeAgo(c.updated_at),
-              c.awaiting_confirmation ? badge("Awaiting confirmation", "warn") : null,
+              c.awaiting_confirmation ? badge(t("Awaiting confirmation"), "warn") : null,
             ),
           ),
         ),
@@ -291,7 +293,7 @@ export function assistantView() {
       if (state !== "ready") setState("ready");
     } catch (error) {
       if (!handledAsState(error)) {
-        listStatus.textContent = `Could not load the conversations: ${error.detail || error.message}`;
+        listStatus.textContent = t("Could not load the conversations: {detail}", { detail: error.detail || error.message });
         return;
       }
       conversations = [];
@@ -306,7 +308,7 @@ export function assistantView() {
     return h(
       "div",
       { class: ["chat-message", `chat-${role}`] },
-      h("span", { class: "visually-hidden" }, role === "user" ? "You said:" : "Assistant:"),
+      h("span", { class: "visually-hidden" }, role === "user" ? t("You said:") : t("Assistant:")),
       h("div", { class: "chat-bubble" }, body),
     );
   }
@@ -316,7 +318,7 @@ export function assistantView() {
     const args = argumentsText(item.arguments);
     const head = [
       h("span", { class: "chat-tool-icon", "aria-hidden": "true" }, "⚙"),
-      h("span", { class: "visually-hidden" }, "Tool call "),
+      h("span", { class: "visually-hidden" }, t("Tool call"), " "),
       h("code", { class: "chat-tool-name" }, item.name),
       args ? h("span", { class: "chat-tool-args mono", title: args }, args) : null,
       outcome ? badge(OUTCOME_LABELS[outcome] || outcome, OUTCOME_TONES[outcome] || "muted") : h("span", { class: "muted small" }, "running…"),
@@ -336,21 +338,21 @@ export function assistantView() {
     const summary = pending.summary || `${pending.tool}(${argumentsText(pending.arguments)})`;
     const expires = pending.expires_at ? new Date(pending.expires_at) : null;
     const expired = expires && expires.getTime() < Date.now();
-    const confirm = button("Confirm", { kind: "danger" });
-    const cancel = button("Cancel", { kind: "ghost" });
+    const confirm = button(t("Confirm"), { kind: "danger" });
+    const cancel = button(t("Cancel"), { kind: "ghost" });
     const headingId = `chat-pending-${Math.random().toString(36).slice(2, 8)}`;
     const card = h(
       "section",
       { class: "chat-confirm", role: "group", "aria-labelledby": headingId, tabindex: "-1" },
-      h("p", { class: "chat-confirm-kicker" }, "Confirmation needed"),
+      h("p", { class: "chat-confirm-kicker" }, t("Confirmation needed")),
       h("h3", { class: "chat-confirm-title", id: headingId }, summary),
       h(
         "p",
         { class: "muted small" },
-        "The assistant wants to do this on a live station. Nothing happens until you confirm.",
-        expires ? ` ${expired ? "This request expired at" : "Confirm before"} ${formatDateTime(pending.expires_at)}.` : "",
+        t("The assistant wants to do this on a live station. Nothing happens until you confirm."),
+        expires ? ` ${expired ? t("This request expired at {time}.", { time: formatDateTime(pending.expires_at) }) : t("Confirm before {time}.", { time: formatDateTime(pending.expires_at) })}` : "",
       ),
-      h("details", { class: "chat-confirm-details" }, h("summary", {}, "Details"), h("pre", { class: "chat-tool-result" }, JSON.stringify({ tool: pending.tool, arguments: pending.arguments }, null, 2))),
+      h("details", { class: "chat-confirm-details" }, h("summary", {}, t("Details")), h("pre", { class: "chat-tool-result" }, JSON.stringify({ tool: pending.tool, arguments: pending.arguments }, null, 2))),
       h("div", { class: "button-row" }, confirm, cancel),
     );
     const decide = async (yes, pressed) => {
@@ -384,8 +386,8 @@ export function assistantView() {
     return h(
       "div",
       { class: "chat-welcome" },
-      h("p", { class: "empty-title" }, "Ask the assistant about your charging network"),
-      h("p", { class: "muted" }, "It reads stations, sessions and energy through the same tools as MCP clients. Any action on a station waits for your confirmation."),
+      h("p", { class: "empty-title" }, t("Ask the assistant about your charging network")),
+      h("p", { class: "muted" }, t("It reads stations, sessions and energy through the same tools as MCP clients. Any action on a station waits for your confirmation.")),
       h(
         "div",
         { class: "button-row" },
@@ -409,8 +411,8 @@ export function assistantView() {
   }
 
   function renderConversation(conversation) {
-    threadTitle.textContent = conversation.title || "Conversation";
-    threadMeta.textContent = `Started ${formatDateTime(conversation.created_at)}`;
+    threadTitle.textContent = conversation.title || t("Conversation");
+    threadMeta.textContent = t("Started {time}", { time: formatDateTime(conversation.created_at) });
     const items = itemsOf(conversation.messages);
     const pending = conversation.pending_action;
     if (pending) {
@@ -430,7 +432,7 @@ export function assistantView() {
 
   function startNew() {
     conversationId = null;
-    threadTitle.textContent = "New conversation";
+    threadTitle.textContent = t("New conversation");
     threadMeta.textContent = "";
     setChildren(thread, welcome());
     renderList();
@@ -438,7 +440,7 @@ export function assistantView() {
 
   async function loadConversation(id, { quiet = false } = {}) {
     const generation = ++loadGeneration;
-    if (!quiet) setChildren(thread, h("p", { class: "loading" }, "Loading the conversation…"));
+    if (!quiet) setChildren(thread, h("p", { class: "loading" }, t("Loading the conversation…")));
     try {
       const conversation = await getAuthed(`/api/chat/${enc(id)}`);
       if (generation !== loadGeneration || !root) return;
@@ -449,7 +451,7 @@ export function assistantView() {
         thread.replaceChildren();
         return;
       }
-      setChildren(thread, errorBox(error), h("div", { class: "button-row" }, button("Start a new conversation", { onClick: () => navigate("assistant") })));
+      setChildren(thread, errorBox(error), h("div", { class: "button-row" }, button(t("Start a new conversation"), { onClick: () => navigate("assistant") })));
     }
   }
 
@@ -485,7 +487,7 @@ export function assistantView() {
     thread.append(bubble("user", text));
     let current = null; // the assistant bubble receiving text
     let currentText = "";
-    const typing = h("div", { class: "chat-message chat-assistant chat-typing" }, h("div", { class: "chat-bubble" }, h("span", { class: "visually-hidden" }, "The assistant is answering"), h("span", { class: "dots", "aria-hidden": "true" }, h("span"), h("span"), h("span"))));
+    const typing = h("div", { class: "chat-message chat-assistant chat-typing" }, h("div", { class: "chat-bubble" }, h("span", { class: "visually-hidden" }, t("The assistant is answering")), h("span", { class: "dots", "aria-hidden": "true" }, h("span"), h("span"), h("span"))));
     thread.append(typing);
     scrollDown();
     const tools = [];
@@ -507,7 +509,7 @@ export function assistantView() {
       if (type === "conversation" && data && data.id) {
         if (conversationId !== data.id) {
           conversationId = data.id;
-          threadTitle.textContent = data.title || "Conversation";
+          threadTitle.textContent = data.title || t("Conversation");
           navigate("assistant", data.id, null, { replace: true });
           if (!conversations.some((c) => c.id === data.id)) {
             const now = new Date().toISOString();
@@ -539,7 +541,7 @@ export function assistantView() {
       } else if (type === "confirmation_required") {
         pending = data;
       } else if (type === "error") {
-        streamError = new ApiError(502, (data && data.detail) || "The assistant could not answer.", "/api/chat/stream");
+        streamError = new ApiError(502, (data && data.detail) || t("The assistant could not answer."), "/api/chat/stream");
       }
       if (stick) scrollDown();
     };
@@ -554,7 +556,7 @@ export function assistantView() {
       if (error && error.name === "AbortError") {
         finishBubble();
         typing.remove();
-        thread.append(h("p", { class: "muted small chat-stopped" }, "Stopped. The answer may continue on the server; reopen the conversation to see it."));
+        thread.append(h("p", { class: "muted small chat-stopped" }, t("Stopped. The answer may continue on the server; reopen the conversation to see it.")));
         return;
       }
       if (handledAsState(error)) {
@@ -602,7 +604,7 @@ export function assistantView() {
   input.addEventListener("input", updateCounter);
 
   return {
-    title: "Assistant",
+    title: t("Assistant"),
     mount(container, route) {
       root = h(
         "div",
@@ -610,7 +612,7 @@ export function assistantView() {
         h(
           "div",
           { class: "view-header" },
-          h("div", {}, h("h1", {}, "Assistant"), h("p", { class: "view-lede" }, "Ask Claude about the network in plain language. Actions on stations wait for your confirmation.")),
+          h("div", {}, h("h1", {}, t("Assistant")), h("p", { class: "view-lede" }, t("Ask Claude about the network in plain language. Actions on stations wait for your confirmation."))),
         ),
         notice,
         (layout = h(
@@ -622,8 +624,8 @@ export function assistantView() {
             h(
               "div",
               { class: "panel-header" },
-              h("h2", { class: "panel-title", id: "chat-list-title" }, "Conversations"),
-              h("div", { class: "panel-actions" }, button("New", { size: "sm", kind: "primary", "aria-label": "New conversation", onClick: () => navigate("assistant") })),
+              h("h2", { class: "panel-title", id: "chat-list-title" }, t("Conversations")),
+              h("div", { class: "panel-actions" }, button(t("New"), { size: "sm", kind: "primary", "aria-label": t("New conversation"), onClick: () => navigate("assistant") })),
             ),
             listStatus,
             listNode,
@@ -640,7 +642,7 @@ export function assistantView() {
       container.append(root);
       renderNotice();
       conversationId = route.id || null;
-      setChildren(thread, h("p", { class: "loading" }, "Loading…"));
+      setChildren(thread, h("p", { class: "loading" }, t("Loading…")));
       // The first refresh() (right after mounting) loads the list, then this thread.
     },
     update(route) {

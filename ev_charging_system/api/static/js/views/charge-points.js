@@ -2,7 +2,10 @@
 
 import { enc, get, getToken, post, put } from "../api.js";
 import { h, renderRows, setChildren, truncate } from "../dom.js";
+import { formatNumber } from "../format.js";
+import { t, tn } from "../i18n.js";
 import { hashFor, navigate, parseRoute } from "../router.js";
+import * as stations from "../stations.js";
 import {
   badge,
   busy,
@@ -16,6 +19,7 @@ import {
   field,
   onlineBadge,
   openDialog,
+  pagination,
   registrationBadge,
   select,
   table,
@@ -30,13 +34,14 @@ import { deviceModelPanel, diagnosisPanel } from "./station-insight.js";
 
 const TABS = ["overview", "remote", "commands", "diagnosis", "device-model", "history", "events", "security"];
 
+const DEFAULT_LIMIT = 50;
 const FILTERS = [
-  ["all", "All stations"],
-  ["online", "Online"],
-  ["offline", "Offline"],
-  ["pending", "Pending registration"],
-  ["rejected", "Rejected"],
-  ["faulted", "With a faulted connector"],
+  ["all", t("All stations")],
+  ["online", t("Online")],
+  ["offline", t("Offline")],
+  ["pending", t("Pending registration")],
+  ["rejected", t("Rejected")],
+  ["faulted", t("With a faulted connector")],
 ];
 const EVENT_TONES = {
   connected: "ok",
@@ -52,18 +57,45 @@ const EVENT_TONES = {
   repeated_stop: "warn",
 };
 const PAGE_STEP = 50;
+const SORTS = [
+  ["id", t("Charge point")],
+  ["online", t("Connection")],
+  ["registration", t("Registration")],
+  ["vendor", t("Vendor · model")],
+  ["firmware", t("Firmware")],
+  ["last_seen", t("Last heartbeat")],
+];
 
-const naturalCompare = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" }).compare;
+/** The list's query from the route: what the server's paged list will take too. */
+function listQuery(query) {
+  const limit = Number(query.get("limit"));
+  const offset = Number(query.get("offset"));
+  const status = query.get("status");
+  const sort = query.get("sort");
+  return {
+    q: query.get("q") || "",
+    status: stations.STATION_FILTERS.includes(status) ? status : "all",
+    vendor: query.get("vendor") || "",
+    sort: stations.STATION_SORTS.includes(sort) ? sort : "id",
+    order: query.get("order") === "desc" ? "desc" : "asc",
+    limit: Number.isInteger(limit) && limit >= 1 && limit <= 500 ? limit : DEFAULT_LIMIT,
+    offset: Number.isInteger(offset) && offset >= 0 ? offset : 0,
+  };
+}
 
 function hasError(connector) {
   return connector.error_code && connector.error_code !== "NoError";
 }
 
-function connectorChips(connectors) {
+/** The connectors' states; an offline station's are its last known ones, shown as such. */
+function connectorChips(connectors, online) {
   const shown = connectors.filter(
     (c) => c.connector_id > 0 || c.status === "Faulted" || c.status === "Unavailable" || hasError(c),
   );
-  if (!shown.length) return h("span", { class: "muted" }, "No status yet");
+  if (!shown.length) return h("span", { class: "muted" }, t("No status yet"));
+  if (!online) {
+    return h("span", { class: "muted small", title: shown.map((c) => `${c.connector_id}: ${c.status}`).join(", ") }, t("Offline: last known states in the details"));
+  }
   return h(
     "ul",
     { class: "chips" },
@@ -77,37 +109,6 @@ function connectorChips(connectors) {
       ),
     ),
   );
-}
-
-function matches(point, search, filter) {
-  if (search) {
-    const haystack = [
-      point.id,
-      point.boot && point.boot.vendor,
-      point.boot && point.boot.model,
-      point.boot && point.boot.serial_number,
-      point.boot && point.boot.charge_box_serial_number,
-      point.boot && point.boot.firmware_version,
-    ]
-      .filter(Boolean)
-      .join(" ")
-      .toLowerCase();
-    if (!haystack.includes(search.toLowerCase())) return false;
-  }
-  switch (filter) {
-    case "online":
-      return point.online;
-    case "offline":
-      return !point.online;
-    case "pending":
-      return point.registration_status === "Pending";
-    case "rejected":
-      return point.registration_status === "Rejected";
-    case "faulted":
-      return point.connectors.some((c) => c.status === "Faulted");
-    default:
-      return true;
-  }
 }
 
 function randomPassword(length = 24) {
@@ -147,69 +148,103 @@ function eventDetail(detail) {
 
 export function chargePointsView() {
   let root = null;
-  let points = [];
+  let query = listQuery(new URLSearchParams());
   let inFlight = null;
   let detail = null;
   let openedFromList = false;
-  const state = { search: "", filter: "all" };
+  let unsubscribe = null;
+  let renderTimer = null;
   const tbody = h("tbody");
   const errorSlot = h("div", { class: "error-slot" });
-  const summary = h("p", { class: "view-lede" }, "Loading…");
+  const pager = h("div");
+  const summary = h("p", { class: "view-lede" }, t("Loading…"));
+  const form = {};
 
-  function renderTable() {
-    const visible = points.filter((p) => matches(p, state.search, state.filter));
-    renderRows(
-      tbody,
-      visible,
-      (p) => p.id,
-      (p) => {
-        const link = h("a", { href: hashFor("charge-points", p.id), class: "mono strong", on: { click: () => { if (detail === null) openedFromList = true; } } }, p.id);
-        const row = h(
-          "tr",
-          { class: "clickable" },
-          h(
-            "td",
-            {},
-            link,
-            h(
-              "div",
-              { class: "cell-sub" },
-              p.ocpp_version ? `OCPP ${p.ocpp_version}` : "never connected",
-              p.password_protected ? h("span", { class: "lock", title: "Station password set (HTTP Basic)" }, " · password") : null,
-            ),
-          ),
-          h("td", {}, onlineBadge(p.online)),
-          h("td", {}, h("div", { class: "stack-sm" }, registrationBadge(p.registration_status), p.registration_status !== "Accepted" ? registrationButtons(p, refresh) : null)),
-          h(
-            "td",
-            {},
-            p.boot ? h("div", {}, p.boot.vendor, h("div", { class: "cell-sub" }, p.boot.model)) : h("span", { class: "muted" }, "No boot yet"),
-          ),
-          h("td", { class: "mono" }, dash(p.boot && p.boot.firmware_version)),
-          h("td", {}, timeAgo(p.last_heartbeat_at)),
-          h("td", {}, connectorChips(p.connectors)),
-        );
-        row.addEventListener("click", (event) => {
-          if (event.target.closest("button, a, input, select")) return;
-          openedFromList = true;
-          navigate("charge-points", p.id);
-        });
-        return row;
-      },
-      7,
-      points.length ? "No charge point matches the search or filter." : "No charge points yet.",
+  function routeQuery(next) {
+    const q = { ...query, ...next };
+    return {
+      q: q.q || null,
+      status: q.status === "all" ? null : q.status,
+      vendor: q.vendor || null,
+      sort: q.sort === "id" ? null : q.sort,
+      order: q.order === "asc" ? null : q.order,
+      limit: q.limit === DEFAULT_LIMIT ? null : q.limit,
+      offset: q.offset || null,
+    };
+  }
+
+  function row(p) {
+    const link = h("a", { href: hashFor("charge-points", p.id), class: "mono strong", on: { click: () => { if (detail === null) openedFromList = true; } } }, p.id);
+    const tr = h(
+      "tr",
+      { class: "clickable" },
+      h(
+        "td",
+        {},
+        link,
+        h(
+          "div",
+          { class: "cell-sub" },
+          p.ocpp_version ? `OCPP ${p.ocpp_version}` : t("never connected"),
+          p.password_protected ? h("span", { class: "lock", title: t("Station password set (HTTP Basic)") }, " · ", t("password")) : null,
+        ),
+      ),
+      h("td", {}, onlineBadge(p.online)),
+      h("td", {}, h("div", { class: "stack-sm" }, registrationBadge(p.registration_status), p.registration_status !== "Accepted" ? registrationButtons(p, () => stations.reloadStation(p.id)) : null)),
+      h("td", {}, p.boot ? h("div", {}, p.boot.vendor, h("div", { class: "cell-sub" }, p.boot.model)) : h("span", { class: "muted" }, t("No boot yet"))),
+      h("td", { class: "mono" }, dash(p.boot && p.boot.firmware_version)),
+      h("td", {}, timeAgo(p.last_heartbeat_at)),
+      h("td", {}, connectorChips(p.connectors, p.online)),
     );
-    const online = points.filter((p) => p.online).length;
-    summary.textContent =
-      `${points.length} charge point${points.length === 1 ? "" : "s"} · ${online} online` +
-      (visible.length !== points.length ? ` · ${visible.length} shown` : "");
+    tr.addEventListener("click", (event) => {
+      if (event.target.closest("button, a, input, select")) return;
+      openedFromList = true;
+      navigate("charge-points", p.id);
+    });
+    return tr;
+  }
+
+  /** Only the rows of one page exist in the DOM, so 10,000 stations cost what 50 do. */
+  async function renderTable() {
+    const page = await stations.queryStations(query);
+    if (!root) return;
+    if (!page.items.length && page.total > 0 && query.offset > 0) {
+      navigate("charge-points", null, routeQuery({ offset: 0 }), { replace: true });
+      return;
+    }
+    const everything = stations.allStations();
+    const filtered = page.total !== everything.length;
+    renderRows(tbody, page.items, (p) => p.id, row, 7, everything.length ? t("No charge point matches the search or filter.") : t("No charge points yet."));
+    const online = everything.filter((p) => p.online).length;
+    summary.textContent = [
+      tn(everything.length, "{count} charge point", "{count} charge points"),
+      t("{count} online", { count: formatNumber(online, 0) }),
+      filtered ? tn(page.total, "{count} match", "{count} matches") : null,
+    ]
+      .filter(Boolean)
+      .join(" · ");
+    setChildren(pager, pagination({ total: page.total, limit: query.limit, offset: query.offset, sizes: [25, 50, 100, 200, 500], onChange: (next) => navigate("charge-points", null, routeQuery(next)) }));
+    const vendors = [["", t("Any vendor")], ...page.vendors.map((v) => [v, v])];
+    if (form.vendor.dataset.signature !== JSON.stringify(vendors)) {
+      form.vendor.dataset.signature = JSON.stringify(vendors);
+      setChildren(form.vendor, vendors.map(([value, label]) => h("option", { value, selected: value === query.vendor }, label)));
+    }
+  }
+
+  /** Station events arrive in bursts (a whole site reconnecting): redraw at most once a second. */
+  function scheduleRender() {
+    if (renderTimer) return;
+    renderTimer = setTimeout(() => {
+      renderTimer = null;
+      renderTable().catch((error) => root && setChildren(errorSlot, errorBox(error)));
+    }, 1000);
   }
 
   async function load() {
-    points = (await get("/api/charge-points")).sort((a, b) => naturalCompare(a.id, b.id));
+    await stations.reloadStations();
     if (!root) return;
     errorSlot.replaceChildren();
-    renderTable();
+    await renderTable();
     if (detail) await detail.refresh();
   }
 
@@ -226,30 +261,37 @@ export function chargePointsView() {
     return inFlight;
   }
 
+  function fillForm() {
+    form.search.value = query.q;
+    form.filter.value = query.status;
+    form.sort.value = query.sort;
+    form.order.value = query.order;
+  }
+
   function openCreateDialog() {
     const id = h("input", { class: "input mono", required: true, maxlength: 48, autocomplete: "off", spellcheck: "false", placeholder: "CP-1" });
     const registration = select(
       [
-        ["Accepted", "Accepted: may connect right away"],
-        ["Pending", "Pending: boots get Pending until accepted"],
-        ["Rejected", "Rejected"],
+        ["Accepted", t("Accepted: may connect right away")],
+        ["Pending", t("Pending: boots get Pending until accepted")],
+        ["Rejected", t("Rejected")],
       ],
       "Accepted",
       { class: "input" },
     );
-    const password = passwordInput({ placeholder: "optional, 16–40 characters" });
+    const password = passwordInput({ placeholder: t("optional, 16–40 characters") });
     const errors = h("div", { class: "form-errors" });
-    const submit = button("Add charge point", { kind: "primary", type: "submit" });
+    const submit = button(t("Add charge point"), { kind: "primary", type: "submit" });
     const form = h(
       "form",
       { class: "form" },
-      field("Charge point id", id, { hint: "The last path segment of the OCPP WebSocket URL the station connects to" }),
-      field("Registration", registration),
-      field("Station password", h("div", { class: "input-group" }, password, button("Generate", { size: "sm", onClick: () => { password.value = randomPassword(); } })), {
-        hint: "HTTP Basic password the station must present (Security Profile 1). Leave empty for none.",
+      field(t("Charge point id"), id, { hint: t("The last path segment of the OCPP WebSocket URL the station connects to") }),
+      field(t("Registration"), registration),
+      field(t("Station password"), h("div", { class: "input-group" }, password, button(t("Generate"), { size: "sm", onClick: () => { password.value = randomPassword(); } })), {
+        hint: t("HTTP Basic password the station must present (Security Profile 1). Leave empty for none."),
       }),
       errors,
-      h("div", { class: "form-actions" }, button("Cancel", { onClick: () => handle.close() }), submit),
+      h("div", { class: "form-actions" }, button(t("Cancel"), { onClick: () => handle.close() }), submit),
     );
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -261,16 +303,16 @@ export function chargePointsView() {
           registration_status: registration.value,
           password: password.value ? password.value : null,
         });
-        toast(`${created.id} can now connect.`, { title: "Charge point added" });
+        toast(t("{id} can now connect.", { id: created.id }), { title: t("Charge point added") });
         handle.close();
-        await refresh();
+        await stations.reloadStation(created.id);
       } catch (error) {
         errors.append(errorBox(error));
       } finally {
         submit.disabled = false;
       }
     });
-    const handle = openDialog({ title: "Add a charge point", content: form });
+    const handle = openDialog({ title: t("Add a charge point"), content: form });
     id.focus();
   }
 
@@ -285,7 +327,7 @@ export function chargePointsView() {
     const eventsMore = h("div", { class: "more" });
     const security = h("div", { class: "detail-section security" });
     const errorArea = h("div");
-    const connectorFilter = h("select", { class: "input input-sm", "aria-label": "Connector" }, h("option", { value: "" }, "All connectors"));
+    const connectorFilter = h("select", { class: "input input-sm", "aria-label": t("Connector") }, h("option", { value: "" }, t("All connectors")));
     let historyLimit = PAGE_STEP;
     let eventsLimit = PAGE_STEP;
     let station = null;
@@ -298,14 +340,14 @@ export function chargePointsView() {
     const passwordField = passwordInput({ placeholder: "16–40 characters", required: true });
     const passwordErrors = h("div", { class: "form-errors" });
     const passwordNote = h("div");
-    const setButton = button("Set password", { kind: "primary", type: "submit" });
-    const removeButton = button("Remove password", { kind: "danger-outline" });
+    const setButton = button(t("Set password"), { kind: "primary", type: "submit" });
+    const removeButton = button(t("Remove password"), { kind: "danger-outline" });
     const passwordState = h("div");
     const passwordForm = h(
       "form",
       { class: "form" },
-      field("New station password", h("div", { class: "input-group" }, passwordField, button("Generate", { size: "sm", onClick: () => { passwordField.value = randomPassword(); passwordField.select(); } })), {
-        hint: "The station must send it as HTTP Basic auth (its AuthorizationKey). The current connection stays open.",
+      field(t("New station password"), h("div", { class: "input-group" }, passwordField, button(t("Generate"), { size: "sm", onClick: () => { passwordField.value = randomPassword(); passwordField.select(); } })), {
+        hint: t("The station must send it as HTTP Basic auth (its AuthorizationKey). The current connection stays open."),
       }),
       passwordErrors,
       passwordNote,
@@ -318,7 +360,7 @@ export function chargePointsView() {
       setButton.disabled = true;
       try {
         await put(`/api/charge-points/${enc(id)}/password`, { password: passwordField.value });
-        passwordNote.append(h("div", { class: "alert alert-ok", role: "status" }, h("strong", { class: "alert-title" }, "Password set"), h("p", {}, "Configure the station with exactly this password before it reconnects; it is stored hashed and cannot be shown again.")));
+        passwordNote.append(h("div", { class: "alert alert-ok", role: "status" }, h("strong", { class: "alert-title" }, t("Password set")), h("p", {}, t("Configure the station with exactly this password before it reconnects; it is stored hashed and cannot be shown again."))));
         await current.refresh();
       } catch (error) {
         passwordErrors.append(errorBox(error));
@@ -328,9 +370,9 @@ export function chargePointsView() {
     });
     removeButton.addEventListener("click", async () => {
       const sure = await confirmDialog({
-        title: `Remove the password of ${id}?`,
-        message: "Any client that knows the station id could then connect as this station.",
-        confirmLabel: "Remove password",
+        title: t("Remove the password of {id}?", { id }),
+        message: t("Any client that knows the station id could then connect as this station."),
+        confirmLabel: t("Remove password"),
         danger: true,
       });
       if (!sure) return;
@@ -338,7 +380,7 @@ export function chargePointsView() {
       passwordNote.replaceChildren();
       await busy(removeButton, async () => {
         await put(`/api/charge-points/${enc(id)}/password`, { password: null });
-        toast(`${id} no longer needs a password.`, { title: "Password removed", tone: "warn" });
+        toast(t("{id} no longer needs a password.", { id }), { title: t("Password removed"), tone: "warn" });
         await current.refresh();
       });
     });
@@ -350,11 +392,11 @@ export function chargePointsView() {
       tabset.setHidden("device-model", !ctx.is201());
       if (current.wantedTab === "device-model" && ctx.is201()) tabset.show("device-model", { silent: true });
       current.wantedTab = null;
-      setChildren(header, onlineBadge(cp.online), registrationBadge(cp.registration_status), cp.ocpp_version ? badge(`OCPP ${cp.ocpp_version}`, "muted") : null, cp.password_protected ? badge("Password", "teal") : null);
+      setChildren(header, onlineBadge(cp.online), registrationBadge(cp.registration_status), cp.ocpp_version ? badge(`OCPP ${cp.ocpp_version}`, "muted") : null, cp.password_protected ? badge(t("Password"), "teal") : null);
       setChildren(
         actions,
         registrationButtons(cp, current.refresh, { size: "" }),
-        h("a", { class: "btn", href: hashFor("transactions", null, { charge_point_id: cp.id }) }, "Transactions"),
+        h("a", { class: "btn", href: hashFor("transactions", null, { charge_point_id: cp.id }) }, t("Transactions")),
       );
       const boot = cp.boot || {};
       setChildren(
@@ -365,37 +407,38 @@ export function chargePointsView() {
           h(
             "section",
             {},
-            h("h3", {}, "Status"),
+            h("h3", {}, t("Status")),
             definitionList([
-              ["Connection", onlineBadge(cp.online)],
-              ["Last message", timeAgo(cp.last_heartbeat_at)],
-              ["Last boot", timeExact(cp.last_boot_at)],
-              ["Known since", timeExact(cp.created_at)],
-              ["Firmware status", cp.firmware_status],
-              ["Diagnostics status", cp.diagnostics_status],
+              [t("Connection"), onlineBadge(cp.online)],
+              [t("Last message"), timeAgo(cp.last_heartbeat_at)],
+              [t("Last boot"), timeExact(cp.last_boot_at)],
+              [t("Known since"), timeExact(cp.created_at)],
+              [t("Firmware status"), cp.firmware_status],
+              [t("Diagnostics status"), cp.diagnostics_status],
             ]),
           ),
           h(
             "section",
             {},
-            h("h3", {}, "Boot information"),
+            h("h3", {}, t("Boot information")),
             cp.boot
               ? definitionList([
-                  ["Vendor", boot.vendor],
-                  ["Model", boot.model],
-                  ["Serial number", boot.serial_number],
-                  ["Charge box serial", boot.charge_box_serial_number],
-                  ["Firmware", boot.firmware_version],
-                  ["Meter type", boot.meter_type],
-                  ["Meter serial", boot.meter_serial_number],
-                  ["ICCID", boot.iccid],
-                  ["IMSI", boot.imsi],
+                  [t("Vendor"), boot.vendor],
+                  [t("Model"), boot.model],
+                  [t("Serial number"), boot.serial_number],
+                  [t("Charge box serial"), boot.charge_box_serial_number],
+                  [t("Firmware"), boot.firmware_version],
+                  [t("Meter type"), boot.meter_type],
+                  [t("Meter serial"), boot.meter_serial_number],
+                  [t("ICCID"), boot.iccid],
+                  [t("IMSI"), boot.imsi],
                 ])
-              : h("p", { class: "muted" }, "The station has not sent a BootNotification yet."),
+              : h("p", { class: "muted" }, t("The station has not sent a BootNotification yet.")),
           ),
         ),
-        h("h3", {}, "Connectors"),
-        table(["#", "Status", "Error code", "Info", "Vendor error", "Since"], connectorsBody, { caption: "Connectors", className: "table-compact" }),
+        h("h3", {}, t("Connectors")),
+        cp.online ? null : h("p", { class: "alert alert-warn" }, h("strong", {}, t("Station offline.")), " ", t("These are the states it reported before it went offline, not its current state.")),
+        table(["#", t("Status"), t("Error code"), t("Info"), t("Vendor error"), t("Since")], connectorsBody, { caption: t("Connectors"), className: "table-compact" }),
       );
       renderRows(
         connectorsBody,
@@ -405,27 +448,27 @@ export function chargePointsView() {
           h(
             "tr",
             {},
-            h("td", {}, c.connector_id === 0 ? "0 (station)" : String(c.connector_id)),
-            h("td", {}, connectorBadge(c.status)),
-            h("td", { class: hasError(c) ? "text-danger strong" : "muted" }, c.error_code),
+            h("td", {}, c.connector_id === 0 ? t("0 (station)") : String(c.connector_id)),
+            h("td", {}, connectorBadge(c.status, { stale: !cp.online })),
+            h("td", { class: hasError(c) && cp.online ? "text-danger strong" : "muted" }, c.error_code),
             h("td", {}, dash(c.info)),
             h("td", {}, dash([c.vendor_id, c.vendor_error_code].filter(Boolean).join(" · "))),
             h("td", {}, timeAgo(c.reported_at)),
           ),
         6,
-        "No connector has reported a status yet.",
+        t("No connector has reported a status yet."),
       );
       const known = new Set([...connectorFilter.options].map((o) => o.value));
       for (const c of cp.connectors) {
         if (!known.has(String(c.connector_id))) {
-          connectorFilter.append(h("option", { value: String(c.connector_id) }, c.connector_id === 0 ? "Connector 0 (station)" : `Connector ${c.connector_id}`));
+          connectorFilter.append(h("option", { value: String(c.connector_id) }, c.connector_id === 0 ? t("Connector 0 (station)") : t("Connector {id}", { id: c.connector_id })));
         }
       }
       setChildren(
         passwordState,
         cp.password_protected
-          ? h("p", { class: "alert alert-ok" }, h("strong", {}, "Password protected. "), "The station must authenticate with HTTP Basic auth (Security Profile 1).")
-          : h("p", { class: "alert alert-warn" }, h("strong", {}, "No password. "), "Any client that knows this id can connect as this station."),
+          ? h("p", { class: "alert alert-ok" }, h("strong", {}, t("Password protected."), " "), t("The station must authenticate with HTTP Basic auth (Security Profile 1)."))
+          : h("p", { class: "alert alert-warn" }, h("strong", {}, t("No password."), " "), t("Any client that knows this id can connect as this station.")),
       );
       removeButton.hidden = !cp.password_protected;
     }
@@ -446,12 +489,12 @@ export function chargePointsView() {
             h("td", {}, dash([c.info, c.vendor_id, c.vendor_error_code].filter(Boolean).join(" · "))),
           ),
         5,
-        "No status changes recorded.",
+        t("No status changes recorded."),
       );
       setChildren(
         historyMore,
         changes.length >= historyLimit && historyLimit < 1000
-          ? button("Show older", { size: "sm", onClick: () => { historyLimit = Math.min(1000, historyLimit + PAGE_STEP); current.refresh(); } })
+          ? button(t("Show older"), { size: "sm", onClick: () => { historyLimit = Math.min(1000, historyLimit + PAGE_STEP); current.refresh(); } })
           : null,
       );
     }
@@ -470,12 +513,12 @@ export function chargePointsView() {
             h("td", {}, eventDetail(e.detail)),
           ),
         3,
-        "No events recorded.",
+        t("No events recorded."),
       );
       setChildren(
         eventsMore,
         events.length >= eventsLimit && eventsLimit < 1000
-          ? button("Show older", { size: "sm", onClick: () => { eventsLimit = Math.min(1000, eventsLimit + PAGE_STEP); current.refresh(); } })
+          ? button(t("Show older"), { size: "sm", onClick: () => { eventsLimit = Math.min(1000, eventsLimit + PAGE_STEP); current.refresh(); } })
           : null,
       );
     }
@@ -500,7 +543,7 @@ export function chargePointsView() {
           if (shown === "commands") await commands.refresh();
         } catch (error) {
           setChildren(errorArea, errorBox(error));
-          if (!station) setChildren(overview, emptyState("Charge point not available", "It may have been removed, or the id is wrong."));
+          if (!station) setChildren(overview, emptyState(t("Charge point not available"), t("It may have been removed, or the id is wrong.")));
         }
       },
       refresh() {
@@ -511,6 +554,15 @@ export function chargePointsView() {
         }
         return current.inFlight;
       },
+      /** Events about this station: read it again, once per burst. */
+      scheduleRefresh() {
+        if (current.timer) return;
+        current.timer = setTimeout(() => {
+          current.timer = null;
+          current.refresh();
+        }, 1000);
+      },
+      timer: null,
       handle: null,
     };
 
@@ -535,26 +587,26 @@ export function chargePointsView() {
     const deviceModel = deviceModelPanel(ctx);
     const tabset = tabs(
       [
-        { key: "overview", label: "Overview", content: overview },
-        { key: "remote", label: "Remote", content: remote.node, onShow: () => remote.refresh() },
-        { key: "commands", label: "Commands", content: commands.node, onShow: () => commands.refresh() },
-        { key: "diagnosis", label: "Diagnosis", content: diagnosis.node, onShow: () => diagnosis.refresh() },
-        { key: "device-model", label: "Device model", content: deviceModel.node, onShow: () => deviceModel.refresh(), hidden: true },
+        { key: "overview", label: t("Overview"), content: overview },
+        { key: "remote", label: t("Remote"), content: remote.node, onShow: () => remote.refresh() },
+        { key: "commands", label: t("Commands"), content: commands.node, onShow: () => commands.refresh() },
+        { key: "diagnosis", label: t("Diagnosis"), content: diagnosis.node, onShow: () => diagnosis.refresh() },
+        { key: "device-model", label: t("Device model"), content: deviceModel.node, onShow: () => deviceModel.refresh(), hidden: true },
         {
           key: "history",
-          label: "History",
+          label: t("History"),
           content: [
             h("div", { class: "toolbar" }, connectorFilter),
-            table(["Reported", "Connector", "Status", "Error code", "Info"], historyBody, { caption: "Status history", className: "table-compact" }),
+            table([t("Reported"), t("Connector"), t("Status"), t("Error code"), t("Info")], historyBody, { caption: t("Status history"), className: "table-compact" }),
             historyMore,
           ],
         },
         {
           key: "events",
-          label: "Events",
-          content: [table(["Time", "Event", "Detail"], eventsBody, { caption: "Station events", className: "table-compact" }), eventsMore],
+          label: t("Events"),
+          content: [table([t("Time"), t("Event"), t("Detail")], eventsBody, { caption: t("Station events"), className: "table-compact" }), eventsMore],
         },
-        { key: "security", label: "Security", content: security },
+        { key: "security", label: t("Security"), content: security },
       ],
       {
         selected: TABS.includes(initialTab) && initialTab !== "device-model" ? initialTab : "overview",
@@ -584,7 +636,7 @@ export function chargePointsView() {
         openedFromList = false;
       },
     });
-    setChildren(overview, h("p", { class: "muted" }, "Loading…"));
+    setChildren(overview, h("p", { class: "muted" }, t("Loading…")));
     detail = current;
     current.refresh();
   }
@@ -611,44 +663,65 @@ export function chargePointsView() {
   }
 
   return {
-    title: "Charge points",
+    title: t("Charge points"),
     mount(container, route) {
-      const search = h("input", { type: "search", class: "input", placeholder: "Id, vendor, model, serial…", "aria-label": "Search charge points" });
-      search.addEventListener("input", () => {
-        state.search = search.value.trim();
-        renderTable();
+      query = listQuery(route.query);
+      form.search = h("input", { type: "search", class: "input", placeholder: t("Id, vendor, model, serial…"), "aria-label": t("Search charge points") });
+      let typing = null;
+      form.search.addEventListener("input", () => {
+        clearTimeout(typing);
+        typing = setTimeout(() => navigate("charge-points", null, routeQuery({ q: form.search.value.trim(), offset: 0 }), { replace: true }), 250);
       });
-      const filter = select(FILTERS, state.filter, { class: "input", "aria-label": "Filter charge points" });
-      filter.addEventListener("change", () => {
-        state.filter = filter.value;
-        renderTable();
-      });
+      form.filter = select(FILTERS, query.status, { class: "input", "aria-label": t("Filter charge points") });
+      form.filter.addEventListener("change", () => navigate("charge-points", null, routeQuery({ status: form.filter.value, offset: 0 })));
+      form.vendor = select([["", t("Any vendor")]], query.vendor, { class: "input", "aria-label": t("Vendor") });
+      form.vendor.addEventListener("change", () => navigate("charge-points", null, routeQuery({ vendor: form.vendor.value, offset: 0 })));
+      form.sort = select(SORTS, query.sort, { class: "input", "aria-label": t("Sort by") });
+      form.sort.addEventListener("change", () => navigate("charge-points", null, routeQuery({ sort: form.sort.value, offset: 0 })));
+      form.order = select([["asc", t("Ascending")], ["desc", t("Descending")]], query.order, { class: "input", "aria-label": t("Order") });
+      form.order.addEventListener("change", () => navigate("charge-points", null, routeQuery({ order: form.order.value, offset: 0 })));
       root = h(
         "div",
         { class: "view" },
         h(
           "div",
           { class: "view-header" },
-          h("div", {}, h("h1", {}, "Charge points"), summary),
-          button("Add charge point", { kind: "primary", onClick: openCreateDialog }),
+          h("div", {}, h("h1", {}, t("Charge points")), summary),
+          button(t("Add charge point"), { kind: "primary", onClick: openCreateDialog }),
         ),
-        h("div", { class: "toolbar" }, search, filter),
+        h("div", { class: "toolbar" }, form.search, form.filter, form.vendor, form.sort, form.order),
         errorSlot,
         h(
           "div",
           { class: "panel panel-flush" },
-          table(["Charge point", "Connection", "Registration", "Vendor · model", "Firmware", "Last heartbeat", "Connectors"], tbody, { caption: "Charge points" }),
+          table([t("Charge point"), t("Connection"), t("Registration"), t("Vendor · model"), t("Firmware"), t("Last heartbeat"), t("Connectors")], tbody, { caption: t("Charge points") }),
+          pager,
         ),
       );
       container.append(root);
+      fillForm();
+      unsubscribe = stations.subscribe(() => scheduleRender());
       syncDetail(route);
     },
     update(route) {
+      const next = listQuery(route.query);
+      if (JSON.stringify(next) !== JSON.stringify(query)) {
+        query = next;
+        fillForm();
+        renderTable().catch((error) => root && setChildren(errorSlot, errorBox(error)));
+      }
       syncDetail(route);
     },
     refresh,
+    onEvent(type, data) {
+      // The list follows the store (subscribed above); an open station re-reads itself.
+      if (detail && data.charge_point_id === detail.id) detail.scheduleRefresh();
+    },
     unmount() {
       root = null;
+      clearTimeout(renderTimer);
+      renderTimer = null;
+      if (unsubscribe) unsubscribe();
       if (detail) {
         const previous = detail;
         detail = null;

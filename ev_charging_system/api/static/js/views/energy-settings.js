@@ -1,52 +1,54 @@
 // Editors of the site configuration (GET/PUT /energy/config) and the tariff (GET/PUT
 // /energy/tariff). The API validates: its 422 problems are shown next to their fields.
 
+import { t, tn } from "../i18n.js";
+
 import { fieldErrors, get, put } from "../api.js";
 import { h, setChildren, uid } from "../dom.js";
 import { button, errorBox, field, segmented, showFieldErrors, toast } from "../ui.js";
 
 const SECTIONS = [
-  { key: "solar", title: "Solar", fields: [["peak_kw", "Peak power (kW)"]] },
+  { key: "solar", title: t("Solar"), fields: [["peak_kw", t("Peak power (kW)")]] },
   {
     key: "battery",
-    title: "Home battery",
+    title: t("Home battery"),
     fields: [
-      ["capacity_kwh", "Capacity (kWh)"],
-      ["max_charge_kw", "Max charge (kW)"],
-      ["max_discharge_kw", "Max discharge (kW)"],
-      ["round_trip_efficiency", "Round-trip efficiency", { hint: "0–1, e.g. 0.9" }],
-      ["min_soc", "Reserve (min SoC)", { hint: "Fraction of capacity kept, 0–1" }],
-      ["max_soc", "Max SoC", { hint: "Fraction, 0–1" }],
+      ["capacity_kwh", t("Capacity (kWh)")],
+      ["max_charge_kw", t("Max charge (kW)")],
+      ["max_discharge_kw", t("Max discharge (kW)")],
+      ["round_trip_efficiency", t("Round-trip efficiency"), { hint: "0–1, e.g. 0.9" }],
+      ["min_soc", t("Reserve (min SoC)"), { hint: t("Fraction of capacity kept, 0–1") }],
+      ["max_soc", t("Max SoC"), { hint: t("Fraction, 0–1") }],
     ],
   },
   {
     key: "grid",
-    title: "Grid connection",
+    title: t("Grid connection"),
     fields: [
-      ["import_limit_kw", "Import limit (kW)", { hint: "e.g. the main fuse" }],
-      ["export_limit_kw", "Export limit (kW)", { optional: true, hint: "Empty: export not limited" }],
+      ["import_limit_kw", t("Import limit (kW)"), { hint: t("e.g. the main fuse") }],
+      ["export_limit_kw", t("Export limit (kW)"), { optional: true, hint: t("Empty: export not limited") }],
     ],
   },
-  { key: "load", title: "Loads", fields: [["shed_penalty_per_kwh", "Shedding penalty (per kWh)", { hint: "What shedding one kWh costs the occupants" }]] },
+  { key: "load", title: t("Loads"), fields: [["shed_penalty_per_kwh", t("Shedding penalty (per kWh)"), { hint: t("What shedding one kWh costs the occupants") }]] },
 ];
 const SITE_FIELDS = [
-  ["timezone", "Time zone", { type: "text", hint: "IANA name, for tariff windows and departures" }],
-  ["horizon_hours", "Planning horizon (h)"],
+  ["timezone", t("Time zone"), { type: "text", hint: t("IANA name, for tariff windows and departures") }],
+  ["horizon_hours", t("Planning horizon (h)")],
 ];
 const VEHICLE_FIELDS = [
-  ["vehicle_id", "Vehicle id", { type: "text" }],
-  ["battery_capacity_kwh", "Battery (kWh)"],
-  ["max_charge_kw", "Max charge (kW)", { hint: "Car and station, whichever is lower" }],
-  ["min_current_a", "Min current (A)"],
-  ["phases", "Phases", { hint: "1, 2 or 3" }],
-  ["voltage_v", "Voltage (V)"],
-  ["charge_efficiency", "Charge efficiency", { hint: "0–1" }],
-  ["max_discharge_kw", "Max discharge (kW)", { hint: "> 0 only for V2G" }],
-  ["target_soc", "Target SoC", { hint: "Ready by departure, 0–1" }],
-  ["max_soc", "Max SoC", { hint: "0–1" }],
-  ["departure_time", "Usual departure", { type: "time" }],
-  ["charge_point_id", "Charge point", { type: "text", optional: true, hint: "Bind to a real station (with connector)" }],
-  ["connector_id", "Connector", { optional: true }],
+  ["vehicle_id", t("Vehicle id"), { type: "text" }],
+  ["battery_capacity_kwh", t("Battery (kWh)")],
+  ["max_charge_kw", t("Max charge (kW)"), { hint: t("Car and station, whichever is lower") }],
+  ["min_current_a", t("Min current (A)")],
+  ["phases", t("Phases"), { hint: t("1, 2 or 3") }],
+  ["voltage_v", t("Voltage (V)")],
+  ["charge_efficiency", t("Charge efficiency"), { hint: "0–1" }],
+  ["max_discharge_kw", t("Max discharge (kW)"), { hint: t("> 0 only for V2G") }],
+  ["target_soc", t("Target SoC"), { hint: t("Ready by departure, 0–1") }],
+  ["max_soc", t("Max SoC"), { hint: "0–1" }],
+  ["departure_time", t("Usual departure"), { type: "time" }],
+  ["charge_point_id", t("Charge point"), { type: "text", optional: true, hint: t("Bind to a real station (with connector)") }],
+  ["connector_id", t("Connector"), { optional: true }],
 ];
 const VEHICLE_DEFAULTS = {
   vehicle_id: "ev",
@@ -96,8 +98,8 @@ export function configEditor({ onSaved } = {}) {
   const summary = h("div", { "aria-live": "polite" });
   const sectionsSlot = h("div", { class: "config-sections" });
   const vehiclesSlot = h("div", { class: "vehicles" });
-  const save = button("Save configuration", { kind: "primary", type: "submit" });
-  const reload = button("Discard changes", { onClick: () => load(true) });
+  const save = button(t("Save configuration"), { kind: "primary", type: "submit" });
+  const reload = button(t("Discard changes"), { onClick: () => load(true) });
   const state = h("span", { class: "muted small", "aria-live": "polite" });
   const zones = uid("zones");
   const stationsList = uid("stations");
@@ -113,15 +115,15 @@ export function configEditor({ onSaved } = {}) {
     { class: "form", novalidate: true },
     summary,
     sectionsSlot,
-    h("div", { class: "vehicles-head" }, h("h4", { class: "op-subtitle" }, "Vehicles"), button("Add vehicle", { size: "sm", onClick: () => addVehicle({ ...VEHICLE_DEFAULTS, vehicle_id: `ev${vehicles.length + 1}` }) })),
+    h("div", { class: "vehicles-head" }, h("h4", { class: "op-subtitle" }, t("Vehicles")), button(t("Add vehicle"), { size: "sm", onClick: () => addVehicle({ ...VEHICLE_DEFAULTS, vehicle_id: `ev${vehicles.length + 1}` }) })),
     vehiclesSlot,
     h("div", { class: "form-actions" }, state, reload, save),
     datalists,
   );
-  const jsonArea = h("textarea", { class: "input mono json-input", rows: "16", spellcheck: "false", "aria-label": "Site configuration as JSON" });
+  const jsonArea = h("textarea", { class: "input mono json-input", rows: "16", spellcheck: "false", "aria-label": t("Site configuration as JSON") });
   const jsonErrors = h("div", { "aria-live": "polite" });
-  const jsonSave = button("Save JSON", { type: "button" });
-  const jsonDetails = h("details", { class: "op-more" }, h("summary", {}, "Edit as JSON"), h("div", { class: "form" }, jsonArea, jsonErrors, h("div", { class: "form-actions" }, jsonSave)));
+  const jsonSave = button(t("Save JSON"), { type: "button" });
+  const jsonDetails = h("details", { class: "op-more" }, h("summary", {}, t("Edit as JSON")), h("div", { class: "form" }, jsonArea, jsonErrors, h("div", { class: "form-actions" }, jsonSave)));
   jsonDetails.addEventListener("toggle", () => {
     if (jsonDetails.open) jsonArea.value = JSON.stringify(collect(), null, 2);
   });
@@ -130,7 +132,7 @@ export function configEditor({ onSaved } = {}) {
   form.addEventListener("change", () => markDirty());
   function markDirty() {
     dirty = true;
-    state.textContent = "Unsaved changes";
+    state.textContent = t("Unsaved changes");
   }
 
   function fieldset(legend, specs, values, prefix) {
@@ -156,11 +158,11 @@ export function configEditor({ onSaved } = {}) {
 
   function addVehicle(values) {
     const entry = { values: { ...values }, node: null, inputs: {} };
-    const remove = button("Remove", { size: "sm", kind: "danger-outline", "aria-label": `Remove vehicle ${values.vehicle_id}` });
+    const remove = button(t("Remove"), { size: "sm", kind: "danger-outline", "aria-label": t("Remove vehicle {id}", { id: values.vehicle_id }) });
     const group = h(
       "fieldset",
       { class: "config-group vehicle-group" },
-      h("legend", {}, "Vehicle ", h("span", { class: "mono" }, values.vehicle_id)),
+      h("legend", {}, t("Vehicle"), " ", h("span", { class: "mono" }, values.vehicle_id)),
       h(
         "div",
         { class: "form-grid form-grid-3" },
@@ -188,7 +190,7 @@ export function configEditor({ onSaved } = {}) {
     for (const key of Object.keys(inputs)) delete inputs[key];
     setChildren(
       sectionsSlot,
-      fieldset("Site", SITE_FIELDS, config, ""),
+      fieldset(t("Site"), SITE_FIELDS, config, ""),
       SECTIONS.map((section) => fieldset(section.title, section.fields, config[section.key], section.key)),
     );
     vehicles = [];
@@ -232,7 +234,7 @@ export function configEditor({ onSaved } = {}) {
       loaded = saved;
       render(saved);
       if (jsonDetails.open) jsonArea.value = JSON.stringify(saved, null, 2);
-      toast("The coordinator plans with the new site from its next tick.", { title: "Site configuration saved" });
+      toast(t("The coordinator plans with the new site from its next tick."), { title: t("Site configuration saved") });
       if (onSaved) onSaved(saved);
     } catch (error) {
       if (error.status !== 422) {
@@ -260,7 +262,7 @@ export function configEditor({ onSaved } = {}) {
     try {
       body = JSON.parse(jsonArea.value);
     } catch (error) {
-      setChildren(jsonErrors, h("div", { class: "alert alert-error", role: "alert" }, h("strong", { class: "alert-title" }, "Not valid JSON"), h("p", { class: "alert-detail" }, error.message)));
+      setChildren(jsonErrors, h("div", { class: "alert alert-error", role: "alert" }, h("strong", { class: "alert-title" }, t("Not valid JSON")), h("p", { class: "alert-detail" }, error.message)));
       return;
     }
     jsonSave.disabled = true;
@@ -284,7 +286,7 @@ export function configEditor({ onSaved } = {}) {
   }
 
   return {
-    node: editorShell({ title: "Site configuration", description: "What the coordinator plans with. Saving replaces the whole configuration; the API checks physical limits.", form, extra: jsonDetails }),
+    node: editorShell({ title: t("Site configuration"), description: t("What the coordinator plans with. Saving replaces the whole configuration; the API checks physical limits."), form, extra: jsonDetails }),
     load,
   };
 }
@@ -323,34 +325,34 @@ export function tariffEditor({ onSaved } = {}) {
   const preview = h("div", { class: "tou-preview" });
   const kindSlot = h("div");
   const panels = {
-    flat: h("div", { class: "form-grid" }, field("Import price (per kWh)", flat.import_price), field("Feed-in price (per kWh)", flat.feed_in_price)),
+    flat: h("div", { class: "form-grid" }, field(t("Import price (per kWh)"), flat.import_price), field(t("Feed-in price (per kWh)"), flat.feed_in_price)),
     time_of_use: h(
       "div",
       { class: "form" },
-      h("div", { class: "form-grid" }, field("Default import price", tou.default_import_price, { hint: "Outside every window" }), field("Feed-in price", tou.feed_in_price)),
+      h("div", { class: "form-grid" }, field(t("Default import price"), tou.default_import_price, { hint: t("Outside every window") }), field(t("Feed-in price"), tou.feed_in_price)),
       h(
         "div",
-        { class: "table-wrap" },
+        { class: "table-wrap", tabindex: "0" },
         h(
           "table",
           { class: "table table-compact windows-table" },
-          h("caption", { class: "visually-hidden" }, "Price windows"),
-          h("thead", {}, h("tr", {}, ["From", "Until", "Import price", ""].map((label) => h("th", { scope: "col" }, label)))),
+          h("caption", { class: "visually-hidden" }, t("Price windows")),
+          h("thead", {}, h("tr", {}, [t("From"), t("Until"), t("Import price"), ""].map((label) => h("th", { scope: "col" }, label)))),
           windowsBody,
         ),
       ),
-      h("div", { class: "button-row" }, button("Add window", { size: "sm", onClick: () => { addWindow({ start: "22:00", end: "06:00", import_price: 0.2 }); markDirty(); } })),
-      h("p", { class: "field-hint" }, "Site-local time. A window whose end is not after its start wraps past midnight (22:00–06:00). The first window containing a time wins."),
+      h("div", { class: "button-row" }, button(t("Add window"), { size: "sm", onClick: () => { addWindow({ start: "22:00", end: "06:00", import_price: 0.2 }); markDirty(); } })),
+      h("p", { class: "field-hint" }, t("Site-local time. A window whose end is not after its start wraps past midnight (22:00–06:00). The first window containing a time wins.")),
       preview,
     ),
     dynamic: h(
       "div",
       { class: "form" },
-      h("div", { class: "form-grid" }, field("Fallback import price", dyn.fallback_import_price, { hint: "Before the first and after the last known price" }), field("Feed-in price", dyn.feed_in_price)),
-      field("Prices", dyn.points, { hint: "One per line: start (ISO time with offset), import price[, feed-in price]. Each holds until the next; sorted by start." }),
+      h("div", { class: "form-grid" }, field(t("Fallback import price"), dyn.fallback_import_price, { hint: t("Before the first and after the last known price") }), field(t("Feed-in price"), dyn.feed_in_price)),
+      field(t("Prices"), dyn.points, { hint: t("One per line: start (ISO time with offset), import price[, feed-in price]. Each holds until the next; sorted by start.") }),
     ),
   };
-  const save = button("Save tariff", { kind: "primary", type: "submit" });
+  const save = button(t("Save tariff"), { kind: "primary", type: "submit" });
   const state = h("span", { class: "muted small", "aria-live": "polite" });
   const form = h(
     "form",
@@ -358,12 +360,12 @@ export function tariffEditor({ onSaved } = {}) {
     summary,
     kindSlot,
     Object.values(panels),
-    h("div", { class: "form-actions" }, state, button("Discard changes", { onClick: () => load(true) }), save),
+    h("div", { class: "form-actions" }, state, button(t("Discard changes"), { onClick: () => load(true) }), save),
   );
   form.addEventListener("input", () => markDirty());
   function markDirty() {
     dirty = true;
-    state.textContent = "Unsaved changes";
+    state.textContent = t("Unsaved changes");
     renderPreview();
   }
 
@@ -372,8 +374,8 @@ export function tariffEditor({ onSaved } = {}) {
     for (const [key, node] of Object.entries(panels)) node.hidden = key !== kind;
     setChildren(
       kindSlot,
-      segmented("tariff-kind", [["flat", "Flat"], ["time_of_use", "Time of use"], ["dynamic", "Dynamic"]], kind, {
-        label: "Tariff kind",
+      segmented("tariff-kind", [["flat", t("Flat")], ["time_of_use", t("Time of use")], ["dynamic", t("Dynamic")]], kind, {
+        label: t("Tariff kind"),
         onChange: (value) => {
           showKind(value);
           markDirty();
@@ -383,13 +385,13 @@ export function tariffEditor({ onSaved } = {}) {
   }
 
   function addWindow(w) {
-    const start = h("input", { type: "time", id: uid("window"), class: "input input-sm", value: String(w.start || "").slice(0, 5), "aria-label": "From" });
-    const end = h("input", { type: "time", id: uid("window"), class: "input input-sm", value: String(w.end || "").slice(0, 5), "aria-label": "Until" });
-    const importPrice = priceInput(w.import_price, "Import price");
+    const start = h("input", { type: "time", id: uid("window"), class: "input input-sm", value: String(w.start || "").slice(0, 5), "aria-label": t("From") });
+    const end = h("input", { type: "time", id: uid("window"), class: "input input-sm", value: String(w.end || "").slice(0, 5), "aria-label": t("Until") });
+    const importPrice = priceInput(w.import_price, t("Import price"));
     importPrice.id = uid("window");
     importPrice.classList.add("input-sm");
     const entry = { start, end, import_price: importPrice };
-    const remove = button("Remove", { size: "sm", kind: "ghost", "aria-label": "Remove window" });
+    const remove = button(t("Remove"), { size: "sm", kind: "ghost", "aria-label": t("Remove window") });
     const cell = (input) => h("td", {}, h("div", { class: "field" }, input));
     const row = h("tr", {}, cell(start), cell(end), cell(importPrice), h("td", { class: "actions" }, remove));
     remove.addEventListener("click", () => {
@@ -415,7 +417,7 @@ export function tariffEditor({ onSaved } = {}) {
     const max = Math.max(...hours.filter((p) => Number.isFinite(p)), 0.001);
     setChildren(
       preview,
-      h("p", { class: "field-hint" }, "Import price over a day"),
+      h("p", { class: "field-hint" }, t("Import price over a day")),
       h(
         "div",
         { class: "tou-bars", role: "img", "aria-label": hours.map((p, hour) => `${hour}:00 ${Number.isFinite(p) ? p : "?"}`).join(", ") },
@@ -461,7 +463,7 @@ export function tariffEditor({ onSaved } = {}) {
       if (!line.trim()) return;
       const [start, importPrice, feedIn] = line.split(",").map((part) => part.trim());
       if (!start || importPrice === undefined || importPrice === "" || Number.isNaN(Number(importPrice))) {
-        problems.push({ path: "points", message: `line ${index + 1}: expected “start, import price[, feed-in price]”` });
+        problems.push({ path: "points", message: t("line {line}: expected “start, import price[, feed-in price]”", { line: index + 1 }) });
         return;
       }
       const point = { start, import_price: Number(importPrice) };
@@ -496,7 +498,7 @@ export function tariffEditor({ onSaved } = {}) {
     try {
       const saved = await put("/energy/tariff", body);
       fill(saved);
-      toast("The next plan uses the new prices.", { title: "Tariff saved" });
+      toast(t("The next plan uses the new prices."), { title: t("Tariff saved") });
       if (onSaved) onSaved(saved);
     } catch (error) {
       if (error.status !== 422) setChildren(summary, errorBox(error));
@@ -504,7 +506,7 @@ export function tariffEditor({ onSaved } = {}) {
         // "points.3.start" is about the textarea: name the line.
         const mapped = fieldErrors(error, TARIFF_TAGS).map((p) => {
           const match = /^points\.(\d+)\.?(.*)$/.exec(p.path);
-          return match ? { path: "points", message: `price ${Number(match[1]) + 1}${match[2] ? ` (${match[2]})` : ""}: ${p.message}` } : p;
+          return match ? { path: "points", message: `${t("price {n}", { n: Number(match[1]) + 1 })}${match[2] ? ` (${match[2]})` : ""}: ${p.message}` } : p;
         });
         showFieldErrors(controls, mapped, summary);
       }
@@ -525,7 +527,7 @@ export function tariffEditor({ onSaved } = {}) {
 
   showKind("flat");
   return {
-    node: editorShell({ title: "Tariff", description: "Prices per kWh in the site's currency. The optimizer shifts charging to cheap hours.", form }),
+    node: editorShell({ title: t("Tariff"), description: t("Prices per kWh in the site's currency. The optimizer shifts charging to cheap hours."), form }),
     load,
   };
 }

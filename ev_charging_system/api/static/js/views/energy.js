@@ -2,10 +2,12 @@
 // current plan and why, the policy, manual measurements and setpoints, site configuration,
 // tariff and recent plans.
 
+import { t, tn } from "../i18n.js";
+
 import { fieldErrors, get, post, put } from "../api.js";
 import { h, renderRows, setChildren, truncate, uid } from "../dom.js";
 import { planChart } from "../energy-chart.js";
-import { formatDateTime, fromLocalInput } from "../format.js";
+import { formatDateTime, fromLocalInput, numberFormat } from "../format.js";
 import { parseRoute } from "../router.js";
 import {
   badge,
@@ -26,19 +28,20 @@ import {
 import { configEditor, tariffEditor } from "./energy-settings.js";
 
 const POLICY_LABELS = {
-  optimize: ["Optimize", "Lowest cost over the horizon (linear program), with a rule-based fallback"],
-  pv_surplus: ["PV surplus", "Charge the vehicle and battery from solar surplus only"],
-  rule: ["Rule", "The seed's simple rules: no forecast, no prices"],
+  optimize: [t("Optimize"), t("Lowest cost over the horizon (linear program), with a rule-based fallback")],
+  pv_surplus: [t("PV surplus"), t("Charge the vehicle and battery from solar surplus only")],
+  rule: [t("Rule"), t("The seed's simple rules: no forecast, no prices")],
 };
 const MODE_TONES = { charge: "info", discharge: "violet", idle: "muted" };
-const kw = new Intl.NumberFormat(undefined, { minimumFractionDigits: 1, maximumFractionDigits: 2 });
-const kwh = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
-const money = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
-const priceFormat = new Intl.NumberFormat(undefined, { minimumFractionDigits: 3, maximumFractionDigits: 3 });
+const kw = numberFormat({ minimumFractionDigits: 1, maximumFractionDigits: 2 });
+const kwh = numberFormat({ maximumFractionDigits: 1 });
+const money = numberFormat({ minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const priceFormat = numberFormat({ minimumFractionDigits: 3, maximumFractionDigits: 3 });
+const MODE_LABELS = { charge: t("charge"), discharge: t("discharge"), idle: t("idle") };
 const pct = (part, whole) => (whole > 0 ? `${Math.round((part / whole) * 100)} %` : "—");
 
 function modeBadge(mode, powerKw) {
-  const text = mode === "idle" ? "idle" : `${mode} ${kw.format(powerKw)} kW`;
+  const text = mode === "idle" ? MODE_LABELS.idle : `${MODE_LABELS[mode] || mode} ${kw.format(powerKw)} kW`;
   return badge(text, MODE_TONES[mode] || "muted");
 }
 
@@ -66,7 +69,7 @@ function controlForm({ title, description, fields, submitLabel, path, body, kind
     await busy(submit, async () => {
       try {
         await post(path, body());
-        toast(`${title}: done.`, { title: "Site updated" });
+        toast(t("{what}: done.", { what: title }), { title: t("Site updated") });
         if (done) await done();
       } catch (error) {
         if (error.status !== 422) throw error;
@@ -97,10 +100,10 @@ export function energyView() {
   let config = null;
   const hiddenSeries = new Set();
   const errorSlot = h("div", { class: "error-slot" });
-  const kpis = h("div", { class: "kpis energy-kpis" }, h("p", { class: "muted" }, "Loading…"));
+  const kpis = h("div", { class: "kpis energy-kpis" }, h("p", { class: "muted" }, t("Loading…")));
   const policySlot = h("div", { class: "policy-switch" });
   const planMeta = h("div", { class: "plan-meta" });
-  const chartSlot = h("div", { class: "plan-chart-slot" }, h("p", { class: "muted" }, "Loading…"));
+  const chartSlot = h("div", { class: "plan-chart-slot" }, h("p", { class: "muted" }, t("Loading…")));
   const plansBody = h("tbody");
   const vehicleChoices = [];
   const settings = { config: configEditor({ onSaved: (next) => { config = next; refresh(); } }), tariff: tariffEditor({ onSaved: () => refresh() }) };
@@ -112,12 +115,12 @@ export function energyView() {
       {},
       h("span", { class: "mono strong" }, v.vehicle_id),
       " ",
-      v.connected ? badge("plugged in", "ok") : badge("away", "muted"),
+      v.connected ? badge(t("plugged in"), "ok") : badge("away", "muted"),
       v.connected ? [" ", modeBadge(v.mode, v.setpoint_kw)] : null,
-      v.connected && Math.abs(v.power_kw) > 1e-3 ? h("span", { class: "muted small" }, ` · measured ${kw.format(v.power_kw)} kW`) : null,
-      v.bound ? h("span", { class: "muted small", title: "A real charge point executes the setpoint" }, " · station-bound") : null,
-      v.connected && v.target_soc_kwh !== null && v.target_soc_kwh !== undefined ? h("span", { class: "muted small" }, ` · target ${kwh.format(v.target_soc_kwh)} kWh`) : null,
-      v.connected && v.departure ? h("span", { class: "muted small" }, ` · leaves ${formatDateTime(v.departure)}`) : null,
+      v.connected && Math.abs(v.power_kw) > 1e-3 ? h("span", { class: "muted small" }, " · ", t("measured {power} kW", { power: kw.format(v.power_kw) })) : null,
+      v.bound ? h("span", { class: "muted small", title: t("A real charge point executes the setpoint") }, " · ", t("station-bound")) : null,
+      v.connected && v.target_soc_kwh !== null && v.target_soc_kwh !== undefined ? h("span", { class: "muted small" }, " · ", t("target {energy} kWh", { energy: kwh.format(v.target_soc_kwh) })) : null,
+      v.connected && v.departure ? h("span", { class: "muted small" }, " · ", t("leaves {time}", { time: formatDateTime(v.departure) })) : null,
     );
   }
 
@@ -125,16 +128,16 @@ export function energyView() {
     if (vehicles.length === 1) {
       const v = vehicles[0];
       return kpi(
-        "Vehicle",
-        v.connected ? pct(v.state_of_charge_kwh, v.capacity_kwh) : "Not plugged in",
-        h("ul", { class: "vehicle-list" }, vehicleLine(v), v.connected ? h("li", { class: "muted small" }, `${kwh.format(v.state_of_charge_kwh)} of ${kwh.format(v.capacity_kwh)} kWh`) : null),
+        t("Vehicle"),
+        v.connected ? pct(v.state_of_charge_kwh, v.capacity_kwh) : t("Not plugged in"),
+        h("ul", { class: "vehicle-list" }, vehicleLine(v), v.connected ? h("li", { class: "muted small" }, t("{soc} of {capacity} kWh", { soc: kwh.format(v.state_of_charge_kwh), capacity: kwh.format(v.capacity_kwh) })) : null),
         v.connected && v.mode === "charge" ? "info" : "",
-        v.connected ? level(v.state_of_charge_kwh, v.capacity_kwh, "Vehicle state of charge") : null,
+        v.connected ? level(v.state_of_charge_kwh, v.capacity_kwh, t("Vehicle state of charge")) : null,
       );
     }
     return kpi(
-      vehicles.length ? `Vehicles (${vehicles.length})` : "Vehicle",
-      vehicles.length ? `${vehicles.filter((v) => v.connected).length} plugged in` : "None configured",
+      vehicles.length ? t("Vehicles ({count})", { count: vehicles.length }) : t("Vehicle"),
+      vehicles.length ? t("{count} plugged in", { count: vehicles.filter((v) => v.connected).length }) : t("None configured"),
       h("ul", { class: "vehicle-list" }, vehicles.map(vehicleLine)),
       vehicles.some((v) => v.connected) ? "info" : "",
     );
@@ -152,30 +155,30 @@ export function energyView() {
     setChildren(
       kpis,
       kpi(
-        "Solar",
+        t("Solar"),
         `${kw.format(site.solar.production_kw)} kW`,
-        [peak ? `of ${kw.format(peak)} kW peak · ` : "", site.solar.measured_at ? ["measured ", timeAgo(site.solar.measured_at)] : "not measured yet"],
+        [peak ? `${t("of {peak} kW peak", { peak: kw.format(peak) })} · ` : "", site.solar.measured_at ? [t("measured"), " ", timeAgo(site.solar.measured_at)] : t("not measured yet")],
         site.solar.production_kw > 0.05 ? "ok" : "",
-        peak ? level(site.solar.production_kw, peak, "PV output of peak") : null,
+        peak ? level(site.solar.production_kw, peak, t("PV output of peak")) : null,
       ),
       kpi(
-        "Home battery",
+        t("Home battery"),
         pct(battery.state_of_charge_kwh, battery.capacity_kwh),
-        [`${kwh.format(battery.state_of_charge_kwh)} of ${kwh.format(battery.capacity_kwh)} kWh · `, modeBadge(battery.mode, battery.setpoint_kw), Math.abs(battery.power_kw) > 1e-3 ? ` · measured ${kw.format(battery.power_kw)} kW` : ""],
+        [`${t("{soc} of {capacity} kWh", { soc: kwh.format(battery.state_of_charge_kwh), capacity: kwh.format(battery.capacity_kwh) })} · `, modeBadge(battery.mode, battery.setpoint_kw), Math.abs(battery.power_kw) > 1e-3 ? ` · ${t("measured {power} kW", { power: kw.format(battery.power_kw) })}` : ""],
         battery.mode === "charge" ? "info" : "",
-        level(battery.state_of_charge_kwh, battery.capacity_kwh, "Battery state of charge"),
+        level(battery.state_of_charge_kwh, battery.capacity_kwh, t("Battery state of charge")),
       ),
       vehicleKpi(vehicles),
       kpi(
-        "House load",
+        t("House load"),
         `${kw.format(totalLoad)} kW`,
-        [`critical ${kw.format(load.critical_load_kw)} · flexible ${kw.format(load.flexible_load_kw)} kW`, load.shed_kw > 0 ? h("span", { class: "text-warn strong" }, ` · ${kw.format(load.shed_kw)} kW shed`) : null],
+        [t("critical {critical} · flexible {flexible} kW", { critical: kw.format(load.critical_load_kw), flexible: kw.format(load.flexible_load_kw) }), load.shed_kw > 0 ? h("span", { class: "text-warn strong" }, " · ", t("{power} kW shed", { power: kw.format(load.shed_kw) })) : null],
         load.shed_kw > 0 ? "warn" : "",
       ),
       kpi(
-        "Grid now",
+        t("Grid now"),
         grid === null ? "—" : grid >= 0 ? `${kw.format(grid)} kW` : `${kw.format(-grid)} kW`,
-        [grid === null ? "no plan yet" : grid > 0.005 ? "importing" : grid < -0.005 ? "exporting" : "balanced", importPrice !== null ? ` · import price ${priceFormat.format(importPrice)}/kWh` : "", config ? ` · limit ${kw.format(config.grid.import_limit_kw)} kW` : ""],
+        [grid === null ? t("no plan yet") : grid > 0.005 ? t("importing") : grid < -0.005 ? t("exporting") : t("balanced"), importPrice !== null ? ` · ${t("import price {price}/kWh", { price: priceFormat.format(importPrice) })}` : "", config ? ` · ${t("limit {power} kW", { power: kw.format(config.grid.import_limit_kw) })}` : ""],
         grid !== null && grid > 0.005 ? "warn" : grid !== null && grid < -0.005 ? "ok" : "",
       ),
     );
@@ -193,7 +196,7 @@ export function energyView() {
   function renderPlanMeta() {
     const last = plan || (status && status.last_plan);
     if (!last) {
-      setChildren(planMeta, h("p", { class: "muted" }, "No plan yet. Press “Plan now” or wait for the coordinator's next tick."));
+      setChildren(planMeta, h("p", { class: "muted" }, t("No plan yet. Press “Plan now” or wait for the coordinator's next tick.")));
       return;
     }
     setChildren(
@@ -202,29 +205,29 @@ export function energyView() {
         ? h(
             "div",
             { class: "alert alert-warn", role: "status" },
-            h("strong", {}, `Fallback: ${last.requested_policy} → ${last.policy}. `),
-            last.fallback_reason || "The requested policy gave no usable plan.",
+            h("strong", {}, t("Fallback: {requested} → {used}.", { requested: last.requested_policy, used: last.policy }), " "),
+            last.fallback_reason || t("The requested policy gave no usable plan."),
           )
         : null,
       h(
         "dl",
         { class: "deflist plan-facts" },
         [
-          ["Planned", timeAgo(last.created_at)],
-          ["Policy", last.requested_policy !== last.policy ? `${last.policy} (asked: ${last.requested_policy})` : last.policy],
-          ["Expected cost", last.expected_cost === null || last.expected_cost === undefined ? "—" : money.format(last.expected_cost)],
-          ["Solved in", `${kw.format(last.solve_ms)} ms`],
+          [t("Planned"), timeAgo(last.created_at)],
+          [t("Policy"), last.requested_policy !== last.policy ? t("{used} (asked: {requested})", { used: last.policy, requested: last.requested_policy }) : last.policy],
+          [t("Expected cost"), last.expected_cost === null || last.expected_cost === undefined ? "—" : money.format(last.expected_cost)],
+          [t("Solved in"), `${kw.format(last.solve_ms)} ms`],
         ].map(([term, value]) => h("div", { class: "deflist-row" }, h("dt", {}, term), h("dd", {}, value))),
       ),
-      h("h3", { class: "plan-why" }, "Why"),
+      h("h3", { class: "plan-why" }, t("Why")),
       reasonList(last.reason),
-      last.notes && last.notes.length ? [h("h3", { class: "plan-why" }, "Notes"), h("ul", { class: "plan-notes" }, last.notes.map((n) => h("li", {}, n)))] : null,
+      last.notes && last.notes.length ? [h("h3", { class: "plan-why" }, t("Notes")), h("ul", { class: "plan-notes" }, last.notes.map((n) => h("li", {}, n)))] : null,
     );
   }
 
   function renderChart() {
     if (!plan) {
-      setChildren(chartSlot, h("p", { class: "muted" }, "No plan yet."));
+      setChildren(chartSlot, h("p", { class: "muted" }, t("No plan yet.")));
       return;
     }
     setChildren(chartSlot, planChart(plan, { hidden: hiddenSeries, onToggle: (key, hide) => (hide ? hiddenSeries.add(key) : hiddenSeries.delete(key)) }));
@@ -234,11 +237,11 @@ export function energyView() {
     if (!policy) return;
     const options = policy.available.map((name) => [name, (POLICY_LABELS[name] || [name])[0], (POLICY_LABELS[name] || [null, name])[1]]);
     const control = segmented("policy", options, policy.policy, {
-      label: "Planning policy",
+      label: t("Planning policy"),
       onChange: async (name) => {
         try {
           policy = await put("/energy/policy", { policy: name });
-          toast(`The coordinator now plans with “${(POLICY_LABELS[name] || [name])[0]}”.`, { title: "Policy changed" });
+          toast(t("The coordinator now plans with “{policy}”.", { policy: (POLICY_LABELS[name] || [name])[0] }), { title: t("Policy changed") });
           await refresh();
         } catch (error) {
           reportError(error);
@@ -246,7 +249,7 @@ export function energyView() {
         }
       },
     });
-    setChildren(policySlot, h("span", { class: "policy-label", "aria-hidden": "true" }, "Policy"), control);
+    setChildren(policySlot, h("span", { class: "policy-label", "aria-hidden": "true" }, t("Policy")), control);
   }
 
   // --- manual measurements and setpoints ---------------------------------------------
@@ -271,73 +274,73 @@ export function energyView() {
     const solar = number({ required: true, placeholder: "kW" });
     const socKwh = number({ placeholder: "kWh" });
     const capacityKwh = number({ placeholder: "kWh", min: "0.1" });
-    const batteryPower = number({ placeholder: "kW, + charging", min: null });
-    const batteryMode = select([["charge", "Charge"], ["discharge", "Discharge"], ["idle", "Idle"]], "charge", { class: "input" });
+    const batteryPower = number({ placeholder: t("kW, + charging"), min: null });
+    const batteryMode = select([["charge", t("Charge")], ["discharge", t("Discharge")], ["idle", t("Idle")]], "charge", { class: "input" });
     const batterySetpoint = number({ value: "2" });
     const critical = number({ placeholder: "kW" });
     const flexible = number({ placeholder: "kW" });
     const shed = number({ required: true, value: "0" });
     const vehicleUpdate = vehicleSelect();
-    const connected = select([["", "Unchanged"], ["true", "Plugged in"], ["false", "Unplugged"]], "", { class: "input" });
+    const connected = select([["", t("Unchanged")], ["true", t("Plugged in")], ["false", t("Unplugged")]], "", { class: "input" });
     const vehicleSoc = number({ placeholder: "kWh" });
     const departure = h("input", { type: "datetime-local", class: "input" });
     const target = number({ placeholder: "kWh" });
     const vehicleControl = vehicleSelect();
-    const vehicleMode = select([["charge", "Charge"], ["discharge", "Discharge (V2G)"], ["idle", "Idle"]], "charge", { class: "input" });
+    const vehicleMode = select([["charge", t("Charge")], ["discharge", t("Discharge (V2G)")], ["idle", t("Idle")]], "charge", { class: "input" });
     const vehiclePower = number({ value: "7.4" });
     const done = () => refresh();
-    const manual = "In force until the coordinator's next plan.";
+    const manual = t("In force until the coordinator's next plan.");
     return h(
       "div",
       { class: "op-grid" },
-      controlForm({ title: "Solar production", fields: [["production_kw", "PV output (kW)", solar]], submitLabel: "Update", path: "/energy/solar/production", body: () => ({ production_kw: Number(solar.value) }), done }),
+      controlForm({ title: t("Solar production"), fields: [["production_kw", t("PV output (kW)"), solar]], submitLabel: t("Update"), path: "/energy/solar/production", body: () => ({ production_kw: Number(solar.value) }), done }),
       controlForm({
-        title: "Loads",
-        description: "Measured house consumption; flexible loads can be shed.",
+        title: t("Loads"),
+        description: t("Measured house consumption; flexible loads can be shed."),
         fields: [
-          ["critical_load_kw", "Critical (kW)", critical],
-          ["flexible_load_kw", "Flexible (kW)", flexible],
+          ["critical_load_kw", t("Critical (kW)"), critical],
+          ["flexible_load_kw", t("Flexible (kW)"), flexible],
         ],
-        submitLabel: "Update",
+        submitLabel: t("Update"),
         path: "/energy/load/update",
         body: () => ({ critical_load_kw: optionalNumber(critical), flexible_load_kw: optionalNumber(flexible) }),
         done,
       }),
       controlForm({
-        title: "Battery measurement",
+        title: t("Battery measurement"),
         fields: [
-          ["state_of_charge_kwh", "State of charge (kWh)", socKwh],
-          ["capacity_kwh", "Capacity (kWh)", capacityKwh],
-          ["power_kw", "Power (kW)", batteryPower, { hint: "+ charging, − discharging" }],
+          ["state_of_charge_kwh", t("State of charge (kWh)"), socKwh],
+          ["capacity_kwh", t("Capacity (kWh)"), capacityKwh],
+          ["power_kw", t("Power (kW)"), batteryPower, { hint: t("+ charging, − discharging") }],
         ],
-        submitLabel: "Update",
+        submitLabel: t("Update"),
         path: "/energy/battery/update",
         body: () => ({ state_of_charge_kwh: optionalNumber(socKwh), capacity_kwh: optionalNumber(capacityKwh), power_kw: optionalNumber(batteryPower) }),
         done,
       }),
       controlForm({
-        title: "Battery setpoint",
+        title: t("Battery setpoint"),
         description: manual,
         fields: [
-          ["mode", "Mode", batteryMode],
-          ["power_kw", "Power (kW)", batterySetpoint],
+          ["mode", t("Mode"), batteryMode],
+          ["power_kw", t("Power (kW)"), batterySetpoint],
         ],
-        submitLabel: "Apply",
+        submitLabel: t("Apply"),
         kind: "",
         path: "/energy/battery/control",
         body: () => ({ mode: batteryMode.value, power_kw: batteryMode.value === "idle" ? 0 : Number(batterySetpoint.value || 0) }),
         done,
       }),
       controlForm({
-        title: "Vehicle measurement",
+        title: t("Vehicle measurement"),
         fields: [
-          ["vehicle_id", "Vehicle", vehicleUpdate],
-          ["connected", "Plug", connected],
-          ["state_of_charge_kwh", "State of charge (kWh)", vehicleSoc],
-          ["target_soc_kwh", "Target (kWh)", target],
-          ["departure", "Departure", departure],
+          ["vehicle_id", t("Vehicle"), vehicleUpdate],
+          ["connected", t("Plug"), connected],
+          ["state_of_charge_kwh", t("State of charge (kWh)"), vehicleSoc],
+          ["target_soc_kwh", t("Target (kWh)"), target],
+          ["departure", t("Departure"), departure],
         ],
-        submitLabel: "Update",
+        submitLabel: t("Update"),
         path: "/energy/vehicle/update",
         body: () => ({
           vehicle_id: vehicleUpdate.value || undefined,
@@ -349,24 +352,24 @@ export function energyView() {
         done,
       }),
       controlForm({
-        title: "Vehicle setpoint",
-        description: `${manual} A station-bound vehicle gets it as a charging profile.`,
+        title: t("Vehicle setpoint"),
+        description: `${manual} ${t("A station-bound vehicle gets it as a charging profile.")}`,
         fields: [
-          ["vehicle_id", "Vehicle", vehicleControl],
-          ["mode", "Mode", vehicleMode],
-          ["power_kw", "Power (kW)", vehiclePower],
+          ["vehicle_id", t("Vehicle"), vehicleControl],
+          ["mode", t("Mode"), vehicleMode],
+          ["power_kw", t("Power (kW)"), vehiclePower],
         ],
-        submitLabel: "Apply",
+        submitLabel: t("Apply"),
         kind: "",
         path: "/energy/vehicle/control",
         body: () => ({ vehicle_id: vehicleControl.value || undefined, mode: vehicleMode.value, power_kw: vehicleMode.value === "idle" ? 0 : Number(vehiclePower.value || 0) }),
         done,
       }),
       controlForm({
-        title: "Load shedding",
-        description: `Switch off this much flexible load. ${manual}`,
-        fields: [["shed_kw", "Shed (kW)", shed]],
-        submitLabel: "Shed",
+        title: t("Load shedding"),
+        description: `${t("Switch off this much flexible load.")} ${manual}`,
+        fields: [["shed_kw", t("Shed (kW)"), shed]],
+        submitLabel: t("Shed"),
         kind: "",
         path: "/energy/load/shed",
         body: () => ({ shed_kw: Number(shed.value) }),
@@ -381,9 +384,9 @@ export function energyView() {
     return h(
       "div",
       { class: "stack-sm" },
-      h("span", {}, "Battery ", modeBadge(actions.battery.mode, actions.battery.power_kw)),
+      h("span", {}, t("Battery"), " ", modeBadge(actions.battery.mode, actions.battery.power_kw)),
       (actions.vehicles || []).map((v) => h("span", {}, h("span", { class: "mono" }, v.vehicle_id), " ", modeBadge(v.mode, v.power_kw))),
-      actions.load && actions.load.shed_kw > 0 ? h("span", { class: "text-warn" }, `shed ${kw.format(actions.load.shed_kw)} kW`) : null,
+      actions.load && actions.load.shed_kw > 0 ? h("span", { class: "text-warn" }, t("shed {power} kW", { power: kw.format(actions.load.shed_kw) })) : null,
     );
   }
 
@@ -404,7 +407,7 @@ export function energyView() {
             "tr",
             {},
             h("td", { class: "nowrap" }, timeAgo(p.created_at)),
-            h("td", {}, h("span", { class: "strong" }, p.policy), p.fell_back ? h("div", {}, badge(`fallback from ${p.requested_policy}`, "warn", { title: p.fallback_reason || "" })) : null),
+            h("td", {}, h("span", { class: "strong" }, p.policy), p.fell_back ? h("div", {}, badge(t("fallback from {policy}", { policy: p.requested_policy }), "warn", { title: p.fallback_reason || "" })) : null),
             h("td", {}, actionsSummary(p.actions)),
             h("td", { class: "num" }, p.actions ? `${kw.format(p.actions.grid_kw)} kW` : "—"),
             h("td", { class: "num" }, p.expected_cost === null || p.expected_cost === undefined ? "—" : money.format(p.expected_cost)),
@@ -412,7 +415,7 @@ export function energyView() {
           );
         },
         6,
-        "No plan stored yet.",
+        t("No plan stored yet."),
       );
     } catch (error) {
       setChildren(plansBody, h("tr", {}, h("td", { colspan: "6" }, errorBox(error))));
@@ -463,23 +466,23 @@ export function energyView() {
     return inFlight;
   }
 
-  const planNow = button("Plan now", {
+  const planNow = button(t("Plan now"), {
     kind: "primary",
-    title: "POST /energy/tick: measure, forecast and plan right away",
+    title: t("POST /energy/tick: measure, forecast and plan right away"),
     onClick: () =>
       busy(planNow, async () => {
         const summary = await post("/energy/tick");
-        toast(truncate(summary.reason, 160), { title: summary.fell_back ? `Planned (fallback to ${summary.policy})` : `Planned with ${summary.policy}`, tone: summary.fell_back ? "warn" : "ok" });
+        toast(truncate(summary.reason, 160), { title: summary.fell_back ? t("Planned (fallback to {policy})", { policy: summary.policy }) : t("Planned with {policy}", { policy: summary.policy }), tone: summary.fell_back ? "warn" : "ok" });
         await refresh();
       }),
   });
 
   const tabset = tabs(
     [
-      { key: "control", label: "Measurements & setpoints", content: controls() },
-      { key: "config", label: "Site configuration", content: settings.config.node, onShow: () => settings.config.load() },
-      { key: "tariff", label: "Tariff", content: settings.tariff.node, onShow: () => settings.tariff.load() },
-      { key: "plans", label: "Recent plans", content: table(["Planned", "Policy", "Actions", { label: "Grid", class: "num" }, { label: "Cost", class: "num" }, "Reason"], plansBody, { caption: "Recent plans", className: "table-compact" }), onShow: () => refreshPlans() },
+      { key: "control", label: t("Measurements & setpoints"), content: controls() },
+      { key: "config", label: t("Site configuration"), content: settings.config.node, onShow: () => settings.config.load() },
+      { key: "tariff", label: t("Tariff"), content: settings.tariff.node, onShow: () => settings.tariff.load() },
+      { key: "plans", label: t("Recent plans"), content: table([t("Planned"), t("Policy"), t("Actions"), { label: t("Grid"), class: "num" }, { label: t("Cost"), class: "num" }, t("Reason")], plansBody, { caption: t("Recent plans"), className: "table-compact" }), onShow: () => refreshPlans() },
     ],
     {
       onChange: (key) => {
@@ -490,7 +493,8 @@ export function energyView() {
   );
 
   return {
-    title: "Energy",
+    title: t("Energy"),
+    events: ["plan.changed"],
     mount(container, route) {
       root = h(
         "div",
@@ -498,7 +502,7 @@ export function energyView() {
         h(
           "div",
           { class: "view-header" },
-          h("div", {}, h("h1", {}, "Energy"), h("p", { class: "view-lede" }, "Solar, home battery, vehicles and house load; the coordinator re-plans every few minutes.")),
+          h("div", {}, h("h1", {}, t("Energy")), h("p", { class: "view-lede" }, t("Solar, home battery, vehicles and house load; the coordinator re-plans every few minutes."))),
           h("div", { class: "view-actions" }, policySlot, planNow),
         ),
         errorSlot,
@@ -506,10 +510,10 @@ export function energyView() {
         h(
           "div",
           { class: "grid-2 energy-grid" },
-          panel("Plan", chartSlot, { description: "The current plan's schedule in 15-minute steps: + import / charge, − export / discharge" }),
-          panel("Last plan", planMeta),
+          panel(t("Plan"), chartSlot, { description: t("The current plan's schedule in 15-minute steps: + import / charge, − export / discharge") }),
+          panel(t("Last plan"), planMeta),
         ),
-        h("section", { class: "panel", "aria-label": "Site controls and settings" }, tabset.node),
+        h("section", { class: "panel", "aria-label": t("Site controls and settings") }, tabset.node),
       );
       container.append(root);
       const tab = route.query.get("tab");

@@ -1,5 +1,7 @@
 // Id tags: who may charge. Paginated list, create, edit, delete.
 
+import { t, tn } from "../i18n.js";
+
 import { del, enc, get, patch, post } from "../api.js";
 import { h, renderRows, setChildren, uid } from "../dom.js";
 import { fromLocalInput, toLocalInput } from "../format.js";
@@ -16,6 +18,7 @@ import {
   pagination,
   select,
   table,
+  statusLabel,
   tagStatusBadge,
   timeAgo,
   timeExact,
@@ -47,7 +50,7 @@ export function idTagsView() {
   const tbody = h("tbody");
   const errorSlot = h("div", { class: "error-slot" });
   const pager = h("div");
-  const summary = h("p", { class: "view-lede" }, "Loading…");
+  const summary = h("p", { class: "view-lede" }, t("Loading…"));
   const parentsId = uid("parents");
   const parents = h("datalist", { id: parentsId });
 
@@ -62,42 +65,42 @@ export function idTagsView() {
     renderRows(
       tbody,
       result.items,
-      (t) => t.id_tag,
-      (t) => {
-        const edit = button("Edit", { size: "sm", "aria-label": `Edit ${t.id_tag}`, onClick: () => openForm(t) });
-        const remove = button("Delete", { size: "sm", kind: "danger-outline", "aria-label": `Delete ${t.id_tag}` });
+      (item) => item.id_tag,
+      (item) => {
+        const edit = button(t("Edit"), { size: "sm", "aria-label": t("Edit {tag}", { tag: item.id_tag }), onClick: () => openForm(item) });
+        const remove = button(t("Delete"), { size: "sm", kind: "danger-outline", "aria-label": t("Delete {tag}", { tag: item.id_tag }) });
         remove.addEventListener("click", async () => {
           const sure = await confirmDialog({
-            title: `Delete id tag ${t.id_tag}?`,
-            message: "Stations will no longer accept it (cached local lists may still do until they update). Past transactions keep the tag value.",
-            confirmLabel: "Delete id tag",
+            title: t("Delete id tag {tag}?", { tag: item.id_tag }),
+            message: t("Stations will no longer accept it (cached local lists may still do until they update). Past transactions keep the tag value."),
+            confirmLabel: t("Delete id tag"),
             danger: true,
           });
           if (!sure) return;
           await busy(remove, async () => {
-            await del(`/api/id-tags/${enc(t.id_tag)}`);
-            toast(`${t.id_tag} was deleted.`, { title: "Id tag deleted", tone: "warn" });
+            await del(`/api/id-tags/${enc(item.id_tag)}`);
+            toast(t("{tag} was deleted.", { tag: item.id_tag }), { title: t("Id tag deleted"), tone: "warn" });
             await refresh();
           });
         });
-        const expired = isPast(t.expiry_date);
+        const expired = isPast(item.expiry_date);
         return h(
           "tr",
           {},
-          h("td", { class: "mono strong" }, t.id_tag),
-          h("td", {}, dash(t.name)),
-          h("td", {}, tagStatusBadge(t.status), expired && t.status === "Accepted" ? h("div", {}, badge("Expiry passed", "warn")) : null),
-          h("td", { class: expired ? "text-warn" : "" }, t.expiry_date ? timeExact(t.expiry_date) : h("span", { class: "muted" }, "Never")),
-          h("td", { class: "mono" }, dash(t.parent_id_tag)),
-          h("td", { class: "num" }, String(t.max_active_transactions)),
-          h("td", {}, timeAgo(t.created_at)),
+          h("td", { class: "mono strong" }, item.id_tag),
+          h("td", {}, dash(item.name)),
+          h("td", {}, tagStatusBadge(item.status), expired && item.status === "Accepted" ? h("div", {}, badge(t("Expiry passed"), "warn")) : null),
+          h("td", { class: expired ? "text-warn" : "" }, item.expiry_date ? timeExact(item.expiry_date) : h("span", { class: "muted" }, t("Never"))),
+          h("td", { class: "mono" }, dash(item.parent_id_tag)),
+          h("td", { class: "num" }, String(item.max_active_transactions)),
+          h("td", {}, timeAgo(item.created_at)),
           h(
             "td",
             { class: "actions" },
             h(
               "div",
               { class: "button-row" },
-              h("a", { class: "btn btn-sm btn-ghost", href: hashFor("transactions", null, { id_tag: t.id_tag }), "aria-label": `Sessions of ${t.id_tag}` }, "Sessions"),
+              h("a", { class: "btn btn-sm btn-ghost", href: hashFor("transactions", null, { id_tag: item.id_tag }), "aria-label": t("Sessions of {tag}", { tag: item.id_tag }) }, t("Sessions")),
               edit,
               remove,
             ),
@@ -105,9 +108,9 @@ export function idTagsView() {
         );
       },
       8,
-      "No id tags yet. Create one to let drivers charge.",
+      t("No id tags yet. Create one to let drivers charge."),
     );
-    summary.textContent = `${result.total} id tag${result.total === 1 ? "" : "s"}`;
+    summary.textContent = tn(result.total, "{count} id tag", "{count} id tags");
     setChildren(
       pager,
       pagination({
@@ -118,7 +121,7 @@ export function idTagsView() {
         onChange: (next) => navigate("id-tags", null, pageQuery(next)),
       }),
     );
-    setChildren(parents, result.items.map((t) => h("option", { value: t.id_tag })));
+    setChildren(parents, result.items.map((item) => h("option", { value: item.id_tag })));
   }
 
   async function load(current) {
@@ -151,25 +154,25 @@ export function idTagsView() {
 
   function openForm(tag = null) {
     const editing = tag !== null;
-    const idInput = h("input", { class: "input mono", required: true, maxlength: 20, autocomplete: "off", spellcheck: "false", placeholder: "e.g. RFID-0001" });
+    const idInput = h("input", { class: "input mono", required: true, maxlength: 20, autocomplete: "off", spellcheck: "false", placeholder: t("e.g. {example}", { example: "RFID-0001" }) });
     const name = h("input", { class: "input", maxlength: 255, autocomplete: "off", value: editing ? tag.name || "" : "" });
-    const status = select(STATUSES.map((s) => [s, s]), editing ? tag.status : "Accepted", { class: "input" });
+    const status = select(STATUSES.map((s) => [s, statusLabel(s)]), editing ? tag.status : "Accepted", { class: "input" });
     const expiry = h("input", { type: "datetime-local", class: "input", value: editing ? toLocalInput(tag.expiry_date) : "" });
     const parent = h("input", { class: "input mono", maxlength: 20, list: parentsId, autocomplete: "off", spellcheck: "false", value: editing ? tag.parent_id_tag || "" : "" });
     const maxActive = h("input", { type: "number", class: "input", min: 1, max: 100, step: 1, required: true, value: editing ? tag.max_active_transactions : 1 });
     const errors = h("div", { class: "form-errors" });
-    const submit = button(editing ? "Save changes" : "Create id tag", { kind: "primary", type: "submit" });
+    const submit = button(editing ? t("Save changes") : t("Create id tag"), { kind: "primary", type: "submit" });
     const form = h(
       "form",
       { class: "form form-grid" },
-      editing ? null : field("Id tag", idInput, { hint: "The RFID UID or token value, up to 20 characters" }),
-      field("Name", name, { hint: "Driver or card holder (optional)" }),
-      field("Status", status),
-      field("Expiry", expiry, { hint: "Local time; leave empty for no expiry" }),
-      field("Parent id tag", parent, { hint: "Group tag; empty for none" }),
-      field("Max. concurrent sessions", maxActive),
+      editing ? null : field(t("Id tag"), idInput, { hint: t("The RFID UID or token value, up to 20 characters") }),
+      field(t("Name"), name, { hint: t("Driver or card holder (optional)") }),
+      field(t("Status"), status),
+      field(t("Expiry"), expiry, { hint: t("Local time; leave empty for no expiry") }),
+      field(t("Parent id tag"), parent, { hint: t("Group tag; empty for none") }),
+      field(t("Max. concurrent sessions"), maxActive),
       h("div", { class: "field-wide" }, errors),
-      h("div", { class: "form-actions field-wide" }, button("Cancel", { onClick: () => handle.close() }), submit),
+      h("div", { class: "form-actions field-wide" }, button(t("Cancel"), { onClick: () => handle.close() }), submit),
     );
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
@@ -184,7 +187,7 @@ export function idTagsView() {
         if (Number(maxActive.value) !== tag.max_active_transactions) body.max_active_transactions = Number(maxActive.value);
         if (!Object.keys(body).length) {
           handle.close();
-          toast("Nothing was changed.", { title: tag.id_tag, tone: "muted" });
+          toast(t("Nothing was changed."), { title: tag.id_tag, tone: "muted" });
           return;
         }
       } else {
@@ -198,7 +201,7 @@ export function idTagsView() {
       submit.disabled = true;
       try {
         const saved = editing ? await patch(`/api/id-tags/${enc(tag.id_tag)}`, body) : await post("/api/id-tags", body);
-        toast(editing ? "Changes saved." : "Drivers can charge with it now.", { title: editing ? `Id tag ${saved.id_tag} updated` : `Id tag ${saved.id_tag} created` });
+        toast(editing ? t("Changes saved.") : t("Drivers can charge with it now."), { title: editing ? t("Id tag {tag} updated", { tag: saved.id_tag }) : t("Id tag {tag} created", { tag: saved.id_tag }) });
         handle.close();
         await refresh();
       } catch (error) {
@@ -208,14 +211,14 @@ export function idTagsView() {
       }
     });
     const handle = openDialog({
-      title: editing ? `Edit id tag ${tag.id_tag}` : "New id tag",
+      title: editing ? t("Edit id tag {tag}", { tag: tag.id_tag }) : t("New id tag"),
       content: form,
     });
     (editing ? name : idInput).focus();
   }
 
   return {
-    title: "Id tags",
+    title: t("Id tags"),
     mount(container, route) {
       page = pageOf(route.query);
       root = h(
@@ -224,14 +227,14 @@ export function idTagsView() {
         h(
           "div",
           { class: "view-header" },
-          h("div", {}, h("h1", {}, "Id tags"), summary),
-          button("New id tag", { kind: "primary", onClick: () => openForm() }),
+          h("div", {}, h("h1", {}, t("Id tags")), summary),
+          button(t("New id tag"), { kind: "primary", onClick: () => openForm() }),
         ),
         errorSlot,
         h(
           "div",
           { class: "panel panel-flush" },
-          table(["Id tag", "Name", "Status", "Expiry", "Parent", { label: "Max. sessions", class: "num" }, "Created", { label: "Actions", class: "actions" }], tbody, { caption: "Id tags" }),
+          table([t("Id tag"), t("Name"), t("Status"), t("Expiry"), t("Parent"), { label: t("Max. sessions"), class: "num" }, t("Created"), { label: t("Actions"), class: "actions" }], tbody, { caption: t("Id tags") }),
           pager,
         ),
         parents,

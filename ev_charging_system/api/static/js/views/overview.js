@@ -1,16 +1,25 @@
 // Overview: what an operator checks first. Counts, running sessions, what needs attention.
+// Stations come from the shared store (patched by events); sessions are read again when a
+// transaction event arrives (or by the slow poll while the event stream is down).
 
 import { enc, get } from "../api.js";
 import { latestReading } from "../chart.js";
 import { h, renderRows, setChildren } from "../dom.js";
-import { formatDateTime, formatKW, formatKWh, startOfToday } from "../format.js";
+import { formatDateTime, formatKW, formatKWh, formatNumber, startOfToday } from "../format.js";
+import { t, tn } from "../i18n.js";
+import { energyCell, plausibleEnergy, plausiblePower, powerCell } from "../plausible.js";
 import { hashFor } from "../router.js";
-import { connectorBadge, connectorTone, durationSince, errorBox, panel, registrationBadge, table, timeAgo } from "../ui.js";
+import * as stations from "../stations.js";
+import { connectorBadge, connectorTone, durationSince, errorBox, panel, registrationBadge, statusLabel, table, timeAgo } from "../ui.js";
 import { registrationButtons } from "./actions.js";
 import { stopButton } from "./remote.js";
 
 const MAX_DETAILED_SESSIONS = 30;
 const TODAY_PAGE = 500;
+/** The attention list names this many items; the rest are counted with a link to the list. */
+const MAX_ATTENTION_ITEMS = 12;
+const SESSION_EVENTS_MS = 1000;
+const CONNECTOR_ORDER = ["Available", "Preparing", "Charging", "Occupied", "SuspendedEV", "SuspendedEVSE", "Finishing", "Reserved", "Unavailable", "Faulted", "Offline"];
 
 async function todaysTransactions() {
   const from = startOfToday().toISOString();
@@ -33,159 +42,152 @@ function kpi(label, value, sub, tone = "") {
   );
 }
 
-function stationLink(id, connectorId) {
-  return h(
-    "a",
-    { href: hashFor("charge-points", id), class: "mono strong" },
-    id,
-    connectorId !== undefined && connectorId !== null ? h("span", { class: "muted" }, ` · ${connectorId}`) : null,
-  );
+function stationLink(id, where) {
+  return h("a", { href: hashFor("charge-points", id), class: "mono strong" }, id, where ? h("span", { class: "muted" }, ` · ${where}`) : null);
+}
+
+/** What needs an operator, counted the way the list below shows it. */
+export function attentionOf(points) {
+  const rejectedOnline = points.filter((p) => p.registration_status === "Rejected" && p.online);
+  const pending = points.filter((p) => p.registration_status === "Pending");
+  // Only a connected station's fault is current; an offline one's is history.
+  const faults = points.filter((p) => p.online).flatMap((p) => p.connectors.filter((c) => c.status === "Faulted").map((c) => ({ station: p, connector: c })));
+  const offline = points.filter((p) => !p.online && p.registration_status === "Accepted");
+  return { rejectedOnline, pending, faults, offline, total: rejectedOnline.length + pending.length + faults.length + offline.length };
 }
 
 export function overviewView() {
   let root = null;
   let inFlight = null;
+  let sessions = { active: { items: [], total: 0 }, today: [], readings: new Map() };
+  let sessionsTimer = null;
+  let stationsTimer = null;
+  let unsubscribe = null;
   const kpis = h("div", { class: "kpis", "aria-live": "off" });
   const errorSlot = h("div", { class: "error-slot" });
   const sessionsBody = h("tbody");
   const attention = h("div", { class: "attention" });
   const connectorSummary = h("div", { class: "status-summary" });
 
-  function renderKpis(points, active, today, readings) {
+  function renderKpis(points) {
+    const { active, today, readings } = sessions;
     const online = points.filter((p) => p.online).length;
-    const pending = points.filter(
-      (p) => p.registration_status === "Pending" || (p.registration_status === "Rejected" && p.online),
-    ).length;
-    const faulted = points.reduce(
-      (n, p) => n + p.connectors.filter((c) => c.status === "Faulted").length,
-      0,
-    );
+    const need = attentionOf(points);
     let energyWh = 0;
-    for (const t of today) {
-      if (!t.active) energyWh += t.energy_wh || 0;
-      else if (readings.has(t.id)) energyWh += readings.get(t.id).energyWh || 0;
+    let implausible = 0;
+    for (const tx of today) {
+      const wh = tx.active ? (readings.get(tx.id) || {}).energyWh : tx.energy_wh;
+      if (wh === null || wh === undefined) continue;
+      if (plausibleEnergy(wh)) energyWh += wh;
+      else implausible += 1;
     }
-    const powerW = [...readings.values()].reduce((sum, r) => sum + (r.powerW || 0), 0);
-    const stations = new Set(active.items.map((t) => t.charge_point_id)).size;
-    const attentionCount = pending + faulted;
+    const powers = [...readings.values()].map((r) => r.powerW).filter((w) => w !== null && w !== undefined);
+    const powerW = powers.filter(plausiblePower).reduce((sum, w) => sum + w, 0);
+    const stationsCharging = new Set(active.items.map((tx) => tx.charge_point_id)).size;
+    const parts = [
+      need.offline.length ? tn(need.offline.length, "{count} station offline", "{count} stations offline") : "",
+      need.faults.length ? tn(need.faults.length, "{count} faulted connector", "{count} faulted connectors") : "",
+      need.pending.length ? tn(need.pending.length, "{count} registration to decide", "{count} registrations to decide") : "",
+      need.rejectedOnline.length ? tn(need.rejectedOnline.length, "{count} rejected station connected", "{count} rejected stations connected") : "",
+    ].filter(Boolean);
     setChildren(
       kpis,
       kpi(
-        "Charge points online",
-        h("span", {}, String(online), h("span", { class: "kpi-total" }, ` / ${points.length}`)),
-        points.length === 0
-          ? "No stations registered yet"
-          : online === points.length
-            ? "All stations connected"
-            : `${points.length - online} offline`,
+        t("Charge points online"),
+        h("span", {}, formatNumber(online, 0), h("span", { class: "kpi-total" }, ` / ${formatNumber(points.length, 0)}`)),
+        points.length === 0 ? t("No stations registered yet") : online === points.length ? t("All stations connected") : tn(points.length - online, "{count} offline", "{count} offline"),
         points.length && online < points.length ? "warn" : "ok",
       ),
       kpi(
-        "Active sessions",
-        String(active.total),
-        active.total ? `On ${stations} station${stations === 1 ? "" : "s"} · ${formatKW(powerW)} now` : "No car is charging",
+        t("Active sessions"),
+        formatNumber(active.total, 0),
+        active.total ? tn(stationsCharging, "On {count} station · {power} now", "On {count} stations · {power} now", { power: formatKW(powerW) }) : t("No car is charging"),
         active.total ? "info" : "",
       ),
       kpi(
-        "Energy today",
+        t("Energy today"),
         formatKWh(energyWh),
-        `${today.length} session${today.length === 1 ? "" : "s"} started since midnight`,
+        [
+          tn(today.length, "{count} session started since midnight", "{count} sessions started since midnight"),
+          implausible ? h("span", { class: "text-warn" }, " · ", tn(implausible, "{count} implausible reading left out", "{count} implausible readings left out")) : null,
+        ],
       ),
-      kpi(
-        "Needs attention",
-        String(attentionCount),
-        attentionCount
-          ? [
-              pending ? `${pending} registration${pending === 1 ? "" : "s"} to decide` : "",
-              faulted ? `${faulted} faulted connector${faulted === 1 ? "" : "s"}` : "",
-            ]
-              .filter(Boolean)
-              .join(" · ")
-          : "Nothing pending or faulted",
-        attentionCount ? "danger" : "ok",
-      ),
+      kpi(t("Needs attention"), formatNumber(need.total, 0), need.total ? parts.join(" · ") : t("Nothing pending, faulted or offline"), need.total ? "danger" : "ok"),
     );
   }
 
-  function renderSessions(active, readings) {
+  function renderSessions() {
+    const { active, readings } = sessions;
     renderRows(
       sessionsBody,
-      active.items.map((t) => ({ ...t, reading: readings.get(t.id) || null })),
-      (t) => t.id,
-      (t) =>
+      active.items.map((tx) => ({ ...tx, reading: readings.get(tx.id) || null })),
+      (tx) => tx.id,
+      (tx) =>
         h(
           "tr",
           {},
-          h("td", {}, h("a", { href: hashFor("transactions", t.id) }, `#${t.id}`)),
-          h("td", {}, stationLink(t.charge_point_id, t.connector_id)),
-          h("td", { class: "mono" }, t.id_tag),
-          h("td", { class: "num", title: `Started ${formatDateTime(t.started_at)}` }, durationSince(t.started_at)),
-          h("td", { class: "num" }, t.reading ? formatKWh(t.reading.energyWh) : "—"),
-          h("td", { class: "num" }, t.reading ? formatKW(t.reading.powerW) : "—"),
-          h("td", { class: "actions" }, stopButton(t, { after: () => setTimeout(refresh, 1500) })),
+          h("td", {}, h("a", { href: hashFor("transactions", tx.id) }, `#${tx.id}`)),
+          h("td", {}, stationLink(tx.charge_point_id, String(tx.connector_id))),
+          h("td", { class: "mono" }, tx.id_tag),
+          h("td", { class: "num", title: t("Started {time}", { time: formatDateTime(tx.started_at) }) }, durationSince(tx.started_at)),
+          h("td", { class: "num" }, tx.reading ? energyCell(tx.reading.energyWh) : "—"),
+          h("td", { class: "num" }, tx.reading ? powerCell(tx.reading.powerW) : "—"),
+          h("td", { class: "actions" }, stopButton(tx, { after: () => scheduleSessions() })),
         ),
       7,
-      "No sessions are running.",
+      t("No sessions are running."),
     );
   }
 
+  function item(tone, head, note, actions = null) {
+    return h("li", { class: ["attention-item", `tone-${tone}`] }, h("div", {}, head, h("p", { class: "muted small" }, note)), actions);
+  }
+
   function renderAttention(points) {
+    const need = attentionOf(points);
     const items = [];
-    for (const p of points) {
-      if (p.registration_status === "Rejected" && p.online) {
-        items.push(
-          h(
-            "li",
-            { class: "attention-item tone-danger" },
-            h("div", {}, stationLink(p.id), " ", registrationBadge("Rejected"), h("p", { class: "muted small" }, "Rejected but still connected: its messages get SecurityError")),
-            registrationButtons(p, refresh),
-          ),
-        );
-      }
-      if (p.registration_status === "Pending") {
-        items.push(
-          h(
-            "li",
-            { class: "attention-item tone-warn" },
-            h("div", {}, stationLink(p.id), " ", registrationBadge("Pending"), h("p", { class: "muted small" }, "Waiting for an operator to accept it")),
-            registrationButtons(p, refresh),
-          ),
-        );
-      }
-      for (const c of p.connectors) {
-        if (c.status !== "Faulted") continue;
-        const code = [c.error_code, c.vendor_error_code, c.info].filter((v) => v && v !== "NoError").join(" · ");
-        items.push(
-          h(
-            "li",
-            { class: "attention-item tone-danger" },
-            h(
-              "div",
-              {},
-              stationLink(p.id, c.connector_id === 0 ? "station" : `connector ${c.connector_id}`),
-              " ",
-              connectorBadge("Faulted"),
-              h("p", { class: "muted small" }, code || "No error code", " · since ", timeAgo(c.reported_at)),
-            ),
-          ),
-        );
-      }
+    for (const p of need.rejectedOnline) {
+      items.push(item("danger", [stationLink(p.id), " ", registrationBadge("Rejected")], t("Rejected but still connected: its messages get SecurityError"), registrationButtons(p, () => stations.reloadStation(p.id))));
     }
-    for (const p of points) {
-      if (p.online || p.registration_status !== "Accepted") continue;
+    for (const p of need.pending) {
+      items.push(item("warn", [stationLink(p.id), " ", registrationBadge("Pending")], t("Waiting for an operator to accept it"), registrationButtons(p, () => stations.reloadStation(p.id))));
+    }
+    for (const { station: p, connector: c } of need.faults) {
+      const code = [c.error_code, c.vendor_error_code, c.info].filter((v) => v && v !== "NoError").join(" · ");
+      const where = c.connector_id === 0 ? t("station") : t("connector {id}", { id: c.connector_id });
+      items.push(item("danger", [stationLink(p.id, where), " ", connectorBadge("Faulted")], [code || t("No error code"), " · ", t("since"), " ", timeAgo(c.reported_at)]));
+    }
+    // Longest silent first: those are the ones a technician should visit.
+    const offline = [...need.offline].sort((a, b) => (Date.parse(a.last_heartbeat_at || 0) || 0) - (Date.parse(b.last_heartbeat_at || 0) || 0));
+    for (const p of offline) {
+      const lastFault = p.connectors.find((c) => c.status === "Faulted");
       items.push(
-        h(
-          "li",
-          { class: "attention-item tone-muted" },
-          h("div", {}, stationLink(p.id), " ", h("span", { class: "presence is-offline" }, h("span", { class: "dot", "aria-hidden": "true" }), "Offline"), h("p", { class: "muted small" }, p.last_heartbeat_at ? ["Last heard from ", timeAgo(p.last_heartbeat_at)] : "Has never connected")),
+        item(
+          "muted",
+          [stationLink(p.id), " ", h("span", { class: "presence is-offline" }, h("span", { class: "dot", "aria-hidden": "true" }), statusLabel("Offline"))],
+          [
+            p.last_heartbeat_at ? [t("Last heard from"), " ", timeAgo(p.last_heartbeat_at)] : t("Has never connected"),
+            lastFault ? [" · ", t("last known state: Faulted")] : null,
+          ],
         ),
       );
     }
     if (!items.length) {
-      setChildren(attention, h("p", { class: "all-clear" }, "All clear: no pending stations, faults or offline stations."));
-    } else {
-      setChildren(attention, h("ul", { class: "attention-list" }, items));
+      setChildren(attention, h("p", { class: "all-clear" }, t("All clear: no pending stations, faults or offline stations.")));
+      return;
     }
+    const hidden = items.length - MAX_ATTENTION_ITEMS;
+    setChildren(
+      attention,
+      h("ul", { class: "attention-list" }, items.slice(0, MAX_ATTENTION_ITEMS)),
+      hidden > 0
+        ? h(
+            "p",
+            { class: "more" },
+            h("a", { href: hashFor("charge-points", null, { status: need.offline.length > hidden ? "offline" : null }) }, tn(hidden, "{count} more in the charge point list →", "{count} more in the charge point list →")),
+          )
+        : null,
+    );
   }
 
   function renderConnectorSummary(points) {
@@ -200,20 +202,17 @@ export function overviewView() {
       }
     }
     if (!total) {
-      setChildren(connectorSummary, h("p", { class: "muted" }, "No connector has reported a status yet."));
+      setChildren(connectorSummary, h("p", { class: "muted" }, t("No connector has reported a status yet.")));
       return;
     }
-    const order = ["Available", "Preparing", "Charging", "Occupied", "SuspendedEV", "SuspendedEVSE", "Finishing", "Reserved", "Unavailable", "Faulted", "Offline"];
-    const entries = [...counts.entries()].sort((a, b) => {
-      const ia = order.indexOf(a[0]);
-      const ib = order.indexOf(b[0]);
-      return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib);
-    });
+    const rank = (status) => (CONNECTOR_ORDER.indexOf(status) < 0 ? 99 : CONNECTOR_ORDER.indexOf(status));
+    const entries = [...counts.entries()].sort((a, b) => rank(a[0]) - rank(b[0]));
+    const tone = (status) => (status === "Offline" ? "offline" : connectorTone(status));
     const bar = h(
       "div",
-      { class: "stacked-bar", role: "img", "aria-label": entries.map(([k, n]) => `${n} ${k}`).join(", ") },
+      { class: "stacked-bar", role: "img", "aria-label": entries.map(([k, n]) => `${formatNumber(n, 0)} ${statusLabel(k)}`).join(", ") },
       entries.map(([status, n]) => {
-        const segment = h("span", { class: ["segment", `tone-${status === "Offline" ? "offline" : connectorTone(status)}`], title: `${status}: ${n}` });
+        const segment = h("span", { class: ["segment", `tone-${tone(status)}`], title: `${statusLabel(status)}: ${formatNumber(n, 0)}` });
         segment.style.flexGrow = String(n);
         return segment;
       }),
@@ -225,29 +224,34 @@ export function overviewView() {
         "ul",
         { class: "legend" },
         entries.map(([status, n]) =>
-          h("li", {}, h("span", { class: ["swatch", `tone-${status === "Offline" ? "offline" : connectorTone(status)}`], "aria-hidden": "true" }), h("span", { class: "legend-label" }, status), h("span", { class: "legend-count" }, String(n))),
+          h("li", {}, h("span", { class: ["swatch", `tone-${tone(status)}`], "aria-hidden": "true" }), h("span", { class: "legend-label" }, statusLabel(status)), h("span", { class: "legend-count" }, formatNumber(n, 0))),
         ),
       ),
     );
   }
 
-  async function load() {
-    const [points, active, today] = await Promise.all([
-      get("/api/charge-points"),
-      get("/api/transactions", { active: true, limit: 200 }),
-      todaysTransactions(),
-    ]);
-    const details = await Promise.all(
-      active.items.slice(0, MAX_DETAILED_SESSIONS).map((t) => get(`/api/transactions/${enc(t.id)}`).catch(() => null)),
-    );
-    const readings = new Map();
-    for (const detail of details) if (detail) readings.set(detail.id, latestReading(detail));
-    if (!root) return;
-    errorSlot.replaceChildren();
-    renderKpis(points, active, today, readings);
-    renderSessions(active, readings);
+  function renderStations() {
+    if (!root || !stations.isLoaded()) return;
+    const points = stations.allStations();
+    renderKpis(points);
     renderAttention(points);
     renderConnectorSummary(points);
+  }
+
+  async function loadSessions() {
+    const [active, today] = await Promise.all([get("/api/transactions", { active: true, limit: 200 }), todaysTransactions()]);
+    const details = await Promise.all(active.items.slice(0, MAX_DETAILED_SESSIONS).map((tx) => get(`/api/transactions/${enc(tx.id)}`).catch(() => null)));
+    const readings = new Map();
+    for (const detail of details) if (detail) readings.set(detail.id, latestReading(detail));
+    sessions = { active, today, readings };
+  }
+
+  async function load() {
+    await Promise.all([stations.reloadStations(), loadSessions()]);
+    if (!root) return;
+    errorSlot.replaceChildren();
+    renderStations();
+    renderSessions();
   }
 
   function refresh() {
@@ -263,38 +267,65 @@ export function overviewView() {
     return inFlight;
   }
 
+  /** Sessions changed (an event or a stop from this page): read them again, once per burst. */
+  function scheduleSessions() {
+    if (sessionsTimer) return;
+    sessionsTimer = setTimeout(async () => {
+      sessionsTimer = null;
+      try {
+        await loadSessions();
+        if (!root) return;
+        renderSessions();
+        renderStations();
+      } catch (error) {
+        if (root) setChildren(errorSlot, errorBox(error));
+      }
+    }, SESSION_EVENTS_MS);
+  }
+
   return {
-    title: "Overview",
+    title: t("Overview"),
     mount(container) {
       root = h(
         "div",
         { class: "view" },
-        h("div", { class: "view-header" }, h("div", {}, h("h1", {}, "Overview"), h("p", { class: "view-lede" }, "Live state of the charging network, refreshed every few seconds."))),
+        h("div", { class: "view-header" }, h("div", {}, h("h1", {}, t("Overview")), h("p", { class: "view-lede" }, t("Live state of the charging network.")))),
         errorSlot,
         kpis,
         h(
           "div",
           { class: "grid-2" },
           panel(
-            "Active sessions",
-            table(["Session", "Charge point · connector", "Id tag", { label: "Duration", class: "num" }, { label: "Energy", class: "num" }, { label: "Power", class: "num" }, { label: h("span", { class: "visually-hidden" }, "Actions"), class: "actions" }], sessionsBody, { caption: "Active sessions" }),
-            { actions: h("a", { class: "btn btn-sm btn-ghost", href: hashFor("transactions", null, { active: "true" }) }, "All active sessions →") },
+            t("Active sessions"),
+            table([t("Session"), t("Charge point · connector"), t("Id tag"), { label: t("Duration"), class: "num" }, { label: t("Energy"), class: "num" }, { label: t("Power"), class: "num" }, { label: h("span", { class: "visually-hidden" }, t("Actions")), class: "actions" }], sessionsBody, { caption: t("Active sessions") }),
+            { actions: h("a", { class: "btn btn-sm btn-ghost", href: hashFor("transactions", null, { active: "true" }) }, t("All active sessions →")) },
           ),
-          h(
-            "div",
-            { class: "stack" },
-            panel("Needs attention", attention),
-            panel("Connectors", connectorSummary, { description: "Current status of every connector" }),
-          ),
+          h("div", { class: "stack" }, panel(t("Needs attention"), attention), panel(t("Connectors"), connectorSummary, { description: t("Current status of every connector") })),
         ),
       );
-      kpis.append(h("p", { class: "muted" }, "Loading…"));
+      kpis.append(h("p", { class: "muted loading" }, t("Loading…")));
       container.append(root);
+      // A burst of station events (a site reconnecting) redraws once, not once per event.
+      unsubscribe = stations.subscribe(() => {
+        if (stationsTimer) return;
+        stationsTimer = setTimeout(() => {
+          stationsTimer = null;
+          renderStations();
+        }, 250);
+      });
     },
     update() {},
     refresh,
+    onEvent(type) {
+      if (type.startsWith("transaction.") || type === "meter.sample_stored") scheduleSessions();
+    },
     unmount() {
       root = null;
+      clearTimeout(sessionsTimer);
+      clearTimeout(stationsTimer);
+      sessionsTimer = null;
+      stationsTimer = null;
+      if (unsubscribe) unsubscribe();
     },
   };
 }

@@ -4,6 +4,7 @@
 import { ApiError, enc, get, post } from "../api.js";
 import { h, renderRows, setChildren, uid } from "../dom.js";
 import { formatDuration, formatNumber } from "../format.js";
+import { t, tn } from "../i18n.js";
 import { hashFor } from "../router.js";
 import {
   badge,
@@ -39,12 +40,12 @@ const STATUS_TONES = {
   UnknownVendorId: "warn",
 };
 const OUTCOMES = {
-  answered: ["Answered", "ok"],
-  offline: ["Offline", "muted"],
-  timeout: ["No answer", "warn"],
+  answered: [t("Answered"), "ok"],
+  offline: [t("Offline"), "muted"],
+  timeout: [t("No answer"), "warn"],
   call_error: ["CALLERROR", "danger"],
-  not_supported: ["Not supported", "warn"],
-  failed: ["Failed", "danger"],
+  not_supported: [t("Not supported"), "warn"],
+  failed: [t("Failed"), "danger"],
 };
 const TRIGGERS_16 = ["BootNotification", "Heartbeat", "StatusNotification", "MeterValues", "FirmwareStatusNotification", "DiagnosticsStatusNotification"];
 const TRIGGERS_201 = ["BootNotification", "Heartbeat", "StatusNotification", "MeterValues", "FirmwareStatusNotification", "TransactionEvent"];
@@ -71,15 +72,15 @@ export function actionLabel(action) {
 export function commandTitle(error) {
   switch (error.status) {
     case 409:
-      return "Station offline (409)";
+      return t("Station offline (409)");
     case 504:
-      return "No answer in time (504)";
+      return t("No answer in time (504)");
     case 502:
-      return error.body && error.body.error_code ? "The station answered with a CALLERROR (502)" : "The command failed (502)";
+      return error.body && error.body.error_code ? t("The station answered with a CALLERROR (502)") : t("The command failed (502)");
     case 422:
-      return "Not possible (422)";
+      return t("Not possible (422)");
     case 429:
-      return "Too many commands queued (429)";
+      return t("Too many commands queued (429)");
     default:
       return error.title;
   }
@@ -88,7 +89,7 @@ export function commandTitle(error) {
 /** A failed command as the operator needs to see it: what happened and what to do now. */
 export function commandErrorBox(error, what) {
   if (!(error instanceof ApiError)) {
-    return h("div", { class: "alert alert-error", role: "alert" }, h("strong", { class: "alert-title" }, "Something went wrong"), h("p", {}, String(error && error.message ? error.message : error)));
+    return h("div", { class: "alert alert-error", role: "alert" }, h("strong", { class: "alert-title" }, t("Something went wrong")), h("p", {}, String(error && error.message ? error.message : error)));
   }
   const body = error.body || {};
   const title = commandTitle(error);
@@ -96,27 +97,27 @@ export function commandErrorBox(error, what) {
   let extra = null;
   switch (error.status) {
     case 409:
-      hint = "Nothing was sent. Repeat the command once the station is connected again.";
+      hint = t("Nothing was sent. Repeat the command once the station is connected again.");
       break;
     case 504:
-      hint = "The station may still carry the command out. Check the connector status or the Commands tab before repeating it.";
+      hint = t("The station may still carry the command out. Check the connector status or the Commands tab before repeating it.");
       break;
     case 502:
       if (body.error_code) {
         extra = h(
           "dl",
           { class: "kv kv-inline" },
-          h("div", {}, h("dt", {}, "Error code"), h("dd", { class: "mono strong" }, body.error_code)),
-          h("div", {}, h("dt", {}, "Description"), h("dd", {}, body.error_description || "—")),
+          h("div", {}, h("dt", {}, t("Error code")), h("dd", { class: "mono strong" }, body.error_code)),
+          h("div", {}, h("dt", {}, t("Description")), h("dd", {}, body.error_description || "—")),
         );
-        hint = "The station understood the request but could not process it.";
+        hint = t("The station understood the request but could not process it.");
       }
       break;
     case 422:
-      hint = hint || "The input is invalid, or the station's OCPP version has no such operation.";
+      hint = hint || t("The input is invalid, or the station's OCPP version has no such operation.");
       break;
     case 429:
-      hint = "Wait for the station to answer the earlier commands, then try again.";
+      hint = t("Wait for the station to answer the earlier commands, then try again.");
       break;
     default:
       break;
@@ -124,7 +125,7 @@ export function commandErrorBox(error, what) {
   return h(
     "div",
     { class: "alert alert-error", role: "alert" },
-    h("strong", { class: "alert-title" }, what ? `${what}: ${title}` : title),
+    h("strong", { class: "alert-title" }, what ? t("{what}: {title}", { what, title }) : title),
     extra,
     h("p", { class: "alert-detail" }, error.detail),
     hint ? h("p", { class: "alert-hint" }, hint) : null,
@@ -139,14 +140,14 @@ function answerBox(what, result, render) {
   return h(
     "div",
     { class: ["answer", `answer-${tone === "ok" ? "ok" : tone === "danger" ? "bad" : "neutral"}`] },
-    h("div", { class: "answer-head" }, h("span", { class: "answer-what" }, what), h("span", { class: "muted" }, "answered"), answerBadge(result.status)),
+    h("div", { class: "answer-head" }, h("span", { class: "answer-what" }, what), h("span", { class: "muted" }, t("answered")), answerBadge(result.status)),
     render ? render(data, result) : hasData ? keyValues(data) : null,
   );
 }
 
 /** Sends a command, shows "waiting", then the answer or the error, in `slot`. */
 async function send(ctx, slot, submit, what, name, body, render) {
-  setChildren(slot, h("p", { class: "answer-pending", role: "status" }, h("span", { class: "spinner", "aria-hidden": "true" }), `${what}: waiting for ${ctx.id}…`));
+  setChildren(slot, h("p", { class: "answer-pending", role: "status" }, h("span", { class: "spinner", "aria-hidden": "true" }), t("{what}: waiting for {id}…", { what, id: ctx.id })));
   submit.disabled = true;
   submit.setAttribute("aria-busy", "true");
   try {
@@ -174,11 +175,10 @@ function resultSlot() {
 
 function connectorOptions(ctx, { station = false, any = false } = {}) {
   const ids = ctx.connectorIds();
-  const unit = ctx.is201() ? "EVSE" : "Connector";
   return [
-    ...(any ? [["", "Station chooses"]] : []),
-    ...(station ? [["0", "Whole station"]] : []),
-    ...ids.map((id) => [String(id), `${unit} ${id}`]),
+    ...(any ? [["", t("Station chooses")]] : []),
+    ...(station ? [["0", t("Whole station")]] : []),
+    ...ids.map((id) => [String(id), ctx.is201() ? t("EVSE {id}", { id }) : t("Connector {id}", { id })]),
   ];
 }
 
@@ -207,7 +207,7 @@ const checkedValue = (fieldset) => {
 
 function scheduleView(data) {
   const schedule = data.schedule || data.charging_schedule || null;
-  if (!schedule) return data && Object.keys(data).length ? keyValues(data) : h("p", { class: "muted" }, "The station has no schedule for this connector.");
+  if (!schedule) return data && Object.keys(data).length ? keyValues(data) : h("p", { class: "muted" }, t("The station has no schedule for this connector."));
   const inner = schedule.charging_schedule && typeof schedule.charging_schedule === "object" ? schedule.charging_schedule : schedule;
   const periods = inner.charging_schedule_period || inner.chargingSchedulePeriod || [];
   const unit = inner.charging_rate_unit || schedule.charging_rate_unit || "";
@@ -222,10 +222,10 @@ function scheduleView(data) {
   return h(
     "div",
     { class: "stack-sm schedule" },
-    h("p", { class: "muted small" }, start ? ["From ", timeExact(start)] : null, duration ? ` for ${formatDuration(duration * 1000)}` : null, unit ? ` · limits in ${unit}` : null),
+    h("p", { class: "muted small" }, start ? [t("From"), " ", timeExact(start)] : null, duration ? ` ${t("for {duration}", { duration: formatDuration(duration * 1000) })}` : null, unit ? ` · ${t("limits in {unit}", { unit })}` : null),
     periods.length
       ? table(
-          ["Offset", { label: "Limit", class: "num" }, "Phases", ""],
+          [t("Offset"), { label: t("Limit"), class: "num" }, t("Phases"), ""],
           h(
             "tbody",
             {},
@@ -242,9 +242,9 @@ function scheduleView(data) {
               );
             }),
           ),
-          { caption: "Composite schedule", className: "table-compact" },
+          { caption: t("Composite schedule"), className: "table-compact" },
         )
-      : h("p", { class: "muted" }, "No periods."),
+      : h("p", { class: "muted" }, t("No periods.")),
   );
 }
 
@@ -266,19 +266,24 @@ export function remotePanel(ctx) {
   const idTag = h("input", { class: "input mono", required: true, maxlength: 36, list: tagListId, autocomplete: "off", spellcheck: "false", placeholder: "RFID-0001" });
   const startConnector = track(connectorSelect(ctx, { any: true }, ""));
   const startSlot = resultSlot();
-  const startSubmit = button("Start session", { kind: "primary", type: "submit" });
-  const startForm = h("form", { class: "op-form" }, h("div", { class: "op-fields" }, field("Id tag", idTag), field("Connector", startConnector)), h("div", { class: "op-actions" }, startSubmit), tagList);
+  const startSubmit = button(t("Start session"), { kind: "primary", type: "submit" });
+  const startForm = h("form", { class: "op-form" }, h("div", { class: "op-fields" }, field(t("Id tag"), idTag), field(t("Connector"), startConnector)), h("div", { class: "op-actions" }, startSubmit), tagList);
   startForm.addEventListener("submit", (event) => {
     event.preventDefault();
     const body = { id_tag: idTag.value.trim() };
     if (startConnector.value) body.connector_id = Number(startConnector.value);
-    send(ctx, startSlot, startSubmit, "Remote start", "remote-start", body).then(() => setTimeout(() => sessions.refresh(), 1500));
+    send(ctx, startSlot, startSubmit, t("Remote start"), "remote-start", body).then(() => sessions.follow());
   });
 
   const sessionsList = h("ul", { class: "session-list" });
   const stopSlot = resultSlot();
   const sessions = {
     signature: "",
+    /** After a start or stop the station reports the session a moment later: look again a
+     * few times (the event stream, when up, updates the tab as soon as it happens). */
+    follow() {
+      for (const ms of [1500, 4000, 8000]) setTimeout(() => sessions.refresh(), ms);
+    },
     async refresh() {
       let items;
       try {
@@ -290,28 +295,28 @@ export function remotePanel(ctx) {
       if (signature === sessions.signature) return;
       sessions.signature = signature;
       if (!items.length) {
-        setChildren(sessionsList, h("li", { class: "muted" }, "No session is running on this station."));
+        setChildren(sessionsList, h("li", { class: "muted" }, t("No session is running on this station.")));
         return;
       }
       setChildren(
         sessionsList,
-        items.map((t) =>
+        items.map((tx) =>
           h(
             "li",
             { class: "session-item" },
             h(
               "div",
               {},
-              h("a", { href: hashFor("transactions", t.id), class: "strong" }, `#${t.id}`),
-              h("span", { class: "muted" }, ` · ${ctx.is201() ? "EVSE" : "connector"} ${t.connector_id} · `),
-              h("span", { class: "mono" }, t.id_tag),
-              h("div", { class: "cell-sub" }, "started ", timeAgo(t.started_at)),
+              h("a", { href: hashFor("transactions", tx.id), class: "strong" }, `#${tx.id}`),
+              h("span", { class: "muted" }, " · ", ctx.is201() ? t("EVSE {id}", { id: tx.connector_id }) : t("connector {id}", { id: tx.connector_id }), " · "),
+              h("span", { class: "mono" }, tx.id_tag),
+              h("div", { class: "cell-sub" }, t("started"), " ", timeAgo(tx.started_at)),
             ),
-            stopButton(t, {
-              onAnswer: (result, error) => setChildren(stopSlot, error ? commandErrorBox(error, `Stop #${t.id}`) : answerBox(`Remote stop #${t.id}`, result)),
+            stopButton(tx, {
+              onAnswer: (result, error) => setChildren(stopSlot, error ? commandErrorBox(error, t("Stop #{id}", { id: tx.id })) : answerBox(t("Remote stop #{id}", { id: tx.id }), result)),
               after: () => {
                 ctx.changed();
-                setTimeout(() => sessions.refresh(), 1500);
+                sessions.follow();
               },
             }),
           ),
@@ -321,84 +326,87 @@ export function remotePanel(ctx) {
   };
 
   // --- reset, availability, unlock -----------------------------------------------------
-  const resetType = radios("reset-type", [["Soft", "Soft", "Restart the software, stopping sessions first"], ["Hard", "Hard", "Power-cycle the station"]], "Soft", "Type (OCPP 1.6)");
-  const resetWhen = radios("reset-when", [["Immediate", "Immediate", "Stop sessions and reset now"], ["OnIdle", "When idle", "Reset once no session is running"]], "Immediate", "When (OCPP 2.0.1)");
+  const resetType = radios("reset-type", [["Soft", t("Soft"), t("Restart the software, stopping sessions first")], ["Hard", t("Hard"), t("Power-cycle the station")]], "Soft", t("Type (OCPP 1.6)"));
+  const resetWhen = radios("reset-when", [["Immediate", t("Immediate"), t("Stop sessions and reset now")], ["OnIdle", t("When idle"), t("Reset once no session is running")]], "Immediate", t("When (OCPP 2.0.1)"));
   const resetSlot = resultSlot();
-  const resetSubmit = button("Reset…", { kind: "danger-outline", type: "submit" });
+  const resetSubmit = button(t("Reset…"), { kind: "danger-outline", type: "submit" });
   const resetForm = h("form", { class: "op-form" }, h("div", { class: "op-fields" }, resetType, resetWhen), h("div", { class: "op-actions" }, resetSubmit));
   resetForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const type = checkedValue(resetType);
     const when = checkedValue(resetWhen);
-    const what = ctx.is201() ? (when === "OnIdle" ? "a reset when idle" : "an immediate reset") : `a ${type.toLowerCase()} reset`;
+    const what = ctx.is201() ? (when === "OnIdle" ? t("a reset when idle") : t("an immediate reset")) : type === "Hard" ? t("a hard reset") : t("a soft reset");
     const sure = await confirmDialog({
-      title: `Reset ${ctx.id}?`,
-      message: `This asks for ${what}. Running sessions ${when === "OnIdle" && ctx.is201() ? "finish first" : "are stopped"} and the station reconnects after rebooting.`,
-      confirmLabel: "Reset station",
+      title: t("Reset {id}?", { id: ctx.id }),
+      message:
+        when === "OnIdle" && ctx.is201()
+          ? t("This asks for {what}. Running sessions finish first and the station reconnects after rebooting.", { what })
+          : t("This asks for {what}. Running sessions are stopped and the station reconnects after rebooting.", { what }),
+      confirmLabel: t("Reset station"),
       danger: true,
     });
-    if (sure) send(ctx, resetSlot, resetSubmit, "Reset", "reset", { type, when });
+    if (sure) send(ctx, resetSlot, resetSubmit, t("Reset"), "reset", { type, when });
   });
 
   const availabilityTarget = track(connectorSelect(ctx, { station: true }, "0"));
-  const availabilityState = radios("availability", [["true", "Operative"], ["false", "Inoperative"]], "true", "Set to");
+  const availabilityState = radios("availability", [["true", t("Operative")], ["false", t("Inoperative")]], "true", t("Set to"));
   const availabilitySlot = resultSlot();
-  const availabilitySubmit = button("Change availability", { kind: "primary", type: "submit" });
-  const availabilityForm = h("form", { class: "op-form" }, h("div", { class: "op-fields" }, field("Target", availabilityTarget), availabilityState), h("div", { class: "op-actions" }, availabilitySubmit));
+  const availabilitySubmit = button(t("Change availability"), { kind: "primary", type: "submit" });
+  const availabilityForm = h("form", { class: "op-form" }, h("div", { class: "op-fields" }, field(t("Target"), availabilityTarget), availabilityState), h("div", { class: "op-actions" }, availabilitySubmit));
   availabilityForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const operative = checkedValue(availabilityState) === "true";
     const connectorId = Number(availabilityTarget.value);
-    const target = connectorId === 0 ? ctx.id : `${ctx.is201() ? "EVSE" : "connector"} ${connectorId} of ${ctx.id}`;
+    const target = connectorId === 0 ? ctx.id : ctx.is201() ? t("EVSE {connector} of {id}", { connector: connectorId, id: ctx.id }) : t("connector {connector} of {id}", { connector: connectorId, id: ctx.id });
     if (!operative) {
       const sure = await confirmDialog({
-        title: `Take ${target} out of service?`,
-        message: "Drivers cannot start sessions until it is made operative again. A running session finishes first (the station answers Scheduled).",
-        confirmLabel: "Make inoperative",
+        title: t("Take {target} out of service?", { target }),
+        message: t("Drivers cannot start sessions until it is made operative again. A running session finishes first (the station answers Scheduled)."),
+        confirmLabel: t("Make inoperative"),
         danger: true,
       });
       if (!sure) return;
     }
-    send(ctx, availabilitySlot, availabilitySubmit, operative ? "Make operative" : "Make inoperative", "change-availability", { operative, connector_id: connectorId });
+    send(ctx, availabilitySlot, availabilitySubmit, operative ? t("Make operative") : t("Make inoperative"), "change-availability", { operative, connector_id: connectorId });
   });
 
   const unlockConnector = track(connectorSelect(ctx, {}, "1"));
   const unlockSlot = resultSlot();
-  const unlockSubmit = button("Unlock…", { kind: "danger-outline", type: "submit" });
-  const unlockForm = h("form", { class: "op-form" }, h("div", { class: "op-fields" }, field("Connector", unlockConnector)), h("div", { class: "op-actions" }, unlockSubmit));
+  const unlockSubmit = button(t("Unlock…"), { kind: "danger-outline", type: "submit" });
+  const unlockForm = h("form", { class: "op-form" }, h("div", { class: "op-fields" }, field(t("Connector"), unlockConnector)), h("div", { class: "op-actions" }, unlockSubmit));
   unlockForm.addEventListener("submit", async (event) => {
     event.preventDefault();
     const sure = await confirmDialog({
-      title: `Unlock connector ${unlockConnector.value} of ${ctx.id}?`,
-      message: "The cable is released. A session running on this connector is stopped first.",
-      confirmLabel: "Unlock connector",
+      title: t("Unlock connector {connector} of {id}?", { connector: unlockConnector.value, id: ctx.id }),
+      message: t("The cable is released. A session running on this connector is stopped first."),
+      confirmLabel: t("Unlock connector"),
       danger: true,
     });
-    if (sure) send(ctx, unlockSlot, unlockSubmit, "Unlock connector", "unlock-connector", { connector_id: Number(unlockConnector.value) });
+    if (sure) send(ctx, unlockSlot, unlockSubmit, t("Unlock connector"), "unlock-connector", { connector_id: Number(unlockConnector.value) });
   });
 
   // --- smart charging ------------------------------------------------------------------
   const limitConnector = track(connectorSelect(ctx, { station: true }, "0"));
   const limitValue = h("input", { type: "number", class: "input num-input", required: true, min: "0", step: "any", value: "16" });
-  const limitUnit = select([["A", "A"], ["W", "W"]], "A", { class: "input unit-select", "aria-label": "Unit: A (current) or W (power)" });
+  const limitUnit = select([["A", "A"], ["W", "W"]], "A", { class: "input unit-select", "aria-label": t("Unit: A (current) or W (power)") });
   limitUnit.addEventListener("change", () => {
     if (limitUnit.value === "W" && Number(limitValue.value) < 100) limitValue.value = "7400";
     if (limitUnit.value === "A" && Number(limitValue.value) >= 100) limitValue.value = "16";
   });
   const profileId = h("input", { type: "number", class: "input num-input", min: "1", step: "1", value: "1", required: true });
   const stackLevel = h("input", { type: "number", class: "input num-input", min: "0", max: "100", step: "1", value: "0", required: true });
-  const phases = select([["", "Station default"], ["1", "1"], ["2", "2"], ["3", "3"]], "", { class: "input" });
+  const phases = select([["", t("Station default")], ["1", "1"], ["2", "2"], ["3", "3"]], "", { class: "input" });
   const limitSlot = resultSlot();
-  const limitSubmit = button("Set limit", { kind: "primary", type: "submit" });
+  const limitSubmit = button(t("Set limit"), { kind: "primary", type: "submit" });
   const limitForm = h(
     "form",
     { class: "op-form" },
-    h("div", { class: "op-fields" }, field("Connector", limitConnector), field("Limit", h("div", { class: "input-group" }, limitValue, limitUnit))),
+    h("div", { class: "op-fields" }, field(t("Connector"), limitConnector), field(t("Limit"), h("div", { class: "input-group" }, limitValue, limitUnit))),
     h(
       "details",
       { class: "op-more" },
-      h("summary", {}, "Profile details"),
-      h("div", { class: "op-fields" }, field("Profile id", profileId, { hint: "The same id replaces an installed profile" }), field("Stack level", stackLevel), field("Phases", phases)),
+      h("summary", {}, t("Profile details")),
+      h("div", { class: "op-fields" }, field(t("Profile id"), profileId, { hint: t("The same id replaces an installed profile") }), field(t("Stack level"), stackLevel), field(t("Phases"), phases)),
     ),
     h("div", { class: "op-actions" }, limitSubmit),
   );
@@ -406,7 +414,7 @@ export function remotePanel(ctx) {
     event.preventDefault();
     const period = { start_period_seconds: 0, limit: Number(limitValue.value) };
     if (phases.value) period.number_phases = Number(phases.value);
-    send(ctx, limitSlot, limitSubmit, `Limit ${formatNumber(Number(limitValue.value))} ${limitUnit.value}`, "set-charging-profile", {
+    send(ctx, limitSlot, limitSubmit, t("Limit {value} {unit}", { value: formatNumber(Number(limitValue.value)), unit: limitUnit.value }), "set-charging-profile", {
       connector_id: Number(limitConnector.value),
       profile: {
         id: Number(profileId.value),
@@ -420,45 +428,45 @@ export function remotePanel(ctx) {
   });
 
   const scheduleConnector = track(connectorSelect(ctx, { station: true }, "1"));
-  const scheduleDuration = select([["3600", "1 hour"], ["21600", "6 hours"], ["86400", "24 hours"]], "3600", { class: "input" });
-  const scheduleUnit = select([["", "Station's choice"], ["A", "A"], ["W", "W"]], "", { class: "input" });
+  const scheduleDuration = select([["3600", t("1 hour")], ["21600", t("6 hours")], ["86400", t("24 hours")]], "3600", { class: "input" });
+  const scheduleUnit = select([["", t("Station's choice")], ["A", "A"], ["W", "W"]], "", { class: "input" });
   const scheduleSlot = resultSlot();
-  const scheduleSubmit = button("Read schedule", { type: "submit" });
-  const scheduleForm = h("form", { class: "op-form" }, h("div", { class: "op-fields" }, field("Connector", scheduleConnector), field("Duration", scheduleDuration), field("Unit", scheduleUnit)), h("div", { class: "op-actions" }, scheduleSubmit));
+  const scheduleSubmit = button(t("Read schedule"), { type: "submit" });
+  const scheduleForm = h("form", { class: "op-form" }, h("div", { class: "op-fields" }, field(t("Connector"), scheduleConnector), field(t("Duration"), scheduleDuration), field(t("Unit"), scheduleUnit)), h("div", { class: "op-actions" }, scheduleSubmit));
   scheduleForm.addEventListener("submit", (event) => {
     event.preventDefault();
     const body = { connector_id: Number(scheduleConnector.value), duration_seconds: Number(scheduleDuration.value) };
     if (scheduleUnit.value) body.rate_unit = scheduleUnit.value;
-    send(ctx, scheduleSlot, scheduleSubmit, "Composite schedule", "get-composite-schedule", body, scheduleView);
+    send(ctx, scheduleSlot, scheduleSubmit, t("Composite schedule"), "get-composite-schedule", body, scheduleView);
   });
 
   // --- messages and cache --------------------------------------------------------------
   const triggerMessage = select([], "", { class: "input" });
   const triggerConnector = track(connectorSelect(ctx, { any: true }, ""));
-  triggerConnector.options[0].textContent = "Not specific";
+  triggerConnector.options[0].textContent = t("Not specific");
   const triggerSlot = resultSlot();
-  const triggerSubmit = button("Trigger", { type: "submit" });
-  const triggerForm = h("form", { class: "op-form" }, h("div", { class: "op-fields" }, field("Message", triggerMessage), field("Connector", triggerConnector)), h("div", { class: "op-actions" }, triggerSubmit));
+  const triggerSubmit = button(t("Trigger"), { type: "submit" });
+  const triggerForm = h("form", { class: "op-form" }, h("div", { class: "op-fields" }, field(t("Message"), triggerMessage), field(t("Connector"), triggerConnector)), h("div", { class: "op-actions" }, triggerSubmit));
   triggerForm.addEventListener("submit", (event) => {
     event.preventDefault();
     const body = { message: triggerMessage.value };
     if (triggerConnector.value) body.connector_id = Number(triggerConnector.value);
-    send(ctx, triggerSlot, triggerSubmit, `Trigger ${triggerMessage.value}`, "trigger-message", body);
+    send(ctx, triggerSlot, triggerSubmit, t("Trigger {message}", { message: triggerMessage.value }), "trigger-message", body);
   });
 
   const cacheSlot = resultSlot();
-  const cacheSubmit = button("Clear cache", { type: "submit" });
+  const cacheSubmit = button(t("Clear cache"), { type: "submit" });
   const cacheForm = h("form", { class: "op-form" }, h("div", { class: "op-actions" }, cacheSubmit));
   cacheForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    send(ctx, cacheSlot, cacheSubmit, "Clear cache", "clear-cache");
+    send(ctx, cacheSlot, cacheSubmit, t("Clear cache"), "clear-cache");
   });
 
   // --- configuration -------------------------------------------------------------------
   const keys = h("input", { class: "input mono", autocomplete: "off", spellcheck: "false" });
   const configSlot = resultSlot();
-  const configSubmit = button("Read", { type: "submit" });
-  const configForm = h("form", { class: "op-form op-form-inline" }, field("Keys", keys), h("div", { class: "op-actions" }, configSubmit));
+  const configSubmit = button(t("Read"), { type: "submit" });
+  const configForm = h("form", { class: "op-form op-form-inline" }, field(t("Keys"), keys), h("div", { class: "op-actions" }, configSubmit));
   const readKeys = () =>
     keys.value
       .split(/[\s,]+/)
@@ -466,17 +474,17 @@ export function remotePanel(ctx) {
       .filter(Boolean);
   configForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    send(ctx, configSlot, configSubmit, "Get configuration", "get-configuration", { keys: readKeys() }, configView);
+    send(ctx, configSlot, configSubmit, t("Get configuration"), "get-configuration", { keys: readKeys() }, configView);
   });
 
   const setKey = h("input", { class: "input mono", required: true, maxlength: 100, autocomplete: "off", spellcheck: "false" });
   const setValue = h("input", { class: "input mono", maxlength: 1000, autocomplete: "off", spellcheck: "false" });
   const setSlot = resultSlot();
-  const setSubmit = button("Set", { kind: "primary", type: "submit" });
-  const setForm = h("form", { class: "op-form op-form-inline" }, field("Key", setKey), field("Value", setValue), h("div", { class: "op-actions" }, setSubmit));
+  const setSubmit = button(t("Set"), { kind: "primary", type: "submit" });
+  const setForm = h("form", { class: "op-form op-form-inline" }, field(t("Key"), setKey), field(t("Value"), setValue), h("div", { class: "op-actions" }, setSubmit));
   setForm.addEventListener("submit", (event) => {
     event.preventDefault();
-    send(ctx, setSlot, setSubmit, `Set ${setKey.value.trim()}`, "set-configuration", { key: setKey.value.trim(), value: setValue.value });
+    send(ctx, setSlot, setSubmit, t("Set {key}", { key: setKey.value.trim() }), "set-configuration", { key: setKey.value.trim(), value: setValue.value });
   });
 
   function configView(data) {
@@ -487,26 +495,26 @@ export function remotePanel(ctx) {
       { class: "stack-sm config-result" },
       rows.length
         ? table(
-            ["Key", "Value", "Access", ""],
+            [t("Key"), t("Value"), t("Access"), ""],
             h(
               "tbody",
               {},
               rows.map((row) => configRow(row)),
             ),
-            { caption: "Configuration", className: "table-compact" },
+            { caption: t("Configuration"), className: "table-compact" },
           )
-        : h("p", { class: "muted" }, "No keys returned."),
-      unknown.length ? h("p", { class: "text-warn small" }, `Unknown to the station: ${unknown.join(", ")}`) : null,
+        : h("p", { class: "muted" }, t("No keys returned.")),
+      unknown.length ? h("p", { class: "text-warn small" }, t("Unknown to the station: {keys}", { keys: unknown.join(", ") })) : null,
     );
   }
 
   function configRow(row) {
     const valueCell = h("td", { class: "mono config-value" }, row.value === null || row.value === undefined ? h("span", { class: "muted" }, "—") : row.value);
-    const access = row.readonly === true ? badge("read-only", "muted") : row.readonly === false ? badge("read-write", "teal") : h("span", { class: "muted" }, "—");
+    const access = row.readonly === true ? badge(t("read-only"), "muted") : row.readonly === false ? badge(t("read-write"), "teal") : h("span", { class: "muted" }, "—");
     const actions = h("td", { class: "actions" });
     const tr = h("tr", {}, h("td", { class: "mono" }, row.key), valueCell, h("td", {}, access), actions);
     if (row.readonly !== true) {
-      actions.append(button("Edit", { size: "sm", "aria-label": `Edit ${row.key}`, onClick: () => editConfigValue(ctx, row.key, row.value, valueCell, actions) }));
+      actions.append(button(t("Edit"), { size: "sm", "aria-label": t("Edit {key}", { key: row.key }), onClick: () => editConfigValue(ctx, row.key, row.value, valueCell, actions) }));
     }
     return tr;
   }
@@ -514,28 +522,28 @@ export function remotePanel(ctx) {
   const grid = h(
     "div",
     { class: "op-grid" },
-    card("Start a session", "RemoteStartTransaction (2.0.1: RequestStartTransaction) for an id tag.", startForm, startSlot),
+    card(t("Start a session"), t("RemoteStartTransaction (2.0.1: RequestStartTransaction) for an id tag."), startForm, startSlot),
     card(
-      "Running sessions",
-      "Stop a session remotely; the station ends it and reports the meter reading.",
+      t("Running sessions"),
+      t("Stop a session remotely; the station ends it and reports the meter reading."),
       sessionsList,
       stopSlot,
     ),
-    card("Charging limit", "Installs a TxDefaultProfile: the limit applies to every session on the connector (0: the whole station).", limitForm, limitSlot),
-    card("Effective schedule", "GetCompositeSchedule: the limits the station will actually apply.", scheduleForm, scheduleSlot),
-    card("Availability", "Make the station or one connector operative or inoperative.", availabilityForm, availabilitySlot),
-    card("Unlock connector", "Release a stuck cable.", unlockForm, unlockSlot),
-    card("Reset", null, resetForm, resetSlot),
-    card("Trigger message", "Ask the station to send a message now.", triggerForm, triggerSlot),
-    card("Authorization cache", "Forget the id tags the station cached.", cacheForm, cacheSlot),
+    card(t("Charging limit"), t("Installs a TxDefaultProfile: the limit applies to every session on the connector (0: the whole station)."), limitForm, limitSlot),
+    card(t("Effective schedule"), t("GetCompositeSchedule: the limits the station will actually apply."), scheduleForm, scheduleSlot),
+    card(t("Availability"), t("Make the station or one connector operative or inoperative."), availabilityForm, availabilitySlot),
+    card(t("Unlock connector"), t("Release a stuck cable."), unlockForm, unlockSlot),
+    card(t("Reset"), null, resetForm, resetSlot),
+    card(t("Trigger message"), t("Ask the station to send a message now."), triggerForm, triggerSlot),
+    card(t("Authorization cache"), t("Forget the id tags the station cached."), cacheForm, cacheSlot),
     h(
       "section",
-      { class: "op-card op-card-wide", "aria-label": "Configuration" },
-      h("h3", { class: "op-title" }, "Configuration"),
+      { class: "op-card op-card-wide", "aria-label": t("Configuration") },
+      h("h3", { class: "op-title" }, t("Configuration")),
       h("p", { class: "op-description config-help" }),
       configForm,
       configSlot,
-      h("h4", { class: "op-subtitle" }, "Change a key"),
+      h("h4", { class: "op-subtitle" }, t("Change a key")),
       setForm,
       setSlot,
     ),
@@ -557,24 +565,24 @@ export function remotePanel(ctx) {
       const signature = JSON.stringify(options);
       if (node.dataset.signature === signature) continue;
       node.dataset.signature = signature;
-      const first = node === triggerConnector ? "Not specific" : null;
+      const first = node === triggerConnector ? t("Not specific") : null;
       setChildren(node, options.map(([v, label], i) => h("option", { value: v, selected: v === value }, i === 0 && first && v === "" ? first : label)));
     }
-    keys.placeholder = is201 ? "OCPPCommCtrlr.HeartbeatInterval, AuthCtrlr.Enabled" : "Empty: all keys · or HeartbeatInterval, MeterValueSampleInterval";
+    keys.placeholder = is201 ? "OCPPCommCtrlr.HeartbeatInterval, AuthCtrlr.Enabled" : t("Empty: all keys · or HeartbeatInterval, MeterValueSampleInterval");
     keys.required = is201;
     setKey.placeholder = is201 ? "OCPPCommCtrlr.HeartbeatInterval" : "HeartbeatInterval";
     setChildren(
       grid.querySelector(".config-help"),
       is201
-        ? "GetVariables / SetVariables. Name variables as Component.Variable; the Device model tab lists them all."
-        : "GetConfiguration / ChangeConfiguration. Leave the keys empty to read every key.",
+        ? t("GetVariables / SetVariables. Name variables as Component.Variable; the Device model tab lists them all.")
+        : t("GetConfiguration / ChangeConfiguration. Leave the keys empty to read every key."),
     );
     const notes = [];
     if (station && !station.online) {
-      notes.push(h("p", { class: "alert alert-warn" }, h("strong", {}, "Station offline. "), "Commands are not queued: they fail with 409 until it reconnects."));
+      notes.push(h("p", { class: "alert alert-warn" }, h("strong", {}, t("Station offline."), " "), t("Commands are not queued: they fail with 409 until it reconnects.")));
     }
     if (!ctx.canWrite()) {
-      notes.push(h("p", { class: "alert alert-info" }, h("strong", {}, "Read-only. "), "Set the operator API token (top right) to send commands."));
+      notes.push(h("p", { class: "alert alert-info" }, h("strong", {}, t("Read-only."), " "), t("Set the operator API token (top right) to send commands.")));
     }
     setChildren(notice, notes);
   }
@@ -609,9 +617,9 @@ export function remotePanel(ctx) {
 export function editConfigValue(ctx, key, currentValue, valueCell, actions) {
   const original = [...valueCell.childNodes];
   const originalActions = [...actions.childNodes];
-  const input = h("input", { class: "input input-sm mono", value: currentValue ?? "", maxlength: 1000, "aria-label": `New value of ${key}` });
-  const save = button("Save", { size: "sm", kind: "primary", type: "submit" });
-  const cancel = button("Cancel", { size: "sm", onClick: () => restore() });
+  const input = h("input", { class: "input input-sm mono", value: currentValue ?? "", maxlength: 1000, "aria-label": t("New value of {key}", { key }) });
+  const save = button(t("Save"), { size: "sm", kind: "primary", type: "submit" });
+  const cancel = button(t("Cancel"), { size: "sm", onClick: () => restore() });
   const status = h("span", { class: "config-status", "aria-live": "polite" });
   const form = h("form", { class: "inline-edit" }, input, save, cancel, status);
   const restore = () => {
@@ -636,7 +644,7 @@ export function editConfigValue(ctx, key, currentValue, valueCell, actions) {
         original.splice(0, original.length, document.createTextNode(input.value), " ", answerBadge(result.status));
         restore();
         toast(`${key} = ${input.value}`, {
-          title: result.status === "RebootRequired" ? "Set: the station needs a reboot" : "Configuration changed",
+          title: result.status === "RebootRequired" ? t("Set: the station needs a reboot") : t("Configuration changed"),
           tone: result.status === "RebootRequired" ? "warn" : "ok",
         });
       } else {
@@ -662,16 +670,16 @@ export function editConfigValue(ctx, key, currentValue, valueCell, actions) {
  * station's answer (default: a toast); `after()` runs once it is known either way.
  */
 export function stopButton(transaction, { onAnswer, after, size = "sm" } = {}) {
-  const node = button("Stop", {
+  const node = button(t("Stop"), {
     kind: "danger-outline",
     size,
-    "aria-label": `Stop session ${transaction.id}`,
+    "aria-label": t("Stop session {id}", { id: transaction.id }),
     onClick: async (event) => {
       event.stopPropagation();
       const sure = await confirmDialog({
-        title: `Stop session #${transaction.id}?`,
-        message: `${transaction.charge_point_id} connector ${transaction.connector_id} (${transaction.id_tag}) stops charging; the driver has to start a new session to continue.`,
-        confirmLabel: "Stop session",
+        title: t("Stop session #{id}?", { id: transaction.id }),
+        message: t("{station} connector {connector} ({tag}) stops charging; the driver has to start a new session to continue.", { station: transaction.charge_point_id, connector: transaction.connector_id, tag: transaction.id_tag }),
+        confirmLabel: t("Stop session"),
         danger: true,
       });
       if (!sure) return;
@@ -689,12 +697,12 @@ export function stopButton(transaction, { onAnswer, after, size = "sm" } = {}) {
       }
       if (onAnswer) onAnswer(result, failure);
       else if (result) {
-        toast(`The station answered ${result.status}.`, { title: `Stop session #${transaction.id}`, tone: answerTone(result.status) === "ok" ? "ok" : "warn" });
+        toast(t("The station answered {status}.", { status: result.status }), { title: t("Stop session #{id}", { id: transaction.id }), tone: answerTone(result.status) === "ok" ? "ok" : "warn" });
       } else {
         const body = failure instanceof ApiError && failure.body ? failure.body : {};
         const code = body.error_code ? `\n${body.error_code}: ${body.error_description || ""}` : "";
-        const title = failure instanceof ApiError ? commandTitle(failure) : "Something went wrong";
-        toast(`${failure && failure.detail ? failure.detail : failure}${code}`, { title: `Stop #${transaction.id}: ${title}`, tone: "error", timeout: 12000 });
+        const title = failure instanceof ApiError ? commandTitle(failure) : t("Something went wrong");
+        toast(`${failure && failure.detail ? failure.detail : failure}${code}`, { title: t("Stop #{id}: {title}", { id: transaction.id, title }), tone: "error", timeout: 12000 });
       }
       if (after) after();
     },
@@ -707,7 +715,7 @@ export function commandLog(ctx) {
   const tbody = h("tbody");
   const more = h("div", { class: "more" });
   const errorArea = h("div");
-  const outcome = select([["", "All outcomes"], ...Object.entries(OUTCOMES).map(([k, [label]]) => [k, label])], "", { class: "input input-sm", "aria-label": "Outcome" });
+  const outcome = select([["", t("All outcomes")], ...Object.entries(OUTCOMES).map(([k, [label]]) => [k, label])], "", { class: "input input-sm", "aria-label": t("Outcome") });
   const count = h("span", { class: "muted small", "aria-live": "polite" });
   let limit = PAGE_STEP;
   let records = [];
@@ -736,7 +744,7 @@ export function commandLog(ctx) {
 
   function render() {
     const shown = outcome.value ? records.filter((r) => r.outcome === outcome.value) : records;
-    count.textContent = `${shown.length} command${shown.length === 1 ? "" : "s"}${outcome.value ? ` of ${records.length}` : ""}`;
+    count.textContent = outcome.value ? tn(records.length, "{shown} of {count} command", "{shown} of {count} commands", { shown: formatNumber(shown.length, 0) }) : tn(shown.length, "{count} command", "{count} commands");
     renderRows(
       tbody,
       shown,
@@ -746,7 +754,7 @@ export function commandLog(ctx) {
           "details",
           { class: "cmd-details" },
           h("summary", {}, h("span", { class: "strong" }, actionLabel(r.action))),
-          h("div", { class: "cmd-payloads" }, h("div", {}, h("h4", {}, "Parameters"), jsonBlock(r.parameters, "Parameters")), h("div", {}, h("h4", {}, "Answer"), jsonBlock(r.outcome === "answered" ? r.response : { error_code: r.error_code, error_description: r.error_description }, "Answer"))),
+          h("div", { class: "cmd-payloads" }, h("div", {}, h("h4", {}, t("Parameters")), jsonBlock(r.parameters, t("Parameters"))), h("div", {}, h("h4", {}, t("Answer")), jsonBlock(r.outcome === "answered" ? r.response : { error_code: r.error_code, error_description: r.error_description }, t("Answer")))),
         );
         return h(
           "tr",
@@ -759,9 +767,9 @@ export function commandLog(ctx) {
         );
       },
       5,
-      records.length ? "No command with this outcome." : "No command was sent to this station yet.",
+      records.length ? t("No command with this outcome.") : t("No command was sent to this station yet."),
     );
-    setChildren(more, records.length >= limit && limit < 1000 ? button("Show older", { size: "sm", onClick: () => { limit = Math.min(1000, limit + PAGE_STEP); refresh(); } }) : null);
+    setChildren(more, records.length >= limit && limit < 1000 ? button(t("Show older"), { size: "sm", onClick: () => { limit = Math.min(1000, limit + PAGE_STEP); refresh(); } }) : null);
   }
 
   async function refresh() {
@@ -780,7 +788,7 @@ export function commandLog(ctx) {
       {},
       errorArea,
       h("div", { class: "toolbar" }, outcome, count),
-      table(["Requested", "Command", "By", "Outcome", "Answer"], tbody, { caption: "Commands sent to the station", className: "table-compact" }),
+      table([t("Requested"), t("Command"), t("By"), t("Outcome"), t("Answer")], tbody, { caption: t("Commands sent to the station"), className: "table-compact" }),
       more,
     ),
     refresh,

@@ -1,21 +1,23 @@
 // Reports: energy and sessions per station, id tag or day over a date range, and the audit
 // trail of actions taken through MCP tools and the chat.
 
+import { t, tn } from "../i18n.js";
+
 import { get } from "../api.js";
 import { h, renderRows, setChildren } from "../dom.js";
-import { formatKWh } from "../format.js";
+import { formatDateWith, formatKWh, numberFormat } from "../format.js";
 import { hashFor, navigate } from "../router.js";
 import { badge, button, errorBox, field, jsonBlock, keyValues, select, table, tabs, timeExact } from "../ui.js";
 
 const GROUPS = [
-  ["charge_point", "Charge point"],
-  ["id_tag", "Id tag"],
-  ["day", "Day (UTC)"],
+  ["charge_point", t("Charge point")],
+  ["id_tag", t("Id tag")],
+  ["day", t("Day (UTC)")],
 ];
 const OUTCOME_TONES = { ok: "ok", error: "danger", denied: "danger", confirmation_required: "warn", cancelled: "muted" };
 const CHANNEL_TONES = { mcp: "violet", chat: "teal", rest: "info" };
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
-const integer = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+const integer = numberFormat({ maximumFractionDigits: 0 });
 
 const pad = (n) => String(n).padStart(2, "0");
 const dateOf = (date) => `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
@@ -78,7 +80,7 @@ export function reportsView() {
     if (filters.group_by === "id_tag") return h("a", { href: hashFor("transactions", null, { id_tag: key }), class: "mono strong" }, key);
     const from = new Date(`${key}T00:00:00Z`);
     const to = new Date(from.getTime() + 86_400_000);
-    return h("a", { href: hashFor("transactions", null, { from: from.toISOString(), to: to.toISOString() }), class: "strong" }, new Date(`${key}T12:00:00Z`).toLocaleDateString(undefined, { weekday: "short", year: "numeric", month: "short", day: "numeric", timeZone: "UTC" }));
+    return h("a", { href: hashFor("transactions", null, { from: from.toISOString(), to: to.toISOString() }), class: "strong" }, formatDateWith(new Date(`${key}T12:00:00Z`), { weekday: "short", year: "numeric", month: "short", day: "numeric", timeZone: "UTC" }));
   }
 
   function renderUsage(rows) {
@@ -105,7 +107,7 @@ export function reportsView() {
         );
       },
       6,
-      "No finished session in this range.",
+      t("No finished session in this range."),
     );
     setChildren(
       usageFoot,
@@ -113,7 +115,7 @@ export function reportsView() {
         ? h(
             "tr",
             {},
-            h("th", { scope: "row" }, "Total"),
+            h("th", { scope: "row" }, t("Total")),
             h("td", { class: "num strong" }, integer.format(sessions)),
             h("td", { class: "num strong nowrap" }, formatKWh(total)),
             h("td", { class: "num" }, sessions ? formatKWh(total / sessions) : "—"),
@@ -122,19 +124,19 @@ export function reportsView() {
           )
         : null,
     );
-    const range = filters.from || filters.to ? `${filters.from || "the beginning"} to ${filters.to || "today"}` : "all time";
-    usageSummary.textContent = `${rows.length} row${rows.length === 1 ? "" : "s"} · ${integer.format(sessions)} finished session${sessions === 1 ? "" : "s"} · ${formatKWh(total)} · ${range}`;
+    const range = filters.from || filters.to ? t("{from} to {to}", { from: filters.from || t("the beginning"), to: filters.to || t("today") }) : t("all time");
+    usageSummary.textContent = [tn(rows.length, "{count} row", "{count} rows"), tn(sessions, "{count} finished session", "{count} finished sessions"), formatKWh(total), range].join(" · ");
   }
 
   function renderAudit(entries) {
-    auditSummary.textContent = `${entries.length} action${entries.length === 1 ? "" : "s"}${entries.length >= Number(filters.limit) ? ` (newest ${filters.limit})` : ""}`;
+    auditSummary.textContent = tn(entries.length, "{count} action", "{count} actions") + (entries.length >= Number(filters.limit) ? ` ${t("(newest {limit})", { limit: filters.limit })}` : "");
     renderRows(
       auditBody,
       entries,
       (e) => e.id ?? `${e.at}|${e.tool}`,
       (e) => {
         const result = e.error ? h("span", { class: "text-danger" }, e.error) : keyValues(e.result, { max: 100 });
-        const full = h("details", { class: "cmd-details" }, h("summary", {}, "JSON"), jsonBlock({ arguments: e.arguments, result: e.result, error: e.error }, "Audit entry"));
+        const full = h("details", { class: "cmd-details" }, h("summary", {}, t("JSON")), jsonBlock({ arguments: e.arguments, result: e.result, error: e.error }, t("Audit entry")));
         return h(
           "tr",
           {},
@@ -147,7 +149,7 @@ export function reportsView() {
         );
       },
       6,
-      filters.actor || filters.tool ? "No action matches the filter." : "No action was taken through MCP tools or the chat yet.",
+      filters.actor || filters.tool ? t("No action matches the filter.") : t("No action was taken through MCP tools or the chat yet."),
     );
   }
 
@@ -207,17 +209,17 @@ export function reportsView() {
     form.group = select(GROUPS, filters.group_by, { class: "input" });
     form.from = h("input", { type: "date", class: "input" });
     form.to = h("input", { type: "date", class: "input" });
-    form.station = h("input", { class: "input mono", list: "report-stations", autocomplete: "off", placeholder: "Any" });
-    form.tag = h("input", { class: "input mono", list: "report-tags", autocomplete: "off", placeholder: "Any" });
+    form.station = h("input", { class: "input mono", list: "report-stations", autocomplete: "off", placeholder: t("Any") });
+    form.tag = h("input", { class: "input mono", list: "report-tags", autocomplete: "off", placeholder: t("Any") });
     const node = h(
       "form",
-      { class: "filters", role: "search", "aria-label": "Usage report filters" },
-      field("Group by", form.group),
-      field("From", form.from),
-      field("To (inclusive)", form.to),
-      field("Charge point", form.station),
-      field("Id tag", form.tag),
-      h("div", { class: "filters-actions" }, button("Apply", { kind: "primary", type: "submit" })),
+      { class: "filters", role: "search", "aria-label": t("Usage report filters") },
+      field(t("Group by"), form.group),
+      field(t("From"), form.from),
+      field(t("To (inclusive)"), form.to),
+      field(t("Charge point"), form.station),
+      field(t("Id tag"), form.tag),
+      h("div", { class: "filters-actions" }, button(t("Apply"), { kind: "primary", type: "submit" })),
     );
     node.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -228,16 +230,16 @@ export function reportsView() {
   }
 
   function auditFilters() {
-    form.actor = h("input", { class: "input mono", autocomplete: "off", placeholder: "e.g. mcp:claude-desktop" });
-    form.tool = h("input", { class: "input mono", autocomplete: "off", placeholder: "e.g. remote_start" });
+    form.actor = h("input", { class: "input mono", autocomplete: "off", placeholder: t("e.g. {example}", { example: "mcp:claude-desktop" }) });
+    form.tool = h("input", { class: "input mono", autocomplete: "off", placeholder: t("e.g. {example}", { example: "remote_start" }) });
     form.limit = select([["50", "50"], ["100", "100"], ["500", "500"]], filters.limit, { class: "input" });
     const node = h(
       "form",
-      { class: "filters filters-3", role: "search", "aria-label": "Audit filters" },
-      field("Actor", form.actor),
-      field("Tool", form.tool),
-      field("Newest", form.limit),
-      h("div", { class: "filters-actions" }, button("Apply", { kind: "primary", type: "submit" }), button("Reset", { onClick: () => navigate("reports", null, { view: "audit" }) })),
+      { class: "filters filters-3", role: "search", "aria-label": t("Audit filters") },
+      field(t("Actor"), form.actor),
+      field(t("Tool"), form.tool),
+      field(t("Newest"), form.limit),
+      h("div", { class: "filters-actions" }, button(t("Apply"), { kind: "primary", type: "submit" }), button(t("Reset"), { onClick: () => navigate("reports", null, { view: "audit" }) })),
     );
     node.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -285,31 +287,31 @@ export function reportsView() {
     [
       {
         key: "usage",
-        label: "Usage",
+        label: t("Usage"),
         content: [
           usageFilters(),
-          h("div", { class: "toolbar quick-ranges" }, h("span", { class: "muted small" }, "Quick ranges:"), quickRange("Today", today(), today()), quickRange("Last 7 days", daysAgo(6), today()), quickRange("Last 30 days", daysAgo(29), today()), quickRange("This month", monthStart(), today()), quickRange("All time", "", ""), h("span", { class: "spacer" }), button("Download CSV", { size: "sm", onClick: download })),
+          h("div", { class: "toolbar quick-ranges" }, h("span", { class: "muted small" }, t("Quick ranges:")), quickRange(t("Today"), today(), today()), quickRange(t("Last 7 days"), daysAgo(6), today()), quickRange(t("Last 30 days"), daysAgo(29), today()), quickRange(t("This month"), monthStart(), today()), quickRange(t("All time"), "", ""), h("span", { class: "spacer" }), button(t("Download CSV"), { size: "sm", onClick: download })),
           usageError,
           usageSummary,
           h(
             "div",
-            { class: "table-wrap" },
+            { class: "table-wrap", tabindex: "0" },
             h(
               "table",
               { class: "table usage-table" },
-              h("caption", { class: "visually-hidden" }, "Usage"),
-              h("thead", {}, h("tr", {}, ["Key", "Sessions", "Energy", "Per session", "Share", ""].map((label, i) => h("th", { scope: "col", class: i > 0 && i < 5 ? "num" : null }, i === 0 ? GROUPS.find(([g]) => g === filters.group_by)[1] : label)))),
+              h("caption", { class: "visually-hidden" }, t("Usage")),
+              h("thead", {}, h("tr", {}, [t("Key"), t("Sessions"), t("Energy"), t("Per session"), t("Share"), h("span", { class: "visually-hidden" }, t("Share as a bar"))].map((label, i) => h("th", { scope: "col", class: i > 0 && i < 5 ? "num" : null }, i === 0 ? GROUPS.find(([g]) => g === filters.group_by)[1] : label)))),
               usageBody,
               usageFoot,
             ),
           ),
-          h("p", { class: "field-hint" }, "Finished sessions by their start time. Days are UTC days."),
+          h("p", { class: "field-hint" }, t("Finished sessions by their start time. Days are UTC days.")),
         ],
       },
       {
         key: "audit",
-        label: "Audit log",
-        content: [auditFilters(), auditError, auditSummary, table(["When", "Actor", "Tool", "Arguments", "Outcome", "Result"], auditBody, { caption: "Audit log", className: "table-compact" })],
+        label: t("Audit log"),
+        content: [auditFilters(), auditError, auditSummary, table([t("When"), t("Actor"), t("Tool"), t("Arguments"), t("Outcome"), t("Result")], auditBody, { caption: t("Audit log"), className: "table-compact" })],
       },
     ],
     { onChange: (key) => navigate("reports", null, query({ view: key })) },
@@ -332,12 +334,12 @@ export function reportsView() {
   }
 
   return {
-    title: "Reports",
+    title: t("Reports"),
     mount(container, route) {
       root = h(
         "div",
         { class: "view" },
-        h("div", { class: "view-header" }, h("div", {}, h("h1", {}, "Reports"), h("p", { class: "view-lede" }, "Energy and sessions over a period; every action taken through MCP tools and the chat."))),
+        h("div", { class: "view-header" }, h("div", {}, h("h1", {}, t("Reports")), h("p", { class: "view-lede" }, t("Energy and sessions over a period; every action taken through MCP tools and the chat.")))),
         h("section", { class: "panel" }, tabset.node),
         lists,
       );

@@ -1,6 +1,8 @@
 // What the history says about one station (Diagnosis tab) and what a 2.0.1 station reported
 // about itself (Device model tab).
 
+import { t, tn } from "../i18n.js";
+
 import { get, post } from "../api.js";
 import { h, s, setChildren, uid } from "../dom.js";
 import { formatDateTime } from "../format.js";
@@ -10,6 +12,10 @@ import { commandErrorBox, editConfigValue } from "./remote.js";
 
 const GRADE_TONES = { healthy: "ok", degraded: "warn", failing: "danger" };
 const SEVERITY_TONES = { critical: "danger", warning: "warn", info: "info" };
+const GRADE_LABELS = { healthy: t("healthy"), degraded: t("degraded"), failing: t("failing") };
+const SEVERITY_LABELS = { critical: t("critical"), warning: t("warning"), info: t("info") };
+const gradeLabel = (grade) => GRADE_LABELS[grade] || grade;
+const severityLabel = (severity) => SEVERITY_LABELS[severity] || severity;
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 
 /** A half-circle gauge of a 0..100 score. */
@@ -20,11 +26,11 @@ export function scoreGauge(score, grade) {
   return s(
     "svg",
     { class: ["gauge", `gauge-${grade}`], viewBox: "0 0 200 116", role: "img", "aria-labelledby": titleId },
-    s("title", { id: titleId }, `Health score ${value} of 100: ${grade}`),
+    s("title", { id: titleId }, t("Health score {value} of 100: {grade}", { value, grade: gradeLabel(grade) })),
     s("path", { class: "gauge-track", d: arc, pathLength: "100" }),
     s("path", { class: "gauge-value", d: arc, pathLength: "100", "stroke-dasharray": `${value} 100` }),
     s("text", { class: "gauge-score", x: "100", y: "92", "text-anchor": "middle" }, String(value)),
-    s("text", { class: "gauge-scale", x: "100", y: "112", "text-anchor": "middle" }, "of 100"),
+    s("text", { class: "gauge-scale", x: "100", y: "112", "text-anchor": "middle" }, t("of 100")),
   );
 }
 
@@ -57,21 +63,21 @@ function findingCard(finding) {
   return h(
     "li",
     { class: ["finding", `finding-${tone}`] },
-    h("div", { class: "finding-head" }, badge(finding.severity, tone), h("h4", { class: "finding-title" }, finding.title)),
+    h("div", { class: "finding-head" }, badge(severityLabel(finding.severity), tone), h("h4", { class: "finding-title" }, finding.title)),
     h(
       "dl",
       { class: "kv evidence" },
       Object.entries(finding.evidence || {}).map(([key, value]) => h("div", {}, h("dt", {}, key.replaceAll("_", " ")), h("dd", {}, evidenceValue(key, value)))),
     ),
-    h("p", { class: "suggestion" }, h("strong", {}, "Suggested action: "), finding.suggested_action),
+    h("p", { class: "suggestion" }, h("strong", {}, t("Suggested action:"), " "), finding.suggested_action),
   );
 }
 
 /** The "Diagnosis" tab: score, grade and findings over a chosen period. */
 export function diagnosisPanel(ctx) {
-  const days = select([["1", "Last 24 hours"], ["7", "Last 7 days"], ["14", "Last 14 days"], ["30", "Last 30 days"], ["90", "Last 90 days"]], "14", { class: "input input-sm", "aria-label": "Period" });
-  const body = h("div", { class: "diagnosis", "aria-live": "polite" }, h("p", { class: "muted" }, "Loading…"));
-  const rerun = button("Diagnose again", { size: "sm" });
+  const days = select([["1", t("Last 24 hours")], ["7", t("Last 7 days")], ["14", t("Last 14 days")], ["30", t("Last 30 days")], ["90", t("Last 90 days")]], "14", { class: "input input-sm", "aria-label": t("Period") });
+  const body = h("div", { class: "diagnosis", "aria-live": "polite" }, h("p", { class: "muted" }, t("Loading…")));
+  const rerun = button(t("Diagnose again"), { size: "sm" });
   let signature = "";
   days.addEventListener("change", () => refresh());
   rerun.addEventListener("click", () => busy(rerun, () => refresh(true)));
@@ -89,11 +95,11 @@ export function diagnosisPanel(ctx) {
         h(
           "div",
           { class: "stack-sm" },
-          h("p", { class: "diagnosis-grade" }, badge(report.grade, tone), " ", onlineBadge(report.online)),
+          h("p", { class: "diagnosis-grade" }, badge(gradeLabel(report.grade), tone), " ", onlineBadge(report.online)),
           h(
             "p",
             { class: "muted small" },
-            `From ${formatDateTime(report.period_start)} to ${formatDateTime(report.period_end)}`,
+            t("From {start} to {end}", { start: formatDateTime(report.period_start), end: formatDateTime(report.period_end) }),
           ),
           h(
             "p",
@@ -101,14 +107,14 @@ export function diagnosisPanel(ctx) {
             report.findings.length
               ? ["critical", "warning", "info"]
                   .filter((k) => counts[k])
-                  .map((k, i) => [i ? " · " : null, h("span", { class: `text-${SEVERITY_TONES[k]}` }, `${counts[k]} ${k}`)])
-              : "No findings",
+                  .map((k, i) => [i ? " · " : null, h("span", { class: `text-${SEVERITY_TONES[k]}` }, `${counts[k]} ${severityLabel(k)}`)])
+              : t("No findings"),
           ),
         ),
       ),
       report.findings.length
         ? h("ol", { class: "findings" }, report.findings.map(findingCard))
-        : h("p", { class: "all-clear" }, "Nothing unusual in this period: no faults, reboots, connection drops, empty sessions or security problems."),
+        : h("p", { class: "all-clear" }, t("Nothing unusual in this period: no faults, reboots, connection drops, empty sessions or security problems.")),
     );
   }
 
@@ -121,12 +127,12 @@ export function diagnosisPanel(ctx) {
       render(report);
     } catch (error) {
       signature = "";
-      setChildren(body, commandErrorBox(error, "Diagnosis"));
+      setChildren(body, commandErrorBox(error, t("Diagnosis")));
     }
   }
 
   return {
-    node: h("div", {}, h("div", { class: "toolbar" }, days, rerun, h("span", { class: "muted small" }, "Judged from stored status changes, events and sessions.")), body),
+    node: h("div", {}, h("div", { class: "toolbar" }, days, rerun, h("span", { class: "muted small" }, t("Judged from stored status changes, events and sessions."))), body),
     refresh,
   };
 }
@@ -139,20 +145,20 @@ function groupLabel(e) {
   return [
     h("span", { class: "mono strong" }, e.component),
     e.component_instance ? h("span", { class: "mono" }, ` [${e.component_instance}]`) : null,
-    e.evse_id ? h("span", { class: "muted" }, ` · EVSE ${e.evse_id}`) : null,
-    e.connector_id ? h("span", { class: "muted" }, ` · connector ${e.connector_id}`) : null,
+    e.evse_id ? h("span", { class: "muted" }, " · ", t("EVSE {id}", { id: e.evse_id })) : null,
+    e.connector_id ? h("span", { class: "muted" }, " · ", t("connector {id}", { id: e.connector_id })) : null,
   ];
 }
 
 /** The "Device model" tab: components and variables of a 2.0.1 station, grouped, filterable. */
 export function deviceModelPanel(ctx) {
-  const search = h("input", { type: "search", class: "input input-sm", placeholder: "Component, variable or value…", "aria-label": "Filter variables" });
-  const mutability = select([["", "Any access"], ["ReadWrite", "Read-write"], ["ReadOnly", "Read-only"], ["WriteOnly", "Write-only"]], "", { class: "input input-sm", "aria-label": "Access" });
+  const search = h("input", { type: "search", class: "input input-sm", placeholder: t("Component, variable or value…"), "aria-label": t("Filter variables") });
+  const mutability = select([["", t("Any access")], ["ReadWrite", t("Read-write")], ["ReadOnly", t("Read-only")], ["WriteOnly", t("Write-only")]], "", { class: "input input-sm", "aria-label": t("Access") });
   const count = h("span", { class: "muted small", "aria-live": "polite" });
-  const report = button("Request full report", { size: "sm", title: "GetBaseReport FullInventory: the station sends NotifyReport pages" });
+  const report = button(t("Request full report"), { size: "sm", title: t("GetBaseReport FullInventory: the station sends NotifyReport pages") });
   const errorArea = h("div");
   const tableNode = h("table", { class: "table table-compact device-model" });
-  const wrap = h("div", { class: "table-wrap" }, tableNode);
+  const wrap = h("div", { class: "table-wrap", tabindex: "0" }, tableNode);
   let entries = [];
   let signature = "";
   let timer = null;
@@ -167,11 +173,11 @@ export function deviceModelPanel(ctx) {
     busy(report, async () => {
       try {
         const result = await post(`${ctx.base}/commands/get-base-report`, { report_base: "FullInventory" });
-        toast(`The station answered ${result.status}; its report arrives in pages.`, { title: "Report requested" });
+        toast(t("The station answered {status}; its report arrives in pages.", { status: result.status }), { title: t("Report requested") });
         setTimeout(() => refresh(), 1500);
         setTimeout(() => refresh(), 5000);
       } catch (error) {
-        setChildren(errorArea, commandErrorBox(error, "Request report"));
+        setChildren(errorArea, commandErrorBox(error, t("Request report")));
       }
     }),
   );
@@ -192,7 +198,7 @@ export function deviceModelPanel(ctx) {
     const editable = e.mutability !== "ReadOnly" && !e.component_instance && !e.variable_instance && !e.evse_id && e.attribute_type === "Actual";
     if (editable) {
       const key = `${e.component}.${e.variable}`;
-      actions.append(button("Edit", { size: "sm", "aria-label": `Edit ${key}`, onClick: () => editConfigValue(ctx, key, e.value, valueCell, actions) }));
+      actions.append(button(t("Edit"), { size: "sm", "aria-label": t("Edit {key}", { key }), onClick: () => editConfigValue(ctx, key, e.value, valueCell, actions) }));
     }
     const data = e.characteristics || {};
     const flags = [e.persistent ? "persistent" : null, e.constant ? "constant" : null].filter(Boolean).join(", ");
@@ -221,11 +227,11 @@ export function deviceModelPanel(ctx) {
       if (!groups.has(key)) groups.set(key, []);
       groups.get(key).push(e);
     }
-    count.textContent = `${shown.length} of ${entries.length} variables in ${groups.size} component${groups.size === 1 ? "" : "s"}`;
+    count.textContent = tn(groups.size, "{shown} of {total} variables in {count} component", "{shown} of {total} variables in {count} components", { shown: shown.length, total: entries.length });
     const head = h(
       "thead",
       {},
-      h("tr", {}, ["Variable", "Value", "Access · type", "Reported", h("span", { class: "visually-hidden" }, "Actions")].map((label) => h("th", { scope: "col" }, label))),
+      h("tr", {}, [t("Variable"), t("Value"), t("Access · type"), t("Reported"), h("span", { class: "visually-hidden" }, t("Actions"))].map((label) => h("th", { scope: "col" }, label))),
     );
     const bodies = [...groups.values()].map((items) =>
       h(
@@ -238,14 +244,14 @@ export function deviceModelPanel(ctx) {
     if (!entries.length) {
       tableNode.replaceChildren();
       wrap.hidden = true;
-      setChildren(errorArea, emptyState("No device model yet", "The station reports its components and variables in answer to GetBaseReport.", null));
+      setChildren(errorArea, emptyState(t("No device model yet"), t("The station reports its components and variables in answer to GetBaseReport."), null));
       return;
     }
     wrap.hidden = false;
     tableNode.replaceChildren(
-      h("caption", { class: "visually-hidden" }, "Device model"),
+      h("caption", { class: "visually-hidden" }, t("Device model")),
       head,
-      ...(bodies.length ? bodies : [h("tbody", {}, h("tr", { class: "empty-row" }, h("td", { colspan: "5" }, "No variable matches the filter.")))]),
+      ...(bodies.length ? bodies : [h("tbody", {}, h("tr", { class: "empty-row" }, h("td", { colspan: "5" }, t("No variable matches the filter."))))]),
     );
   }
 
@@ -261,7 +267,7 @@ export function deviceModelPanel(ctx) {
       errorArea.replaceChildren();
       render();
     } catch (error) {
-      setChildren(errorArea, commandErrorBox(error, "Device model"));
+      setChildren(errorArea, commandErrorBox(error, t("Device model")));
     }
   }
 

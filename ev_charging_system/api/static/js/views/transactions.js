@@ -3,7 +3,9 @@
 import { enc, get } from "../api.js";
 import { latestReading, meterChart } from "../chart.js";
 import { h, renderRows, setChildren, uid } from "../dom.js";
-import { formatDuration, formatKWh, formatNumber, fromLocalInput, toLocalInput } from "../format.js";
+import { formatDuration, formatNumber, fromLocalInput, toLocalInput } from "../format.js";
+import { t, tn } from "../i18n.js";
+import { averagePowerCell, energyCell, powerCell } from "../plausible.js";
 import { hashFor, navigate, parseRoute } from "../router.js";
 import { stopButton } from "./remote.js";
 import {
@@ -37,19 +39,17 @@ function filtersOf(query) {
   return filters;
 }
 
-function stateBadge(t) {
-  return t.active ? badge("Charging", "info") : badge("Finished", "muted");
+function stateBadge(tx) {
+  return tx.active ? badge(t("Charging"), "info") : badge(t("Finished"), "muted");
 }
 
-function duration(t) {
-  if (t.active) return durationSince(t.started_at);
-  return formatDuration(new Date(t.stopped_at).getTime() - new Date(t.started_at).getTime());
+function duration(tx) {
+  if (tx.active) return durationSince(tx.started_at);
+  return formatDuration(new Date(tx.stopped_at).getTime() - new Date(tx.started_at).getTime());
 }
 
-function averagePower(t) {
-  const hours = (new Date(t.stopped_at).getTime() - new Date(t.started_at).getTime()) / 3_600_000;
-  if (!(hours > 0) || t.energy_wh === null) return "—";
-  return `${formatNumber(t.energy_wh / 1000 / hours)} kW`;
+function averagePower(tx) {
+  return averagePowerCell(tx.energy_wh, tx.started_at, tx.stopped_at);
 }
 
 function datalist(id, values) {
@@ -67,7 +67,7 @@ export function transactionsView() {
   const tbody = h("tbody");
   const errorSlot = h("div", { class: "error-slot" });
   const pager = h("div");
-  const summary = h("p", { class: "view-lede" }, "Loading…");
+  const summary = h("p", { class: "view-lede" }, t("Loading…"));
   const stationList = uid("stations");
   const tagList = uid("tags");
   const lists = h("div", { hidden: true });
@@ -84,31 +84,31 @@ export function transactionsView() {
     renderRows(
       tbody,
       page.items,
-      (t) => t.id,
-      (t) => {
+      (tx) => tx.id,
+      (tx) => {
         const row = h(
           "tr",
           { class: "clickable" },
-          h("td", {}, h("a", { href: hashFor("transactions", t.id, query()), class: "strong", on: { click: () => { openedFromList = true; } } }, `#${t.id}`)),
-          h("td", {}, h("a", { href: hashFor("charge-points", t.charge_point_id), class: "mono" }, t.charge_point_id), h("span", { class: "muted" }, ` · ${t.connector_id}`)),
-          h("td", { class: "mono" }, t.id_tag, t.authorization_status !== "Accepted" ? h("div", {}, tagStatusBadge(t.authorization_status)) : null),
-          h("td", {}, stateBadge(t)),
-          h("td", { class: "nowrap" }, timeExact(t.started_at)),
-          h("td", { class: "num nowrap" }, duration(t)),
-          h("td", { class: "num nowrap" }, t.active ? h("span", { class: "muted" }, "running") : formatKWh(t.energy_wh)),
-          h("td", {}, dash(t.stop_reason)),
+          h("td", {}, h("a", { href: hashFor("transactions", tx.id, query()), class: "strong", on: { click: () => { openedFromList = true; } } }, `#${tx.id}`)),
+          h("td", {}, h("a", { href: hashFor("charge-points", tx.charge_point_id), class: "mono" }, tx.charge_point_id), h("span", { class: "muted" }, ` · ${tx.connector_id}`)),
+          h("td", { class: "mono" }, tx.id_tag, tx.authorization_status !== "Accepted" ? h("div", {}, tagStatusBadge(tx.authorization_status)) : null),
+          h("td", {}, stateBadge(tx)),
+          h("td", { class: "nowrap" }, timeExact(tx.started_at)),
+          h("td", { class: "num nowrap" }, duration(tx)),
+          h("td", { class: "num nowrap" }, tx.active ? h("span", { class: "muted" }, t("running")) : energyCell(tx.energy_wh)),
+          h("td", {}, dash(tx.stop_reason)),
         );
         row.addEventListener("click", (event) => {
           if (event.target.closest("a, button")) return;
           openedFromList = true;
-          navigate("transactions", t.id, query());
+          navigate("transactions", tx.id, query());
         });
         return row;
       },
       8,
-      "No transactions match these filters.",
+      t("No transactions match these filters."),
     );
-    summary.textContent = `${page.total} transaction${page.total === 1 ? "" : "s"}` + (FILTER_KEYS.some((k) => filters[k]) ? " matching the filters" : "");
+    summary.textContent = FILTER_KEYS.some((k) => filters[k]) ? tn(page.total, "{count} transaction matching the filters", "{count} transactions matching the filters") : tn(page.total, "{count} transaction", "{count} transactions");
     setChildren(
       pager,
       pagination({
@@ -159,7 +159,7 @@ export function transactionsView() {
   async function loadSuggestions() {
     try {
       const [points, tags] = await Promise.all([get("/api/charge-points"), get("/api/id-tags", { limit: 500 })]);
-      setChildren(lists, datalist(stationList, points.map((p) => p.id)), datalist(tagList, tags.items.map((t) => t.id_tag)));
+      setChildren(lists, datalist(stationList, points.map((p) => p.id)), datalist(tagList, tags.items.map((tx) => tx.id_tag)));
     } catch {
       // Suggestions are a convenience; the filters work without them.
     }
@@ -174,13 +174,13 @@ export function transactionsView() {
   }
 
   function buildFilters() {
-    form.station = h("input", { class: "input mono", list: stationList, autocomplete: "off", placeholder: "Any" });
-    form.tag = h("input", { class: "input mono", list: tagList, autocomplete: "off", placeholder: "Any" });
+    form.station = h("input", { class: "input mono", list: stationList, autocomplete: "off", placeholder: t("Any") });
+    form.tag = h("input", { class: "input mono", list: tagList, autocomplete: "off", placeholder: t("Any") });
     form.state = select(
       [
-        ["", "Any"],
-        ["true", "Active (charging)"],
-        ["false", "Finished"],
+        ["", t("Any")],
+        ["true", t("Active (charging)")],
+        ["false", t("Finished")],
       ],
       "",
       { class: "input" },
@@ -189,17 +189,17 @@ export function transactionsView() {
     form.to = h("input", { type: "datetime-local", class: "input" });
     const node = h(
       "form",
-      { class: "filters", role: "search", "aria-label": "Filter transactions" },
-      field("Charge point", form.station),
-      field("Id tag", form.tag),
-      field("State", form.state),
-      field("Started from", form.from),
-      field("Started before", form.to),
+      { class: "filters", role: "search", "aria-label": t("Filter transactions") },
+      field(t("Charge point"), form.station),
+      field(t("Id tag"), form.tag),
+      field(t("State"), form.state),
+      field(t("Started from"), form.from),
+      field(t("Started before"), form.to),
       h(
         "div",
         { class: "filters-actions" },
-        button("Apply", { kind: "primary", type: "submit" }),
-        button("Reset", { onClick: () => navigate("transactions", null, { limit: filters.limit === DEFAULT_LIMIT ? null : filters.limit }) }),
+        button(t("Apply"), { kind: "primary", type: "submit" }),
+        button(t("Reset"), { onClick: () => navigate("transactions", null, { limit: filters.limit === DEFAULT_LIMIT ? null : filters.limit }) }),
       ),
     );
     node.addEventListener("submit", (event) => {
@@ -217,7 +217,7 @@ export function transactionsView() {
   }
 
   function openDetail(id) {
-    const body = h("div", {}, h("p", { class: "muted" }, "Loading…"));
+    const body = h("div", {}, h("p", { class: "muted" }, t("Loading…")));
     const subtitle = h("div", { class: "detail-badges" });
     const current = {
       id,
@@ -226,12 +226,12 @@ export function transactionsView() {
       signature: "",
       async load() {
         try {
-          const t = await get(`/api/transactions/${enc(id)}`);
-          const signature = JSON.stringify(t);
+          const tx = await get(`/api/transactions/${enc(id)}`);
+          const signature = JSON.stringify(tx);
           if (signature === current.signature) return;
           current.signature = signature;
-          current.finished = !t.active;
-          render(t);
+          current.finished = !tx.active;
+          render(tx);
         } catch (error) {
           setChildren(body, errorBox(error));
         }
@@ -252,18 +252,18 @@ export function transactionsView() {
     const chartSlot = h("div");
     const info = h("div", { class: "detail-grid" });
     const samplesBody = h("tbody");
-    const samplesSummary = h("summary", {}, "Meter values");
+    const samplesSummary = h("summary", {}, t("Meter values"));
     const samplesDetails = h(
       "details",
       { class: "details" },
       samplesSummary,
       table(
-        ["Time", "Measurand", { label: "Value", class: "num" }, "Unit", "Phase", "Context", "Location"],
+        [t("Time"), t("Measurand"), { label: t("Value"), class: "num" }, t("Unit"), t("Phase"), t("Context"), t("Location")],
         samplesBody,
-        { caption: "Meter values", className: "table-compact" },
+        { caption: t("Meter values"), className: "table-compact" },
       ),
     );
-    const noSamples = h("p", { class: "muted" }, "The station sent no meter values for this session.");
+    const noSamples = h("p", { class: "muted" }, t("The station sent no meter values for this session."));
     let samples = [];
 
     function renderSamples() {
@@ -291,49 +291,49 @@ export function transactionsView() {
       return h("div", { class: "kpi" }, h("p", { class: "kpi-label" }, label), h("p", { class: "kpi-value" }, value));
     }
 
-    function render(t) {
-      const reading = latestReading(t);
-      setChildren(subtitle, stateBadge(t), h("span", { class: "muted" }, "at "), h("a", { href: hashFor("charge-points", t.charge_point_id), class: "mono" }, t.charge_point_id), h("span", { class: "muted" }, ` connector ${t.connector_id}`), t.active ? stopButton(t, { after: () => setTimeout(() => current.refresh(), 1500) }) : null);
-      const energy = t.active ? reading.energyWh : t.energy_wh;
-      samples = t.meter_values || [];
+    function render(tx) {
+      const reading = latestReading(tx);
+      setChildren(subtitle, stateBadge(tx), h("span", { class: "muted" }, t("at")), " ", h("a", { href: hashFor("charge-points", tx.charge_point_id), class: "mono" }, tx.charge_point_id), " ", h("span", { class: "muted" }, t("connector {id}", { id: tx.connector_id })), tx.active ? stopButton(tx, { after: () => setTimeout(() => current.refresh(), 1500) }) : null);
+      const energy = tx.active ? reading.energyWh : tx.energy_wh;
+      samples = tx.meter_values || [];
       setChildren(
         summaryKpis,
-        kpiBox(t.active ? "Energy so far" : "Energy", formatKWh(energy)),
-        kpiBox("Duration", duration(t)),
-        t.active
-          ? kpiBox("Power now", reading.powerW !== null ? `${formatNumber(reading.powerW / 1000)} kW` : "—")
-          : kpiBox("Average power", averagePower(t)),
+        kpiBox(tx.active ? t("Energy so far") : t("Energy"), energyCell(energy)),
+        kpiBox(t("Duration"), duration(tx)),
+        tx.active
+          ? kpiBox(t("Power now"), powerCell(reading.powerW))
+          : kpiBox(t("Average power"), averagePower(tx)),
       );
-      setChildren(chartSlot, meterChart(t));
+      setChildren(chartSlot, meterChart(tx));
       setChildren(
         info,
         h(
           "section",
           {},
-          h("h3", {}, "Session"),
+          h("h3", {}, t("Session")),
           definitionList([
-            ["Id tag", h("a", { href: hashFor("transactions", null, { id_tag: t.id_tag }), class: "mono" }, t.id_tag)],
-            ["Authorisation", tagStatusBadge(t.authorization_status)],
-            ["Reservation", t.reservation_id],
-            ["Started", timeExact(t.started_at)],
-            ["Stopped", t.active ? h("span", { class: "muted" }, "still charging") : timeExact(t.stopped_at)],
-            ["Stop reason", t.stop_reason],
-            ["Stopped by", t.stop_id_tag],
+            [t("Id tag"), h("a", { href: hashFor("transactions", null, { id_tag: tx.id_tag }), class: "mono" }, tx.id_tag)],
+            [t("Authorisation"), tagStatusBadge(tx.authorization_status)],
+            [t("Reservation"), tx.reservation_id],
+            [t("Started"), timeExact(tx.started_at)],
+            [t("Stopped"), tx.active ? h("span", { class: "muted" }, t("still charging")) : timeExact(tx.stopped_at)],
+            [t("Stop reason"), tx.stop_reason],
+            [t("Stopped by"), tx.stop_id_tag],
           ]),
         ),
         h(
           "section",
           {},
-          h("h3", {}, "Meter"),
+          h("h3", {}, t("Meter")),
           definitionList([
-            ["Meter start", `${formatNumber(t.meter_start_wh, 0)} Wh`],
-            ["Meter stop", t.meter_stop_wh === null ? null : `${formatNumber(t.meter_stop_wh, 0)} Wh`],
-            ["Energy", formatKWh(energy)],
-            ["Samples", String(samples.length)],
+            [t("Meter start"), `${formatNumber(tx.meter_start_wh, 0)} Wh`],
+            [t("Meter stop"), tx.meter_stop_wh === null ? null : `${formatNumber(tx.meter_stop_wh, 0)} Wh`],
+            [t("Energy"), energyCell(energy)],
+            [t("Samples"), String(samples.length)],
           ]),
         ),
       );
-      samplesSummary.textContent = `All ${samples.length} meter values`;
+      samplesSummary.textContent = tn(samples.length, "The {count} meter value", "All {count} meter values");
       if (!body.contains(summaryKpis)) setChildren(body, summaryKpis, chartSlot, info, samplesDetails, noSamples);
       samplesDetails.hidden = samples.length === 0;
       noSamples.hidden = samples.length > 0;
@@ -341,7 +341,7 @@ export function transactionsView() {
     }
 
     current.handle = openDialog({
-      title: `Transaction #${id}`,
+      title: t("Transaction #{id}", { id }),
       subtitle,
       wide: true,
       content: body,
@@ -367,7 +367,7 @@ export function transactionsView() {
         previous.handle.close();
       }
       if (!/^\d+$/.test(route.id)) {
-        const handle = openDialog({ title: "Transaction", content: emptyState("No such transaction", `"${route.id}" is not a transaction number.`) });
+        const handle = openDialog({ title: t("Transaction"), content: emptyState(t("No such transaction"), t("“{id}” is not a transaction number.", { id: route.id })) });
         handle.dialog.addEventListener("close", () => navigate("transactions", null, query(), { replace: true }));
         return;
       }
@@ -380,16 +380,18 @@ export function transactionsView() {
   }
 
   return {
-    title: "Transactions",
+    title: t("Transactions"),
+    // With the event stream up nothing polls: these events make the list read itself again.
+    events: ["transaction."],
     mount(container, route) {
       filters = filtersOf(route.query);
       root = h(
         "div",
         { class: "view" },
-        h("div", { class: "view-header" }, h("div", {}, h("h1", {}, "Transactions"), summary)),
+        h("div", { class: "view-header" }, h("div", {}, h("h1", {}, t("Transactions")), summary)),
         h("div", { class: "panel" }, buildFilters()),
         errorSlot,
-        h("div", { class: "panel panel-flush" }, table(["Session", "Charge point · connector", "Id tag", "State", "Started", { label: "Duration", class: "num" }, { label: "Energy", class: "num" }, "Stop reason"], tbody, { caption: "Transactions" }), pager),
+        h("div", { class: "panel panel-flush" }, table([t("Session"), t("Charge point · connector"), t("Id tag"), t("State"), t("Started"), { label: t("Duration"), class: "num" }, { label: t("Energy"), class: "num" }, t("Stop reason")], tbody, { caption: t("Transactions") }), pager),
         lists,
       );
       container.append(root);
