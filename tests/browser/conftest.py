@@ -168,7 +168,7 @@ async def open_page(browser: Browser) -> AsyncIterator[PageFactory]:
         *,
         viewport: dict[str, int] | None = None,
         locale: str = "en-US",
-        token: bool = False,
+        token: bool = True,
     ) -> BrowserPage:
         context = await browser.new_context(
             viewport=viewport or DESKTOP,  # type: ignore[arg-type]
@@ -178,7 +178,8 @@ async def open_page(browser: Browser) -> AsyncIterator[PageFactory]:
         contexts.append(context)
         context.set_default_timeout(TIMEOUT_MS)
         if token:
-            # What the token dialog stores; set before any script of the page runs.
+            # What the token dialog stores (every API route needs a token, reads too); set
+            # before any script of the page runs.
             await context.add_init_script(
                 f"localStorage.setItem('ev_charging_system.apiToken', {API_TOKEN!r});"
             )

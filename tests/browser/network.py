@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import httpx
 from ocpp.v16.enums import ChargePointErrorCode, ChargePointStatus
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from tests.conftest import API_TOKEN, ocpp_url
 from tools.simulated_charge_point import SimulatedStation, connected_station
 
@@ -42,7 +42,9 @@ async def _api(rest: httpx.AsyncClient, method: str, path: str, body: object = N
 async def small_network(app: Application) -> AsyncIterator[Network]:
     """One station online with a session running and one finished; one station that went
     offline while Faulted; one registered station that never connected; an id tag."""
-    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.rest_port}") as rest:
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{app.rest_port}", headers=OPERATOR
+    ) as rest:
         await _api(rest, "POST", "/api/id-tags", {"id_tag": TAG, "name": "Ana Souza"})
         await _api(rest, "POST", "/api/charge-points", {"id": NEVER_SEEN})
         async with connected_station(ocpp_url(app), FAULTY_OFFLINE) as gone:

@@ -10,7 +10,7 @@ import pytest
 from playwright.async_api import Request, Route, expect
 from sqlalchemy import insert
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from ev_charging_system.data.database import create_engine
 from ev_charging_system.data.orm import ChargePointRow
 from tests.browser.conftest import OUTPUT_DIR, PHONE, PageFactory

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from tests.browser.conftest import DESKTOP, OUTPUT_DIR, PHONE, BrowserPage, PageFactory
 from tests.browser.network import LIVE, small_network
 

