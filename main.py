@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import sys
 
 from pydantic import ValidationError
+from pydantic_settings import SettingsError
 
 from ev_charging_system.application import Application, StartupError
 from ev_charging_system.config.settings import Settings
@@ -23,11 +25,29 @@ def configure_logging(level: str) -> None:
     logging.getLogger("websockets").setLevel(logging.WARNING)
 
 
+def describe_invalid(error: ValidationError) -> str:
+    """One line per bad setting, named as it is set (environment variable), no values."""
+    lines = []
+    for problem in error.errors(include_url=False, include_input=False):
+        name = "_".join(str(part) for part in problem["loc"]).upper() or "(settings)"
+        lines.append(f"  {name}: {problem['msg']}")
+    return "\n".join(lines)
+
+
 def main() -> int:
     try:
         settings = Settings()
     except ValidationError as error:
-        print(f"Invalid configuration:\n{error}", file=sys.stderr)
+        print(f"Invalid configuration:\n{describe_invalid(error)}", file=sys.stderr)
+        return 2
+    except SettingsError as error:
+        # A value that must be JSON (a list such as MCP_ALLOWED_HOSTS) is not.
+        found = re.search(r'field "(\w+)"', str(error))
+        name = found.group(1).upper() if found else "a setting"
+        print(
+            f'Invalid configuration: {name} must be JSON (e.g. a list: \'["a", "b"]\')',
+            file=sys.stderr,
+        )
         return 2
     configure_logging(settings.log_level)
     try:

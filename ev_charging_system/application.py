@@ -15,6 +15,7 @@ import uvicorn
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from ev_charging_system.api.http_guards import BodyLimit, SecurityHeaders
 from ev_charging_system.bootstrap import System, utc_now
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.data.database import migrate_to_head
@@ -92,7 +93,11 @@ class Application(System):
         self.rest_port = await self._start_http(
             self.rest_app, settings.fastapi_host, settings.fastapi_port
         )
-        mcp_app = self.mcp.asgi_app()
+        mcp_app = BodyLimit(
+            SecurityHeaders(self.mcp.asgi_app()),
+            max_bytes=settings.mcp_max_request_body_bytes,
+            setting="MCP_MAX_REQUEST_BODY_BYTES",
+        )
         self.mcp_port = await self._start_http(
             mcp_app, settings.mcp_server_host, settings.mcp_server_port
         )

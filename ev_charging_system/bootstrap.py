@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ev_charging_system.api.chat_routes import install_chat
 from ev_charging_system.api.dependencies import ApiServices
-from ev_charging_system.api.rest_api import create_rest_app
+from ev_charging_system.api.rest_api import HttpLimits, create_rest_app
 from ev_charging_system.business_logic.audit_service import AuditService
 from ev_charging_system.business_logic.auth_service import AuthService
 from ev_charging_system.business_logic.conversation_service import ConversationService
@@ -206,7 +206,8 @@ class System:
                 database_ping=self.ping_database,
                 online_count=devices.online_count,
                 tokens=tokens,
-            )
+            ),
+            HttpLimits(settings.max_request_body_bytes, settings.rest_allowed_hosts),
         )
         self.mcp = build_mcp(
             self.operations,

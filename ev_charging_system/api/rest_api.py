@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from ev_charging_system.api import chat_routes, dashboard, event_routes
 from ev_charging_system.api.dependencies import ApiServices, Services
 from ev_charging_system.api.errors import install_error_handlers
+from ev_charging_system.api.http_guards import (
+    AllowedHosts,
+    BodyLimit,
+    SecurityHeaders,
+    without_inputs,
+)
 from ev_charging_system.api.operation_routes import operation_router
 
 logger = logging.getLogger(__name__)
@@ -25,7 +34,13 @@ class HealthOut(BaseModel):
     stations_online: int
 
 
-def create_rest_app(services: ApiServices) -> FastAPI:
+@dataclass(frozen=True, slots=True)
+class HttpLimits:
+    max_body_bytes: int
+    allowed_hosts: Sequence[str]
+
+
+def create_rest_app(services: ApiServices, limits: HttpLimits) -> FastAPI:
     app = FastAPI(
         title="ev_charging_system",
         summary="Charging-station management (OCPP 1.6J and 2.0.1) with site energy coordination",
@@ -39,6 +54,15 @@ def create_rest_app(services: ApiServices) -> FastAPI:
     )
     app.state.services = services
     install_error_handlers(app)
+    # Last added runs first: the host is checked before the body is read.
+    app.add_middleware(SecurityHeaders)
+    app.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes, setting="MAX_REQUEST_BODY_BYTES")
+    app.add_middleware(AllowedHosts, hosts=limits.allowed_hosts, setting="REST_ALLOWED_HOSTS")
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, error: Exception) -> JSONResponse:
+        assert isinstance(error, RequestValidationError)
+        return JSONResponse(status_code=422, content={"detail": without_inputs(error.errors())})
 
     @app.get("/api/health", response_model=HealthOut, tags=["health"])
     async def health(services: Services) -> JSONResponse:

@@ -51,6 +51,13 @@ class Settings(BaseSettings):
     mcp_server_port: int = Field(default=8000, ge=0, le=65535)
     mcp_allowed_hosts: list[str] = Field(default_factory=list)
     mcp_allowed_origins: list[str] = Field(default_factory=list)
+    # Host names the REST API and dashboard answer to (a JSON list; "*.example.com" for a
+    # domain, "*" for any). Add the names people use to reach this server.
+    rest_allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1", "[::1]"]
+    )
+    max_request_body_bytes: int = Field(default=1_048_576, ge=1024, le=1_073_741_824)
+    mcp_max_request_body_bytes: int = Field(default=1_048_576, ge=1024, le=1_073_741_824)
 
     api_token: SecretStr = SecretStr(DEVELOPMENT_API_TOKEN)
     # MCP bearer tokens: "read" sees the network, "operate" may also act on it.

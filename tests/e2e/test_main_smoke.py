@@ -122,3 +122,27 @@ def test_an_invalid_setting_is_refused_before_anything_starts() -> None:
     assert result.returncode == 2
     assert "Invalid configuration" in result.stderr
     assert "energy_policy" in result.stderr and "ocpp_server_port" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("MCP_ALLOWED_HOSTS", "not json", "MCP_ALLOWED_HOSTS must be JSON"),
+        ("FASTAPI_PORT", "99999", "FASTAPI_PORT: Input should be less than or equal to 65535"),
+        ("ENVIRONMENT", "production", "API_TOKEN must be set to a secret"),
+    ],
+)
+def test_a_bad_setting_is_named_in_one_clear_line(variable: str, value: str, expected: str) -> None:
+    environment = {**os.environ, variable: value}
+    environment.pop("API_TOKEN", None)
+    finished = subprocess.run(
+        [sys.executable, "main.py"],
+        cwd=PROJECT_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert finished.returncode == 2
+    assert expected in finished.stderr
+    assert "Traceback" not in finished.stderr
