@@ -10,6 +10,7 @@ import sys
 from pydantic import ValidationError
 from pydantic_settings import SettingsError
 
+from ev_charging_system import admin_cli
 from ev_charging_system.application import Application, StartupError
 from ev_charging_system.config.settings import Settings
 
@@ -49,7 +50,13 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
+    if sys.argv[1:] and sys.argv[1] in admin_cli.COMMANDS:
+        configure_logging("WARNING")  # the answer is the output: no migration chatter
+        return admin_cli.main(sys.argv[1:], settings)
     configure_logging(settings.log_level)
+    if sys.argv[1:]:
+        print(f"usage: python main.py [{' | '.join(admin_cli.COMMANDS)}] ...", file=sys.stderr)
+        return 2
     try:
         asyncio.run(Application(settings).run_until_signalled())
     except StartupError as error:

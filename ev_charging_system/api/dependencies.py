@@ -46,10 +46,14 @@ async def _rest_actor(
     services: Services,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Actor:
-    """Who is calling. Without a token: nobody (every operation answers 401); a token that
-    is unknown or revoked: 401 at once, whatever the route."""
+    """Who is calling. No token, or one that is unknown or revoked: 401 at once, before
+    anything else about the request is looked at."""
     if credentials is None:
-        return Actor("rest:anonymous", Channel.REST, Role.ANONYMOUS, _client(request), False)
+        raise HTTPException(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            detail="sign in: send 'Authorization: Bearer <token>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     holder = await services.tokens.holder(credentials.credentials)
     if holder is None:
         raise HTTPException(

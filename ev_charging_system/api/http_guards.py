@@ -158,8 +158,24 @@ def _defaults(policy: str) -> Iterable[tuple[bytes, bytes]]:
 
 
 def without_inputs(errors: Sequence[Any]) -> list[dict[str, Any]]:
-    """Validation errors without the rejected values: a body is never echoed back."""
-    return [
-        {key: value for key, value in dict(error).items() if key not in ("input", "ctx", "url")}
-        for error in errors
-    ]
+    """Validation errors without the rejected values: a body is never echoed back. The
+    context (the bound that was broken, the quantity a domain error names) stays."""
+    cleaned = []
+    for error in errors:
+        item = {k: v for k, v in dict(error).items() if k not in ("input", "ctx", "url")}
+        if isinstance(error.get("ctx"), dict):
+            item["ctx"] = {name: _safe(value) for name, value in error["ctx"].items()}
+        cleaned.append(item)
+    return cleaned
+
+
+def _safe(value: Any) -> Any:
+    if isinstance(value, Exception):
+        described: dict[str, Any] = {"message": str(value)}
+        quantity = getattr(value, "quantity", None)
+        if isinstance(quantity, str):
+            described["quantity"] = quantity
+        return described
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)

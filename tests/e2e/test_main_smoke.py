@@ -146,3 +146,31 @@ def test_a_bad_setting_is_named_in_one_clear_line(variable: str, value: str, exp
     assert finished.returncode == 2
     assert expected in finished.stderr
     assert "Traceback" not in finished.stderr
+
+
+def test_tokens_are_made_listed_and_revoked_from_the_command_line(tmp_path: Path) -> None:
+    environment = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
+
+    def main_py(*arguments: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "main.py", *arguments],
+            cwd=PROJECT_ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    created = main_py("create-token", "--name", "night-shift", "--role", "viewer")
+    secret = created.stdout.strip()
+    listed = main_py("list-tokens")
+    again = main_py("create-token", "--name", "night-shift", "--role", "admin")
+    revoked = main_py("revoke-token", "--name", "night-shift")
+    after = main_py("list-tokens")
+
+    assert created.returncode == 0 and secret.startswith("evcs_") and len(secret) > 40
+    assert "only time it is shown" in created.stderr
+    assert listed.stdout.split()[:3] == ["night-shift", "viewer", listed.stdout.split()[2]]
+    assert secret not in listed.stdout + listed.stderr  # never shown again
+    assert again.returncode == 1 and "exists" in again.stderr
+    assert revoked.returncode == 0 and "revoked" in after.stdout

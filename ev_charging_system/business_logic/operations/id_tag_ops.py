@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field
@@ -16,7 +15,12 @@ from ev_charging_system.business_logic.operations.catalogue import (
     Operation,
     OperationContext,
 )
-from ev_charging_system.business_logic.operations.fields import IdTagValue, Offset, Strict
+from ev_charging_system.business_logic.operations.fields import (
+    IdTagValue,
+    Offset,
+    Strict,
+    UtcDateTime,
+)
 from ev_charging_system.business_logic.read_models.id_tags import IdTagOut, IdTagPageOut
 from ev_charging_system.models.id_token import AuthorizationStatus
 
@@ -40,7 +44,7 @@ class IdTagTarget(Strict):
 class CreateIdTagIn(Strict):
     id_tag: IdTagValue
     status: StoredStatus = AuthorizationStatus.ACCEPTED
-    expiry_date: datetime | None = None
+    expiry_date: UtcDateTime | None = None
     parent_id_tag: IdTagValue | None = None
     name: OwnerName | None = None
     max_active_transactions: MaxActive = 1
@@ -51,7 +55,7 @@ class UpdateIdTagIn(Strict):
 
     id_tag: IdTagValue
     status: StoredStatus | None = None
-    expiry_date: datetime | None = None
+    expiry_date: UtcDateTime | None = None
     parent_id_tag: IdTagValue | None = None
     name: OwnerName | None = None
     max_active_transactions: MaxActive | None = None

@@ -7,7 +7,6 @@ Errors: offline (the station is not connected), timeout (no answer in time), CAL
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Self, TypeVar
 
 from pydantic import Field, model_validator
@@ -29,6 +28,7 @@ from ev_charging_system.business_logic.operations.fields import (
     StationTarget,
     Strict,
     TransactionId,
+    UtcDateTime,
     where,
 )
 from ev_charging_system.business_logic.read_models.insight import CommandResultOut
@@ -62,11 +62,11 @@ class ChargingProfileIn(Strict):
     rate_unit: RateUnit = RateUnit.AMPERES
     periods: Annotated[list[SchedulePeriodIn], Field(min_length=1, max_length=1024)]
     duration_seconds: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = None
-    start_schedule: datetime | None = None
+    start_schedule: UtcDateTime | None = None
     min_charging_rate: Annotated[float, Field(ge=0, le=2_000_000)] | None = None
     recurrency: Annotated[str, Field(pattern="^(Daily|Weekly)$")] | None = None
-    valid_from: datetime | None = None
-    valid_to: datetime | None = None
+    valid_from: UtcDateTime | None = None
+    valid_to: UtcDateTime | None = None
     transaction_id: Annotated[str, Field(max_length=36)] | None = Field(
         default=None, description="OCPP transaction id, required for TxProfile"
     )
@@ -207,7 +207,7 @@ class LocalListEntryIn(Strict):
     status: AuthorizationStatus | None = Field(
         default=None, description="omit to remove the tag in a Differential update"
     )
-    expiry_date: datetime | None = None
+    expiry_date: UtcDateTime | None = None
     parent_id_tag: IdTagValue | None = None
 
 
@@ -238,7 +238,7 @@ class GetLocalListVersionIn(CommandInput):
 class ReserveNowIn(CommandInput):
     reservation_id: PositiveId
     id_tag: IdTagValue
-    expiry: datetime
+    expiry: UtcDateTime
     connector_id: StationOrConnectorId | None = None
     parent_id_tag: IdTagValue | None = None
 
@@ -298,7 +298,7 @@ RetryInterval = Annotated[int, Field(ge=0, le=86_400)]
 
 class UpdateFirmwareIn(CommandInput):
     location: Url
-    retrieve_date: datetime
+    retrieve_date: UtcDateTime
     retries: Retries | None = None
     retry_interval_seconds: RetryInterval | None = None
 
@@ -310,8 +310,8 @@ class UpdateFirmwareIn(CommandInput):
 
 class GetDiagnosticsIn(CommandInput):
     location: Url
-    start: datetime | None = None
-    stop: datetime | None = None
+    start: UtcDateTime | None = None
+    stop: UtcDateTime | None = None
     retries: Retries | None = None
     retry_interval_seconds: RetryInterval | None = None
 
