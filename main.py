@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import re
 import sys
 
@@ -13,17 +12,7 @@ from pydantic_settings import SettingsError
 from ev_charging_system import admin_cli
 from ev_charging_system.application import Application, StartupError
 from ev_charging_system.config.settings import Settings
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # The ocpp library logs every frame at INFO; that is debugging detail at scale.
-    logging.getLogger("ocpp").setLevel(logging.WARNING)
-    logging.getLogger("websockets").setLevel(logging.WARNING)
+from ev_charging_system.logs import configure_logging
 
 
 def describe_invalid(error: ValidationError) -> str:

@@ -3,6 +3,7 @@
     python main.py create-token --name ops-team --role operator   # prints the secret once
     python main.py list-tokens
     python main.py revoke-token --name ops-team
+    python main.py new-secret-key                                 # for SECRET_KEY
 
 It uses the same database and services as the running system (DATABASE_URL), and works
 whether or not the system is running.
@@ -20,11 +21,12 @@ from ev_charging_system.business_logic.ports import UnitOfWork
 from ev_charging_system.business_logic.token_service import TokenService
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.data.database import create_engine, create_session_factory, migrate_to_head
+from ev_charging_system.data.secret_box import new_key
 from ev_charging_system.data.unit_of_work import SqlAlchemyUnitOfWork
 from ev_charging_system.models.access import ApiToken, Role
 from ev_charging_system.models.errors import DomainError
 
-COMMANDS = ("create-token", "list-tokens", "revoke-token")
+COMMANDS = ("create-token", "list-tokens", "revoke-token", "new-secret-key")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -36,6 +38,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("list-tokens", help="list tokens (names, roles, revoked or not)")
     revoke = commands.add_parser("revoke-token", help="stop a token from working")
     revoke.add_argument("--name", required=True)
+    commands.add_parser("new-secret-key", help="print a new key for the SECRET_KEY setting")
     return root
 
 
@@ -81,4 +84,8 @@ async def run(settings: Settings, arguments: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str], settings: Settings) -> int:
-    return asyncio.run(run(settings, parser().parse_args(list(argv))))
+    arguments = parser().parse_args(list(argv))
+    if arguments.command == "new-secret-key":
+        print(new_key())
+        return 0
+    return asyncio.run(run(settings, arguments))

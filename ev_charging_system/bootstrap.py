@@ -55,6 +55,7 @@ from ev_charging_system.data.energy_store import (
     SqlPlanLog,
     SqlSiteSettingsStore,
 )
+from ev_charging_system.data.secret_box import FernetSecretBox, development_key
 from ev_charging_system.data.unit_of_work import SqlAlchemyUnitOfWork
 from ev_charging_system.energy.coordinator import Coordinator, CoordinatorSettings
 from ev_charging_system.energy.history_store import HistoryKeepingRecorder
@@ -102,6 +103,12 @@ class System:
 
         self.uow_factory = unit_of_work
         self.events = InProcessEventBus()
+        key = settings.secret_key
+        self.secret_box = FernetSecretBox(
+            key.get_secret_value().encode()
+            if key is not None
+            else development_key(settings.data_dir / "secret.key")
+        )
         self.connections = ConnectionManager()
         last_seen = LastSeenTracker()
         auth = AuthService(unit_of_work, utc_now)
@@ -233,6 +240,7 @@ class System:
             ),
             api_key=api_key.get_secret_value() if api_key is not None else None,
             base_url=settings.anthropic_base_url,
+            box=self.secret_box,
         )
         install_chat(self.rest_app, self.chat)
 

@@ -25,12 +25,14 @@ from ev_charging_system.business_logic.events import DomainEvent, EventFilter
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.data.database import create_engine, migrate_to_head
 from ev_charging_system.data.orm import Base
+from ev_charging_system.data.secret_box import new_key
 
 TEST_POSTGRES_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 API_TOKEN = "test-operator-token"
 ADMIN_HEADERS = {"Authorization": f"Bearer {API_TOKEN}"}  # the bootstrap admin token
+TEST_SECRET_KEY = new_key()
 
 
 def running_in_ci() -> bool:
@@ -109,6 +111,7 @@ def test_settings(database_url: str, **overrides: object) -> Settings:
         "api_token": API_TOKEN,
         "anthropic_api_key": None,
         "last_seen_flush_seconds": 0.2,
+        "secret_key": TEST_SECRET_KEY,
     }
     values.update(overrides)
     # model_validate skips the environment and .env: tests depend only on what they pass.

@@ -1,4 +1,9 @@
-"""Chat conversations: their history and the action held for the user's confirmation."""
+"""Chat conversations: their history and the action held for the user's confirmation.
+
+What is stored goes through the one redaction of secrets (configuration keys that hold
+credentials, passwords in URLs): a model's tool call that set an AuthorizationKey is kept
+with `***` in its place. The held action itself is sealed by the chat engine.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ev_charging_system.business_logic.ports import Clock, UnitOfWorkFactory
+from ev_charging_system.business_logic.redaction import redact_text, redact_value
 from ev_charging_system.models.audit import ChatMessage, Conversation
 from ev_charging_system.models.errors import NotFoundError
 
@@ -24,7 +30,8 @@ class ConversationService:
             id=str(uuid.uuid4()),
             created_at=now,
             updated_at=now,
-            title=" ".join(first_user_text.split())[:TITLE_LENGTH] or "New conversation",
+            title=redact_text(" ".join(first_user_text.split()))[:TITLE_LENGTH]
+            or "New conversation",
         )
         async with self._uow_factory() as uow:
             await uow.conversations.add(conversation)
@@ -43,7 +50,7 @@ class ConversationService:
             return await uow.conversations.recent(limit)
 
     def message(self, role: str, content: list[dict[str, Any]]) -> ChatMessage:
-        return ChatMessage(role=role, content=content, created_at=self._clock())
+        return ChatMessage(role=role, content=redact_value(content), created_at=self._clock())
 
     async def append(
         self,

@@ -30,6 +30,7 @@ from ev_charging_system.business_logic.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from ev_charging_system.business_logic.redaction import REDACTED, is_secret_key
 from ev_charging_system.models.charge_point import (
     BootInfo,
     ChargePoint,
@@ -288,10 +289,17 @@ class DeviceManagementService:
         self, charge_point_id: str, entries: Sequence[DeviceModelEntry]
     ) -> None:
         now = self._clock()
-        async with self._uow_factory() as uow:
-            await uow.device_model.upsert(
-                charge_point_id, [replace(e, updated_at=e.updated_at or now) for e in entries]
+        kept = [
+            replace(
+                e,
+                updated_at=e.updated_at or now,
+                # A station that reports a credential's value: keep that it has one, not what.
+                value=REDACTED if e.value and is_secret_key(e.variable_name) else e.value,
             )
+            for e in entries
+        ]
+        async with self._uow_factory() as uow:
+            await uow.device_model.upsert(charge_point_id, kept)
             await uow.commit()
 
     # --- operator --------------------------------------------------------------------

@@ -251,3 +251,17 @@ class ApiTokenRepository(Protocol):
 
 class DuplicateNameError(Exception):
     """Raised by a repository when a unique name is taken (a concurrent create won)."""
+
+
+class SecretBox(Protocol):
+    """Encrypts what must be kept but must not be readable at rest (a held chat action's
+    arguments, a private key): authenticated encryption with a key from the settings."""
+
+    def seal(self, plain: str) -> str: ...
+
+    def open(self, sealed: str) -> str:
+        """Raises SealedDataError when `sealed` was not sealed with this key."""
+
+
+class SealedDataError(Exception):
+    """Sealed data that this key cannot open (another key, or tampered with)."""

@@ -107,7 +107,9 @@ class RemoteCommandService:
         except CommandError as error:
             await self._record(charge_point_id, command, requested_by, requested_at, error=error)
             raise
-        result = CommandResult(result.status, plain(result.data))
+        # What a station answers may hold a credential (a GetConfiguration that returns its
+        # AuthorizationKey): nobody downstream sees it, nor stores it.
+        result = CommandResult(result.status, redact_value(plain(result.data)))
         await self._record(charge_point_id, command, requested_by, requested_at, result=result)
         return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal, Self
@@ -34,6 +35,15 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
+def _check_fernet_key(key: str) -> None:
+    try:
+        raw = base64.urlsafe_b64decode(key.encode("ascii"))
+    except (ValueError, UnicodeEncodeError):
+        raw = b""
+    if len(raw) != 32:
+        raise ValueError("SECRET_KEY must be a Fernet key: 32 bytes, url-safe base64")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
@@ -64,6 +74,11 @@ class Settings(BaseSettings):
     mcp_read_token: SecretStr = SecretStr(DEVELOPMENT_MCP_READ_TOKEN)
     mcp_operate_token: SecretStr = SecretStr(DEVELOPMENT_MCP_OPERATE_TOKEN)
     mcp_confirmation_ttl_seconds: int = Field(default=120, ge=10, le=3600)
+
+    # Fernet key for secrets kept at rest (python main.py new-secret-key prints one);
+    # development makes one in DATA_DIR when unset.
+    secret_key: SecretStr | None = None
+    data_dir: Path = Path("data")
 
     anthropic_api_key: SecretStr | None = None
     anthropic_model: str = "claude-sonnet-4-5"
@@ -121,6 +136,10 @@ class Settings(BaseSettings):
                         f"{name} must be set to a secret of at least 16 characters "
                         "when ENVIRONMENT=production"
                     )
+        if self.environment is Environment.PRODUCTION and self.secret_key is None:
+            raise ValueError("SECRET_KEY must be set when ENVIRONMENT=production")
+        if self.secret_key is not None:
+            _check_fernet_key(self.secret_key.get_secret_value())
         if self.mcp_read_token == self.mcp_operate_token:
             raise ValueError("MCP_READ_TOKEN and MCP_OPERATE_TOKEN must differ")
         if not self.api_token.get_secret_value():

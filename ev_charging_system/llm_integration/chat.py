@@ -18,6 +18,7 @@ every tool call at once, and here a call must be able to wait for a person.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -33,6 +34,8 @@ from anthropic.types import Message
 from ev_charging_system.business_logic.chat import ChatEvent, ChatTurn
 from ev_charging_system.business_logic.conversation_service import ConversationService
 from ev_charging_system.business_logic.operations.actor import Actor, Channel, Role
+from ev_charging_system.business_logic.ports import SealedDataError, SecretBox
+from ev_charging_system.business_logic.redaction import redact_value
 from ev_charging_system.llm_integration.chat_tools import ChatTools, ToolOutcome
 from ev_charging_system.llm_integration.llm_prompts import OPERATOR_GUIDE
 from ev_charging_system.models.audit import ChatMessage, Conversation
@@ -155,12 +158,14 @@ class ClaudeChat:
         tools: ChatTools,
         conversations: ConversationService,
         settings: ChatSettings,
+        box: SecretBox,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._client = client
         self._tools = tools
         self._conversations = conversations
         self._settings = settings
+        self._box = box
         self._clock = clock
         # One turn at a time per conversation; locks vanish with their last user.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
@@ -272,15 +277,26 @@ class ClaudeChat:
             await self._record_declined(caller, pending)
             outcome = ToolOutcome("cancelled", EXPIRED)
         else:
-            outcome = await self._tools.run_confirmed(caller, name, pending["arguments"])
+            outcome = await self._tools.run_confirmed(caller, name, self._held_arguments(pending))
         event = ChatEvent(
             "tool_result",
             {"name": name, "arguments": pending["arguments"], "outcome": outcome.outcome},
         )
         return tool_result(tool_use_id, outcome.content, outcome.is_error), event
 
+    def _held_arguments(self, pending: dict[str, Any]) -> dict[str, Any]:
+        """The held call's arguments, unsealed (stored sealed: they may carry a secret)."""
+        try:
+            arguments: dict[str, Any] = json.loads(self._box.open(pending["sealed_arguments"]))
+        except (SealedDataError, KeyError, ValueError) as error:
+            raise ConflictError(
+                "the action waiting for confirmation cannot be read back (was SECRET_KEY "
+                "changed?); ask for it again"
+            ) from error
+        return arguments
+
     async def _record_declined(self, caller: Actor, pending: dict[str, Any]) -> None:
-        await self._tools.record_declined(caller, pending["tool"], pending["arguments"])
+        await self._tools.record_declined(caller, pending["tool"], self._held_arguments(pending))
 
     async def _loop(
         self,
@@ -359,10 +375,12 @@ class ClaudeChat:
 
     def _hold(self, use: dict[str, Any], outcome: ToolOutcome) -> dict[str, Any]:
         ttl = timedelta(seconds=self._settings.confirmation_ttl_seconds)
+        arguments = outcome.arguments or {}  # as validated: what will run
         return {
             "tool_use_id": use["id"],
             "tool": use["name"],
-            "arguments": outcome.arguments or {},  # as validated: what will run
+            "arguments": redact_value(arguments),  # what the user is shown
+            "sealed_arguments": self._box.seal(json.dumps(arguments)),
             "summary": outcome.summary,
             "expires_at": (self._clock() + ttl).replace(microsecond=0).isoformat(),
             "results": [],
@@ -408,6 +426,8 @@ def build_chat_engine(
     settings: ChatSettings,
     api_key: str | None,
     base_url: str | None = None,
+    *,
+    box: SecretBox,
     http_client: httpx2.AsyncClient | None = None,
     max_retries: int = 2,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -418,4 +438,4 @@ def build_chat_engine(
     client = AsyncAnthropic(
         api_key=api_key, base_url=base_url, http_client=http_client, max_retries=max_retries
     )
-    return ClaudeChat(client, tools, conversations, settings, clock)
+    return ClaudeChat(client, tools, conversations, settings, box, clock)

@@ -25,6 +25,7 @@ async def scripted_chat(app: Application) -> AsyncIterator[ScriptedClaude]:
             ChatSettings(model="claude-test", max_tokens=1024, max_tool_steps=2),
             api_key="sk-test-not-a-key",
             base_url="http://claude.invalid",
+            box=app.secret_box,
             http_client=http,
             max_retries=0,
         )

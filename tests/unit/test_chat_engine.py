@@ -9,6 +9,7 @@ import httpx2
 import pytest
 
 from ev_charging_system.business_logic.operations.actor import Actor, Channel, Role
+from ev_charging_system.data.secret_box import FernetSecretBox, new_key
 from ev_charging_system.llm_integration.chat import (
     ChatSettings,
     ClaudeChat,
@@ -30,6 +31,7 @@ async def world() -> World:
     return world
 
 
+BOX = FernetSecretBox(new_key().encode())
 # The person at the REST API who chats.
 USER = Actor("rest:api-token", Channel.REST, Role.ADMIN, "127.0.0.1:5000")
 
@@ -48,6 +50,7 @@ async def chat(world: World, claude: ScriptedClaude) -> AsyncIterator[ClaudeChat
             ChatSettings("claude-test", 512, max_tool_steps=3, confirmation_ttl_seconds=60),
             api_key="sk-test",
             base_url="http://claude.invalid",
+            box=BOX,
             http_client=http,
             max_retries=0,
             clock=world.clock,
@@ -64,8 +67,8 @@ def last_user_blocks(claude: ScriptedClaude) -> list[dict[str, Any]]:
 def test_no_api_key_means_no_chat(world: World) -> None:
     settings = ChatSettings("m", 64, 1)
     tools = ChatTools(world.runner)
-    assert build_chat_engine(tools, world.conversations, settings, None) is None
-    assert build_chat_engine(tools, world.conversations, settings, "") is None
+    assert build_chat_engine(tools, world.conversations, settings, None, box=BOX) is None
+    assert build_chat_engine(tools, world.conversations, settings, "", box=BOX) is None
 
 
 async def test_one_action_is_held_while_reads_run_and_others_are_refused(
