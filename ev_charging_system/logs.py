@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TextIO
 
 from ev_charging_system.business_logic.redaction import redact_text
 
@@ -28,11 +29,16 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def configure_logging(level: str) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+# Libraries that log whole frames (and so whatever a frame carries) speak up only for
+# problems, whatever LOG_LEVEL says: protocol traces belong in a capture, not in the log.
+QUIET_LIBRARIES = ("ocpp", "websockets", "httpcore", "httpx", "anthropic", "aiosqlite")
+
+
+def configure_logging(level: str, stream: TextIO | None = None) -> logging.Handler:
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(RedactingFilter())
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
-    # The ocpp library logs every frame at INFO; that is debugging detail at scale.
-    logging.getLogger("ocpp").setLevel(logging.WARNING)
-    logging.getLogger("websockets").setLevel(logging.WARNING)
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return handler

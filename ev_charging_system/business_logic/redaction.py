@@ -50,9 +50,25 @@ def is_secret_key(key: str) -> bool:
     return normal in SECRET_KEYS or normal.rsplit(".", 1)[-1] in SECRET_KEYS
 
 
+_SECRET_NAME = re.compile(
+    "|".join(re.escape(k) for k in sorted(SECRET_KEYS, key=len, reverse=True) if len(k) >= 8),
+    re.IGNORECASE,
+)
+# A value next to the name of what it sets, in JSON or in a Python repr: "value": "x",
+# 'attribute_value': 'x', "attributeValue":"x".
+_QUOTED_VALUE = re.compile(
+    r"""(?P<name>["']?(?:value|attributeValue|attribute_value)["']?\s*[:=]\s*)"""
+    r"""(?P<quote>["'])(?:\\.|(?!(?P=quote)).)*(?P=quote)"""
+)
+
+
 def redact_text(text: str) -> str:
-    """Passwords in URLs (ftp://user:pw@host) become ftp://user:***@host."""
-    return _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:{REDACTED}@", text)
+    """Passwords in URLs (ftp://user:pw@host) become ftp://user:***@host; in text that
+    names a credential setting (a logged OCPP frame, a repr), every quoted value goes."""
+    text = _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{m['user']}:{REDACTED}@", text)
+    if _SECRET_NAME.search(text):
+        text = _QUOTED_VALUE.sub(lambda m: f"{m['name']}{m['quote']}{REDACTED}{m['quote']}", text)
+    return text
 
 
 def redact_value(value: Any) -> Any:

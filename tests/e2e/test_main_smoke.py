@@ -121,7 +121,7 @@ def test_an_invalid_setting_is_refused_before_anything_starts() -> None:
     )
     assert result.returncode == 2
     assert "Invalid configuration" in result.stderr
-    assert "energy_policy" in result.stderr and "ocpp_server_port" in result.stderr
+    assert "ENERGY_POLICY" in result.stderr and "OCPP_SERVER_PORT" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -155,13 +155,13 @@ async def test_a_station_that_stops_answering_pings_is_marked_offline(
         httpx.AsyncClient(
             base_url=f"http://127.0.0.1:{app.rest_port}", headers=ADMIN_HEADERS
         ) as rest,
-        connected_station(ocpp_url(app), "CP-DEAD") as station,
         expecting(app, "station.disconnected", "CP-DEAD") as disconnected,
+        connected_station(ocpp_url(app), "CP-DEAD") as station,
     ):
         await station.boot()
         # The network goes quiet: the station no longer reads, so it never answers a ping.
         station.websocket.transport.pause_reading()
-        await disconnected()
+        await disconnected(30)
         assert (await rest.get("/api/charge-points/CP-DEAD")).json()["online"] is False
         history = (await rest.get("/api/charge-points/CP-DEAD/status-history")).json()
         assert history[0]["status"] == "Offline"

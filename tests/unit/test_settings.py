@@ -6,6 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from ev_charging_system.config.settings import Settings
+from ev_charging_system.data.secret_box import new_key
 
 
 def test_plain_database_urls_get_the_async_driver() -> None:
@@ -21,14 +22,17 @@ def test_plain_database_urls_get_the_async_driver() -> None:
 def test_production_refuses_the_demo_api_token() -> None:
     with pytest.raises(ValidationError, match="API_TOKEN"):
         Settings.model_validate({"environment": "production"})
-    ok = Settings.model_validate(
-        {
-            "environment": "production",
-            "api_token": "s" * 32,
-            "mcp_read_token": "r" * 32,
-            "mcp_operate_token": "o" * 32,
-        }
-    )
+    secrets = {
+        "environment": "production",
+        "api_token": "s" * 32,
+        "mcp_read_token": "r" * 32,
+        "mcp_operate_token": "o" * 32,
+    }
+    with pytest.raises(ValidationError, match="SECRET_KEY must be set"):
+        Settings.model_validate(secrets)
+    with pytest.raises(ValidationError, match="SECRET_KEY must be a Fernet key"):
+        Settings.model_validate({**secrets, "secret_key": "too-short"})
+    ok = Settings.model_validate({**secrets, "secret_key": new_key()})
     assert ok.api_token.get_secret_value() == "s" * 32
 
 
