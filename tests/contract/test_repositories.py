@@ -21,9 +21,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, PendingRollbackError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ev_charging_system.business_logic.ports import DuplicateTransactionError, UnitOfWorkFactory
+from ev_charging_system.business_logic.ports import (
+    DuplicateNameError,
+    DuplicateTransactionError,
+    UnitOfWorkFactory,
+)
 from ev_charging_system.data.database import create_engine, create_session_factory
 from ev_charging_system.data.unit_of_work import SqlAlchemyUnitOfWork
+from ev_charging_system.models.access import ApiToken, Role
 from ev_charging_system.models.audit import AuditEntry, AuditOutcome, ChatMessage, Conversation
 from ev_charging_system.models.charge_point import (
     BootInfo,
@@ -1019,3 +1024,56 @@ async def test_messages_of_an_unknown_conversation_are_refused(backend: Backend)
     async with backend.open() as uow:
         with pytest.raises(backend.refused):
             await uow.conversations.append("c-404", [message("user", "hello?", 0)])
+
+
+# --- API tokens --------------------------------------------------------------------------
+
+
+def token(name: str, role: Role, minutes: float, digest: str | None = None) -> ApiToken:
+    return ApiToken(name, role, digest or f"sha256:{name}", at(minutes))
+
+
+async def test_api_tokens_round_trip_by_name_and_digest_oldest_first(backend: Backend) -> None:
+    tokens = [
+        token("ci", Role.OPERATOR, 10),
+        token("grafana", Role.VIEWER, 0),
+        token("ops-lead", Role.ADMIN, 5),
+    ]
+    async with backend.open() as uow:
+        for t in tokens:
+            await uow.api_tokens.add(t)
+        await uow.commit()
+    async with backend.open() as uow:
+        assert await uow.api_tokens.get("ci") == tokens[0]
+        assert await uow.api_tokens.by_digest("sha256:ops-lead") == tokens[2]
+        assert await uow.api_tokens.get("nobody") is None
+        assert await uow.api_tokens.by_digest("sha256:nobody") is None
+        assert [t.name for t in await uow.api_tokens.all()] == ["grafana", "ops-lead", "ci"]
+
+
+async def test_a_token_name_and_digest_are_taken_once_even_when_revoked(backend: Backend) -> None:
+    async with backend.open() as uow:
+        await uow.api_tokens.add(token("ci", Role.OPERATOR, 0))
+        assert await uow.api_tokens.revoke("ci", at(1))
+        await uow.commit()
+    async with backend.open() as uow:
+        with pytest.raises(DuplicateNameError):
+            await uow.api_tokens.add(token("ci", Role.VIEWER, 2, digest="sha256:other"))
+    async with backend.open() as uow:
+        with pytest.raises(DuplicateNameError):
+            await uow.api_tokens.add(token("copy", Role.VIEWER, 2, digest="sha256:ci"))
+
+
+async def test_a_token_is_revoked_once(backend: Backend) -> None:
+    async with backend.open() as uow:
+        await uow.api_tokens.add(token("ci", Role.OPERATOR, 0))
+        await uow.commit()
+    async with backend.open() as uow:
+        assert await uow.api_tokens.revoke("ci", at(5))
+        assert not await uow.api_tokens.revoke("ci", at(9))
+        assert not await uow.api_tokens.revoke("nobody", at(9))
+        await uow.commit()
+    async with backend.open() as uow:
+        revoked = await uow.api_tokens.get("ci")
+    assert revoked == replace(token("ci", Role.OPERATOR, 0), revoked_at=at(5))
+    assert revoked is not None and not revoked.active
