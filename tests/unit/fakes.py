@@ -1,18 +1,42 @@
-"""In-memory fakes of the service ports: unit tests of services run without a database."""
+"""In-memory fakes of the service ports: unit tests of services run without a database.
+
+The fakes keep the contract of the SQL repositories (tests/contract/test_repositories.py runs
+one suite against both):
+
+- A unit of work reads the committed state as it was at its first read, plus its own writes.
+  `commit()` publishes its writes atomically; leaving without commit (or with an exception)
+  forgets them. Writes are kept as a journal of changes and replayed on the committed state at
+  commit, so two units of work writing different rows both keep their writes, as in the
+  database.
+- What the database refuses, the fakes refuse: a duplicate key or a reference to a missing
+  row raises ConstraintViolationError (DuplicateTransactionError where the SQL repository
+  says so), and the unit of work is then spoiled like a session whose flush failed: every
+  further use raises SpoiledUnitOfWorkError.
+- What comes back is what the database would give back: a private copy, datetimes in UTC,
+  JSON columns through a JSON round trip, lists in the order of the SQL queries.
+"""
 
 from __future__ import annotations
 
+import copy
 import itertools
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+import json
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
-from typing import Self
+from typing import Any, Self, TypeVar
 
 from ev_charging_system.business_logic.ports import DuplicateNameError, DuplicateTransactionError
 from ev_charging_system.models.access import ApiToken
 from ev_charging_system.models.audit import AuditEntry, ChatMessage, Conversation
-from ev_charging_system.models.charge_point import ChargePoint, ConnectorStatus, StatusChange
+from ev_charging_system.models.charge_point import (
+    ChargePoint,
+    ConnectorStatus,
+    RegistrationStatus,
+    StatusChange,
+)
 from ev_charging_system.models.commands import CommandRecord
 from ev_charging_system.models.device_model import DeviceModelEntry
 from ev_charging_system.models.diagnostics import UsageGrouping, UsageRow
@@ -27,6 +51,9 @@ from ev_charging_system.models.transaction import (
     TransactionPage,
 )
 
+T = TypeVar("T")
+_Numbered = TypeVar("_Numbered", StationEvent, CommandRecord, AuditEntry)
+
 
 class FakeClock:
     def __init__(self, start: datetime = datetime(2026, 1, 1, 12, tzinfo=UTC)) -> None:
@@ -39,68 +66,279 @@ class FakeClock:
         self.now += timedelta(**delta)
 
 
-class FakeStore:
-    """The 'database': committed state shared by all units of work."""
+class ConstraintViolationError(Exception):
+    """A write the database refuses: a duplicate key or a reference to a missing row.
+
+    The SQL repositories raise sqlalchemy's IntegrityError in the same places.
+    """
+
+
+class SpoiledUnitOfWorkError(Exception):
+    """A unit of work used after one of its writes was refused (SQL: PendingRollbackError)."""
+
+
+# --- the tables --------------------------------------------------------------------------
+
+
+@dataclass
+class Tables:
+    """Every stored row, by table. The values are private copies, never handed out."""
+
+    charge_points: dict[str, ChargePoint] = field(default_factory=dict)
+    status_changes: list[StatusChange] = field(default_factory=list)
+    id_tags: dict[str, IdTag] = field(default_factory=dict)
+    transactions: dict[int, Transaction] = field(default_factory=dict)
+    samples: list[MeterSample] = field(default_factory=list)
+    events: list[StationEvent] = field(default_factory=list)
+    transaction_events: set[tuple[str, str, int]] = field(default_factory=set)
+    commands: list[CommandRecord] = field(default_factory=list)
+    device_model: dict[str, list[DeviceModelEntry]] = field(default_factory=dict)
+    audit: list[AuditEntry] = field(default_factory=list)
+    conversations: dict[str, Conversation] = field(default_factory=dict)
+    api_tokens: dict[str, ApiToken] = field(default_factory=dict)
+
+    def copy(self) -> Tables:
+        return Tables(**{f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(Tables)})
+
+    def require_station(self, charge_point_id: str) -> None:
+        """The foreign key of every table that belongs to a station."""
+        if charge_point_id not in self.charge_points:
+            raise ConstraintViolationError(f"no charge point {charge_point_id!r}")
+
+
+Change = Callable[[Tables], None]
+
+
+class FakeStore(Tables):
+    """The 'database': the committed tables shared by all units of work.
+
+    Tests read the committed outcome from its attributes (`store.transactions`, `store.audit`
+    ...). Ids come from sequences that a rollback does not give back, as in PostgreSQL.
+    """
 
     def __init__(self) -> None:
-        self.charge_points: dict[str, ChargePoint] = {}
-        self.status_changes: list[StatusChange] = []
-        self.id_tags: dict[str, IdTag] = {}
-        self.transactions: dict[int, Transaction] = {}
-        self.samples: list[MeterSample] = []
-        self.events: list[StationEvent] = []
-        self.transaction_events: set[tuple[str, str, int]] = set()
-        self.commands: list[CommandRecord] = []
-        self.device_model: dict[str, list[DeviceModelEntry]] = {}
-        self.audit: list[AuditEntry] = []
-        self.conversations: dict[str, Conversation] = {}
-        self.api_tokens: dict[str, ApiToken] = {}
-        self.ids = itertools.count(1)
+        super().__init__()
         self.commits = 0
+        self._sequences: defaultdict[str, Iterator[int]] = defaultdict(lambda: itertools.count(1))
+
+    def next_id(self, table: str) -> int:
+        return next(self._sequences[table])
+
+    def publish(self, tables: Tables) -> None:
+        """Replace the committed rows, in place: tests may hold on to `store.audit` & co."""
+        for f in fields(Tables):
+            target, source = getattr(self, f.name), getattr(tables, f.name)
+            if isinstance(target, list):
+                target[:] = source
+            else:
+                target.clear()
+                target.update(source)
+
+    def seed_station(self, charge_point_id: str, at: datetime | None = None) -> ChargePoint:
+        """A committed, accepted station: what tests need before its sessions can be stored."""
+        station = ChargePoint(
+            id=charge_point_id,
+            registration_status=RegistrationStatus.ACCEPTED,
+            created_at=at or datetime(2026, 1, 1, tzinfo=UTC),
+        )
+        self.charge_points[charge_point_id] = _stored(station)
+        return station
+
+
+class _Session:
+    """One unit of work's view of the store: a snapshot taken at its first read + a journal."""
+
+    def __init__(self, store: FakeStore) -> None:
+        self.store = store
+        self._tables: Tables | None = None
+        self._journal: list[Change] = []
+        self._failure: Exception | None = None
+        self._closed = False
+
+    def close(self) -> None:
+        self._closed = True
+        self._tables = None
+        self._journal.clear()
+
+    def read(self) -> Tables:
+        if self._closed:
+            raise RuntimeError("this unit of work has ended; open another")
+        if self._failure is not None:
+            raise SpoiledUnitOfWorkError(
+                "a write of this unit of work was refused; start another"
+            ) from self._failure
+        if self._tables is None:
+            self._tables = self.store.copy()
+        return self._tables
+
+    def write(self, change: Change) -> None:
+        """Apply the change to this unit of work's tables, and remember it for the commit.
+
+        A change checks its constraints before it touches anything, so a refused one leaves
+        the tables as they were.
+        """
+        tables = self.read()
+        try:
+            change(tables)
+        except Exception as error:
+            self._failure = error
+            raise
+        self._journal.append(change)
+
+    def commit(self) -> None:
+        self.read()
+        if not self._journal:
+            self.store.commits += 1
+            self._tables = None
+            return
+        candidate = self.store.copy()
+        try:
+            for change in self._journal:
+                change(candidate)
+        except Exception as error:
+            # Another unit of work committed a conflicting row in the meantime.
+            self._failure = error
+            raise
+        self.store.publish(candidate)
+        self.store.commits += 1
+        self._journal.clear()
+        self._tables = None  # the next read starts from the new committed state
+
+
+# --- what the database gives back --------------------------------------------------------
+
+
+def _utc(moment: datetime) -> datetime:
+    # The UTCDateTime column: naive means UTC, and everything comes back in UTC.
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _json(document: Any) -> Any:
+    # A JSON column: tuples come back as lists, keys as strings, anything else is refused.
+    return json.loads(json.dumps(document))
+
+
+def _stored_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return _utc(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return _stored(value)
+    if isinstance(value, list) and all(is_dataclass(item) for item in value):
+        return [_stored(item) for item in value]  # child rows (connectors, chat messages)
+    if isinstance(value, (dict, list, tuple)):
+        return _json(value)
+    return value
+
+
+def _stored(row: T) -> T:
+    """A private copy of a domain object as a database round trip would return it."""
+    assert is_dataclass(row) and not isinstance(row, type)
+    changes = {f.name: _stored_value(getattr(row, f.name)) for f in fields(row)}
+    return replace(row, **changes)
+
+
+def _later(stored: datetime | None, new: datetime | None) -> datetime | None:
+    """`last_seen_at` only moves forward."""
+    if new is None:
+        return stored
+    if stored is None or new > stored:
+        return new
+    return stored
+
+
+# --- repositories ------------------------------------------------------------------------
 
 
 class FakeChargePoints:
-    def __init__(self, store: FakeStore) -> None:
-        self._store = store
+    def __init__(self, session: _Session) -> None:
+        self._session = session
 
     async def get(
         self, charge_point_id: str, *, with_connectors: bool = True
     ) -> ChargePoint | None:
-        station = self._store.charge_points.get(charge_point_id)
-        return replace(station, connectors=list(station.connectors)) if station else None
+        station = self._session.read().charge_points.get(charge_point_id)
+        if station is None:
+            return None
+        found = copy.deepcopy(station)
+        if not with_connectors:
+            found.connectors = []
+        return found
 
     async def add(self, charge_point: ChargePoint) -> None:
-        self._store.charge_points[charge_point.id] = replace(charge_point)
+        # Connectors are stored by save_connector_status only, as in SQL.
+        new = replace(_stored(charge_point), connectors=[])
+
+        def insert(tables: Tables) -> None:
+            if new.id in tables.charge_points:
+                raise ConstraintViolationError(f"charge point {new.id!r} exists")
+            tables.charge_points[new.id] = copy.deepcopy(new)
+
+        self._session.write(insert)
 
     async def update(self, charge_point: ChargePoint) -> None:
-        stored = self._store.charge_points[charge_point.id]
-        self._store.charge_points[charge_point.id] = replace(
-            charge_point, connectors=stored.connectors
-        )
+        if charge_point.id not in self._session.read().charge_points:
+            raise LookupError(charge_point.id)
+        new = _stored(charge_point)
+
+        def apply(tables: Tables) -> None:
+            stored = tables.charge_points.get(new.id)
+            if stored is None:
+                raise LookupError(new.id)
+            tables.charge_points[new.id] = replace(
+                copy.deepcopy(new),
+                connectors=stored.connectors,
+                boot=new.boot if new.boot is not None else stored.boot,
+                last_seen_at=_later(stored.last_seen_at, new.last_seen_at),
+            )
+
+        self._session.write(apply)
 
     async def all(self) -> list[ChargePoint]:
-        return [replace(s) for _, s in sorted(self._store.charge_points.items())]
+        stations = self._session.read().charge_points
+        return [copy.deepcopy(stations[key]) for key in sorted(stations)]
 
     async def record_last_seen(self, last_seen: Mapping[str, datetime]) -> None:
-        for station_id, seen in last_seen.items():
-            station = self._store.charge_points.get(station_id)
-            if station and (station.last_seen_at is None or station.last_seen_at < seen):
-                station.last_seen_at = seen
+        seen = {station: _utc(at) for station, at in last_seen.items()}
+
+        def apply(tables: Tables) -> None:
+            for station_id, at in seen.items():
+                station = tables.charge_points.get(station_id)
+                if station is not None:  # an unknown station is no error, as in SQL
+                    tables.charge_points[station_id] = replace(
+                        station, last_seen_at=_later(station.last_seen_at, at)
+                    )
+
+        self._session.write(apply)
 
     async def save_connector_status(self, charge_point_id: str, status: ConnectorStatus) -> None:
-        station = self._store.charge_points[charge_point_id]
-        others = [c for c in station.connectors if c.connector_id != status.connector_id]
-        station.connectors = sorted([*others, status], key=lambda c: c.connector_id)
+        new = _stored(status)
+
+        def upsert(tables: Tables) -> None:
+            tables.require_station(charge_point_id)
+            station = tables.charge_points[charge_point_id]
+            others = [c for c in station.connectors if c.connector_id != new.connector_id]
+            connectors = sorted([*others, copy.deepcopy(new)], key=lambda c: c.connector_id)
+            tables.charge_points[charge_point_id] = replace(station, connectors=connectors)
+
+        self._session.write(upsert)
 
     async def add_status_change(self, change: StatusChange) -> None:
-        self._store.status_changes.append(change)
+        new = _stored(change)
+
+        def insert(tables: Tables) -> None:
+            tables.require_station(new.charge_point_id)
+            tables.status_changes.append(new)
+
+        self._session.write(insert)
 
     async def list_status_changes(
         self, charge_point_id: str, connector_id: int | None, limit: int
     ) -> list[StatusChange]:
         changes = [
             c
-            for c in self._store.status_changes
+            for c in self._session.read().status_changes
             if c.charge_point_id == charge_point_id
             and (connector_id is None or c.connector_id == connector_id)
         ]
@@ -108,194 +346,320 @@ class FakeChargePoints:
 
 
 class FakeIdTags:
-    def __init__(self, store: FakeStore) -> None:
-        self._store = store
+    def __init__(self, session: _Session) -> None:
+        self._session = session
 
     async def get(self, id_tag: str) -> IdTag | None:
-        tag = self._store.id_tags.get(id_tag)
-        return replace(tag) if tag else None
+        tag = self._session.read().id_tags.get(id_tag)
+        return copy.deepcopy(tag) if tag else None
 
     async def add(self, tag: IdTag) -> None:
-        self._store.id_tags[tag.id_tag] = replace(tag)
+        new = _stored(tag)
+
+        def insert(tables: Tables) -> None:
+            if new.id_tag in tables.id_tags:
+                raise ConstraintViolationError(f"id tag {new.id_tag!r} exists")
+            tables.id_tags[new.id_tag] = copy.deepcopy(new)
+
+        self._session.write(insert)
 
     async def update(self, tag: IdTag) -> None:
-        self._store.id_tags[tag.id_tag] = replace(tag)
+        if tag.id_tag not in self._session.read().id_tags:
+            raise LookupError(tag.id_tag)
+        new = _stored(tag)
+
+        def apply(tables: Tables) -> None:
+            if new.id_tag not in tables.id_tags:
+                raise LookupError(new.id_tag)
+            tables.id_tags[new.id_tag] = copy.deepcopy(new)
+
+        self._session.write(apply)
 
     async def delete(self, id_tag: str) -> None:
-        self._store.id_tags.pop(id_tag, None)
+        def remove(tables: Tables) -> None:
+            tables.id_tags.pop(id_tag, None)  # deleting a missing tag is no error, as in SQL
+
+        self._session.write(remove)
 
     async def page(self, limit: int, offset: int) -> tuple[list[IdTag], int]:
-        tags = [t for _, t in sorted(self._store.id_tags.items())]
-        return tags[offset : offset + limit], len(tags)
+        tags = self._session.read().id_tags
+        ordered = [copy.deepcopy(tags[key]) for key in sorted(tags)]
+        return ordered[offset : offset + limit], len(ordered)
+
+
+_START_KEY = ("charge_point_id", "connector_id", "id_tag", "meter_start_wh", "started_at")
+_UPDATABLE = (
+    "connector_id",
+    "id_tag",
+    "authorization_status",
+    "reservation_id",
+    "meter_start_wh",
+    "started_at",
+    "meter_stop_wh",
+    "stopped_at",
+    "stop_reason",
+    "stop_id_tag",
+    "offline",
+    "remote_start_id",
+)
+_STOP_FIELDS = ("meter_stop_wh", "stopped_at", "stop_reason", "stop_id_tag")
+
+
+def _start_key(transaction: Transaction | NewTransaction) -> tuple[object, ...]:
+    return tuple(getattr(transaction, name) for name in _START_KEY)
+
+
+def _clashing_key(tables: Tables, transaction: Transaction) -> str | None:
+    """Which unique key of the transactions table `transaction` would break, if any."""
+    for other in tables.transactions.values():
+        if other.id == transaction.id:
+            continue
+        if _start_key(other) == _start_key(transaction):
+            return "start key"
+        if (
+            transaction.ocpp_transaction_id is not None
+            and other.charge_point_id == transaction.charge_point_id
+            and other.ocpp_transaction_id == transaction.ocpp_transaction_id
+        ):
+            return "station's transaction id"
+    return None
+
+
+def _matches(transaction: Transaction, criteria: TransactionFilter) -> bool:
+    return (
+        criteria.charge_point_id in (None, transaction.charge_point_id)
+        and criteria.id_tag in (None, transaction.id_tag)
+        and (criteria.started_from is None or transaction.started_at >= criteria.started_from)
+        and (criteria.started_to is None or transaction.started_at < criteria.started_to)
+        and criteria.active in (None, transaction.active)
+    )
 
 
 class FakeTransactions:
-    def __init__(self, store: FakeStore) -> None:
-        self._store = store
+    def __init__(self, session: _Session) -> None:
+        self._session = session
 
     async def get(self, transaction_id: int) -> Transaction | None:
-        transaction = self._store.transactions.get(transaction_id)
-        return replace(transaction) if transaction else None
+        transaction = self._session.read().transactions.get(transaction_id)
+        return copy.deepcopy(transaction) if transaction else None
 
     async def find_by_start(self, new: NewTransaction) -> Transaction | None:
-        for transaction in self._store.transactions.values():
-            if (
-                transaction.charge_point_id,
-                transaction.connector_id,
-                transaction.id_tag,
-                transaction.meter_start_wh,
-                transaction.started_at,
-            ) == (
-                new.charge_point_id,
-                new.connector_id,
-                new.id_tag,
-                new.meter_start_wh,
-                new.started_at,
-            ):
-                return replace(transaction)
+        key = _start_key(_stored(new))
+        for transaction in self._session.read().transactions.values():
+            if _start_key(transaction) == key:
+                return copy.deepcopy(transaction)
         return None
 
     async def add(self, new: NewTransaction) -> Transaction:
-        if await self.find_by_start(new) is not None:
-            raise DuplicateTransactionError(str(new))
-        transaction = Transaction(
-            id=next(self._store.ids),
-            charge_point_id=new.charge_point_id,
-            connector_id=new.connector_id,
-            id_tag=new.id_tag,
-            meter_start_wh=new.meter_start_wh,
-            started_at=new.started_at,
-            authorization_status=new.authorization_status,
-            reservation_id=new.reservation_id,
-            ocpp_transaction_id=new.ocpp_transaction_id,
-            offline=new.offline,
-            remote_start_id=new.remote_start_id,
+        transaction = _stored(
+            Transaction(
+                id=self._session.store.next_id("transactions"),
+                charge_point_id=new.charge_point_id,
+                connector_id=new.connector_id,
+                id_tag=new.id_tag,
+                meter_start_wh=new.meter_start_wh,
+                started_at=new.started_at,
+                authorization_status=new.authorization_status,
+                reservation_id=new.reservation_id,
+                ocpp_transaction_id=new.ocpp_transaction_id,
+                offline=new.offline,
+                remote_start_id=new.remote_start_id,
+            )
         )
-        self._store.transactions[transaction.id] = transaction
-        return replace(transaction)
+
+        def insert(tables: Tables) -> None:
+            tables.require_station(transaction.charge_point_id)
+            clash = _clashing_key(tables, transaction)
+            if clash is not None:
+                raise DuplicateTransactionError(f"a transaction with this {clash} exists")
+            tables.transactions[transaction.id] = copy.deepcopy(transaction)
+
+        self._session.write(insert)
+        return copy.deepcopy(transaction)
 
     async def stop(self, transaction: Transaction) -> bool:
-        stored = self._store.transactions[transaction.id]
-        if stored.stopped_at is not None:
+        stored = self._session.read().transactions.get(transaction.id)
+        if stored is None or stored.stopped_at is not None:
             return False
-        self._store.transactions[transaction.id] = replace(transaction)
+        stop = {name: _stored_value(getattr(transaction, name)) for name in _STOP_FIELDS}
+
+        def apply(tables: Tables) -> None:
+            current = tables.transactions.get(transaction.id)
+            # A stop committed meanwhile by another unit of work wins, as the SQL's
+            # "WHERE stopped_at IS NULL" lets it.
+            if current is not None and current.stopped_at is None:
+                tables.transactions[transaction.id] = replace(current, **stop)
+
+        self._session.write(apply)
         return True
 
     async def find_by_ocpp_id(
         self, charge_point_id: str, ocpp_transaction_id: str
     ) -> Transaction | None:
-        for transaction in self._store.transactions.values():
+        for transaction in self._session.read().transactions.values():
             if (transaction.charge_point_id, transaction.ocpp_transaction_id) == (
                 charge_point_id,
                 ocpp_transaction_id,
             ):
-                return replace(transaction)
+                return copy.deepcopy(transaction)
         return None
 
     async def update(self, transaction: Transaction) -> None:
-        self._store.transactions[transaction.id] = replace(transaction)
+        if transaction.id not in self._session.read().transactions:
+            raise LookupError(transaction.id)
+        # The station and its own transaction id are fixed once stored.
+        changes = {name: _stored_value(getattr(transaction, name)) for name in _UPDATABLE}
+
+        def apply(tables: Tables) -> None:
+            current = tables.transactions.get(transaction.id)
+            if current is None:
+                raise LookupError(transaction.id)
+            updated = replace(current, **changes)
+            clash = _clashing_key(tables, updated)
+            if clash is not None:
+                raise ConstraintViolationError(f"a transaction with this {clash} exists")
+            tables.transactions[transaction.id] = updated
+
+        self._session.write(apply)
 
     async def record_event(self, event: TransactionEventInput, received_at: datetime) -> bool:
         key = (event.charge_point_id, event.ocpp_transaction_id, event.seq_no)
-        if key in self._store.transaction_events:
+        if key in self._session.read().transaction_events:
             return False
-        self._store.transaction_events.add(key)
+
+        def insert(tables: Tables) -> None:
+            tables.require_station(event.charge_point_id)
+            if key in tables.transaction_events:
+                raise DuplicateTransactionError(f"transaction event {key} exists")
+            tables.transaction_events.add(key)
+
+        self._session.write(insert)
         return True
 
     async def count_active_for_tag(self, id_tag: str) -> int:
-        return sum(1 for t in self._store.transactions.values() if t.id_tag == id_tag and t.active)
+        transactions = self._session.read().transactions.values()
+        return sum(1 for t in transactions if t.id_tag == id_tag and t.active)
 
     async def search(self, criteria: TransactionFilter) -> TransactionPage:
-        found = [
-            t
-            for t in self._store.transactions.values()
-            if criteria.charge_point_id in (None, t.charge_point_id)
-            and criteria.id_tag in (None, t.id_tag)
-            and criteria.active in (None, t.active)
-        ]
+        found = [t for t in self._session.read().transactions.values() if _matches(t, criteria)]
         found.sort(key=lambda t: (t.started_at, t.id), reverse=True)
-        return TransactionPage(
-            found[criteria.offset : criteria.offset + criteria.limit], len(found)
-        )
+        page = found[criteria.offset : criteria.offset + criteria.limit]
+        return TransactionPage([copy.deepcopy(t) for t in page], len(found))
 
     async def usage(self, criteria: TransactionFilter, group_by: UsageGrouping) -> list[UsageRow]:
-        page = await self.search(replace(criteria, limit=10**9, offset=0))
         totals: dict[str, tuple[int, int]] = {}
-        for t in page.items:
+        for t in self._session.read().transactions.values():
+            if not _matches(t, criteria):
+                continue
             key = {
                 UsageGrouping.CHARGE_POINT: t.charge_point_id,
                 UsageGrouping.ID_TAG: t.id_tag,
-                UsageGrouping.DAY: t.started_at.date().isoformat(),
+                UsageGrouping.DAY: t.started_at.date().isoformat(),  # stored in UTC
             }[group_by]
             sessions, energy = totals.get(key, (0, 0))
             totals[key] = (sessions + 1, energy + (t.energy_wh or 0))
         return [UsageRow(k, n, wh) for k, (n, wh) in sorted(totals.items())]
 
     async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
-        self._store.samples.extend(samples)
+        new = [_stored(s) for s in samples]
+
+        def insert(tables: Tables) -> None:
+            for sample in new:
+                tables.require_station(sample.charge_point_id)
+                if sample.transaction_id is not None and (
+                    sample.transaction_id not in tables.transactions
+                ):
+                    raise ConstraintViolationError(f"no transaction {sample.transaction_id}")
+            tables.samples.extend(new)
+
+        self._session.write(insert)
 
     async def list_meter_samples(self, transaction_id: int) -> list[MeterSample]:
-        return [s for s in self._store.samples if s.transaction_id == transaction_id]
+        found = [s for s in self._session.read().samples if s.transaction_id == transaction_id]
+        return sorted(found, key=lambda s: s.timestamp)  # stable: insertion order breaks ties
+
+
+def _newest_first(rows: Sequence[_Numbered], limit: int) -> list[_Numbered]:
+    """ORDER BY id DESC LIMIT n: ids are drawn when written, rows are appended at commit."""
+    ordered = sorted(rows, key=lambda row: row.id or 0, reverse=True)
+    return [copy.deepcopy(row) for row in ordered[:limit]]
 
 
 class FakeEvents:
-    def __init__(self, store: FakeStore) -> None:
-        self._store = store
+    def __init__(self, session: _Session) -> None:
+        self._session = session
 
     async def add(self, event: StationEvent) -> None:
-        self._store.events.append(event)
+        new = _stored(replace(event, id=self._session.store.next_id("events")))
+        self._session.write(lambda tables: tables.events.append(new))
 
     async def recent(self, charge_point_id: str | None, limit: int) -> list[StationEvent]:
-        events = [e for e in self._store.events if charge_point_id in (None, e.charge_point_id)]
-        return list(reversed(events))[:limit]
+        events = self._session.read().events
+        return _newest_first(
+            [e for e in events if charge_point_id in (None, e.charge_point_id)], limit
+        )
 
 
 class FakeCommands:
-    def __init__(self, store: FakeStore) -> None:
-        self._store = store
+    def __init__(self, session: _Session) -> None:
+        self._session = session
 
     async def add(self, record: CommandRecord) -> CommandRecord:
-        stored = replace(record, id=len(self._store.commands) + 1)
-        self._store.commands.append(stored)
-        return stored
+        new = _stored(replace(record, id=self._session.store.next_id("commands")))
+        self._session.write(lambda tables: tables.commands.append(new))
+        return copy.deepcopy(new)
 
     async def recent(self, charge_point_id: str | None, limit: int) -> list[CommandRecord]:
-        found = [c for c in self._store.commands if charge_point_id in (None, c.charge_point_id)]
-        return list(reversed(found))[:limit]
+        commands = self._session.read().commands
+        return _newest_first(
+            [c for c in commands if charge_point_id in (None, c.charge_point_id)], limit
+        )
+
+
+def _device_model_key(entry: DeviceModelEntry) -> tuple[object, ...]:
+    """The unique key, in the order the SQL repository lists entries."""
+    return (
+        entry.component_name,
+        entry.evse_id,
+        entry.connector_id,
+        entry.component_instance,
+        entry.variable_name,
+        entry.variable_instance,
+        entry.attribute_type,
+    )
 
 
 class FakeDeviceModel:
-    def __init__(self, store: FakeStore) -> None:
-        self._store = store
+    def __init__(self, session: _Session) -> None:
+        self._session = session
 
     async def upsert(self, charge_point_id: str, entries: Sequence[DeviceModelEntry]) -> None:
-        def key(e: DeviceModelEntry) -> tuple[object, ...]:
-            return (
-                e.component_name,
-                e.component_instance,
-                e.evse_id,
-                e.connector_id,
-                e.variable_name,
-                e.variable_instance,
-                e.attribute_type,
-            )
+        # Like the SQL repository, an entry without a time is stamped with the wall clock.
+        now = datetime.now(UTC)
+        new = [_stored(replace(e, updated_at=e.updated_at or now)) for e in entries]
 
-        current = {key(e): e for e in self._store.device_model.get(charge_point_id, [])}
-        current.update({key(e): e for e in entries})
-        self._store.device_model[charge_point_id] = list(current.values())
+        def upsert(tables: Tables) -> None:
+            tables.require_station(charge_point_id)
+            current = {
+                _device_model_key(e): e for e in tables.device_model.get(charge_point_id, [])
+            }
+            current.update({_device_model_key(e): e for e in new})
+            tables.device_model[charge_point_id] = [current[key] for key in sorted(current)]
+
+        self._session.write(upsert)
 
     async def all(self, charge_point_id: str) -> list[DeviceModelEntry]:
-        return list(self._store.device_model.get(charge_point_id, []))
+        return copy.deepcopy(self._session.read().device_model.get(charge_point_id, []))
 
 
 class FakeAudit:
-    def __init__(self, store: FakeStore) -> None:
-        self._store = store
+    def __init__(self, session: _Session) -> None:
+        self._session = session
 
     async def add(self, entry: AuditEntry) -> AuditEntry:
-        stored = replace(entry, id=len(self._store.audit) + 1)
-        self._store.audit.append(stored)
-        return stored
+        new = _stored(replace(entry, id=self._session.store.next_id("audit")))
+        self._session.write(lambda tables: tables.audit.append(new))
+        return copy.deepcopy(new)
 
     async def recent(
         self,
@@ -306,57 +670,142 @@ class FakeAudit:
     ) -> list[AuditEntry]:
         found = [
             e
-            for e in self._store.audit
+            for e in self._session.read().audit
             if actor in (None, e.actor) and tool in (None, e.tool) and channel in (None, e.channel)
         ]
-        return list(reversed(found))[:limit]
+        return _newest_first(found, limit)
 
 
 class FakeConversations:
-    def __init__(self, store: FakeStore) -> None:
-        self._store = store
+    def __init__(self, session: _Session) -> None:
+        self._session = session
 
     async def add(self, conversation: Conversation) -> None:
-        self._store.conversations[conversation.id] = replace(
-            conversation, messages=list(conversation.messages)
-        )
+        new = _stored(conversation)
+
+        def insert(tables: Tables) -> None:
+            if new.id in tables.conversations:
+                raise ConstraintViolationError(f"conversation {new.id!r} exists")
+            tables.conversations[new.id] = copy.deepcopy(new)
+
+        self._session.write(insert)
 
     async def get(self, conversation_id: str) -> Conversation | None:
-        found = self._store.conversations.get(conversation_id)
-        return replace(found, messages=list(found.messages)) if found else None
+        found = self._session.read().conversations.get(conversation_id)
+        return copy.deepcopy(found) if found else None
 
     async def append(self, conversation_id: str, messages: Sequence[ChatMessage]) -> None:
-        self._store.conversations[conversation_id].messages.extend(messages)
+        new = [_stored(m) for m in messages]
+
+        def insert(tables: Tables) -> None:
+            stored = tables.conversations.get(conversation_id)
+            if stored is None:
+                raise ConstraintViolationError(f"no conversation {conversation_id!r}")
+            tables.conversations[conversation_id] = replace(
+                stored, messages=[*stored.messages, *copy.deepcopy(new)]
+            )
+
+        self._session.write(insert)
 
     async def update(self, conversation: Conversation) -> None:
-        stored = self._store.conversations[conversation.id]
-        stored.title = conversation.title
-        stored.updated_at = conversation.updated_at
-        stored.pending_action = conversation.pending_action
+        if conversation.id not in self._session.read().conversations:
+            raise LookupError(conversation.id)
+        new = _stored(replace(conversation, messages=[]))
+
+        def apply(tables: Tables) -> None:
+            stored = tables.conversations.get(new.id)
+            if stored is None:
+                raise LookupError(new.id)
+            tables.conversations[new.id] = replace(
+                stored,
+                title=new.title,
+                updated_at=new.updated_at,
+                pending_action=copy.deepcopy(new.pending_action),
+            )
+
+        self._session.write(apply)
 
     async def recent(self, limit: int) -> list[Conversation]:
         ordered = sorted(
-            self._store.conversations.values(), key=lambda c: c.updated_at, reverse=True
+            self._session.read().conversations.values(), key=lambda c: c.updated_at, reverse=True
         )
-        return [replace(c, messages=[]) for c in ordered[:limit]]
+        return [replace(copy.deepcopy(c), messages=[]) for c in ordered[:limit]]
+
+
+class FakeApiTokens:
+    def __init__(self, session: _Session) -> None:
+        self._session = session
+
+    async def add(self, token: ApiToken) -> None:
+        new = _stored(token)
+
+        def insert(tables: Tables) -> None:
+            # Name and digest are both unique; SQL reports either as DuplicateNameError.
+            if new.name in tables.api_tokens or any(
+                t.digest == new.digest for t in tables.api_tokens.values()
+            ):
+                raise DuplicateNameError(new.name)
+            tables.api_tokens[new.name] = new
+
+        self._session.write(insert)
+
+    async def get(self, name: str) -> ApiToken | None:
+        return self._session.read().api_tokens.get(name)  # frozen, no mutable fields
+
+    async def by_digest(self, digest: str) -> ApiToken | None:
+        tokens = self._session.read().api_tokens.values()
+        return next((t for t in tokens if t.digest == digest), None)
+
+    async def all(self) -> list[ApiToken]:
+        return sorted(self._session.read().api_tokens.values(), key=lambda t: t.created_at)
+
+    async def revoke(self, name: str, at: datetime) -> bool:
+        token = self._session.read().api_tokens.get(name)
+        if token is None or not token.active:
+            return False
+        revoked_at = _utc(at)
+
+        def apply(tables: Tables) -> None:
+            current = tables.api_tokens.get(name)
+            if current is not None and current.active:  # a concurrent revoke wins, as in SQL
+                tables.api_tokens[name] = replace(current, revoked_at=revoked_at)
+
+        self._session.write(apply)
+        return True
+
+
+# --- the unit of work --------------------------------------------------------------------
 
 
 class FakeUnitOfWork:
-    """Writes go straight to the store; good enough where tests check committed outcomes."""
+    """One 'database transaction' over a FakeStore: commit publishes, anything else forgets."""
+
+    charge_points: FakeChargePoints
+    id_tags: FakeIdTags
+    transactions: FakeTransactions
+    events: FakeEvents
+    commands: FakeCommands
+    device_model: FakeDeviceModel
+    audit: FakeAudit
+    conversations: FakeConversations
+    api_tokens: FakeApiTokens
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
-        self.charge_points = FakeChargePoints(store)
-        self.id_tags = FakeIdTags(store)
-        self.transactions = FakeTransactions(store)
-        self.events = FakeEvents(store)
-        self.commands = FakeCommands(store)
-        self.device_model = FakeDeviceModel(store)
-        self.audit = FakeAudit(store)
-        self.conversations = FakeConversations(store)
-        self.api_tokens = FakeApiTokens(store)
+        self._session: _Session | None = None
 
     async def __aenter__(self) -> Self:
+        session = _Session(self.store)
+        self._session = session
+        self.charge_points = FakeChargePoints(session)
+        self.id_tags = FakeIdTags(session)
+        self.transactions = FakeTransactions(session)
+        self.events = FakeEvents(session)
+        self.commands = FakeCommands(session)
+        self.device_model = FakeDeviceModel(session)
+        self.audit = FakeAudit(session)
+        self.conversations = FakeConversations(session)
+        self.api_tokens = FakeApiTokens(session)
         return self
 
     async def __aexit__(
@@ -365,33 +814,11 @@ class FakeUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        return None
+        if self._session is not None:
+            self._session.close()  # what was not committed is gone
+        self._session = None
 
     async def commit(self) -> None:
-        self.store.commits += 1
-
-
-class FakeApiTokens:
-    def __init__(self, store: FakeStore) -> None:
-        self._store = store
-
-    async def add(self, token: ApiToken) -> None:
-        if token.name in self._store.api_tokens:
-            raise DuplicateNameError(token.name)
-        self._store.api_tokens[token.name] = token
-
-    async def get(self, name: str) -> ApiToken | None:
-        return self._store.api_tokens.get(name)
-
-    async def by_digest(self, digest: str) -> ApiToken | None:
-        return next((t for t in self._store.api_tokens.values() if t.digest == digest), None)
-
-    async def all(self) -> list[ApiToken]:
-        return sorted(self._store.api_tokens.values(), key=lambda t: t.created_at)
-
-    async def revoke(self, name: str, at: datetime) -> bool:
-        token = self._store.api_tokens.get(name)
-        if token is None or not token.active:
-            return False
-        self._store.api_tokens[name] = replace(token, revoked_at=at)
-        return True
+        if self._session is None:
+            raise RuntimeError("commit() outside 'async with' of the unit of work")
+        self._session.commit()

@@ -16,7 +16,9 @@ from tests.unit.fakes import FakeClock, FakeStore, FakeUnitOfWork
 
 @pytest.fixture
 def store() -> FakeStore:
-    return FakeStore()
+    store = FakeStore()
+    store.seed_station("CP")  # sessions belong to a station, as the database insists
+    return store
 
 
 @pytest.fixture

@@ -17,7 +17,10 @@ from tests.unit.fakes import FakeClock, FakeStore, FakeUnitOfWork
 
 @pytest.fixture
 def store() -> FakeStore:
-    return FakeStore()
+    store = FakeStore()
+    for station in ("CP", "CP-A", "CP-B"):  # sessions belong to a station, as the database insists
+        store.seed_station(station)
+    return store
 
 
 @pytest.fixture
