@@ -174,7 +174,7 @@ def ocpp_url(app: Application) -> str:
 @asynccontextmanager
 async def expecting(
     application: Application, event_type: str, charge_point_id: str | None = None
-) -> AsyncIterator[Callable[[], Awaitable[DomainEvent]]]:
+) -> AsyncIterator[Callable[..., Awaitable[DomainEvent]]]:
     """Listen before acting, then wait (bounded) for the event the action should cause:
 
     async with expecting(app, "station.disconnected", "CP-1") as disconnected:
