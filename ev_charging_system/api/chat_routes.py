@@ -165,20 +165,33 @@ router = APIRouter(prefix="/api/chat", tags=["chat"])
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorOut, "description": "missing or wrong API token"},
+    403: {"model": ErrorOut, "description": "the chat acts on stations: an operator's token"},
+    422: {"model": ErrorOut, "description": "invalid input"},
     404: {"model": ErrorOut, "description": "unknown conversation"},
     502: {"model": ChatErrorOut, "description": "the language model service failed"},
     503: {"model": ErrorOut, "description": "no ANTHROPIC_API_KEY configured"},
 }
 
 
-@router.post("", response_model=ChatTurnOut, responses=ERRORS, summary="Send a chat message")
+BODY_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "the body is not JSON"},
+    413: {"model": ErrorOut, "description": "the body is too large"},
+}
+
+
+@router.post(
+    "",
+    response_model=ChatTurnOut,
+    responses={**ERRORS, **BODY_ERRORS},
+    summary="Send a chat message",
+)
 async def send(body: ChatIn, actor: Operator, chat: Chat) -> ChatTurnOut | JSONResponse:
     return _turn_response(await chat.send(body.conversation_id, body.message, actor))
 
 
 @router.post(
     "/stream",
-    responses={**ERRORS, 200: {"content": {"text/event-stream": {}}}},
+    responses={**ERRORS, **BODY_ERRORS, 200: {"content": {"text/event-stream": {}}}},
     summary="Send a chat message; the answer arrives as server-sent events",
     description=(
         "Events: conversation {id, title}, text {text} (answer deltas), tool_call, "
@@ -210,7 +223,11 @@ def _frame(event: ChatEvent) -> str:
 @router.post(
     "/{conversation_id}/confirm",
     response_model=ChatTurnOut,
-    responses={**ERRORS, 409: {"model": ErrorOut, "description": "nothing awaits confirmation"}},
+    responses={
+        **ERRORS,
+        **BODY_ERRORS,
+        409: {"model": ErrorOut, "description": "nothing awaits confirmation"},
+    },
     summary="Carry out (or drop) the action the assistant proposed",
 )
 async def confirm(

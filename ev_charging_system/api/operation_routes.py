@@ -12,9 +12,9 @@ performs and audits. The bearer token is the confirmation on this channel.
 import inspect
 import re
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, create_model
 from pydantic.fields import FieldInfo
 
@@ -38,13 +38,15 @@ _STATION_ERRORS: dict[int | str, dict[str, Any]] = {
 
 def _responses(operation: AnyOperation, binding: Http) -> dict[int | str, dict[str, Any]]:
     responses: dict[int | str, dict[str, Any]] = {
+        401: {"model": ErrorOut, "description": "no token, or an unknown or revoked one"},
+        404: {"model": ErrorOut, "description": "an id in the request names nothing we know"},
         422: {"model": ValidationErrorOut, "description": "invalid input"},
     }
     if operation.role > Role.VIEWER:
-        responses[401] = {"model": ErrorOut, "description": "no or unknown bearer token"}
         responses[403] = {"model": ErrorOut, "description": "the token's role may not do this"}
-    if _PATH_PARAMETER.search(binding.path) or operation.precheck is not None:
-        responses[404] = {"model": ErrorOut, "description": "not found"}
+    if binding.method in ("POST", "PUT", "PATCH"):
+        responses[400] = {"model": ErrorOut, "description": "the body is not JSON"}
+        responses[413] = {"model": ErrorOut, "description": "the body is too large"}
     if operation.open_world:
         responses |= _STATION_ERRORS
     elif operation.effect.value == "act":
@@ -88,7 +90,12 @@ def _endpoint(operation: AnyOperation, binding: Http) -> Callable[..., Awaitable
         inspect.Parameter("actor", inspect.Parameter.KEYWORD_ONLY, annotation=RestActor),
     ]
     for name in path_names:
-        annotation = int if fields[name].annotation in (int, int | None) else str
+        # The field's own type and bounds, so OpenAPI shows what the path may hold.
+        info = fields[name]
+        kind = int if info.annotation in (int, int | None) else str
+        annotation = cast(Any, Annotated)[
+            (kind, *info.metadata, Path(description=info.description))
+        ]
         parameters.append(
             inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation)
         )

@@ -8,6 +8,8 @@ configuration are audited; control asks for confirmation in conversational chann
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import time
 from typing import Annotated, Any, Literal
 
@@ -38,10 +40,12 @@ from ev_charging_system.business_logic.read_models.energy import (
 )
 from ev_charging_system.energy import models as e
 from ev_charging_system.energy.coordinator import Measurements
+from ev_charging_system.energy.errors import PhysicalLimitError, UnknownVehicleError
 from ev_charging_system.energy.seed_contract import CoordinateRequest, coordinate
-from ev_charging_system.models.errors import InvalidInputError, NotFoundError
+from ev_charging_system.models.errors import ConflictError, InvalidInputError, NotFoundError
 
 NonNegative = Annotated[float, Field(ge=0, le=1_000_000)]
+PolicyName = Literal["optimize", "pv_surplus", "rule"]
 Price = Annotated[float, Field(ge=-100, le=100, description="per kWh, in the site's currency")]
 VehicleId = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -72,7 +76,7 @@ class CoordinateIn(Strict):
     load: LoadIn | None = None
     battery: BatteryIn | None = None
     vehicle: VehicleIn | None = None
-    policy: str | None = Field(
+    policy: PolicyName | None = Field(
         default=None, description="plan with this policy once; `rule` gives the seed's answer"
     )
 
@@ -186,7 +190,7 @@ class SetTariffIn(Strict):
 
 
 class PolicyIn(Strict):
-    policy: Annotated[str, Field(max_length=32, examples=["optimize", "pv_surplus", "rule"])]
+    policy: PolicyName
 
 
 class ExplainPlanIn(Strict):
@@ -201,6 +205,21 @@ class PlansIn(Strict):
 
 
 # --- how they run ---------------------------------------------------------------------------
+
+
+@contextmanager
+def within_the_site() -> Iterator[None]:
+    """A measurement or setpoint the configured site cannot have is a conflict with its
+    configuration (409), and an unknown vehicle is not found (404); the request itself
+    was well formed."""
+    try:
+        yield
+    except UnknownVehicleError as error:
+        raise NotFoundError("vehicle", error.vehicle_id) from None
+    except PhysicalLimitError as error:
+        raise ConflictError(
+            f"{error} for the site as configured (see GET /energy/config)"
+        ) from None
 
 
 def _status(ctx: OperationContext) -> EnergyStatusOut:
@@ -224,84 +243,93 @@ async def energy_health(ctx: OperationContext, _: NoInput) -> EnergyHealthOut:
 
 
 async def run_coordinate(ctx: OperationContext, i: CoordinateIn) -> CoordinateOut:
-    coordinator = ctx.services.energy.coordinator
-    if i.policy is not None and i.policy not in coordinator.policy_names:
-        raise InvalidInputError(
-            f"unknown policy {i.policy!r}; choose one of {', '.join(coordinator.policy_names)}"
+    with within_the_site():
+        coordinator = ctx.services.energy.coordinator
+        if i.policy is not None and i.policy not in coordinator.policy_names:
+            raise InvalidInputError(
+                f"unknown policy {i.policy!r}; choose one of {', '.join(coordinator.policy_names)}"
+            )
+        result = await coordinate(coordinator, i.to_request(), policy=i.policy)
+        actions = result.actions
+        return CoordinateOut(
+            actions=ActionsOut(
+                battery=ModePowerOut(mode=actions.battery.mode, power_kw=actions.battery.power_kw),
+                vehicle=ModePowerOut(mode=actions.vehicle.mode, power_kw=actions.vehicle.power_kw),
+                load=ShedOut(shed_kw=actions.load.shed_kw),
+            ),
+            status=AgentsStatusOut(
+                solar=result.status.solar,
+                battery=result.status.battery,
+                vehicle=result.status.vehicle,
+                load=result.status.load,
+            ),
+            plan=PlanSummaryOut.of(result.plan),
         )
-    result = await coordinate(coordinator, i.to_request(), policy=i.policy)
-    actions = result.actions
-    return CoordinateOut(
-        actions=ActionsOut(
-            battery=ModePowerOut(mode=actions.battery.mode, power_kw=actions.battery.power_kw),
-            vehicle=ModePowerOut(mode=actions.vehicle.mode, power_kw=actions.vehicle.power_kw),
-            load=ShedOut(shed_kw=actions.load.shed_kw),
-        ),
-        status=AgentsStatusOut(
-            solar=result.status.solar,
-            battery=result.status.battery,
-            vehicle=result.status.vehicle,
-            load=result.status.load,
-        ),
-        plan=PlanSummaryOut.of(result.plan),
-    )
 
 
 async def solar_update(ctx: OperationContext, i: SolarIn) -> EnergyStatusOut:
-    ctx.services.energy.coordinator.update_measurements(
-        Measurements(solar_production_kw=i.production_kw)
-    )
-    return _status(ctx)
+    with within_the_site():
+        ctx.services.energy.coordinator.update_measurements(
+            Measurements(solar_production_kw=i.production_kw)
+        )
+        return _status(ctx)
 
 
 async def battery_update(ctx: OperationContext, i: BatteryUpdateIn) -> EnergyStatusOut:
-    ctx.services.energy.coordinator.update_measurements(
-        Measurements(
-            battery_soc_kwh=i.state_of_charge_kwh,
-            battery_capacity_kwh=i.capacity_kwh,
-            battery_power_kw=i.power_kw,
+    with within_the_site():
+        ctx.services.energy.coordinator.update_measurements(
+            Measurements(
+                battery_soc_kwh=i.state_of_charge_kwh,
+                battery_capacity_kwh=i.capacity_kwh,
+                battery_power_kw=i.power_kw,
+            )
         )
-    )
-    return _status(ctx)
+        return _status(ctx)
 
 
 async def vehicle_update(ctx: OperationContext, i: VehicleUpdateIn) -> EnergyStatusOut:
-    ctx.services.energy.coordinator.update_measurements(
-        Measurements(
-            vehicle_id=i.vehicle_id,
-            vehicle_connected=i.connected,
-            vehicle_soc_kwh=i.state_of_charge_kwh,
-            vehicle_departure=i.departure,
-            vehicle_target_soc_kwh=i.target_soc_kwh,
+    with within_the_site():
+        ctx.services.energy.coordinator.update_measurements(
+            Measurements(
+                vehicle_id=i.vehicle_id,
+                vehicle_connected=i.connected,
+                vehicle_soc_kwh=i.state_of_charge_kwh,
+                vehicle_departure=i.departure,
+                vehicle_target_soc_kwh=i.target_soc_kwh,
+            )
         )
-    )
-    return _status(ctx)
+        return _status(ctx)
 
 
 async def load_update(ctx: OperationContext, i: LoadIn) -> EnergyStatusOut:
-    ctx.services.energy.coordinator.update_measurements(
-        Measurements(critical_load_kw=i.critical_load_kw, flexible_load_kw=i.flexible_load_kw)
-    )
-    return _status(ctx)
+    with within_the_site():
+        ctx.services.energy.coordinator.update_measurements(
+            Measurements(critical_load_kw=i.critical_load_kw, flexible_load_kw=i.flexible_load_kw)
+        )
+        return _status(ctx)
 
 
 async def battery_control(ctx: OperationContext, i: ControlIn) -> EnergyStatusOut:
-    ctx.services.energy.coordinator.control_battery(i.mode, i.power_kw)
-    return _status(ctx)
+    with within_the_site():
+        ctx.services.energy.coordinator.control_battery(i.mode, i.power_kw)
+        return _status(ctx)
 
 
 async def vehicle_control(ctx: OperationContext, i: VehicleControlIn) -> EnergyStatusOut:
-    await ctx.services.energy.coordinator.control_vehicle(i.vehicle_id, i.mode, i.power_kw)
-    return _status(ctx)
+    with within_the_site():
+        await ctx.services.energy.coordinator.control_vehicle(i.vehicle_id, i.mode, i.power_kw)
+        return _status(ctx)
 
 
 async def known_vehicle(ctx: OperationContext, i: VehicleControlIn) -> None:
-    ctx.services.energy.coordinator.vehicle(i.vehicle_id)  # UnknownVehicleError otherwise
+    with within_the_site():
+        ctx.services.energy.coordinator.vehicle(i.vehicle_id)
 
 
 async def shed(ctx: OperationContext, i: ShedIn) -> EnergyStatusOut:
-    ctx.services.energy.coordinator.shed_load(i.shed_kw)
-    return _status(ctx)
+    with within_the_site():
+        ctx.services.energy.coordinator.shed_load(i.shed_kw)
+        return _status(ctx)
 
 
 async def get_config(ctx: OperationContext, _: NoInput) -> e.SiteConfig:

@@ -11,9 +11,16 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 # within 2**53 so that JSON clients (JavaScript) read them exactly.
 MAX_ID = 2**53
 
+# OCPP identifierString: what a station may call itself (and so what a URL can carry).
+CHARGE_POINT_ID_PATTERN = r"^[A-Za-z0-9*\-_=:+|@.]{1,48}$"
 ChargePointId = Annotated[
     str,
-    Field(min_length=1, max_length=48, description="charge point id, e.g. 'CP-1'"),
+    Field(
+        min_length=1,
+        max_length=48,
+        pattern=CHARGE_POINT_ID_PATTERN,
+        description="charge point id, e.g. 'CP-1' (letters, digits and * - _ = : + | @ .)",
+    ),
 ]
 ConnectorId = Annotated[
     int, Field(ge=1, le=1000, description="connector (1.6) / EVSE (2.0.1) number, from 1")

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ev_charging_system.business_logic.auth_service import IdTagChanges
 from ev_charging_system.business_logic.operations.actor import Role
@@ -24,9 +24,15 @@ from ev_charging_system.business_logic.operations.fields import (
 from ev_charging_system.business_logic.read_models.id_tags import IdTagOut, IdTagPageOut
 from ev_charging_system.models.id_token import AuthorizationStatus
 
+# What a tag can be stored as; ConcurrentTx and Unknown are decided per request.
 StoredStatus = Annotated[
-    AuthorizationStatus,
-    Field(description="Accepted, Blocked, Expired or Invalid (ConcurrentTx is never stored)"),
+    Literal[
+        AuthorizationStatus.ACCEPTED,
+        AuthorizationStatus.BLOCKED,
+        AuthorizationStatus.EXPIRED,
+        AuthorizationStatus.INVALID,
+    ],
+    Field(description="Accepted, Blocked, Expired or Invalid"),
 ]
 OwnerName = Annotated[str, Field(max_length=255)]
 MaxActive = Annotated[int, Field(ge=1, le=100)]
@@ -42,12 +48,20 @@ class IdTagTarget(Strict):
 
 
 class CreateIdTagIn(Strict):
+    """A tag and, optionally, its parent (a group: all its children share its limits)."""
+
     id_tag: IdTagValue
     status: StoredStatus = AuthorizationStatus.ACCEPTED
     expiry_date: UtcDateTime | None = None
     parent_id_tag: IdTagValue | None = None
     name: OwnerName | None = None
     max_active_transactions: MaxActive = 1
+
+    @model_validator(mode="after")
+    def _not_its_own_parent(self) -> Self:
+        if self.parent_id_tag is not None and self.parent_id_tag == self.id_tag:
+            raise ValueError("an id tag cannot be its own parent")
+        return self
 
 
 class UpdateIdTagIn(Strict):
@@ -59,6 +73,12 @@ class UpdateIdTagIn(Strict):
     parent_id_tag: IdTagValue | None = None
     name: OwnerName | None = None
     max_active_transactions: MaxActive | None = None
+
+    @model_validator(mode="after")
+    def _not_its_own_parent(self) -> Self:
+        if self.parent_id_tag is not None and self.parent_id_tag == self.id_tag:
+            raise ValueError("an id tag cannot be its own parent")
+        return self
 
     def changes(self) -> IdTagChanges:
         sent = self.model_fields_set
