@@ -7,8 +7,11 @@ from contextlib import asynccontextmanager
 
 import httpx
 import httpx2
+import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS
 
 from ev_charging_system.application import Application
 from ev_charging_system.config.settings import (
@@ -72,8 +75,9 @@ async def test_energy_tools_answer_from_the_running_coordinator(
         )
         assert done.structured_content is not None
         assert done.structured_content["state"] == "executed"
-        unknown = await client.call_tool("set_energy_policy", {"policy": "magic"})
-        assert unknown.is_error
+        with pytest.raises(MCPError) as unknown:
+            await client.call_tool("set_energy_policy", {"policy": "magic"})
+        assert unknown.value.error.code == INVALID_PARAMS
 
     assert (await rest.get("/energy/policy")).json()["policy"] == "pv_surplus"
     audit = (await rest.get("/api/audit", params={"tool": "set_energy_policy"})).json()

@@ -387,14 +387,15 @@ async def test_energy_actions_have_the_same_safety_as_station_actions(world: Wor
             done = await client.call_tool(
                 "set_energy_policy", {"policy": "optimize", "confirm_token": token}
             )
-            unknown = await client.call_tool("set_energy_policy", {"policy": "magic"})
+            with pytest.raises(MCPError) as unknown:
+                await client.call_tool("set_energy_policy", {"policy": "magic"})
             prompt = await client.get_prompt("explain_todays_energy", {})
 
     assert done.structured_content is not None
     assert done.structured_content["state"] == "executed"
     assert done.structured_content["data"]["policy"] == "optimize"
     assert world.coordinator.policy == "optimize"
-    assert unknown.is_error and "unknown policy 'magic'" in unknown.content[0].text  # type: ignore[union-attr]
+    assert unknown.value.error.code == INVALID_PARAMS and "policy" in str(unknown.value)
     assert "get_energy_status for the site's current flows" in prompt.messages[0].content.text  # type: ignore[union-attr]
     assert audit_outcomes(world, "set_energy_policy") == [
         AuditOutcome.CONFIRMATION_REQUIRED,
