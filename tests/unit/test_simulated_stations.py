@@ -790,7 +790,7 @@ async def test_a_refused_id_tag_charges_nothing(capsys: pytest.CaptureFixture[st
         assert await cli.run(connected_station, args) == 1
     end = ends_of(ends)["CP-1"]
     assert end.calls_of("StartTransaction") == []
-    assert "The CSMS refused BLOCKED-1" in capsys.readouterr().out
+    assert "CP-1: the CSMS refused BLOCKED-1 (Blocked)" in capsys.readouterr().out
 
 
 async def test_a_station_the_csms_turns_away_is_reported(

@@ -17,6 +17,11 @@ from tools.station_sim.model import IdToken
 METER_START_WH = 1_000_000
 Say = Callable[[str], None]
 
+_ADVICE = {  # what a user can do about a refused id tag
+    "Invalid": "register it through the REST API (POST /api/id-tags) first",
+    "ConcurrentTx": "it is charging elsewhere; with --count, give it max_active_transactions",
+}
+
 
 @dataclass(frozen=True)
 class SessionPlan:
@@ -42,7 +47,7 @@ async def charge_once(station: StationAdapter[Any], plan: SessionPlan, say: Say)
     authorized = await station.authorization_status(token)
     say(f"Authorize {plan.id_tag} -> {authorized}")
     if authorized != ACCEPTED:
-        say(f"The CSMS refused {plan.id_tag}: register the id tag through the REST API first.")
+        say(_refused(plan.id_tag, authorized))
         return False
     connector = plan.connector_id
     station.meter_wh[connector] = METER_START_WH
@@ -50,6 +55,7 @@ async def charge_once(station: StationAdapter[Any], plan: SessionPlan, say: Say)
     say(f"Transaction {transaction_id} started -> {status}")
     if status != ACCEPTED:
         await station.end_transaction(connector, transaction_id, DEAUTHORIZED)
+        say(f"Transaction {transaction_id} stopped at once: " + _refused(plan.id_tag, status))
         return False
     await station.send_statuses([connector])
     for step in range(1, plan.samples + 1):
@@ -61,3 +67,8 @@ async def charge_once(station: StationAdapter[Any], plan: SessionPlan, say: Say)
     await station.send_statuses([connector])
     say(f"Transaction {transaction_id} stopped -> {plan.energy_wh} Wh charged")
     return True
+
+
+def _refused(id_tag: str, status: str) -> str:
+    advice = _ADVICE.get(status)
+    return f"the CSMS refused {id_tag} ({status})" + (f": {advice}" if advice else "")
