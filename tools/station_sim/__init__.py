@@ -6,6 +6,8 @@
     settings.py           configuration values: 1.6 keys and 2.0.1 variables name one store
     schedules.py          charging limits and composite schedules
     behaviour.py          scripted answers per action (reject, CALLERROR, silence, hang, drop)
+    library.py            a typed view of the `ocpp` library's ChargePoint classes
+    connection.py         the WebSocket (HTTP Basic when a password is given) and read loop
     adapter.py            what both versions do with the model: requests -> rules -> follow-ups
     v16.py, v201.py       the OCPP 1.6 and 2.0.1 messages, translated to and from the model
     v201_device_model.py  2.0.1 device-model answers (GetVariables, SetVariables, reports)

@@ -58,8 +58,12 @@ def build_parser(description: str, default_id: str) -> argparse.ArgumentParser:
         help=f"HTTP Basic password of the stations (default: ${PASSWORD_VARIABLE})",
     )
     parser.add_argument("--count", type=_positive, default=1, help="how many stations to run")
-    parser.add_argument("--id-tag", default="RFID-0001")
-    parser.add_argument("--energy-wh", type=_not_negative, default=7400)
+    parser.add_argument(
+        "--id-tag", default="RFID-0001", help="the id tag every station charges for"
+    )
+    parser.add_argument(
+        "--energy-wh", type=_not_negative, default=7400, help="energy charged per session"
+    )
     parser.add_argument("--samples", type=_positive, default=5, help="meter readings per session")
     parser.add_argument(
         "--stay", action="store_true", help="stay connected afterwards, answering remote commands"
