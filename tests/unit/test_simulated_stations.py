@@ -7,15 +7,15 @@ for what a station sends, on a websockets server on a free port of 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, Generic, TypeVar
 
 import pytest
-from ocpp import charge_point as base
-from ocpp import v16, v201
 from ocpp.exceptions import GenericError, NotSupportedError
 from ocpp.messages import Call, unpack
 from ocpp.v16 import call as call16
@@ -26,6 +26,7 @@ from ocpp.v201 import call_result as result201
 from ocpp.v201.enums import Action as Action201
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from tools.simulated_charge_point import SimulatedStation, connected_station
@@ -35,11 +36,13 @@ from tools.simulated_charge_point_v201 import (
     connected_station_201,
 )
 from tools.station_behaviour import Behaviour, now_iso, on
+from tools.station_sim import cli
+from tools.station_sim.library import LibraryChargePoint, V16ChargePoint, V201ChargePoint
 
 QUICK = 0.3  # seconds a CSMS waits for an answer that is not meant to come
 
 
-class CsmsEnd(base.ChargePoint):  # type: ignore[misc]
+class CsmsEnd(LibraryChargePoint):
     """The CSMS end of one connection: records every call the station sends."""
 
     def __init__(self, station_id: str, connection: ServerConnection) -> None:
@@ -70,7 +73,7 @@ class CsmsEnd(base.ChargePoint):  # type: ignore[misc]
             return await self.call(payload, suppress=False)
 
 
-class Csms16(CsmsEnd, v16.ChargePoint):  # type: ignore[misc]
+class Csms16(CsmsEnd, V16ChargePoint):
     transaction_ids = itertools.count(100)
 
     @on(Action16.boot_notification)
@@ -112,7 +115,7 @@ class Csms16(CsmsEnd, v16.ChargePoint):  # type: ignore[misc]
         return result16.DiagnosticsStatusNotification()
 
 
-class Csms201(CsmsEnd, v201.ChargePoint):  # type: ignore[misc]
+class Csms201(CsmsEnd, V201ChargePoint):
     @on(Action201.boot_notification)
     def on_boot(self, **_: Any) -> Any:
         return result201.BootNotification(current_time=now_iso(), interval=120, status="Accepted")
@@ -681,3 +684,154 @@ async def test_behaviours_apply_to_the_201_station(link201: Link201) -> None:
 async def test_every_rejectable_action_has_a_handler() -> None:
     for station in (SimulatedStation("CP-X", None), SimulatedStation201("CS-X", None)):
         assert station.rejectable <= set(station.route_map)
+
+
+# --- the command line -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("argv", "complaint"),
+    [
+        (["--count", "0"], "between 1 and 10000"),
+        (["--count", "many"], "invalid"),
+        (["--url", "http://localhost:9000"], "ws:// or wss://"),
+        (["--energy-wh", "-1"], "must not be negative"),
+        (["--id", "a/b"], "without '/'"),
+    ],
+)
+def test_the_command_line_refuses_bad_input(
+    argv: list[str], complaint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        cli.parse(argv, "simulator", "CP-1")
+    assert complaint in capsys.readouterr().err
+
+
+def test_several_stations_get_numbered_ids() -> None:
+    assert cli.station_ids("CP", 1) == ["CP"]
+    assert cli.station_ids("CP", 3) == ["CP-1", "CP-2", "CP-3"]
+
+
+def ends_of(ends: asyncio.Queue[CsmsT]) -> dict[str, CsmsT]:
+    found: dict[str, CsmsT] = {}
+    while not ends.empty():
+        end = ends.get_nowait()
+        found[end.id] = end
+    return found
+
+
+async def test_the_command_line_runs_count_stations_16(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    argv = ["--id", "CP", "--count", "2", "--password", "s3cret", "--samples", "2"]
+    async with csms_server(Csms16, "ocpp1.6") as (url, ends):
+        args = cli.parse(["--url", url, *argv], "simulator", "CP-1")
+        assert await cli.run(connected_station, args) == 0
+    csms = ends_of(ends)
+
+    assert sorted(csms) == ["CP-1", "CP-2"]
+    for station_id, end in csms.items():
+        assert [action for action, _ in end.seen] == [
+            "BootNotification",
+            *["StatusNotification"] * 3,  # the station and its two connectors
+            "Authorize",
+            "StartTransaction",
+            "StatusNotification",
+            *["MeterValues"] * 2,
+            "StopTransaction",
+            "StatusNotification",
+        ]
+        [stop] = end.calls_of("StopTransaction")
+        assert (stop["meterStop"], stop["idTag"], stop["reason"]) == (
+            1_007_400,
+            "RFID-0001",
+            "Local",
+        )
+        assert end.connection.request is not None
+        credentials = end.connection.request.headers["Authorization"]
+        assert (
+            base64.b64decode(credentials.removeprefix("Basic ")) == f"{station_id}:s3cret".encode()
+        )
+    out = capsys.readouterr().out
+    assert "CP-2: BootNotification -> Accepted (heartbeat every 120 s)" in out
+    assert "7400 Wh charged" in out
+    assert "s3cret" not in out
+
+
+async def test_the_command_line_runs_a_201_station(capsys: pytest.CaptureFixture[str]) -> None:
+    async with csms_server(Csms201, "ocpp2.0.1") as (url, ends):
+        argv = ["--url", url, "--id", "CS-9", "--samples", "2", "--energy-wh", "1000"]
+        args = cli.parse(argv, "simulator", "CS-1")
+        assert await cli.run(connected_station_201, args) == 0
+    end = ends_of(ends)["CS-9"]
+
+    events = end.calls_of("TransactionEvent")
+    assert [(e["eventType"], e["seqNo"]) for e in events] == [
+        ("Started", 0),
+        ("Updated", 1),
+        ("Updated", 2),
+        ("Ended", 3),
+    ]
+    registers = [e["meterValue"][0]["sampledValue"][0]["value"] for e in events]
+    assert registers == [1_000_000, 1_000_500, 1_001_000, 1_001_000]
+    assert events[3]["idToken"] == {"idToken": "RFID-0001", "type": "ISO14443"}
+    assert (events[3]["triggerReason"], events[3]["transactionInfo"]["stoppedReason"]) == (
+        "StopAuthorized",
+        "Local",
+    )
+    statuses = [(s["evseId"], s["connectorStatus"]) for s in end.calls_of("StatusNotification")]
+    assert statuses == [(1, "Available"), (2, "Available"), (1, "Occupied"), (1, "Available")]
+    assert "CS-9: Transaction" in capsys.readouterr().out
+
+
+async def test_a_refused_id_tag_charges_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    async with csms_server(Csms16, "ocpp1.6") as (url, ends):
+        args = cli.parse(["--url", url, "--id-tag", "BLOCKED-1"], "simulator", "CP-1")
+        assert await cli.run(connected_station, args) == 1
+    end = ends_of(ends)["CP-1"]
+    assert end.calls_of("StartTransaction") == []
+    assert "CP-1: the CSMS refused BLOCKED-1 (Blocked)" in capsys.readouterr().out
+
+
+async def test_a_station_the_csms_turns_away_is_reported(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def refuse(connection: ServerConnection, request: Request) -> Response:
+        return connection.respond(HTTPStatus.UNAUTHORIZED, "who are you?\n")
+
+    async def never(connection: ServerConnection) -> None:
+        raise AssertionError("the connection must not open")
+
+    async with serve(never, "127.0.0.1", 0, process_request=refuse) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        argv = ["--url", f"ws://127.0.0.1:{port}", "--count", "2", "--password", "wrong"]
+        assert await cli.run(connected_station, cli.parse(argv, "simulator", "CP")) == 1
+    err = capsys.readouterr().err
+    assert "CP-1: failed: the CSMS refused the connection (HTTP 401)" in err
+    assert "CP-2: failed" in err
+    assert "wrong" not in err
+
+
+async def printed(capsys: pytest.CaptureFixture[str], text: str, within: float = 5) -> str:
+    """Standard output up to the moment `text` appears in it."""
+    seen = ""
+    async with asyncio.timeout(within):
+        while text not in seen:
+            seen += capsys.readouterr().out
+            await asyncio.sleep(0.01)
+    return seen
+
+
+async def test_a_staying_station_leaves_when_the_csms_closes(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async with csms_server(Csms16, "ocpp1.6") as (url, ends):
+        args = cli.parse(["--url", url, "--samples", "1", "--stay"], "simulator", "CP-1")
+        session = asyncio.create_task(cli.run(connected_station, args))
+        await printed(capsys, "Staying connected")
+        end = await asyncio.wait_for(ends.get(), 2)
+        answer = await end.ask(call16.GetLocalListVersion())  # it still answers
+        assert answer.list_version == 0
+        await end.connection.close()
+        assert await asyncio.wait_for(session, 5) == 0
+    assert "The CSMS closed the connection." in capsys.readouterr().out
