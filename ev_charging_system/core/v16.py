@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ocpp.routing import on
-from ocpp.v16 import ChargePoint as V16ChargePoint
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action, DataTransferStatus, GenericStatus, RegistrationStatus
 
 from ev_charging_system.business_logic.device_management_service import StatusReport
-from ev_charging_system.core.frames import FrameRouter, format_timestamp, parse_timestamp
+from ev_charging_system.core.frames import format_timestamp, parse_timestamp
+from ev_charging_system.core.routing import on
+from ev_charging_system.core.rpc import OcppEndpoint
 from ev_charging_system.models.charge_point import BootInfo
 from ev_charging_system.models.id_token import IdTagInfo
 from ev_charging_system.models.station_event import EventKind
@@ -56,7 +56,11 @@ def sampled_values(meter_values: list[dict[str, Any]]) -> list[RawSampledValue]:
     return raw
 
 
-class V16Handler(FrameRouter, V16ChargePoint):  # type: ignore[misc]
+class V16Handler(OcppEndpoint):
+    ocpp_version = OCPP_VERSION
+    call_results = call_result
+    actions = frozenset(action.value for action in Action)
+
     @on(Action.boot_notification)
     async def on_boot_notification(
         self, charge_point_vendor: str, charge_point_model: str, **optional: str
