@@ -10,6 +10,7 @@ from ev_charging_system.business_logic.transaction_event_service import Transact
 from ev_charging_system.core.command_dispatcher import BeforeSend
 from ev_charging_system.core.frames import format_timestamp
 from ev_charging_system.core.profiles import v201_profile
+from ev_charging_system.core.v201 import id_token_info
 from ev_charging_system.models import commands as c
 from ev_charging_system.models.charging_profile import ProfilePurpose
 from ev_charging_system.models.errors import CommandNotSupportedError
@@ -141,6 +142,14 @@ class V201Commands:
                     report_base=command.report_base.value,
                 )
             case c.TriggerMessage():
+                if command.message is c.TriggerableMessage.STATUS_NOTIFICATION and not (
+                    command.connector_id
+                ):
+                    # F06.FR.13: a 2.0.1 StatusNotification is per connector, so the
+                    # request must name the EVSE.
+                    raise CommandNotSupportedError(
+                        "OCPP 2.0.1 triggers StatusNotification for one EVSE: give connector_id"
+                    )
                 return call.TriggerMessage(
                     requested_message=_TRIGGERS_201[command.message],
                     evse=_evse(command.connector_id),
@@ -151,7 +160,8 @@ class V201Commands:
                 entries = [
                     {
                         "id_token": {"id_token": e.id_tag, "type": LOCAL_TOKEN_TYPE},
-                        **({"id_token_info": {"status": e.info.status.value}} if e.info else {}),
+                        # Status, group (parent tag) and expiry, as Authorize answers them.
+                        **({"id_token_info": id_token_info(e.info)} if e.info else {}),
                     }
                     for e in command.entries
                 ]

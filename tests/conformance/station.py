@@ -138,11 +138,14 @@ async def raw_station(
     *,
     boot: bool = True,
     password: str | None = None,
+    username: str | None = None,
 ) -> AsyncIterator[RawStation]:
-    """A connected station (booted and Accepted unless `boot=False`)."""
+    """A connected station (booted and Accepted unless `boot=False`); with `password`, it
+    presents HTTP Basic credentials (user: `username`, by default its own id)."""
     headers = {}
     if password is not None:
-        credentials = base64.b64encode(f"{station_id}:{password}".encode()).decode()
+        user = station_id if username is None else username
+        credentials = base64.b64encode(f"{user}:{password}".encode()).decode()
         headers["Authorization"] = f"Basic {credentials}"
     async with connect(
         f"{ocpp_url(app)}/{station_id}",
@@ -169,6 +172,24 @@ class Operator:
     async def post(self, path: str, body: object = None) -> httpx.Response:
         return await self.rest.post(path, json=body, headers=OPERATOR, timeout=TIMEOUT * 2)
 
+    async def get(self, path: str, **params: object) -> Any:
+        response = await self.rest.get(path, params=params, timeout=TIMEOUT)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    async def create_tag(self, id_tag: str, **fields: object) -> None:
+        created = await self.post("/api/id-tags", {"id_tag": id_tag, **fields})
+        assert created.status_code == 201, created.text
+
+    async def transactions(self, station_id: str) -> list[dict[str, Any]]:
+        """The station's transactions as the CSMS records them, oldest first."""
+        page = await self.get("/api/transactions", charge_point_id=station_id, limit=100)
+        return list(reversed(page["items"]))
+
+    async def station(self, station_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = await self.get(f"/api/charge-points/{station_id}")
+        return result
+
     async def command(
         self,
         station: RawStation,
@@ -181,14 +202,20 @@ class Operator:
         (a payload, or a coroutine that answers), and return (the call, the REST answer)."""
         path = f"/api/charge-points/{station.id}/commands/{name}"
         pending = asyncio.create_task(self.post(path, body))
+        expected = asyncio.create_task(station.expect_call(action))
         try:
-            incoming = await station.expect_call(action)
+            await asyncio.wait({pending, expected}, return_when=asyncio.FIRST_COMPLETED)
+            if not expected.done():  # the CSMS answered without calling the station
+                refused = pending.result()
+                raise AssertionError(f"no {action} sent: {refused.status_code} {refused.text}")
+            incoming = expected.result()
             if callable(answer):
                 await answer(incoming)
             else:
                 await station.reply(incoming, answer)
             response = await asyncio.wait_for(pending, TIMEOUT * 2)
         finally:
-            if not pending.done():
-                pending.cancel()
+            for task in (pending, expected):
+                if not task.done():
+                    task.cancel()
         return incoming, response
