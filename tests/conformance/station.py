@@ -172,7 +172,7 @@ class Operator:
     async def post(self, path: str, body: object = None) -> httpx.Response:
         return await self.rest.post(path, json=body, headers=OPERATOR, timeout=TIMEOUT * 2)
 
-    async def get(self, path: str, **params: object) -> Any:
+    async def get(self, path: str, **params: str | int) -> Any:
         response = await self.rest.get(path, params=params, timeout=TIMEOUT)
         assert response.status_code == 200, response.text
         return response.json()
