@@ -157,7 +157,10 @@ class OcppEndpoint:
         await validate_payload(
             Call(frame.message_id, frame.action, frame.payload), self.ocpp_version
         )
-        response = await getattr(self, name)(**camel_to_snake_case(frame.payload))
+        arguments = camel_to_snake_case(frame.payload)
+        # 2.0.1 lets any message carry a vendor's customData: accepted, not interpreted.
+        arguments.pop("custom_data", None)
+        response = await getattr(self, name)(**arguments)
         payload: dict[str, Any] = snake_to_camel_case(remove_nones(serialize_as_dict(response)))
         try:
             await validate_payload(

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from tests.conformance.station import Operator
 from tests.conftest import empty_all_tables, test_settings
 

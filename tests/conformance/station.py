@@ -173,13 +173,18 @@ class Operator:
         return await self.rest.post(path, json=body, headers=OPERATOR, timeout=TIMEOUT * 2)
 
     async def get(self, path: str, **params: str | int) -> Any:
-        response = await self.rest.get(path, params=params, timeout=TIMEOUT)
+        response = await self.rest.get(path, params=params, headers=OPERATOR, timeout=TIMEOUT)
         assert response.status_code == 200, response.text
         return response.json()
 
     async def create_tag(self, id_tag: str, **fields: object) -> None:
         created = await self.post("/api/id-tags", {"id_tag": id_tag, **fields})
         assert created.status_code == 201, created.text
+
+    async def ensure_tag(self, id_tag: str, **fields: object) -> None:
+        """An id tag, created unless an earlier scenario of the module did."""
+        created = await self.post("/api/id-tags", {"id_tag": id_tag, **fields})
+        assert created.status_code in (201, 409), created.text
 
     async def transactions(self, station_id: str) -> list[dict[str, Any]]:
         """The station's transactions as the CSMS records them, oldest first."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from tests.conformance.ocpp16 import CORE, SUITE
 from tests.conformance.ocpp16.support import (
     ACCEPTED,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from tests.conformance.ocpp16 import FIRMWARE, LOCAL_LIST, SUITE
 from tests.conformance.ocpp16.support import ACCEPTED
 from tests.conformance.station import OCPP16, Operator, RawStation, raw_station

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from tests.conformance.ocpp16 import RESERVATION, SUITE
 from tests.conformance.ocpp16.support import ACCEPTED, authorize, start, status
 from tests.conformance.station import OCPP16, Operator, RawStation, raw_station

@@ -7,7 +7,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from tests.conformance.ocpp16 import SECURITY, SUITE
 from tests.conformance.station import OCPP16, Operator, raw_station
 from tests.conftest import ocpp_url

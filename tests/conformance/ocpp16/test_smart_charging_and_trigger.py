@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from tests.conformance.ocpp16 import REMOTE_TRIGGER, SMART_CHARGING, SUITE
 from tests.conformance.ocpp16.support import ACCEPTED, charging
 from tests.conformance.station import OCPP16, Operator, RawStation, raw_station

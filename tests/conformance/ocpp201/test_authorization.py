@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from tests.conformance.ocpp201 import AUTHORIZATION, LOCAL_LIST, SUITE
 from tests.conformance.ocpp201.support import (
     ACCEPTED,

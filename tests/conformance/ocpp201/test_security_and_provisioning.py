@@ -9,7 +9,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.typing import Subprotocol
 
-from ev_charging_system.bootstrap import Application
+from ev_charging_system.application import Application
 from tests.conformance.ocpp201 import PROVISIONING, SECURITY, SUITE
 from tests.conformance.ocpp201.support import ACCEPTED, EVSE_1, Transaction, status
 from tests.conformance.station import OCPP201, Operator, boot_payload, raw_station
