@@ -26,8 +26,10 @@ async def close_superseded(
     connector_id: int,
     started_at: datetime,
     exclude_id: int | None = None,
+    reason: str = CLOSED_BY_CSMS_REASON,
 ) -> list[Transaction]:
-    """Close the transactions active on the connector that started before `started_at`.
+    """Close the transactions active on the connector that started before `started_at`
+    (the moment they were over at the latest), with stop reason `reason`.
 
     A transaction that started later is left alone: it is newer than the one starting
     now (2.0.1 stations deliver queued offline events late and out of order).
@@ -43,7 +45,7 @@ async def close_superseded(
             old,
             meter_stop_wh=round(last_reading) if last_reading is not None else old.meter_start_wh,
             stopped_at=started_at,
-            stop_reason=CLOSED_BY_CSMS_REASON,
+            stop_reason=reason,
             stop_id_tag=None,
             closed_by_csms=True,
         )
@@ -53,9 +55,9 @@ async def close_superseded(
 
 
 async def record_closed_by_csms(
-    uow: UnitOfWork, clock: Clock, old: Transaction, new: Transaction
+    uow: UnitOfWork, clock: Clock, old: Transaction, new: Transaction | None
 ) -> None:
-    """Tell the operator which session the CSMS closed, and what replaced it."""
+    """Tell the operator which session the CSMS closed, why, and what replaced it."""
     await uow.events.add(
         StationEvent(
             old.charge_point_id,
@@ -66,8 +68,9 @@ async def record_closed_by_csms(
                 "ocpp_transaction_id": old.ocpp_transaction_id,
                 "connector_id": old.connector_id,
                 "meter_stop_wh": old.meter_stop_wh,
-                "superseded_by": new.id,
-                "superseded_by_ocpp_transaction_id": new.ocpp_transaction_id,
+                "reason": old.stop_reason,
+                "superseded_by": new.id if new else None,
+                "superseded_by_ocpp_transaction_id": new.ocpp_transaction_id if new else None,
             },
         )
     )

@@ -30,6 +30,7 @@ from ev_charging_system.models.errors import NotFoundError
 from ev_charging_system.models.id_token import AuthorizationStatus, IdTagInfo
 from ev_charging_system.models.station_event import EventKind, StationEvent
 from ev_charging_system.models.transaction import (
+    CONNECTOR_AVAILABLE_REASON,
     MeterSample,
     NewTransaction,
     RawSampledValue,
@@ -278,6 +279,34 @@ class TransactionService:
             )
         self._events.publish(ended_event(self._clock(), transaction))
         return StopResult(transaction, info, replayed=False)
+
+    async def connector_available(
+        self, charge_point_id: str, connector_id: int, at: datetime | None = None
+    ) -> list[Transaction]:
+        """A 1.6 connector reported Available: no session can be running on it.
+
+        Transactions still open there are ones the station never stopped (typically a
+        start the CSMS refused and the station silently abandoned): they are closed
+        like superseded ones. A late StopTransaction still replaces the estimate.
+        """
+        at = at or self._clock()
+        async with self._uow_factory() as uow:
+            closed = await close_superseded(
+                uow, charge_point_id, connector_id, at, reason=CONNECTOR_AVAILABLE_REASON
+            )
+            if not closed:
+                return []
+            for old in closed:
+                await record_closed_by_csms(uow, self._clock, old, None)
+            await uow.commit()
+        if self._observer is not None:
+            for old in closed:
+                self._observer.session_changed(
+                    charge_point_id, connector_id, False, at, float(old.meter_stop_wh or 0)
+                )
+        for old in closed:
+            self._events.publish(ended_event(self._clock(), old))
+        return closed
 
     # --- operator --------------------------------------------------------------------
 

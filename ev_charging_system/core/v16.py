@@ -24,6 +24,7 @@ from ev_charging_system.models.transaction import RawSampledValue
 logger = logging.getLogger(__name__)
 
 OCPP_VERSION = "1.6"
+AVAILABLE = "Available"
 _MAX_STORED_DATA = 2000  # characters of DataTransfer data kept in the event log
 
 
@@ -101,18 +102,24 @@ class V16Handler(OcppEndpoint):
         vendor_id: str | None = None,
         vendor_error_code: str | None = None,
     ) -> call_result.StatusNotification:
+        reported_at = parse_timestamp(timestamp) if timestamp else None
         await self._services.devices.status_notification(
             self.id,
             StatusReport(
                 connector_id=connector_id,
                 status=status,
                 error_code=error_code,
-                timestamp=parse_timestamp(timestamp) if timestamp else None,
+                timestamp=reported_at,
                 info=info,
                 vendor_id=vendor_id,
                 vendor_error_code=vendor_error_code,
             ),
         )
+        if status == AVAILABLE and connector_id > 0:
+            # 1.6: Available means "ready for a new user", so no session runs there.
+            await self._services.transactions.connector_available(
+                self.id, connector_id, reported_at
+            )
         return call_result.StatusNotification()
 
     @on(Action.authorize)

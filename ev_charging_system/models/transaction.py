@@ -11,6 +11,9 @@ from ev_charging_system.models.id_token import AuthorizationStatus
 # The stop reason of a transaction the CSMS closed because the station started a new one
 # on the same connector (1.6) or EVSE (2.0.1) without ever stopping it.
 CLOSED_BY_CSMS_REASON = "SupersededByNewTransaction"
+# The stop reason of a 1.6 transaction the CSMS closed because the station reported its
+# connector Available (no session can be running there) without ever stopping it.
+CONNECTOR_AVAILABLE_REASON = "ConnectorAvailable"
 
 
 @dataclass(slots=True)

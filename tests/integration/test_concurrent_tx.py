@@ -10,6 +10,7 @@ from __future__ import annotations
 import httpx
 
 from ev_charging_system.application import Application
+from ev_charging_system.models.transaction import CONNECTOR_AVAILABLE_REASON
 from tests.conformance.station import OCPP16, OCPP201, Operator, at, raw_station
 
 
@@ -57,3 +58,31 @@ async def test_a_start_refused_with_concurrent_tx_does_not_hold_the_tag(
             {"connectorId": 1, "idTag": "CARD-1", "meterStart": 1000, "timestamp": at(40)},
         )
         assert again["idTagInfo"]["status"] == "Accepted"
+
+
+async def test_a_refused_start_the_station_abandoned_ends_when_its_connector_is_available(
+    app: Application, rest: httpx.AsyncClient
+) -> None:
+    await Operator(rest).post("/api/id-tags", {"id_tag": "CARD-1"})
+    async with raw_station(app, "CP-16", OCPP16) as station:
+        await station.call(
+            "StartTransaction",
+            {"connectorId": 1, "idTag": "CARD-1", "meterStart": 0, "timestamp": at(0)},
+        )
+        refused = await station.call(
+            "StartTransaction",
+            {"connectorId": 2, "idTag": "CARD-1", "meterStart": 500, "timestamp": at(1)},
+        )
+        assert refused["idTagInfo"]["status"] == "ConcurrentTx"
+        # No StopTransaction ever comes; the connector is free again.
+        available = {"connectorId": 2, "errorCode": "NoError", "status": "Available"}
+        await station.call("StatusNotification", {**available, "timestamp": at(2)})
+    async with app.uow_factory() as uow:
+        abandoned = await uow.transactions.get(refused["transactionId"])
+    assert abandoned is not None and not abandoned.active
+    assert abandoned.closed_by_csms is True
+    assert abandoned.stop_reason == CONNECTOR_AVAILABLE_REASON
+    assert abandoned.energy_wh == 0
+    assert abandoned.stopped_at is not None and abandoned.stopped_at.isoformat().startswith(
+        "2026-05-01T08:02"
+    )
