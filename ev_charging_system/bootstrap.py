@@ -187,6 +187,7 @@ class System:
                 ping_timeout=settings.ocpp_ping_timeout_seconds,
                 close_timeout=settings.ocpp_close_timeout_seconds,
                 call_timeout=settings.ocpp_call_timeout_seconds,
+                max_frame_bytes=settings.ocpp_max_frame_bytes,
             ),
         )
         tokens = TokenService(unit_of_work, utc_now, settings.api_token.get_secret_value())

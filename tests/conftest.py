@@ -76,15 +76,25 @@ def database_kind(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
-@pytest.fixture(scope="session")
+_MIGRATED: set[str] = set()  # database URLs already migrated in this test session
+
+
+@pytest.fixture(scope="module")
 async def migrated_database(database_kind: str, request: pytest.FixtureRequest) -> str:
-    """The database URL of this kind, migrated to head once per session."""
+    """The database URL of this kind, migrated to head once per session.
+
+    Module scope on purpose: a session-scoped value would keep the kind it was first
+    computed with when a directory overrides `database_kind` (tests/browser runs on SQLite
+    only), and every later "[postgresql]" test would silently run on SQLite.
+    """
     url = str(request.getfixturevalue(f"{database_kind}_database"))
-    engine = create_engine(url)
-    try:
-        await migrate_to_head(engine)
-    finally:
-        await engine.dispose()
+    if url not in _MIGRATED:
+        engine = create_engine(url)
+        try:
+            await migrate_to_head(engine)
+        finally:
+            await engine.dispose()
+        _MIGRATED.add(url)
     return url
 
 

@@ -31,8 +31,13 @@ class AuthService:
         self._clock = clock
 
     async def authorize(self, id_tag: str) -> IdTagInfo:
+        """Answer an Authorize request: may this token charge at all?
+
+        ConcurrentTx is never the answer here: it only means something in reply to a start
+        (1.6 StartTransaction), when a session for the tag is actually being opened.
+        """
         async with self._uow_factory() as uow:
-            return await self.authorize_in(uow, id_tag, check_concurrency=True)
+            return await self.authorize_in(uow, id_tag, check_concurrency=False)
 
     async def authorize_in(
         self, uow: UnitOfWork, id_tag: str, *, check_concurrency: bool

@@ -50,6 +50,17 @@ from ev_charging_system.models.errors import (
 from ev_charging_system.models.station_event import EventKind, StationEvent
 
 MAX_CHARGE_POINT_ID_LENGTH = 48  # OCPP 2.0.1 identity: identifierString[48]
+# OCPP-J (2.0.1 part 4, 3.1.1): the identity is an identifierString (a-z A-Z 0-9 * - _ = :
+# + | @ .) without ':', which separates user and password in HTTP Basic authentication.
+# The same rule is applied to 1.6 stations: any other character needs percent-encoding in
+# the connection URL and makes the station awkward to address in REST paths.
+CHARGE_POINT_ID_CHARACTERS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789*-_=+|@."
+)
+CHARGE_POINT_ID_RULE = (
+    f"a charge point id is 1 to {MAX_CHARGE_POINT_ID_LENGTH} characters of the OCPP "
+    "identifierString set without ':' (a-z A-Z 0-9 * - _ = + | @ .)"
+)
 ONLINE, OFFLINE = "Online", "Offline"  # connectivity entries of the status history
 
 
@@ -76,6 +87,7 @@ class StatusReport:
     info: str | None = None
     vendor_id: str | None = None
     vendor_error_code: str | None = None
+    evse_connector_id: int | None = None  # the connector within a 2.0.1 EVSE
 
 
 _INITIAL_STATUS = {
@@ -227,6 +239,7 @@ class DeviceManagementService:
                     info=report.info,
                     vendor_id=report.vendor_id,
                     vendor_error_code=report.vendor_error_code,
+                    evse_connector_id=report.evse_connector_id,
                 ),
             )
             await uow.charge_points.add_status_change(
@@ -240,6 +253,7 @@ class DeviceManagementService:
                     info=report.info,
                     vendor_id=report.vendor_id,
                     vendor_error_code=report.vendor_error_code,
+                    evse_connector_id=report.evse_connector_id,
                 )
             )
             await uow.commit()
@@ -456,17 +470,15 @@ class DeviceManagementService:
         await uow.events.add(StationEvent(charge_point_id, kind, self._clock(), detail))
 
 
+def valid_charge_point_id(charge_point_id: str) -> bool:
+    return 0 < len(charge_point_id) <= MAX_CHARGE_POINT_ID_LENGTH and all(
+        c in CHARGE_POINT_ID_CHARACTERS for c in charge_point_id
+    )
+
+
 def _check_charge_point_id(charge_point_id: str) -> None:
-    if (
-        not charge_point_id
-        or len(charge_point_id) > MAX_CHARGE_POINT_ID_LENGTH
-        or not charge_point_id.isprintable()
-        or any(c in charge_point_id for c in "/?#% ")
-    ):
-        raise InvalidInputError(
-            f"charge point id must be 1 to {MAX_CHARGE_POINT_ID_LENGTH} printable characters "
-            "without '/', '?', '#', '%' or spaces"
-        )
+    if not valid_charge_point_id(charge_point_id):
+        raise InvalidInputError(CHARGE_POINT_ID_RULE)
 
 
 async def _hash_new_password(password: str) -> str:

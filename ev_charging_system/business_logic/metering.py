@@ -9,10 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
-from ev_charging_system.models.transaction import MeterSample, RawSampledValue
+from ev_charging_system.models.transaction import MeterSample, RawSampledValue, SignedMeterValue
 
 DEFAULT_MEASURAND = "Energy.Active.Import.Register"
 ENERGY_REGISTER = DEFAULT_MEASURAND
+SIGNED_DATA = "SignedData"  # OCPP 1.6 ValueFormat: the value is signed data, not a number
+
+# Signed-data encodings recognisable from the data itself (OCPP 1.6 does not name them).
+_ENCODING_PREFIXES = (("OCMF|", "OCMF"),)
 
 # unit -> (canonical unit, factor)
 _SCALED_UNITS: dict[str, tuple[str, Decimal]] = {
@@ -61,10 +65,14 @@ def normalise_samples(
     samples = []
     for raw in raw_values:
         measurand = raw.measurand or DEFAULT_MEASURAND
-        # Signed meter data carries an opaque blob, not a number.
-        if raw.format == "SignedData":
+        signed = raw.signed
+        if raw.format == SIGNED_DATA:
+            # 1.6: the value is the signed blob itself; the reading it signs comes (if the
+            # station sends it) as a separate Raw sampled value.
             value, unit = None, raw.unit
+            signed = signed_data_16(raw.value)
         else:
+            # 2.0.1 sends the reading as the value and the signature beside it: both count.
             value, unit = normalise_value(raw.value, raw.unit, raw.multiplier, measurand)
         samples.append(
             MeterSample(
@@ -80,9 +88,17 @@ def normalise_samples(
                 context=raw.context or "Sample.Periodic",
                 location=raw.location or "Outlet",
                 format=raw.format or "Raw",
+                signed=signed,
             )
         )
     return samples
+
+
+def signed_data_16(value: str) -> SignedMeterValue:
+    """A 1.6 `SignedData` value as signed meter data, its encoding recognised if possible."""
+    text = value.strip()
+    encoding = next((name for prefix, name in _ENCODING_PREFIXES if text.startswith(prefix)), None)
+    return SignedMeterValue(signed_meter_data=value, encoding_method=encoding)
 
 
 def energy_register_wh(samples: Iterable[MeterSample]) -> Decimal | None:

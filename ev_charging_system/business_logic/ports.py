@@ -94,7 +94,20 @@ class TransactionRepository(Protocol):
     async def record_event(self, event: TransactionEventInput, received_at: datetime) -> bool:
         """Remember a 2.0.1 event; False when (station, transaction, seqNo) was seen before."""
 
-    async def count_active_for_tag(self, id_tag: str) -> int: ...
+    async def count_active_for_tag(self, id_tag: str) -> int:
+        """Active transactions the tag holds: started with status Accepted, not stopped."""
+
+    async def active_on_connector(
+        self, charge_point_id: str, connector_id: int
+    ) -> list[Transaction]:
+        """Transactions not stopped on this connector (1.6) or EVSE (2.0.1), oldest first."""
+
+    async def remember_remote_start(
+        self, charge_point_id: str, remote_start_id: int, id_tag: str, requested_at: datetime
+    ) -> None:
+        """Which token a remote start asked for (replaces an older use of the same id)."""
+
+    async def remote_start_tag(self, charge_point_id: str, remote_start_id: int) -> str | None: ...
 
     async def search(self, criteria: TransactionFilter) -> TransactionPage: ...
 

@@ -14,7 +14,6 @@ from ev_charging_system.business_logic.auth_service import AuthService
 from ev_charging_system.business_logic.events import (
     EventPublisher,
     NoEvents,
-    TransactionEnded,
     TransactionStarted,
     TransactionUpdated,
 )
@@ -26,8 +25,13 @@ from ev_charging_system.business_logic.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
-from ev_charging_system.business_logic.transaction_service import samples_stored
+from ev_charging_system.business_logic.superseded_transactions import (
+    close_superseded,
+    record_closed_by_csms,
+)
+from ev_charging_system.business_logic.transaction_service import ended_event, samples_stored
 from ev_charging_system.models.id_token import AuthorizationStatus, IdTagInfo
+from ev_charging_system.models.station_event import EventKind, StationEvent
 from ev_charging_system.models.transaction import (
     MeterSample,
     NewTransaction,
@@ -38,6 +42,14 @@ from ev_charging_system.models.transaction import (
 ENDED = "Ended"
 # Tokens the station vouches for itself: no id tag to look up.
 SELF_AUTHORIZED_TOKEN_TYPES = frozenset({"NoAuthorization"})
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """Who a transaction belongs to: the id tag and its authorization status."""
+
+    id_tag: str
+    status: AuthorizationStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +79,20 @@ class TransactionEventService:
             return IdTagInfo(AuthorizationStatus.ACCEPTED)
         return await self._auth.authorize(id_token)
 
+    async def remote_start_requested(
+        self, charge_point_id: str, remote_start_id: int, id_tag: str
+    ) -> None:
+        """Remember the token of a RequestStartTransaction before it is sent.
+
+        The station may start the transaction with only the remoteStartId (2.0.1 allows
+        omitting the idToken then); this is how the session still gets its token.
+        """
+        async with self._uow_factory() as uow:
+            await uow.transactions.remember_remote_start(
+                charge_point_id, remote_start_id, id_tag, self._clock()
+            )
+            await uow.commit()
+
     async def handle(self, event: TransactionEventInput) -> TransactionEventResult:
         try:
             return await self._apply(event)
@@ -83,9 +109,21 @@ class TransactionEventService:
             info = await self._token_info(uow, event, existing)
             if not is_new:
                 return TransactionEventResult(existing, info, replayed=True)
-            transaction = existing or await self._create(uow, event, info)
+            token = await self._token(uow, event, existing, info)
+            transaction = existing or await self._create(uow, event, token)
             was_active = existing.active if existing is not None else None
-            transaction = self._refine(transaction, event, info)
+            transaction = await self._refine(uow, transaction, event, token)
+            superseded: list[Transaction] = []
+            if existing is None or existing.connector_id == 0:  # its EVSE is known just now
+                superseded = await close_superseded(
+                    uow,
+                    event.charge_point_id,
+                    transaction.connector_id,
+                    transaction.started_at,
+                    exclude_id=transaction.id,
+                )
+                for old in superseded:
+                    await record_closed_by_csms(uow, self._clock, old, transaction)
             samples = normalise_samples(
                 event.charge_point_id,
                 transaction.connector_id,
@@ -99,10 +137,16 @@ class TransactionEventService:
             await uow.commit()
         if self._observer is not None:
             connector = transaction.connector_id
+            if superseded:  # the forgotten session on this EVSE ended when this one started
+                self._observer.session_changed(
+                    event.charge_point_id, connector, False, transaction.started_at
+                )
             self._observer.session_changed(
                 event.charge_point_id, connector, transaction.active, event.timestamp
             )
             self._observer.meter_samples(event.charge_point_id, connector, samples)
+        for old in superseded:
+            self._events.publish(ended_event(self._clock(), old))
         self._publish(transaction, was_active, samples)
         return TransactionEventResult(transaction, info, replayed=False)
 
@@ -126,17 +170,7 @@ class TransactionEventService:
         if samples:
             self._events.publish(samples_stored(now, connector, tx, samples))
         if not transaction.active and was_active is not False:
-            self._events.publish(
-                TransactionEnded(
-                    at=now,
-                    charge_point_id=cp,
-                    transaction_id=tx,
-                    connector_id=connector,
-                    stopped_at=transaction.stopped_at,
-                    energy_wh=transaction.energy_wh,
-                    stop_reason=transaction.stop_reason,
-                )
-            )
+            self._events.publish(ended_event(now, transaction))
         elif was_active is not None:
             self._events.publish(
                 TransactionUpdated(
@@ -159,17 +193,39 @@ class TransactionEventService:
         concurrency = existing is None or existing.id_tag != event.id_tag
         return await self._auth.authorize_in(uow, event.id_tag, check_concurrency=concurrency)
 
+    async def _token(
+        self,
+        uow: UnitOfWork,
+        event: TransactionEventInput,
+        existing: Transaction | None,
+        info: IdTagInfo | None,
+    ) -> Token | None:
+        """The token this event gives the transaction, if it has none yet."""
+        if existing is not None and existing.id_tag:
+            return None
+        if event.id_tag is not None and info is not None:
+            return Token(event.id_tag, info.status)
+        if event.remote_start_id is None:
+            return None
+        id_tag = await uow.transactions.remote_start_tag(
+            event.charge_point_id, event.remote_start_id
+        )
+        if id_tag is None:
+            return None
+        remote = await self._auth.authorize_in(uow, id_tag, check_concurrency=False)
+        return Token(id_tag, remote.status)
+
     async def _create(
-        self, uow: UnitOfWork, event: TransactionEventInput, info: IdTagInfo | None
+        self, uow: UnitOfWork, event: TransactionEventInput, token: Token | None
     ) -> Transaction:
         return await uow.transactions.add(
             NewTransaction(
                 charge_point_id=event.charge_point_id,
                 connector_id=event.connector_id or 0,
-                id_tag=event.id_tag or "",
+                id_tag=token.id_tag if token else "",
                 meter_start_wh=0,
                 started_at=event.timestamp,
-                authorization_status=info.status if info else AuthorizationStatus.UNKNOWN,
+                authorization_status=token.status if token else AuthorizationStatus.UNKNOWN,
                 reservation_id=event.reservation_id,
                 ocpp_transaction_id=event.ocpp_transaction_id,
                 offline=event.offline,
@@ -177,8 +233,12 @@ class TransactionEventService:
             )
         )
 
-    def _refine(
-        self, transaction: Transaction, event: TransactionEventInput, info: IdTagInfo | None
+    async def _refine(
+        self,
+        uow: UnitOfWork,
+        transaction: Transaction,
+        event: TransactionEventInput,
+        token: Token | None,
     ) -> Transaction:
         updated = replace(
             transaction,
@@ -188,14 +248,30 @@ class TransactionEventService:
             remote_start_id=transaction.remote_start_id or event.remote_start_id,
             reservation_id=transaction.reservation_id or event.reservation_id,
         )
-        if info is not None and event.id_tag and not transaction.id_tag:
-            updated = replace(updated, id_tag=event.id_tag, authorization_status=info.status)
-        if event.event_type == ENDED and transaction.stopped_at is None:
+        if token is not None and not transaction.id_tag:
+            updated = replace(updated, id_tag=token.id_tag, authorization_status=token.status)
+        if event.event_type == ENDED and (
+            transaction.stopped_at is None or transaction.closed_by_csms
+        ):
+            if transaction.closed_by_csms:
+                # The station's own end of a transaction the CSMS closed: it is the truth.
+                await uow.events.add(
+                    StationEvent(
+                        event.charge_point_id,
+                        EventKind.LATE_STOP_OF_CLOSED_TRANSACTION,
+                        self._clock(),
+                        {
+                            "transaction_id": transaction.id,
+                            "ocpp_transaction_id": transaction.ocpp_transaction_id,
+                        },
+                    )
+                )
             updated = replace(
                 updated,
                 stopped_at=event.timestamp,
                 stop_reason=event.stopped_reason or "Local",
                 stop_id_tag=event.id_tag,
+                closed_by_csms=False,
             )
         return updated
 

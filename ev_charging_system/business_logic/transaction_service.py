@@ -22,10 +22,15 @@ from ev_charging_system.business_logic.ports import (
     UnitOfWork,
     UnitOfWorkFactory,
 )
+from ev_charging_system.business_logic.superseded_transactions import (
+    close_superseded,
+    record_closed_by_csms,
+)
 from ev_charging_system.models.errors import NotFoundError
 from ev_charging_system.models.id_token import AuthorizationStatus, IdTagInfo
 from ev_charging_system.models.station_event import EventKind, StationEvent
 from ev_charging_system.models.transaction import (
+    CONNECTOR_AVAILABLE_REASON,
     MeterSample,
     NewTransaction,
     RawSampledValue,
@@ -94,10 +99,13 @@ class TransactionService:
             replay = await self._replayed_start(uow, key)
             if replay is not None:
                 return replay
+            # Before the tag's sessions are counted: a forgotten one must not hold it.
+            superseded = await close_superseded(uow, charge_point_id, connector_id, started_at)
             info = await self._auth.authorize_in(uow, id_tag, check_concurrency=True)
             new = replace(key, authorization_status=info.status)
             try:
                 transaction = await uow.transactions.add(new)
+                await self._record_superseded(uow, superseded, transaction)
                 await uow.commit()
             except DuplicateTransactionError:
                 transaction = None
@@ -109,9 +117,15 @@ class TransactionService:
                 raise RuntimeError("duplicate start key reported but no transaction found")
             return replay
         if self._observer is not None:
+            for old in superseded:
+                self._observer.session_changed(
+                    charge_point_id, connector_id, False, started_at, float(old.meter_stop_wh or 0)
+                )
             self._observer.session_changed(
                 charge_point_id, connector_id, True, started_at, float(meter_start_wh)
             )
+        for old in superseded:
+            self._events.publish(ended_event(self._clock(), old))
         self._events.publish(
             TransactionStarted(
                 at=self._clock(),
@@ -123,6 +137,12 @@ class TransactionService:
             )
         )
         return StartResult(transaction, info, replayed=False)
+
+    async def _record_superseded(
+        self, uow: UnitOfWork, superseded: Sequence[Transaction], new: Transaction
+    ) -> None:
+        for old in superseded:
+            await record_closed_by_csms(uow, self._clock, old, new)
 
     async def _replayed_start(self, uow: UnitOfWork, new: NewTransaction) -> StartResult | None:
         existing = await uow.transactions.find_by_start(new)
@@ -195,6 +215,34 @@ class TransactionService:
                 await self._store_samples(uow, charge_point_id, 0, None, transaction_data)
                 await uow.commit()
                 return StopResult(None, info, replayed=False)
+            if not transaction.active and transaction.closed_by_csms:
+                # The station's own (late) stop of a session the CSMS closed: its values
+                # replace the CSMS's estimate.
+                await self._event(
+                    uow,
+                    charge_point_id,
+                    EventKind.LATE_STOP_OF_CLOSED_TRANSACTION,
+                    {
+                        "transaction_id": transaction_id,
+                        "csms_meter_stop_wh": transaction.meter_stop_wh,
+                        "meter_stop_wh": meter_stop_wh,
+                    },
+                )
+                transaction = replace(
+                    transaction,
+                    meter_stop_wh=meter_stop_wh,
+                    stopped_at=stopped_at,
+                    stop_reason=reason or "Local",
+                    stop_id_tag=id_tag,
+                    closed_by_csms=False,
+                )
+                await uow.transactions.update(transaction)
+                await self._store_samples(
+                    uow, charge_point_id, transaction.connector_id, transaction.id, transaction_data
+                )
+                await uow.commit()
+                self._events.publish(ended_event(self._clock(), transaction))
+                return StopResult(transaction, info, replayed=False)
             if not transaction.active:
                 await self._event(
                     uow,
@@ -229,18 +277,36 @@ class TransactionService:
             self._observer.session_changed(
                 charge_point_id, transaction.connector_id, False, stopped_at, float(meter_stop_wh)
             )
-        self._events.publish(
-            TransactionEnded(
-                at=self._clock(),
-                charge_point_id=charge_point_id,
-                transaction_id=transaction.id,
-                connector_id=transaction.connector_id,
-                stopped_at=stopped_at,
-                energy_wh=transaction.energy_wh,
-                stop_reason=transaction.stop_reason,
-            )
-        )
+        self._events.publish(ended_event(self._clock(), transaction))
         return StopResult(transaction, info, replayed=False)
+
+    async def connector_available(
+        self, charge_point_id: str, connector_id: int, at: datetime | None = None
+    ) -> list[Transaction]:
+        """A 1.6 connector reported Available: no session can be running on it.
+
+        Transactions still open there are ones the station never stopped (typically a
+        start the CSMS refused and the station silently abandoned): they are closed
+        like superseded ones. A late StopTransaction still replaces the estimate.
+        """
+        at = at or self._clock()
+        async with self._uow_factory() as uow:
+            closed = await close_superseded(
+                uow, charge_point_id, connector_id, at, reason=CONNECTOR_AVAILABLE_REASON
+            )
+            if not closed:
+                return []
+            for old in closed:
+                await record_closed_by_csms(uow, self._clock, old, None)
+            await uow.commit()
+        if self._observer is not None:
+            for old in closed:
+                self._observer.session_changed(
+                    charge_point_id, connector_id, False, at, float(old.meter_stop_wh or 0)
+                )
+        for old in closed:
+            self._events.publish(ended_event(self._clock(), old))
+        return closed
 
     # --- operator --------------------------------------------------------------------
 
@@ -284,6 +350,18 @@ class TransactionService:
         self, uow: UnitOfWork, charge_point_id: str, kind: EventKind, detail: dict[str, object]
     ) -> None:
         await uow.events.add(StationEvent(charge_point_id, kind, self._clock(), detail))
+
+
+def ended_event(at: datetime, transaction: Transaction) -> TransactionEnded:
+    return TransactionEnded(
+        at=at,
+        charge_point_id=transaction.charge_point_id,
+        transaction_id=transaction.id,
+        connector_id=transaction.connector_id,
+        stopped_at=transaction.stopped_at,
+        energy_wh=transaction.energy_wh,
+        stop_reason=transaction.stop_reason,
+    )
 
 
 def samples_stored(

@@ -94,6 +94,10 @@ class Settings(BaseSettings):
     ocpp_ping_timeout_seconds: float = Field(default=50, gt=0)
     ocpp_close_timeout_seconds: float = Field(default=5, gt=0)
     ocpp_call_timeout_seconds: float = Field(default=30, gt=0)
+    # Largest OCPP-J frame a station may send; a larger one closes its connection with
+    # 1009 (message too big). 1 MiB holds any realistic OCPP message (a 2.0.1 NotifyReport
+    # page, a 1.6 local list of thousands of tags); raise it for stations that send more.
+    ocpp_max_frame_bytes: int = Field(default=1024 * 1024, ge=4096, le=64 * 1024 * 1024)
     last_seen_flush_seconds: float = Field(default=10, gt=0)
 
     # Site energy coordination. The site itself (PV, battery, vehicles, tariff) is

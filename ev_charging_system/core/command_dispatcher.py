@@ -11,17 +11,14 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
-
-from ocpp.exceptions import OCPPError
 
 from ev_charging_system.models.commands import Command, CommandResult
 from ev_charging_system.models.errors import (
     CommandError,
     CommandQueueFullError,
     CommandTimeoutError,
-    StationCallError,
     StationOfflineError,
 )
 
@@ -37,7 +34,14 @@ class CommandTranslator(Protocol):
 
 
 class Caller(Protocol):
-    async def call(self, payload: Any, suppress: bool = True) -> Any: ...
+    async def call(self, request: Any) -> Any:
+        """Send `request`, return the station's answer; raise a CommandError otherwise
+        (StationCallError for a CALLERROR, StationAnswerInvalidError, ...)."""
+
+
+# Runs just before a command's request is sent, e.g. to remember what a later message
+# from the station will refer to (2.0.1 remoteStartId -> id token).
+BeforeSend = Callable[[Command, Any], Awaitable[None]]
 
 
 @dataclasses.dataclass(slots=True)
@@ -55,11 +59,13 @@ class CommandDispatcher:
         translator: CommandTranslator,
         timeout: float,
         max_queued: int = 32,
+        before_send: BeforeSend | None = None,
     ) -> None:
         self._charge_point_id = charge_point_id
         self._caller = caller
         self._translator = translator
         self._timeout = timeout
+        self._before_send = before_send
         self._queue: asyncio.Queue[_Pending] = asyncio.Queue(maxsize=max_queued)
         self._current: _Pending | None = None
         self._worker: asyncio.Task[None] | None = None
@@ -97,12 +103,17 @@ class CommandDispatcher:
         action = type(pending.request).__name__
         try:
             async with asyncio.timeout(self._timeout):
-                response = await self._caller.call(pending.request, suppress=False)
+                if self._before_send is not None:
+                    await self._before_send(pending.command, pending.request)
+                response = await self._caller.call(pending.request)
         except TimeoutError:
             return CommandTimeoutError(self._charge_point_id, action, self._timeout)
-        except OCPPError as error:
-            return StationCallError(
-                self._charge_point_id, action, error.code, error.description or ""
+        except CommandError as error:
+            return error
+        except Exception as error:
+            logger.exception("%s: %s could not be sent", self._charge_point_id, action)
+            return CommandError(
+                f"charge point {self._charge_point_id!r}: {action} could not be sent: {error}"
             )
         try:
             return self._translator.result(pending.command, response)

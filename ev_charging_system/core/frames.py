@@ -1,50 +1,160 @@
-"""Frame-level behaviour shared by every OCPP version's handler.
+"""OCPP-J frames without I/O: what a received frame is, and what a reply looks like.
 
-The `ocpp` library leaves a few decisions to the server: it sends no reply to frames it
-cannot parse, puts unserialisable objects into CALLERROR details, and does not check that a
-station is registered. Those decisions live here, once, for both versions.
+The RPC rules of both versions' OCPP-J specifications live here, once (part 4 of 2.0.1,
+section 4; the 1.6J specification, section 4): a frame is a JSON array whose first
+element names its type; a message id is a string of at most 36 characters; a frame
+whose id cannot be read is answered with the id "-1"; a message type the CSMS does not
+know is ignored (1.6) or answered MessageTypeNotSupported (2.0.1, section 4.4); replies
+that match no call are ignored. `read_frame` decides, `rpc.OcppEndpoint` acts.
 """
 
 from __future__ import annotations
 
 import json
-import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from ocpp.exceptions import FormatViolationError, OCPPError, SecurityError
-from ocpp.messages import Call, CallError, MessageType, unpack
+from ocpp.exceptions import FormatViolationError, OCPPError
+from ocpp.messages import CallError
 
-from ev_charging_system.core.services import OcppServices
-from ev_charging_system.models.errors import StationNotAcceptedError
+UNREADABLE_MESSAGE_ID = "-1"  # the id of a CALLERROR answering a frame whose id is unreadable
+MAX_MESSAGE_ID_LENGTH = 36  # string[36]: room for a UUID
+MAX_ERROR_DESCRIPTION = 255  # CALLERROR errorDescription is string[255] (2.0.1)
 
-logger = logging.getLogger(__name__)
+CALL, CALL_RESULT, CALL_ERROR = 2, 3, 4
 
-UNREADABLE_MESSAGE_ID = "-1"  # OCPP 2.0.1 4.2.3: the id to use when none can be read
+# Error codes for frames that are not valid RPC messages. 2.0.1 has codes for exactly
+# this; 1.6 has not, and its nearest are used (FormatViolation for unparsable JSON, as
+# the 1.6 test tools expect, ProtocolError for a frame not shaped like a message).
+_UNPARSABLE = {"1.6": "FormatViolation", "2.0.1": "RpcFrameworkError"}
+_NOT_A_MESSAGE = {"1.6": "ProtocolError", "2.0.1": "RpcFrameworkError"}
+MESSAGE_TYPE_NOT_SUPPORTED = "MessageTypeNotSupported"  # 2.0.1 only
+
+
+@dataclass(frozen=True, slots=True)
+class CallFrame:
+    message_id: str
+    action: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ResultFrame:
+    message_id: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorFrame:
+    message_id: str
+    code: str
+    description: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A frame that must be answered with a CALLERROR before any handler sees it."""
+
+    message_id: str
+    code: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """A frame the specification says to ignore (logged, never answered)."""
+
+    reason: str
+
+
+Frame = CallFrame | ResultFrame | ErrorFrame | Refusal | Ignored
+
+
+def valid_message_id(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= MAX_MESSAGE_ID_LENGTH
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def read_frame(raw: str | bytes, ocpp_version: str) -> Frame:
+    """Classify a received WebSocket message under the OCPP-J rules of `ocpp_version`."""
+    try:
+        message = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return Refusal(UNREADABLE_MESSAGE_ID, _UNPARSABLE[ocpp_version], "invalid JSON")
+    if not isinstance(message, list) or not message:
+        return Refusal(
+            UNREADABLE_MESSAGE_ID,
+            _NOT_A_MESSAGE[ocpp_version],
+            "an OCPP-J message is a JSON array [MessageTypeId, MessageId, ...]",
+        )
+    kind = message[0]
+    if kind == CALL and _is_int(kind):
+        return _read_call(message, ocpp_version)
+    if kind == CALL_RESULT and _is_int(kind):
+        if len(message) == 3 and valid_message_id(message[1]) and isinstance(message[2], dict):
+            return ResultFrame(message[1], message[2])
+        return Ignored("malformed CALLRESULT")
+    if kind == CALL_ERROR and _is_int(kind):
+        if len(message) in (4, 5) and valid_message_id(message[1]):
+            details = message[4] if len(message) == 5 and isinstance(message[4], dict) else {}
+            return ErrorFrame(message[1], str(message[2]), str(message[3]), details)
+        return Ignored("malformed CALLERROR")
+    if ocpp_version == "1.6":
+        return Ignored(f"unknown message type {kind!r}")
+    message_id = message[1] if len(message) > 1 and valid_message_id(message[1]) else None
+    return Refusal(
+        message_id or UNREADABLE_MESSAGE_ID,
+        MESSAGE_TYPE_NOT_SUPPORTED,
+        f"message type {kind!r} is not supported: use CALL, CALLRESULT or CALLERROR",
+    )
+
+
+def _read_call(message: list[Any], ocpp_version: str) -> Frame:
+    if len(message) < 2 or not valid_message_id(message[1]):
+        return Refusal(
+            UNREADABLE_MESSAGE_ID,
+            _NOT_A_MESSAGE[ocpp_version],
+            f"the message id must be a string of 1 to {MAX_MESSAGE_ID_LENGTH} characters",
+        )
+    message_id = message[1]
+    if len(message) != 4 or not isinstance(message[2], str):
+        return Refusal(
+            message_id,
+            _NOT_A_MESSAGE[ocpp_version],
+            "a CALL is [2, MessageId, Action, Payload]",
+        )
+    if not isinstance(message[3], dict):
+        return Refusal(message_id, "FormatViolation", "the payload must be a JSON object")
+    return CallFrame(message_id, message[2], message[3])
 
 
 def readable_message_id(raw: str | bytes) -> str:
-    """The unique id of a frame that failed to unpack, or "-1" when there is none."""
+    """The message id of a frame, or "-1" when there is none to read."""
     try:
         frame = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         return UNREADABLE_MESSAGE_ID
-    if isinstance(frame, list) and len(frame) > 1 and isinstance(frame[1], str):
-        return str(frame[1])[:36]
+    if isinstance(frame, list) and len(frame) > 1 and valid_message_id(frame[1]):
+        return str(frame[1])
     return UNREADABLE_MESSAGE_ID
 
 
-def serialisable_error(error: OCPPError) -> OCPPError:
-    """The same error with only JSON-safe details (the library may attach message objects)."""
+def error_details(error: OCPPError) -> dict[str, str]:
+    """JSON-safe details of a library error (it may attach message objects)."""
     cause = error.details.get("cause") if isinstance(error.details, dict) else None
-    details = {"cause": str(cause)} if cause is not None else {}
-    safe: OCPPError = type(error)(description=error.description, details=details)
-    return safe
+    return {"cause": str(cause)} if cause is not None else {}
 
 
-def call_error_frame(message_id: str, error: OCPPError) -> str:
-    safe = serialisable_error(error)
-    return str(CallError(message_id, safe.code, safe.description, safe.details).to_json())
+def call_error_frame(
+    message_id: str, code: str, description: str, details: dict[str, Any] | None = None
+) -> str:
+    frame = CallError(message_id, code, description[:MAX_ERROR_DESCRIPTION], details or {})
+    return str(frame.to_json())
 
 
 def parse_timestamp(value: str) -> datetime:
@@ -62,54 +172,3 @@ def parse_timestamp(value: str) -> datetime:
 
 def format_timestamp(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-BOOT_NOTIFICATION = "BootNotification"  # the same action name in every OCPP version
-
-
-class FrameRouter:
-    """Mixin for the library's ChargePoint (any version): strict, always-answering routing,
-    and the registration check every station message passes first."""
-
-    id: str
-    _response_queue: Any
-    _send: Any
-    _handle_call: Any
-
-    def __init__(
-        self, charge_point_id: str, connection: Any, services: OcppServices, call_timeout: float
-    ) -> None:
-        super().__init__(charge_point_id, connection, response_timeout=call_timeout)  # type: ignore[call-arg]
-        self._services = services
-
-    async def ensure_registered(self, action: str) -> None:
-        """Raise StationNotAcceptedError unless the station may send `action` now."""
-        if action != BOOT_NOTIFICATION:
-            await self._services.devices.ensure_accepted(self.id)
-        self._services.devices.seen(self.id)
-
-    async def route_message(self, raw_msg: str | bytes) -> None:
-        try:
-            message = unpack(raw_msg)
-        except OCPPError as error:
-            logger.warning("%s: unreadable frame (%s): %.200r", self.id, error.code, raw_msg)
-            await self._send(call_error_frame(readable_message_id(raw_msg), error))
-            return
-        if message.message_type_id != MessageType.Call:
-            self._response_queue.put_nowait(message)
-            return
-        await self._route_call(message)
-
-    async def _route_call(self, message: Call) -> None:
-        try:
-            await self.ensure_registered(message.action)
-        except StationNotAcceptedError as refused:
-            await self._send(
-                call_error_frame(message.unique_id, SecurityError(description=str(refused)))
-            )
-            return
-        try:
-            await self._handle_call(message)
-        except OCPPError as error:
-            logger.info("%s: %s answered %s: %s", self.id, message.action, error.code, error)
-            await self._send(call_error_frame(message.unique_id, error))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from ocpp import messages as ocpp_messages
@@ -16,12 +16,21 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from ev_charging_system.business_logic.device_management_service import (
+    CHARGE_POINT_ID_RULE,
+    valid_charge_point_id,
+)
 from ev_charging_system.core import v16, v201
-from ev_charging_system.core.command_dispatcher import CommandDispatcher, CommandTranslator
+from ev_charging_system.core.command_dispatcher import (
+    BeforeSend,
+    CommandDispatcher,
+    CommandTranslator,
+)
 from ev_charging_system.core.connection_manager import ConnectionManager, StationConnection
+from ev_charging_system.core.rpc import OcppEndpoint
 from ev_charging_system.core.services import OcppServices
 from ev_charging_system.core.v16_commands import V16Commands
-from ev_charging_system.core.v201_commands import V201Commands
+from ev_charging_system.core.v201_commands import V201Commands, remote_start_recorder
 from ev_charging_system.models.station_event import EventKind
 
 logger = logging.getLogger(__name__)
@@ -30,7 +39,9 @@ SUBPROTOCOL_V16 = Subprotocol("ocpp1.6")
 SUBPROTOCOL_V201 = Subprotocol("ocpp2.0.1")
 # The server's preference when a station offers several: the newer protocol.
 SUBPROTOCOLS = [SUBPROTOCOL_V201, SUBPROTOCOL_V16]
-MAX_ID_LENGTH = 48
+DEFAULT_MAX_FRAME_BYTES = 1024 * 1024  # websockets' own default; larger frames close with 1009
+# Close code when no offered subprotocol is supported (the handshake itself completes).
+CLOSE_UNSUPPORTED_SUBPROTOCOL = 1002
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,17 +52,31 @@ class OcppServerOptions:
     ping_timeout: float
     close_timeout: float
     call_timeout: float
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
 
 
 def station_id_from_path(path: str) -> str | None:
-    """`/CP-1`, `/ocpp/CP-1` -> `CP-1`; None when the path names no valid station."""
+    """`/CP-1`, `/ocpp/CP-1` -> `CP-1`; None when the path names no valid station id.
+
+    The id is the last path segment, percent-decoded (a station may encode any
+    character); what it decodes to must be a valid identity.
+    """
     segments = [s for s in urlsplit(path).path.split("/") if s]
     if not segments:
         return None
-    station_id = unquote(segments[-1])
-    if len(station_id) > MAX_ID_LENGTH or not station_id.isprintable() or " " in station_id:
-        return None
-    return station_id
+    station_id = unquote(segments[-1], errors="strict")
+    return station_id if valid_charge_point_id(station_id) else None
+
+
+def select_subprotocol(
+    connection: ServerConnection, offered: Sequence[Subprotocol]
+) -> Subprotocol | None:
+    """The server's preferred OCPP version among those offered, or None.
+
+    None completes the handshake without Sec-WebSocket-Protocol; the connection is then
+    closed at once (OCPP-J: the CSMS must not refuse the handshake itself).
+    """
+    return next((protocol for protocol in SUBPROTOCOLS if protocol in offered), None)
 
 
 def basic_auth_credentials(request: Request) -> tuple[str, str] | None:
@@ -96,6 +121,8 @@ class OcppServer:
             self._options.host,
             self._options.port,
             subprotocols=SUBPROTOCOLS,
+            select_subprotocol=select_subprotocol,
+            max_size=self._options.max_frame_bytes,
             process_request=self._check_handshake,
             ping_interval=self._options.ping_interval,
             ping_timeout=self._options.ping_timeout,
@@ -112,20 +139,14 @@ class OcppServer:
     async def _check_handshake(
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
-        station_id = station_id_from_path(request.path)
+        try:
+            station_id = station_id_from_path(request.path)
+        except UnicodeDecodeError:
+            station_id = None
         if station_id is None:
             return connection.respond(
-                HTTPStatus.NOT_FOUND, "Connect to ws://<host>:<port>/<charge_point_id>\n"
-            )
-        offered = {
-            protocol.strip()
-            for header in request.headers.get_all("Sec-WebSocket-Protocol")
-            for protocol in header.split(",")
-        }
-        if not offered & set(SUBPROTOCOLS):
-            return connection.respond(
-                HTTPStatus.BAD_REQUEST,
-                f"Offer one of the subprotocols {', '.join(SUBPROTOCOLS)}\n",
+                HTTPStatus.NOT_FOUND,
+                f"Connect to ws://<host>:<port>/<charge_point_id>; {CHARGE_POINT_ID_RULE}\n",
             )
         credentials = basic_auth_credentials(request)
         password = None
@@ -146,10 +167,14 @@ class OcppServer:
         station_id = station_id_from_path(websocket.request.path if websocket.request else "")
         version = websocket.subprotocol
         if station_id is None or version not in SUBPROTOCOLS:
-            await websocket.close(code=1002, reason="unsupported subprotocol")
+            await websocket.close(
+                code=CLOSE_UNSUPPORTED_SUBPROTOCOL,
+                reason=f"offer one of the subprotocols {', '.join(SUBPROTOCOLS)}",
+            )
             return
-        handler: Any
+        handler: OcppEndpoint
         translator: CommandTranslator
+        before_send: BeforeSend | None = None
         if version == SUBPROTOCOL_V16:
             handler = v16.V16Handler(
                 station_id, websocket, self._services, self._options.call_timeout
@@ -160,13 +185,16 @@ class OcppServer:
                 station_id, websocket, self._services, self._options.call_timeout
             )
             translator, ocpp_version = V201Commands(), v201.OCPP_VERSION
+            before_send = remote_start_recorder(station_id, self._services.transaction_events)
         try:
             await self._services.devices.station_connected(station_id, ocpp_version)
         except Exception:
             logger.exception("%s: could not record the connection", station_id)
             await websocket.close(code=1011, reason="CSMS temporarily unavailable")
             return
-        dispatcher = CommandDispatcher(station_id, handler, translator, self._options.call_timeout)
+        dispatcher = CommandDispatcher(
+            station_id, handler, translator, self._options.call_timeout, before_send=before_send
+        )
         connection = StationConnection(station_id, ocpp_version, websocket, dispatcher)
         self._connections.register(connection)
         logger.info("%s connected (OCPP %s)", station_id, ocpp_version)

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from ev_charging_system.core.frames import format_timestamp
 from ev_charging_system.models.charging_profile import ChargingProfile, ProfilePurpose
+
+_ONE_DECIMAL = Decimal("0.1")
+
+
+def one_decimal(rate: float) -> float:
+    """A charging rate with at most one decimal, never above the one asked for.
+
+    OCPP 1.6 schemas require multipleOf 0.1 for limits (stations answer FormatViolation
+    otherwise) and 2.0.1 says "accepts at most one digit fraction". Rounding down keeps
+    a limit a limit: 16.66 A becomes 16.6 A, not 16.7 A.
+    """
+    return float(Decimal(str(rate)).quantize(_ONE_DECIMAL, rounding=ROUND_DOWN))
 
 
 def _optional(**fields: Any) -> dict[str, Any]:
@@ -14,7 +27,11 @@ def _optional(**fields: Any) -> dict[str, Any]:
 
 def _periods(profile: ChargingProfile) -> list[dict[str, Any]]:
     return [
-        _optional(start_period=p.start_period_seconds, limit=p.limit, number_phases=p.number_phases)
+        _optional(
+            start_period=p.start_period_seconds,
+            limit=one_decimal(p.limit),
+            number_phases=p.number_phases,
+        )
         for p in profile.periods
     ]
 
@@ -25,7 +42,9 @@ def _schedule(profile: ChargingProfile) -> dict[str, Any]:
         start_schedule=format_timestamp(profile.start_schedule) if profile.start_schedule else None,
         charging_rate_unit=profile.rate_unit.value,
         charging_schedule_period=_periods(profile),
-        min_charging_rate=profile.min_charging_rate,
+        min_charging_rate=one_decimal(profile.min_charging_rate)
+        if profile.min_charging_rate is not None
+        else None,
     )
 
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ocpp.routing import on
-from ocpp.v16 import ChargePoint as V16ChargePoint
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action, DataTransferStatus, GenericStatus, RegistrationStatus
 
 from ev_charging_system.business_logic.device_management_service import StatusReport
-from ev_charging_system.core.frames import FrameRouter, format_timestamp, parse_timestamp
+from ev_charging_system.core.frames import format_timestamp, parse_timestamp
+from ev_charging_system.core.routing import on
+from ev_charging_system.core.rpc import OcppEndpoint
 from ev_charging_system.models.charge_point import BootInfo
 from ev_charging_system.models.id_token import IdTagInfo
 from ev_charging_system.models.station_event import EventKind
@@ -24,6 +24,7 @@ from ev_charging_system.models.transaction import RawSampledValue
 logger = logging.getLogger(__name__)
 
 OCPP_VERSION = "1.6"
+AVAILABLE = "Available"
 _MAX_STORED_DATA = 2000  # characters of DataTransfer data kept in the event log
 
 
@@ -56,7 +57,11 @@ def sampled_values(meter_values: list[dict[str, Any]]) -> list[RawSampledValue]:
     return raw
 
 
-class V16Handler(FrameRouter, V16ChargePoint):  # type: ignore[misc]
+class V16Handler(OcppEndpoint):
+    ocpp_version = OCPP_VERSION
+    call_results = call_result
+    actions = frozenset(action.value for action in Action)
+
     @on(Action.boot_notification)
     async def on_boot_notification(
         self, charge_point_vendor: str, charge_point_model: str, **optional: str
@@ -97,18 +102,24 @@ class V16Handler(FrameRouter, V16ChargePoint):  # type: ignore[misc]
         vendor_id: str | None = None,
         vendor_error_code: str | None = None,
     ) -> call_result.StatusNotification:
+        reported_at = parse_timestamp(timestamp) if timestamp else None
         await self._services.devices.status_notification(
             self.id,
             StatusReport(
                 connector_id=connector_id,
                 status=status,
                 error_code=error_code,
-                timestamp=parse_timestamp(timestamp) if timestamp else None,
+                timestamp=reported_at,
                 info=info,
                 vendor_id=vendor_id,
                 vendor_error_code=vendor_error_code,
             ),
         )
+        if status == AVAILABLE and connector_id > 0:
+            # 1.6: Available means "ready for a new user", so no session runs there.
+            await self._services.transactions.connector_available(
+                self.id, connector_id, reported_at
+            )
         return call_result.StatusNotification()
 
     @on(Action.authorize)

@@ -71,16 +71,16 @@ class V16Commands:
             case c.ClearCache():
                 return call.ClearCache()
             case c.SendLocalList():
+                entries = [
+                    {"id_tag": e.id_tag, **({"id_tag_info": id_tag_info(e.info)} if e.info else {})}
+                    for e in command.entries
+                ]
                 return call.SendLocalList(
                     list_version=command.version,
                     update_type=command.update_type.value,
-                    local_authorization_list=[
-                        {
-                            "id_tag": e.id_tag,
-                            **({"id_tag_info": id_tag_info(e.info)} if e.info else {}),
-                        }
-                        for e in command.entries
-                    ],
+                    # OCPP-J leaves an empty optional list out; a Full update without one
+                    # empties the station's list.
+                    local_authorization_list=entries or None,
                 )
             case c.GetLocalListVersion():
                 return call.GetLocalListVersion()

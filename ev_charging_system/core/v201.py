@@ -9,18 +9,22 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from ocpp.routing import on
-from ocpp.v201 import ChargePoint as V201ChargePoint
 from ocpp.v201 import call_result
 from ocpp.v201.enums import Action
 
 from ev_charging_system.business_logic.device_management_service import StatusReport
-from ev_charging_system.core.frames import FrameRouter, format_timestamp, parse_timestamp
+from ev_charging_system.core.frames import format_timestamp, parse_timestamp
+from ev_charging_system.core.routing import on
+from ev_charging_system.core.rpc import OcppEndpoint
 from ev_charging_system.models.charge_point import BootInfo
 from ev_charging_system.models.device_model import DeviceModelEntry
 from ev_charging_system.models.id_token import IdTagInfo
 from ev_charging_system.models.station_event import EventKind
-from ev_charging_system.models.transaction import RawSampledValue, TransactionEventInput
+from ev_charging_system.models.transaction import (
+    RawSampledValue,
+    SignedMeterValue,
+    TransactionEventInput,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +58,19 @@ def sampled_values(meter_values: list[dict[str, Any]] | None) -> list[RawSampled
                     phase=sample.get("phase"),
                     context=sample.get("context"),
                     location=sample.get("location"),
-                    format="SignedData" if signed else None,
+                    signed=signed_meter_value(signed) if signed else None,
                 )
             )
     return raw
+
+
+def signed_meter_value(signed: dict[str, Any]) -> SignedMeterValue:
+    return SignedMeterValue(
+        signed_meter_data=signed["signed_meter_data"],
+        signing_method=signed.get("signing_method"),
+        encoding_method=signed.get("encoding_method"),
+        public_key=signed.get("public_key"),
+    )
 
 
 def device_model_entries(report_data: list[dict[str, Any]] | None) -> list[DeviceModelEntry]:
@@ -86,7 +99,11 @@ def device_model_entries(report_data: list[dict[str, Any]] | None) -> list[Devic
     return entries
 
 
-class V201Handler(FrameRouter, V201ChargePoint):  # type: ignore[misc]
+class V201Handler(OcppEndpoint):
+    ocpp_version = OCPP_VERSION
+    call_results = call_result
+    actions = frozenset(action.value for action in Action)
+
     async def _event(self, kind: EventKind, **detail: Any) -> None:
         await self._services.devices.record_event(self.id, kind, detail)
 
@@ -128,10 +145,10 @@ class V201Handler(FrameRouter, V201ChargePoint):  # type: ignore[misc]
             self.id,
             StatusReport(
                 connector_id=evse_id,
+                evse_connector_id=connector_id,
                 status=connector_status,
                 error_code="NoError",  # 2.0.1 reports faults through NotifyEvent
                 timestamp=parse_timestamp(timestamp),
-                info=None if connector_id == 1 else f"EVSE {evse_id} connector {connector_id}",
             ),
         )
         return call_result.StatusNotification()

@@ -6,8 +6,11 @@ from typing import Any
 
 from ocpp.v201 import call
 
+from ev_charging_system.business_logic.transaction_event_service import TransactionEventService
+from ev_charging_system.core.command_dispatcher import BeforeSend
 from ev_charging_system.core.frames import format_timestamp
 from ev_charging_system.core.profiles import v201_profile
+from ev_charging_system.core.v201 import id_token_info
 from ev_charging_system.models import commands as c
 from ev_charging_system.models.charging_profile import ProfilePurpose
 from ev_charging_system.models.errors import CommandNotSupportedError
@@ -64,6 +67,22 @@ def _evse(connector_id: int | None) -> dict[str, int] | None:
     return {"id": connector_id} if connector_id else None
 
 
+def remote_start_recorder(
+    charge_point_id: str, transaction_events: TransactionEventService
+) -> BeforeSend:
+    """Before a RequestStartTransaction goes out, remember its remoteStartId's token: the
+    station's TransactionEvent may name only the remoteStartId (and may arrive before the
+    answer to the request)."""
+
+    async def remember(command: c.Command, request: Any) -> None:
+        if isinstance(command, c.RemoteStart):
+            await transaction_events.remote_start_requested(
+                charge_point_id, request.remote_start_id, command.id_tag
+            )
+
+    return remember
+
+
 class V201Commands:
     def request(self, command: c.Command) -> Any:
         match command:
@@ -78,7 +97,15 @@ class V201Commands:
             case c.RemoteStop():
                 return call.RequestStopTransaction(transaction_id=command.ocpp_transaction_id)
             case c.Reset():
-                # 2.0.1 has no soft/hard distinction, only when to reset.
+                # 2.0.1 has no soft/hard distinction, only when to reset: Immediate is the
+                # hard reset, OnIdle waits for transactions to end. Hard and OnIdle at once
+                # cannot be expressed, and sending OnIdle would silently not be "hard".
+                if command.type is c.ResetType.HARD and command.when is c.ResetWhen.ON_IDLE:
+                    raise CommandNotSupportedError(
+                        "OCPP 2.0.1 cannot reset Hard and OnIdle at once: a 2.0.1 reset is "
+                        "either Immediate (use type Hard, when Immediate) or OnIdle, after "
+                        "running transactions end (use type Soft, when OnIdle)"
+                    )
                 return call.Reset(type=command.when.value)
             case c.UnlockConnector():
                 return call.UnlockConnector(evse_id=command.connector_id, connector_id=1)
@@ -115,6 +142,14 @@ class V201Commands:
                     report_base=command.report_base.value,
                 )
             case c.TriggerMessage():
+                if command.message is c.TriggerableMessage.STATUS_NOTIFICATION and not (
+                    command.connector_id
+                ):
+                    # F06.FR.13: a 2.0.1 StatusNotification is per connector, so the
+                    # request must name the EVSE.
+                    raise CommandNotSupportedError(
+                        "OCPP 2.0.1 triggers StatusNotification for one EVSE: give connector_id"
+                    )
                 return call.TriggerMessage(
                     requested_message=_TRIGGERS_201[command.message],
                     evse=_evse(command.connector_id),
@@ -122,18 +157,20 @@ class V201Commands:
             case c.ClearCache():
                 return call.ClearCache()
             case c.SendLocalList():
+                entries = [
+                    {
+                        "id_token": {"id_token": e.id_tag, "type": LOCAL_TOKEN_TYPE},
+                        # Status, group (parent tag) and expiry, as Authorize answers them.
+                        **({"id_token_info": id_token_info(e.info)} if e.info else {}),
+                    }
+                    for e in command.entries
+                ]
                 return call.SendLocalList(
                     version_number=command.version,
                     update_type=command.update_type.value,
-                    local_authorization_list=[
-                        {
-                            "id_token": {"id_token": e.id_tag, "type": LOCAL_TOKEN_TYPE},
-                            **(
-                                {"id_token_info": {"status": e.info.status.value}} if e.info else {}
-                            ),
-                        }
-                        for e in command.entries
-                    ],
+                    # An empty list is omitted (minItems 1): a Full update without it
+                    # clears the station's list.
+                    local_authorization_list=entries or None,
                 )
             case c.GetLocalListVersion():
                 return call.GetLocalListVersion()

@@ -71,6 +71,10 @@ class ConnectorRow(Base):
         ForeignKey("charge_points.id", ondelete="CASCADE"), primary_key=True
     )
     connector_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # The connector within a 2.0.1 EVSE; 0 for 1.6 connectors (a key column cannot be NULL).
+    evse_connector_id: Mapped[int] = mapped_column(
+        Integer, primary_key=True, autoincrement=False, default=0, server_default="0"
+    )
     status: Mapped[str] = mapped_column(String(32))
     error_code: Mapped[str] = mapped_column(String(50))
     info: Mapped[str | None] = mapped_column(String(500))
@@ -86,6 +90,7 @@ class StatusChangeRow(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     charge_point_id: Mapped[str] = mapped_column(ForeignKey("charge_points.id", ondelete="CASCADE"))
     connector_id: Mapped[int] = mapped_column(Integer)
+    evse_connector_id: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(32))
     error_code: Mapped[str] = mapped_column(String(50))
     info: Mapped[str | None] = mapped_column(String(500))
@@ -140,6 +145,7 @@ class TransactionRow(Base):
     ocpp_transaction_id: Mapped[str | None] = mapped_column(String(36))
     offline: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     remote_start_id: Mapped[int | None] = mapped_column(Integer)
+    closed_by_csms: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class MeterSampleRow(Base):
@@ -164,6 +170,11 @@ class MeterSampleRow(Base):
     context: Mapped[str | None] = mapped_column(String(32))
     location: Mapped[str | None] = mapped_column(String(16))
     format: Mapped[str | None] = mapped_column(String(16))
+    # Signed meter data (OCPP 2.0.1 signedMeterValue, 1.6 SignedData), kept as sent.
+    signed_meter_data: Mapped[str | None] = mapped_column(Text)
+    signing_method: Mapped[str | None] = mapped_column(String(50))
+    encoding_method: Mapped[str | None] = mapped_column(String(50))
+    public_key: Mapped[str | None] = mapped_column(Text)
 
 
 class StationEventRow(Base):
@@ -196,6 +207,23 @@ class TransactionEventRow(Base):
     timestamp: Mapped[datetime] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     offline: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RemoteStartRow(Base):
+    """The token an operator asked a 2.0.1 station to start with, by remoteStartId.
+
+    A station may start the transaction with only the remoteStartId (no idToken): this is
+    how the CSMS still knows whose session it is.
+    """
+
+    __tablename__ = "remote_start_requests"
+
+    charge_point_id: Mapped[str] = mapped_column(
+        ForeignKey("charge_points.id", ondelete="CASCADE"), primary_key=True
+    )
+    remote_start_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    id_tag: Mapped[str] = mapped_column(String(36))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class CommandRow(Base):

@@ -38,7 +38,12 @@ class BootInfo:
 
 @dataclass(slots=True)
 class ConnectorStatus:
-    """The last status a station reported for one connector (0 is the station itself)."""
+    """The last status a station reported for one connector (0 is the station itself).
+
+    `connector_id` is the version-neutral address (1.6 connector, 2.0.1 EVSE id);
+    `evse_connector_id` is the connector within a 2.0.1 EVSE (an EVSE may have several
+    cables, each with its own status), None for 1.6 connectors.
+    """
 
     connector_id: int
     status: str
@@ -47,6 +52,7 @@ class ConnectorStatus:
     info: str | None = None
     vendor_id: str | None = None
     vendor_error_code: str | None = None
+    evse_connector_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +68,7 @@ class StatusChange:
     info: str | None = None
     vendor_id: str | None = None
     vendor_error_code: str | None = None
+    evse_connector_id: int | None = None  # see ConnectorStatus
 
 
 @dataclass(slots=True)

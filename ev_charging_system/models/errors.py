@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 
@@ -60,6 +61,44 @@ class StationCallError(CommandError):
         )
         self.code = code
         self.description = description
+
+
+class StationAnswerInvalidError(StationCallError):
+    """The station answered with a CALLRESULT whose payload breaks the OCPP schema.
+
+    `payload` is what the station sent, so the operator can show it to the vendor;
+    `code` is the OCPP error class of the violation (e.g. TypeConstraintViolation).
+    """
+
+    MAX_SHOWN = 1000  # characters of the payload quoted in the message
+
+    def __init__(
+        self,
+        charge_point_id: str,
+        action: str,
+        ocpp_version: str,
+        payload: object,
+        code: str,
+        reason: str,
+    ) -> None:
+        shown = _json_preview(payload, self.MAX_SHOWN)
+        CommandError.__init__(
+            self,
+            f"charge point {charge_point_id!r} answered {action} with an invalid payload "
+            f"(not valid OCPP {ocpp_version}: {reason}): {shown}",
+        )
+        self.code = code
+        self.description = reason
+        self.action = action
+        self.payload = payload
+
+
+def _json_preview(payload: object, limit: int) -> str:
+    try:
+        text = json.dumps(payload, default=str, ensure_ascii=False)
+    except ValueError:
+        text = repr(payload)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 class CommandNotSupportedError(CommandError):

@@ -36,6 +36,8 @@ class EventKind(StrEnum):
     DISPLAY_MESSAGES = "display_messages"
     CERTIFICATE_REQUEST = "certificate_request"
     PUBLISH_FIRMWARE_STATUS = "publish_firmware_status"
+    TRANSACTION_CLOSED_BY_CSMS = "transaction_closed_by_csms"
+    LATE_STOP_OF_CLOSED_TRANSACTION = "late_stop_of_closed_transaction"
 
 
 @dataclass(frozen=True, slots=True)

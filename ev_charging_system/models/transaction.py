@@ -8,6 +8,13 @@ from decimal import Decimal
 
 from ev_charging_system.models.id_token import AuthorizationStatus
 
+# The stop reason of a transaction the CSMS closed because the station started a new one
+# on the same connector (1.6) or EVSE (2.0.1) without ever stopping it.
+CLOSED_BY_CSMS_REASON = "SupersededByNewTransaction"
+# The stop reason of a 1.6 transaction the CSMS closed because the station reported its
+# connector Available (no session can be running there) without ever stopping it.
+CONNECTOR_AVAILABLE_REASON = "ConnectorAvailable"
+
 
 @dataclass(slots=True)
 class Transaction:
@@ -27,6 +34,9 @@ class Transaction:
     ocpp_transaction_id: str | None = None
     offline: bool = False
     remote_start_id: int | None = None
+    # True when the stop fields are the CSMS's own estimate (see CLOSED_BY_CSMS_REASON),
+    # not values a station reported; a later stop from the station replaces them.
+    closed_by_csms: bool = False
 
     @property
     def active(self) -> bool:
@@ -57,6 +67,22 @@ class NewTransaction:
 
 
 @dataclass(frozen=True, slots=True)
+class SignedMeterValue:
+    """A meter's signature over a reading (German Eichrecht and the like).
+
+    Kept exactly as the station sent it, so it can be handed to a transparency tool
+    (e.g. the S.A.F.E. Transparenzsoftware) that checks it against the public key.
+    OCPP 2.0.1 sends the four fields; OCPP 1.6 sends the signed data as a `SignedData`
+    sampled value, and the encoding is recognised from the data when possible (OCMF).
+    """
+
+    signed_meter_data: str
+    signing_method: str | None = None
+    encoding_method: str | None = None
+    public_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RawSampledValue:
     """A sampled value as a station sends it, before units are normalised."""
 
@@ -69,6 +95,7 @@ class RawSampledValue:
     context: str | None = None
     location: str | None = None
     format: str | None = None
+    signed: SignedMeterValue | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +114,7 @@ class MeterSample:
     context: str | None = None
     location: str | None = None
     format: str | None = None
+    signed: SignedMeterValue | None = None
 
 
 @dataclass(frozen=True, slots=True)

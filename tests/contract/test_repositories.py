@@ -43,8 +43,10 @@ from ev_charging_system.models.diagnostics import UsageGrouping, UsageRow
 from ev_charging_system.models.id_token import AuthorizationStatus, IdTag
 from ev_charging_system.models.station_event import EventKind, StationEvent
 from ev_charging_system.models.transaction import (
+    CLOSED_BY_CSMS_REASON,
     MeterSample,
     NewTransaction,
+    SignedMeterValue,
     Transaction,
     TransactionEventInput,
     TransactionFilter,
@@ -78,7 +80,7 @@ class Backend:
     not_json: tuple[type[Exception], ...]  # a JSON column given something JSON cannot hold
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def session_factory(
     migrated_database: str,
 ) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
@@ -1077,3 +1079,126 @@ async def test_a_token_is_revoked_once(backend: Backend) -> None:
         revoked = await uow.api_tokens.get("ci")
     assert revoked == replace(token("ci", Role.OPERATOR, 0), revoked_at=at(5))
     assert revoked is not None and not revoked.active
+
+
+# --- OCPP correctness (issue #13) ----------------------------------------------------------
+
+
+async def test_each_connector_of_an_evse_keeps_its_own_status(backend: Backend) -> None:
+    await stations(backend, "CP-1")
+    cable_a = status(1, "Occupied", 1, evse_connector_id=1)
+    cable_b = status(1, "Unavailable", 2, evse_connector_id=2)
+    connector_16 = status(2, "Available", 3)  # a 1.6 connector: no connector within an EVSE
+    async with backend.open() as uow:
+        for connector in (cable_b, connector_16, cable_a):
+            await uow.charge_points.save_connector_status("CP-1", connector)
+        await uow.charge_points.save_connector_status(
+            "CP-1", status(1, "Available", 4, evse_connector_id=1)
+        )
+        await uow.charge_points.add_status_change(
+            StatusChange("CP-1", 1, "Unavailable", "NoError", at(2), at(2), evse_connector_id=2)
+        )
+        await uow.commit()
+    async with backend.open() as uow:
+        stored = await uow.charge_points.get("CP-1")
+        [change] = await uow.charge_points.list_status_changes("CP-1", 1, 10)
+    assert stored is not None
+    assert stored.connectors == [
+        status(1, "Available", 4, evse_connector_id=1),
+        cable_b,
+        connector_16,
+    ]
+    assert change.evse_connector_id == 2
+
+
+async def test_a_signed_sample_keeps_its_signature(backend: Backend) -> None:
+    await stations(backend, "CP-1")
+    [mine] = await committed_transactions(backend, start())
+    signature = SignedMeterValue("b64data", "ECDSA-secp256r1-SHA256", "OCMF", "b64key")
+    signed = MeterSample(
+        charge_point_id="CP-1",
+        connector_id=1,
+        transaction_id=mine.id,
+        timestamp=at(1),
+        measurand="Energy.Active.Import.Register",
+        raw_value="12.5",
+        value=Decimal("12500.0"),
+        unit="Wh",
+        context="Transaction.End",
+        location="Outlet",
+        format="Raw",
+        signed=signature,
+    )
+    async with backend.open() as uow:
+        await uow.transactions.add_meter_samples([signed])
+        await uow.commit()
+    async with backend.open() as uow:
+        assert await uow.transactions.list_meter_samples(mine.id) == [signed]
+
+
+async def test_only_accepted_active_sessions_hold_a_tag(backend: Backend) -> None:
+    await stations(backend, "CP-1")
+    await committed_transactions(
+        backend,
+        start(),
+        start(connector_id=2, authorization_status=AuthorizationStatus.CONCURRENT_TX),
+        start(connector_id=3, authorization_status=AuthorizationStatus.INVALID),
+    )
+    async with backend.open() as uow:
+        assert await uow.transactions.count_active_for_tag("CARD") == 1
+
+
+async def test_active_transactions_of_a_connector_oldest_first(backend: Backend) -> None:
+    await stations(backend, "CP-1", "CP-2")
+    newer, older, _other_connector, _other_station, done = await committed_transactions(
+        backend,
+        start(started_at=at(5)),
+        start(started_at=at(1), id_tag="OLD"),
+        start(connector_id=2),
+        start("CP-2"),
+        start(started_at=at(0), id_tag="DONE"),
+    )
+    await stopped(backend, done, 2_000)
+    async with backend.open() as uow:
+        assert await uow.transactions.active_on_connector("CP-1", 1) == [older, newer]
+        assert await uow.transactions.active_on_connector("CP-1", 4) == []
+
+
+async def test_a_stop_and_an_update_carry_the_csms_closed_mark(backend: Backend) -> None:
+    await stations(backend, "CP-1")
+    [forgotten] = await committed_transactions(backend, start())
+    closed = replace(
+        forgotten,
+        meter_stop_wh=1_500,
+        stopped_at=at(60),
+        stop_reason=CLOSED_BY_CSMS_REASON,
+        closed_by_csms=True,
+    )
+    async with backend.open() as uow:
+        assert await uow.transactions.stop(closed)
+        await uow.commit()
+    async with backend.open() as uow:
+        assert await uow.transactions.get(forgotten.id) == closed
+        corrected = replace(closed, meter_stop_wh=1_700, stop_reason="Local", closed_by_csms=False)
+        await uow.transactions.update(corrected)
+        await uow.commit()
+    async with backend.open() as uow:
+        assert await uow.transactions.get(forgotten.id) == corrected
+
+
+async def test_a_remote_start_token_is_remembered_per_station(backend: Backend) -> None:
+    await stations(backend, "CP-1", "CP-2")
+    async with backend.open() as uow:
+        await uow.transactions.remember_remote_start("CP-1", 77, "CARD", T0)
+        await uow.commit()
+    async with backend.open() as uow:
+        assert await uow.transactions.remote_start_tag("CP-1", 77) == "CARD"
+        assert await uow.transactions.remote_start_tag("CP-2", 77) is None
+        assert await uow.transactions.remote_start_tag("CP-1", 78) is None
+        # The id counter of a restarted CSMS may come round again: the newest request wins.
+        await uow.transactions.remember_remote_start("CP-1", 77, "OTHER", at(1))
+        await uow.commit()
+    async with backend.open() as uow:
+        assert await uow.transactions.remote_start_tag("CP-1", 77) == "OTHER"
+        with pytest.raises(backend.refused):
+            await uow.transactions.remember_remote_start("CP-404", 1, "CARD", T0)

@@ -39,7 +39,10 @@ async def exchange(websocket: ClientConnection, frame: object) -> list[Any]:
     [
         ('[2, "m1", "Heartbeat", {', "-1", "FormatViolation"),
         ('{"not": "a list"}', "-1", "ProtocolError"),
-        ([2, "m2", "FlyToTheMoon", {}], "m2", "NotSupported"),
+        # OCPP-J: NotImplemented = "not known by receiver", NotSupported = "recognized but
+        # not supported" (the ocpp library has the two the other way round).
+        ([2, "m2", "FlyToTheMoon", {}], "m2", "NotImplemented"),
+        ([2, "m2b", "RemoteStartTransaction", {"idTag": "T"}], "m2b", "NotSupported"),
         ([2, "m3", "Authorize", {}], "m3", "ProtocolError"),
         ([2, "m4", "Authorize", {"idTag": 12345}], "m4", "TypeConstraintViolation"),
         ([2, "m5", "Heartbeat", {"unexpected": True}], "m5", "FormatViolation"),

@@ -130,11 +130,15 @@ async def test_an_ocpp16_only_station_is_served_with_ocpp16(app: Application) ->
         assert (await station.boot()).status == "Accepted"
 
 
-async def test_a_client_without_an_ocpp_subprotocol_is_refused(app: Application) -> None:
-    with pytest.raises(InvalidStatus) as refused:
-        async with connect(f"{ocpp_url(app)}/CP-1"):
-            pass
-    assert refused.value.response.status_code == 400
+async def test_a_client_without_an_ocpp_subprotocol_is_closed_after_the_handshake(
+    app: Application,
+) -> None:
+    # OCPP-J: complete the handshake without Sec-WebSocket-Protocol, then close (issue #13;
+    # tests/integration/test_ocpp_framing.py has the details).
+    async with connect(f"{ocpp_url(app)}/CP-1") as websocket:
+        with pytest.raises(ConnectionClosed):
+            await websocket.recv()
+    assert websocket.close_code == 1002
 
 
 async def test_a_connection_without_a_station_id_is_refused(app: Application) -> None:

@@ -40,7 +40,7 @@ from ev_charging_system.models.charge_point import (
 from ev_charging_system.models.commands import CommandRecord
 from ev_charging_system.models.device_model import DeviceModelEntry
 from ev_charging_system.models.diagnostics import UsageGrouping, UsageRow
-from ev_charging_system.models.id_token import IdTag
+from ev_charging_system.models.id_token import AuthorizationStatus, IdTag
 from ev_charging_system.models.station_event import StationEvent
 from ev_charging_system.models.transaction import (
     MeterSample,
@@ -96,6 +96,8 @@ class Tables:
     audit: list[AuditEntry] = field(default_factory=list)
     conversations: dict[str, Conversation] = field(default_factory=dict)
     api_tokens: dict[str, ApiToken] = field(default_factory=dict)
+    # (station, remoteStartId) -> the id tag a RequestStartTransaction asked for
+    remote_starts: dict[tuple[str, int], str] = field(default_factory=dict)
 
     def copy(self) -> Tables:
         return Tables(**{f.name: copy.deepcopy(getattr(self, f.name)) for f in fields(Tables)})
@@ -251,6 +253,10 @@ def _later(stored: datetime | None, new: datetime | None) -> datetime | None:
 # --- repositories ------------------------------------------------------------------------
 
 
+def _connector_key(connector: ConnectorStatus) -> tuple[int, int]:
+    return connector.connector_id, connector.evse_connector_id or 0
+
+
 class FakeChargePoints:
     def __init__(self, session: _Session) -> None:
         self._session = session
@@ -318,8 +324,9 @@ class FakeChargePoints:
         def upsert(tables: Tables) -> None:
             tables.require_station(charge_point_id)
             station = tables.charge_points[charge_point_id]
-            others = [c for c in station.connectors if c.connector_id != new.connector_id]
-            connectors = sorted([*others, copy.deepcopy(new)], key=lambda c: c.connector_id)
+            # A connector is keyed by its EVSE (or 1.6 connector) and its connector within it.
+            others = [c for c in station.connectors if _connector_key(c) != _connector_key(new)]
+            connectors = sorted([*others, copy.deepcopy(new)], key=_connector_key)
             tables.charge_points[charge_point_id] = replace(station, connectors=connectors)
 
         self._session.write(upsert)
@@ -401,8 +408,9 @@ _UPDATABLE = (
     "stop_id_tag",
     "offline",
     "remote_start_id",
+    "closed_by_csms",
 )
-_STOP_FIELDS = ("meter_stop_wh", "stopped_at", "stop_reason", "stop_id_tag")
+_STOP_FIELDS = ("meter_stop_wh", "stopped_at", "stop_reason", "stop_id_tag", "closed_by_csms")
 
 
 def _start_key(transaction: Transaction | NewTransaction) -> tuple[object, ...]:
@@ -538,7 +546,35 @@ class FakeTransactions:
 
     async def count_active_for_tag(self, id_tag: str) -> int:
         transactions = self._session.read().transactions.values()
-        return sum(1 for t in transactions if t.id_tag == id_tag and t.active)
+        return sum(
+            1
+            for t in transactions
+            if t.id_tag == id_tag
+            and t.active
+            and t.authorization_status is AuthorizationStatus.ACCEPTED
+        )
+
+    async def active_on_connector(
+        self, charge_point_id: str, connector_id: int
+    ) -> list[Transaction]:
+        found = [
+            copy.deepcopy(t)
+            for t in self._session.read().transactions.values()
+            if (t.charge_point_id, t.connector_id) == (charge_point_id, connector_id) and t.active
+        ]
+        return sorted(found, key=lambda t: (t.started_at, t.id))
+
+    async def remember_remote_start(
+        self, charge_point_id: str, remote_start_id: int, id_tag: str, requested_at: datetime
+    ) -> None:
+        def upsert(tables: Tables) -> None:
+            tables.require_station(charge_point_id)
+            tables.remote_starts[(charge_point_id, remote_start_id)] = id_tag
+
+        self._session.write(upsert)
+
+    async def remote_start_tag(self, charge_point_id: str, remote_start_id: int) -> str | None:
+        return self._session.read().remote_starts.get((charge_point_id, remote_start_id))
 
     async def search(self, criteria: TransactionFilter) -> TransactionPage:
         found = [t for t in self._session.read().transactions.values() if _matches(t, criteria)]

@@ -6,7 +6,6 @@ import asyncio
 from typing import Any
 
 import pytest
-from ocpp.exceptions import NotSupportedError
 
 from ev_charging_system.core.command_dispatcher import CommandDispatcher
 from ev_charging_system.models import commands as c
@@ -35,7 +34,7 @@ class ScriptedStation:
         self.answer: Any = "Accepted"
         self.delay = 0.0
 
-    async def call(self, payload: Any, suppress: bool = True) -> Any:
+    async def call(self, request: Any) -> Any:
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
@@ -74,7 +73,7 @@ async def test_a_station_that_never_answers_times_out() -> None:
 
 async def test_a_call_error_reaches_the_caller_with_its_code() -> None:
     station = ScriptedStation()
-    station.answer = NotSupportedError(description="no resets here")
+    station.answer = StationCallError("CP", "Reset", "NotSupported", "no resets here")
     calls = dispatcher(station)
     with pytest.raises(StationCallError) as error:
         await calls.submit(c.Reset())

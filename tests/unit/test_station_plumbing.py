@@ -20,7 +20,8 @@ from tests.unit.fakes import FakeStore, FakeUnitOfWork
         ("/CP-1", "CP-1"),
         ("/ocpp/CP-1", "CP-1"),
         ("/steve/websocket/CentralSystemService/CP%201", None),
-        ("/CP%2F1", "CP/1"),
+        ("/CP%2F1", None),  # "CP/1" is no identity (and unreachable through REST paths)
+        ("/CP%2D1", "CP-1"),
         ("/", None),
         ("/" + "x" * 49, None),
         ("/CP-1?token=abc", "CP-1"),

@@ -22,6 +22,8 @@ from ev_charging_system.models.charge_point import (
     StatusChange,
 )
 
+NO_EVSE_CONNECTOR = 0  # the key value of a 1.6 connector, which has no EVSE connector
+
 _BOOT_FIELDS = (
     "vendor",
     "model",
@@ -50,7 +52,7 @@ class SqlChargePointRepository:
         connectors = await self._session.scalars(
             select(ConnectorRow)
             .where(ConnectorRow.charge_point_id == charge_point_id)
-            .order_by(ConnectorRow.connector_id)
+            .order_by(ConnectorRow.connector_id, ConnectorRow.evse_connector_id)
         )
         return _charge_point(row, list(connectors))
 
@@ -71,7 +73,11 @@ class SqlChargePointRepository:
         rows = await self._session.scalars(select(ChargePointRow).order_by(ChargePointRow.id))
         connectors: dict[str, list[ConnectorRow]] = {}
         for connector in await self._session.scalars(
-            select(ConnectorRow).order_by(ConnectorRow.charge_point_id, ConnectorRow.connector_id)
+            select(ConnectorRow).order_by(
+                ConnectorRow.charge_point_id,
+                ConnectorRow.connector_id,
+                ConnectorRow.evse_connector_id,
+            )
         ):
             connectors.setdefault(connector.charge_point_id, []).append(connector)
         return [_charge_point(row, connectors.get(row.id, [])) for row in rows]
@@ -93,9 +99,14 @@ class SqlChargePointRepository:
         await connection.execute(statement, params)
 
     async def save_connector_status(self, charge_point_id: str, status: ConnectorStatus) -> None:
-        row = await self._session.get(ConnectorRow, (charge_point_id, status.connector_id))
+        key = (charge_point_id, status.connector_id, status.evse_connector_id or NO_EVSE_CONNECTOR)
+        row = await self._session.get(ConnectorRow, key)
         if row is None:
-            row = ConnectorRow(charge_point_id=charge_point_id, connector_id=status.connector_id)
+            row = ConnectorRow(
+                charge_point_id=charge_point_id,
+                connector_id=status.connector_id,
+                evse_connector_id=key[2],
+            )
             self._session.add(row)
         row.status = status.status
         row.error_code = status.error_code
@@ -110,6 +121,7 @@ class SqlChargePointRepository:
             StatusChangeRow(
                 charge_point_id=change.charge_point_id,
                 connector_id=change.connector_id,
+                evse_connector_id=change.evse_connector_id,
                 status=change.status,
                 error_code=change.error_code,
                 info=change.info,
@@ -139,6 +151,7 @@ class SqlChargePointRepository:
                 info=row.info,
                 vendor_id=row.vendor_id,
                 vendor_error_code=row.vendor_error_code,
+                evse_connector_id=row.evse_connector_id,
             )
             for row in await self._session.scalars(query)
         ]
@@ -185,6 +198,7 @@ def _charge_point(row: ChargePointRow, connectors: Sequence[ConnectorRow]) -> Ch
                 info=c.info,
                 vendor_id=c.vendor_id,
                 vendor_error_code=c.vendor_error_code,
+                evse_connector_id=c.evse_connector_id or None,
             )
             for c in connectors
         ],

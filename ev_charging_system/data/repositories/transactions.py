@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ev_charging_system.business_logic.ports import DuplicateTransactionError
 from ev_charging_system.data.orm import (
     MeterSampleRow,
+    RemoteStartRow,
     TransactionEventRow,
     TransactionRow,
 )
@@ -22,6 +23,7 @@ from ev_charging_system.models.id_token import AuthorizationStatus
 from ev_charging_system.models.transaction import (
     MeterSample,
     NewTransaction,
+    SignedMeterValue,
     Transaction,
     TransactionEventInput,
     TransactionFilter,
@@ -78,6 +80,7 @@ class SqlTransactionRepository:
                 stopped_at=transaction.stopped_at,
                 stop_reason=transaction.stop_reason,
                 stop_id_tag=transaction.stop_id_tag,
+                closed_by_csms=transaction.closed_by_csms,
             )
             .execution_options(synchronize_session=False)
         )
@@ -110,7 +113,37 @@ class SqlTransactionRepository:
         row.stop_id_tag = transaction.stop_id_tag
         row.offline = transaction.offline
         row.remote_start_id = transaction.remote_start_id
+        row.closed_by_csms = transaction.closed_by_csms
         await self._session.flush()
+
+    async def active_on_connector(
+        self, charge_point_id: str, connector_id: int
+    ) -> list[Transaction]:
+        rows = await self._session.scalars(
+            select(TransactionRow)
+            .where(
+                TransactionRow.charge_point_id == charge_point_id,
+                TransactionRow.connector_id == connector_id,
+                TransactionRow.stopped_at.is_(None),
+            )
+            .order_by(TransactionRow.started_at, TransactionRow.id)
+        )
+        return [_transaction(row) for row in rows]
+
+    async def remember_remote_start(
+        self, charge_point_id: str, remote_start_id: int, id_tag: str, requested_at: datetime
+    ) -> None:
+        row = await self._session.get(RemoteStartRow, (charge_point_id, remote_start_id))
+        if row is None:
+            row = RemoteStartRow(charge_point_id=charge_point_id, remote_start_id=remote_start_id)
+            self._session.add(row)
+        row.id_tag = id_tag
+        row.requested_at = requested_at
+        await self._session.flush()
+
+    async def remote_start_tag(self, charge_point_id: str, remote_start_id: int) -> str | None:
+        row = await self._session.get(RemoteStartRow, (charge_point_id, remote_start_id))
+        return row.id_tag if row else None
 
     async def record_event(self, event: TransactionEventInput, received_at: datetime) -> bool:
         seen = await self._session.scalar(
@@ -146,7 +179,12 @@ class SqlTransactionRepository:
         count = await self._session.scalar(
             select(func.count())
             .select_from(TransactionRow)
-            .where(TransactionRow.id_tag == id_tag, TransactionRow.stopped_at.is_(None))
+            .where(
+                TransactionRow.id_tag == id_tag,
+                TransactionRow.stopped_at.is_(None),
+                # A start the CSMS refused (ConcurrentTx, Invalid ...) does not hold the tag.
+                TransactionRow.authorization_status == AuthorizationStatus.ACCEPTED.value,
+            )
         )
         return count or 0
 
@@ -203,6 +241,10 @@ class SqlTransactionRepository:
                 context=s.context,
                 location=s.location,
                 format=s.format,
+                signed_meter_data=s.signed.signed_meter_data if s.signed else None,
+                signing_method=s.signed.signing_method if s.signed else None,
+                encoding_method=s.signed.encoding_method if s.signed else None,
+                public_key=s.signed.public_key if s.signed else None,
             )
             for s in samples
         )
@@ -228,6 +270,7 @@ class SqlTransactionRepository:
                 context=row.context,
                 location=row.location,
                 format=row.format,
+                signed=_signed(row),
             )
             for row in rows
         ]
@@ -271,4 +314,16 @@ def _transaction(row: TransactionRow) -> Transaction:
         ocpp_transaction_id=row.ocpp_transaction_id,
         offline=row.offline,
         remote_start_id=row.remote_start_id,
+        closed_by_csms=row.closed_by_csms,
+    )
+
+
+def _signed(row: MeterSampleRow) -> SignedMeterValue | None:
+    if row.signed_meter_data is None:
+        return None
+    return SignedMeterValue(
+        signed_meter_data=row.signed_meter_data,
+        signing_method=row.signing_method,
+        encoding_method=row.encoding_method,
+        public_key=row.public_key,
     )
