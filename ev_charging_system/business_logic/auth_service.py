@@ -144,7 +144,8 @@ class AuthService:
         if tag.parent_id_tag is None:
             return
         if await uow.id_tags.get(tag.parent_id_tag) is None:
-            raise InvalidInputError(f"parent id tag {tag.parent_id_tag!r} does not exist")
+            # The request is well formed; what it names is not there (404, like any lookup).
+            raise NotFoundError("parent id tag", tag.parent_id_tag)
 
 
 def _check_tag_value(id_tag: str) -> None:

@@ -83,7 +83,6 @@ async def test_id_tag_lifecycle(rest: httpx.AsyncClient, operator: dict[str, str
         {"id_tag": "X" * 37},
         {"id_tag": "A", "status": "Sometimes"},
         {"id_tag": "A", "status": "ConcurrentTx"},
-        {"id_tag": "A", "parent_id_tag": "NO-SUCH-PARENT"},
         {"id_tag": "A", "max_active_transactions": 0},
         {"id_tag": "A", "surprise": 1},
     ],
@@ -166,3 +165,12 @@ async def test_transactions_filter_and_paginate(
     assert first_page["total"] == 3 and len(first_page["items"]) == 2
     assert len(second_page["items"]) == 1
     assert (await rest.get("/api/transactions", params={"limit": 0})).status_code == 422
+
+
+async def test_a_tag_whose_parent_is_not_there_is_404_and_nothing_is_stored(
+    rest: httpx.AsyncClient,
+) -> None:
+    response = await rest.post("/api/id-tags", json={"id_tag": "A", "parent_id_tag": "NOPE"})
+    assert response.status_code == 404
+    assert "parent id tag 'NOPE' not found" in response.json()["detail"]
+    assert (await rest.get("/api/id-tags")).json()["total"] == 0

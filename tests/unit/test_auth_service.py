@@ -67,7 +67,7 @@ async def test_bad_tags_are_refused_and_nothing_is_stored(auth: AuthService) -> 
         await auth.create_id_tag(" padded ")
     with pytest.raises(InvalidInputError):
         await auth.create_id_tag("SELF", parent_id_tag="SELF")
-    with pytest.raises(InvalidInputError):
+    with pytest.raises(NotFoundError):  # a parent that is not there: nothing to point at
         await auth.create_id_tag("ORPHAN", parent_id_tag="MISSING")
     assert (await auth.list_id_tags(10, 0))[1] == 0
     await auth.create_id_tag("ONCE")

@@ -28,7 +28,15 @@ ConnectorId = Annotated[
 StationOrConnectorId = Annotated[
     int, Field(ge=0, le=1000, description="connector number; 0 means the whole station")
 ]
-IdTagValue = Annotated[str, Field(min_length=1, max_length=36, description="RFID / id tag")]
+IdTagValue = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=36,
+        pattern=r"^\S(?:.*\S)?$",
+        description="RFID / id tag (no surrounding spaces)",
+    ),
+]
 TransactionId = Annotated[
     int,
     Field(ge=1, le=MAX_ID, description="the CSMS transaction id, as the transaction list shows"),
