@@ -43,7 +43,7 @@ from ev_charging_system.energy.physics import (
     battery_soc_after,
 )
 from ev_charging_system.energy.policies import PlanningPolicy
-from ev_charging_system.energy.policies.lp_model import SiteModel, VehicleModel, solve
+from ev_charging_system.energy.policies.milp_model import SiteModel, VehicleModel, solve
 from ev_charging_system.energy.tariffs import price_arrays
 
 
@@ -308,10 +308,7 @@ def run_perfect_foresight(week: Week, tariff: Tariff, config: SiteConfig) -> Met
                 efficiency=vehicle.charge_efficiency,
                 trip_kwh=trip,
                 deadlines=tuple(deadlines),
-                # The charger's minimum power holds in every step, as it does for the
-                # policies (the LP relaxation would let hindsight charge at 1 kW).
-                binary_steps=WEEK_STEPS,
-                terminal_value=0.9 * cheapest / vehicle.charge_efficiency,
+                core_value=0.9 * cheapest / vehicle.charge_efficiency,
             ),
         ),
     )
