@@ -547,6 +547,7 @@ class Plan:
     # departure-aware fallback decided). None for the reactive policies.
     solver_status: str | None = None
     mip_gap: float | None = None  # relative distance to the proven bound, if known
+    simultaneous_steps: int = 0  # model steps importing+exporting or charging+discharging
     forecast_method: str = ""
 
 

@@ -81,6 +81,7 @@ GAP_TOLERANCE = 0.01
 
 # Outcomes of a solve (Solution.status).
 OPTIMAL = "optimal"
+FEASIBLE = "feasible"  # a schedule above the gap tolerance; its gap to the bound is known
 TIME_LIMIT_FEASIBLE = "time_limit_feasible"  # stopped by the limit; best solution kept
 TIME_LIMIT = "time_limit"  # stopped by the limit without any feasible solution
 INFEASIBLE = "infeasible"
@@ -175,11 +176,15 @@ class Solution:
     ev_short: tuple[FloatArray, ...] = ()  # per vehicle, one value per deadline
     deferrable_power: FloatArray = field(default_factory=lambda: np.empty((0, 0)))
     deferrable_short: FloatArray = field(default_factory=lambda: np.empty(0))
+    # Steps where the raw solver answer imported and exported (before netting), or
+    # charged and discharged the battery, at once (> 1 W each).
+    simultaneous_grid_steps: int = 0
+    simultaneous_battery_steps: int = 0
 
     @property
     def ok(self) -> bool:
         """A feasible schedule exists (proven optimal, or the best found within the limit)."""
-        return self.status in (OPTIMAL, TIME_LIMIT_FEASIBLE)
+        return self.status in (OPTIMAL, FEASIBLE, TIME_LIMIT_FEASIBLE)
 
 
 class _Builder:
@@ -234,16 +239,25 @@ class _Builder:
 
 
 def solve(
-    model: SiteModel, time_limit_s: float, *, gap_tolerance: float = GAP_TOLERANCE
+    model: SiteModel,
+    time_limit_s: float,
+    *,
+    gap_tolerance: float = GAP_TOLERANCE,
+    exhaustive: bool = False,
 ) -> Solution:
     """Build and solve; never raises for a solver outcome (status says what happened).
 
-    First the LP relaxation (a lower bound), then a rounded schedule re-optimised as an
-    LP with every integer decision fixed (an upper bound). When the two are within
-    `gap_tolerance` (price units over the horizon) the rounded schedule is optimal up to
-    that tolerance and HiGHS's branch-and-bound is not needed; otherwise the full MILP
-    runs with the remaining time, and the better of its result and the rounded schedule
-    is kept (the rounded one is the incumbent should the time limit strike first).
+    1. The LP relaxation: a lower bound, and marginal energy prices.
+    2. A rounded schedule re-optimised as an LP with every integer decision fixed: an
+       upper bound. Within `gap_tolerance` (price units over the horizon) of the bound it
+       is optimal up to that tolerance: status `optimal`.
+    3. Otherwise a small MILP over the decisions the relaxation left fractional
+       (relaxation-induced neighbourhood); within tolerance: `optimal`, else `feasible`
+       with the gap reported.
+    4. Only with `exhaustive` (the benchmark's week-long hindsight optimum), or when no
+       schedule was found so far, HiGHS's full branch-and-bound runs with the remaining
+       time; when the limit strikes, the best schedule found is kept
+       (`time_limit_feasible`).
     """
     started = time.perf_counter()
     try:
@@ -290,6 +304,19 @@ def solve(
         return finish(
             OPTIMAL,
             f"neighbourhood MILP within {incumbent[1] - bound:.2g} of the relaxation bound",
+            incumbent[0],
+            incumbent[1],
+            _gap(incumbent[1], bound),
+        )
+
+    if incumbent is not None and not exhaustive:
+        # Branch-and-bound over the whole horizon rarely finishes within a tick's budget
+        # and has not improved executed costs in the benchmark: keep the neighbourhood's
+        # answer and report its distance to the bound.
+        return finish(
+            FEASIBLE,
+            f"best of rounding and neighbourhood search, {incumbent[1] - bound:.2g} above "
+            "the relaxation bound",
             incumbent[0],
             incumbent[1],
             _gap(incumbent[1], bound),
@@ -516,6 +543,7 @@ def _solution(
     # costs more (p_feed < p_imp there), so report the net.
     imp, exp = x[index["imp"]], x[index["exp"]]
     both = np.minimum(imp, exp)
+    ch, dis = x[index["ch"]], x[index["dis"]]
     return Solution(
         status=status,
         message=message,
@@ -537,6 +565,8 @@ def _solution(
         deferrable_short=np.array(
             [float(x[index[f"dshort{d}"]].sum()) for d in range(len(model.deferrables))]
         ),
+        simultaneous_grid_steps=int(np.count_nonzero(both > 1e-3)),
+        simultaneous_battery_steps=int(np.count_nonzero(np.minimum(ch, dis) > 1e-3)),
     )
 
 

@@ -162,14 +162,16 @@ async def test_tick_applies_setpoints_and_records() -> None:
     assert coordinator.health().last_tick_at == plan.created_at
 
 
-async def test_policy_exception_falls_back_to_rule() -> None:
+async def test_policy_exception_falls_back_to_the_departure_aware_heuristic() -> None:
     coordinator = make(policy="broken")
     plan = await coordinator.tick()
-    assert plan.fell_back and plan.policy == "rule" and plan.requested_policy == "broken"
+    assert plan.fell_back and plan.policy == "departure_aware"
+    assert plan.requested_policy == "broken" and plan.solver_status == "heuristic"
     assert plan.fallback_reason is not None and "boom" in plan.fallback_reason
+    assert coordinator.health().plan_outcomes == {"heuristic": 1}
 
 
-async def test_policy_over_budget_falls_back_to_rule() -> None:
+async def test_policy_over_budget_falls_back() -> None:
     coordinator = make(policy="slow", settings=CoordinatorSettings(time_budget_s=0.05))
     plan = await coordinator.tick()
     assert plan.fell_back and plan.fallback_reason is not None
