@@ -14,6 +14,7 @@ day (a forecast asks for the same slots every minute).
 from __future__ import annotations
 
 import importlib
+import warnings
 from collections import OrderedDict
 from typing import Any
 
@@ -65,6 +66,13 @@ class ClearSkyArray:
         return values
 
     def _compute(self, day: int) -> FloatArray:
+        # pvlib 0.16 still calls pandas' DatetimeIndex.dayofyear, deprecated in pandas 3:
+        # nothing an operator could act on.
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*dayofyear is deprecated.*")
+            return self._compute_day(day)
+
+    def _compute_day(self, day: int) -> FloatArray:
         pvlib, pd = _pvlib()
         solar = self.solar
         step_s = int(STEP.total_seconds())

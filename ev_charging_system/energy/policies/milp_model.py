@@ -78,6 +78,7 @@ MIP_REL_GAP = 1e-4
 # A rounded schedule within this much (price units over the horizon) of the LP bound is
 # accepted as optimal: one cent a day is far below what any forecast error moves.
 GAP_TOLERANCE = 0.01
+NEIGHBOURHOOD_LIMIT_S = 0.06  # HiGHS's limit for the small MILP of step 3 (see solve)
 
 # Outcomes of a solve (Solution.status).
 OPTIMAL = "optimal"
@@ -296,7 +297,9 @@ def solve(
     # Relaxation-induced neighbourhood: keep every integer decision the relaxation already
     # took integrally, branch only on the few it left fractional. Small and fast.
     lower, upper, kind = _neighbourhood(problem, relaxed.x)
-    local = problem.solve(lower, upper, kind, time_limit_s, started)
+    # Bounded on its own: a tick should not wait long for the last cent.
+    local_limit = time.perf_counter() - started + NEIGHBOURHOOD_LIMIT_S
+    local = problem.solve(lower, upper, kind, min(time_limit_s, local_limit), started)
     improves = incumbent is None or (local.x is not None and local.fun < incumbent[1])
     if local.x is not None and local.status in (0, 1) and improves:
         incumbent = (np.asarray(local.x), float(local.fun))

@@ -19,9 +19,9 @@ Modelling choices, and why:
 - Energy left at the end of the horizon: in the battery it is worth
   `terminal_value_factor` x the cheapest import price in the horizon x its discharge
   efficiency; in a car, the same per stored kWh (/ charging efficiency) but **only up to
-  the driver's target**. Above the target a kWh in the car is worth a hair less than
-  export would pay: a car is topped up beyond its target only with PV that could not be
-  exported (export limit), never with grid or home-battery energy.
+  the driver's target**. Above the target a kWh in the car is worth a hair more than
+  export would pay: surplus PV may top a car up rather than be exported (it saves grid
+  charging for a later trip), grid or home-battery energy never does.
 - A small wear cost per kWh of battery throughput stops cycling that gains nothing.
 """
 
@@ -77,9 +77,10 @@ Solver = Callable[[SiteModel, float], Solution]
 HEURISTIC = "heuristic"  # Plan.solver_status when the departure-aware fallback decided
 
 logger = logging.getLogger(__name__)
-# Above its target a car values a kWh a little less than export would pay: surplus PV
-# tops a car up only where it could not be exported (export limit), never instead of it.
-EXTRA_DISCOUNT_PER_KWH = 0.002
+# Above its target a car values a kWh a little more than export would pay: surplus PV
+# goes into the car (it saves grid charging for a later trip) rather than out for the
+# feed-in price, while grid or battery energy never does (both are worth more).
+EXTRA_BONUS_PER_KWH = 0.002
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,8 +186,8 @@ class OptimizePolicy:
         imports, feed_ins = price_arrays(tariff, now, horizon, config.tz)
         cheapest = max(0.0, float(np.min(imports)))
         factor = settings.terminal_value_factor
-        # What a kWh of surplus would earn as export, a hair less: energy above a target.
-        export_value = max(0.0, float(np.mean(feed_ins)) - EXTRA_DISCOUNT_PER_KWH)
+        # What a kWh of surplus would earn as export, a hair more: energy above a target.
+        export_value = max(0.0, float(np.mean(feed_ins))) + EXTRA_BONUS_PER_KWH
         battery = config.battery
         starts = [now + k * STEP for k in range(horizon)]
         circuits = {c.circuit_id: i for i, c in enumerate(config.circuits)}
