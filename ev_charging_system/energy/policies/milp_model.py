@@ -448,19 +448,24 @@ def _dive(
     time_limit_s: float,
     started: float,
 ) -> tuple[FloatArray, float] | None:
-    """Round the relaxation once, re-solve the LP around it; the better of two variants.
+    """Round the relaxation once, re-solve the LP around it; the best of three variants.
 
     - a deferrable run starts where it costs least at the relaxation's marginal energy
       prices (`prices`, per kW over a step); exclusivity binaries round to the larger flow;
     - a charger step at or above its minimum stays on, at zero stays off; of the steps the
       relaxation filled only partly, the fullest are switched on until they can carry
-      (ceil) or nearly carry (floor) the energy the relaxation put there, the rest off.
-    None when neither variant is feasible.
+      (ceil) or nearly carry (floor) the energy the relaxation put there, or none (off);
+      the rest off.
+    None when no variant is feasible.
     """
     best: tuple[FloatArray, float] | None = None
     semi = problem.kind == 2
     binary = problem.kind == 1
-    for mode in ("ceil", "floor"):
+    # "off" (every partial step off, the rest re-balanced) is the safe one, tried only
+    # when the others fail: with soft deadlines it is feasible whenever the relaxation is.
+    for mode in ("ceil", "floor", "off"):
+        if mode == "off" and best is not None:
+            break
         lower = problem.lower.copy()
         upper = problem.upper.copy()
         lower[binary] = upper[binary] = np.round(x[binary])
@@ -490,7 +495,9 @@ def _dive(
             order = np.flatnonzero(partial)[np.argsort(-p[partial], kind="stable")]
             carried = 0.0
             for k in order:
-                if mode == "ceil":
+                if mode == "off":
+                    enough = True
+                elif mode == "ceil":
                     enough = carried >= energy - 1e-9
                 else:
                     enough = carried + minimum[k] > energy + 1e-9
