@@ -62,6 +62,7 @@ SHORTFALL_COST_PER_KWH = 1.0  # EV or appliance energy missing at its deadline
 class Metrics:
     cost: float = 0.0  # see Plant.finish
     grid_cost: float = 0.0
+    import_cost: float = 0.0
     import_kwh: float = 0.0
     export_kwh: float = 0.0
     peak_import_kw: float = 0.0
@@ -82,6 +83,7 @@ class Metrics:
         for name in (
             "cost",
             "grid_cost",
+            "import_cost",
             "import_kwh",
             "export_kwh",
             "ev_short_kwh",
@@ -250,6 +252,7 @@ class Plant:
             m.import_limit_violations += 1
         m.grid_cost += (imported * self.imports[k] - exported * self.feed_ins[k]) * dt
         m.import_kwh += imported * dt
+        m.import_cost += imported * self.imports[k] * dt
         m.export_kwh += exported * dt
         m.peak_import_kw = max(m.peak_import_kw, imported)
         m.battery_throughput_kwh += abs(battery) * dt

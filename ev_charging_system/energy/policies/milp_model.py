@@ -284,7 +284,9 @@ def solve(
     if n_integer == 0:
         return finish(OPTIMAL, str(relaxed.message), relaxed.x, bound, None)
 
-    incumbent = _dive(model, index, problem, relaxed.x, prices, time_limit_s, started)
+    incumbent = _dive(
+        model, index, problem, relaxed.x, prices, time_limit_s, started, bound + gap_tolerance
+    )
     if incumbent is not None and incumbent[1] - bound <= gap_tolerance:
         return finish(
             OPTIMAL,
@@ -447,8 +449,10 @@ def _dive(
     prices: FloatArray,
     time_limit_s: float,
     started: float,
+    good_enough: float,
 ) -> tuple[FloatArray, float] | None:
-    """Round the relaxation once, re-solve the LP around it; the best of three variants.
+    """Round the relaxation once, re-solve the LP around it; the best of three variants
+    (stopping at the first whose objective is `good_enough`).
 
     - a deferrable run starts where it costs least at the relaxation's marginal energy
       prices (`prices`, per kW over a step); exclusivity binaries round to the larger flow;
@@ -464,7 +468,7 @@ def _dive(
     # "off" (every partial step off, the rest re-balanced) is the safe one, tried only
     # when the others fail: with soft deadlines it is feasible whenever the relaxation is.
     for mode in ("ceil", "floor", "off"):
-        if mode == "off" and best is not None:
+        if best is not None and (mode == "off" or best[1] <= good_enough):
             break
         lower = problem.lower.copy()
         upper = problem.upper.copy()
