@@ -40,6 +40,7 @@ from ev_charging_system.energy.errors import (
     UnknownPolicyError,
     UnknownVehicleError,
 )
+from ev_charging_system.energy.forecast import persistence_forecast
 from ev_charging_system.energy.forecasting import ForecastAccuracy, Forecaster, ForecastTracker
 from ev_charging_system.energy.history import SlotHistory, slot_index
 from ev_charging_system.energy.models import (
@@ -481,7 +482,20 @@ class Coordinator:
                 snapshot.load.flexible_load_kw,
             )
             config = self.config
-            plan = await self._plan(name, snapshot, self.forecast(snapshot), config)
+            # Off the loop: the first forecast imports pvlib/pandas, each new day computes
+            # the clear-sky curve. The tick's lock keeps history and tracker consistent.
+            try:
+                forecast = await asyncio.to_thread(self.forecast, snapshot)
+            except Exception:  # a forecast bug must not leave the site unplanned
+                logger.exception("energy: forecast failed; holding the current values")
+                forecast = persistence_forecast(
+                    snapshot.at,
+                    config.horizon_steps,
+                    snapshot.solar.production_kw,
+                    snapshot.load.critical_load_kw,
+                    snapshot.load.flexible_load_kw,
+                )
+            plan = await self._plan(name, snapshot, forecast, config)
             plan = await self._apply(plan)
             self._last_plan = plan
             self._outcomes[plan.solver_status or plan.policy] += 1

@@ -322,3 +322,15 @@ async def test_binding_a_vehicle_by_reconfiguring_attaches_the_charger() -> None
     unbound = dataclasses.replace(vehicle, charge_point_id=None, connector_id=None)
     coordinator.reconfigure(dataclasses.replace(config, vehicles=(unbound,)))
     assert not coordinator.vehicle().bound
+
+
+async def test_a_failing_forecast_still_gives_a_plan_on_current_values() -> None:
+    coordinator = make()
+
+    def broken(*args: object, **kwargs: object) -> Forecast:
+        raise ValueError("no clear sky today")
+
+    coordinator._forecaster.forecast = broken  # type: ignore[method-assign]
+    plan = await coordinator.tick()
+    assert plan.policy == "optimize" and not plan.fell_back
+    assert plan.forecast_method.startswith("persistence")
