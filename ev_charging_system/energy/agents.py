@@ -20,6 +20,8 @@ from ev_charging_system.energy.errors import PhysicalLimitError
 from ev_charging_system.energy.models import (
     BatteryConfig,
     BatteryState,
+    DeferrableLoadConfig,
+    DeferrableLoadState,
     LoadState,
     PowerMode,
     SolarConfig,
@@ -492,3 +494,94 @@ class LoadAgent:
     def shed(self, shed_kw: float) -> LoadState:
         self._state = self.validated_shed(shed_kw)
         return self._state
+
+
+# ------------------------------------------------------------------------------ deferrable
+
+
+class LoadSwitch(Protocol):
+    """The port through which a deferrable load is switched (a relay, a smart plug, an
+    appliance's API). `power_kw` 0 switches it off."""
+
+    async def set_load_power(self, load_id: str, power_kw: float) -> None: ...
+
+
+class DeferrableLoadAgent:
+    """A job with an energy, a window and a switch; it counts the energy it has received.
+
+    The delivered energy is integrated from the setpoint in force (an appliance switched
+    on draws its rated power), so a job knows how much is left without a meter of its own.
+    """
+
+    def __init__(
+        self,
+        config: DeferrableLoadConfig,
+        switch: LoadSwitch | None = None,
+        state: DeferrableLoadState | None = None,
+    ) -> None:
+        self.config = config
+        self._switch = switch
+        self._pushed_kw: float | None = None
+        self._state = state or DeferrableLoadState(load_id=config.load_id)
+
+    @property
+    def load_id(self) -> str:
+        return self.config.load_id
+
+    def sample(self) -> DeferrableLoadState:
+        return self._state
+
+    @property
+    def remaining_kwh(self) -> float:
+        return max(0.0, self.config.energy_kwh - self._state.delivered_kwh)
+
+    @property
+    def done(self) -> bool:
+        return self.remaining_kwh <= 1e-6
+
+    def reconfigure(self, config: DeferrableLoadConfig) -> None:
+        if config.load_id != self.config.load_id:
+            raise PhysicalLimitError("deferrable.load_id", "cannot be changed")
+        self.config = config
+
+    def advance(self, now: datetime) -> DeferrableLoadState:
+        """Count the energy received since the last call at the setpoint in force."""
+        state = self._state
+        hours = _hours_between(state.measured_at, now)
+        delivered = min(self.config.energy_kwh, state.delivered_kwh + state.power_kw * hours)
+        power = state.power_kw
+        if delivered >= self.config.energy_kwh - 1e-6:
+            power = 0.0  # the appliance finishes its programme by itself
+        self._state = dataclasses.replace(
+            state, delivered_kwh=delivered, power_kw=power, measured_at=now
+        )
+        return self._state
+
+    def validated_setpoint(self, power_kw: float) -> DeferrableLoadState:
+        within("deferrable.power_kw", power_kw, 0.0, self.config.power_kw, " kW")
+        state = self._state
+        if self.done:
+            power_kw = 0.0
+        if state.started and not self.config.interruptible and not self.done and power_kw <= 0:
+            raise PhysicalLimitError(
+                "deferrable.power_kw",
+                f"{self.load_id} cannot be interrupted once started",
+            )
+        started = state.started or power_kw > 0
+        return dataclasses.replace(state, power_kw=float(power_kw), started=started)
+
+    def control(self, power_kw: float) -> DeferrableLoadState:
+        self._state = self.validated_setpoint(power_kw)
+        return self._state
+
+    async def push_setpoint(self) -> bool:
+        """Switch the appliance if the setpoint changed; True if something was sent."""
+        if self._switch is None:
+            return False
+        power = self._state.power_kw
+        if self._pushed_kw is not None and abs(self._pushed_kw - power) < 1e-6:
+            return False
+        self._pushed_kw = None
+        await self._switch.set_load_power(self.load_id, power)
+        self._pushed_kw = power
+        return True

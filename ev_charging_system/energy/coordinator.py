@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -27,19 +28,26 @@ from datetime import datetime, timedelta
 from ev_charging_system.energy.agents import (
     BatteryAgent,
     ChargerControl,
+    DeferrableLoadAgent,
     LoadAgent,
+    LoadSwitch,
     SolarAgent,
     VehicleAgent,
 )
 from ev_charging_system.energy.errors import (
     PhysicalLimitError,
+    UnknownDeferrableLoadError,
     UnknownPolicyError,
     UnknownVehicleError,
 )
-from ev_charging_system.energy.forecast import build_forecast
-from ev_charging_system.energy.history import SlotHistory
+from ev_charging_system.energy.forecast import persistence_forecast
+from ev_charging_system.energy.forecasting import ForecastAccuracy, Forecaster, ForecastTracker
+from ev_charging_system.energy.history import SlotHistory, slot_index
 from ev_charging_system.energy.models import (
     BatteryState,
+    CircuitConfig,
+    DeferrableLoadConfig,
+    DeferrableLoadState,
     Forecast,
     LoadState,
     Plan,
@@ -52,7 +60,7 @@ from ev_charging_system.energy.models import (
     VehicleState,
 )
 from ev_charging_system.energy.policies import DEFAULT_POLICY, PlanningPolicy, default_policies
-from ev_charging_system.energy.policies.rule import rule_plan
+from ev_charging_system.energy.policies.fallback import departure_aware_plan
 from ev_charging_system.energy.recorder import PlanRecorder
 
 logger = logging.getLogger(__name__)
@@ -67,7 +75,8 @@ class CoordinatorSettings:
     # well below it (the guard cannot stop a solver thread, only stop waiting for it).
     time_budget_s: float = 2.0
     charger_timeout_s: float = 10.0
-    history_days: int = 8
+    # Four weeks give the load profile a few of each day type (working day/Sat/Sun).
+    history_days: int = 28
     # Integrate battery (and unbound vehicle) SoC between ticks from the setpoints. Off
     # when every SoC comes from real measurements.
     simulate: bool = True
@@ -91,6 +100,18 @@ class EnergyHealth:
     last_tick_at: datetime | None
     last_fell_back: bool
     last_fallback_reason: str | None
+    # How plans came about since start: optimal / time_limit_feasible / heuristic (the
+    # optimiser had no schedule) / the reactive policies' names.
+    plan_outcomes: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    forecast: ForecastAccuracy | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeferrableLoadStatus:
+    config: DeferrableLoadConfig
+    state: DeferrableLoadState
+    remaining_kwh: float
+    done: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +143,7 @@ class Coordinator:
         policy: str = DEFAULT_POLICY,
         settings: CoordinatorSettings | None = None,
         charger: ChargerControl | None = None,
+        load_switch: LoadSwitch | None = None,
     ) -> None:
         self.settings = settings or CoordinatorSettings()
         self._policies = dict(policies) if policies is not None else default_policies()
@@ -140,7 +162,16 @@ class Coordinator:
         self.battery = BatteryAgent(config.battery)
         self.load = LoadAgent()
         self._vehicles = {v.vehicle_id: self._new_vehicle_agent(v) for v in config.vehicles}
+        self._circuits = config.circuits
+        self._load_switch = load_switch
+        self._deferrables = {
+            d.load_id: DeferrableLoadAgent(d, load_switch) for d in config.deferrable_loads
+        }
         self._history = SlotHistory(days=self.settings.history_days)
+        self._forecaster = Forecaster(config)
+        self._tracker = ForecastTracker()
+        self._observed_slot: int | None = None
+        self._outcomes: Counter[str] = Counter()
         self._lock = asyncio.Lock()
         self._last_plan: Plan | None = None
         self._task: asyncio.Task[None] | None = None
@@ -171,6 +202,8 @@ class Coordinator:
             vehicles=tuple(agent.config for agent in self._vehicles.values()),
             timezone=self._timezone,
             horizon_hours=self._horizon_hours,
+            circuits=self._circuits,
+            deferrable_loads=tuple(agent.config for agent in self._deferrables.values()),
         )
 
     def reconfigure(self, config: SiteConfig) -> None:
@@ -202,10 +235,71 @@ class Coordinator:
                 self._rebind(agent, previous)
             vehicles[vehicle_config.vehicle_id] = agent
         self._vehicles = vehicles
+        deferrables: dict[str, DeferrableLoadAgent] = {}
+        for load in config.deferrable_loads:
+            job = self._deferrables.get(load.load_id)
+            if job is None:
+                job = DeferrableLoadAgent(load, self._load_switch)
+            else:
+                job.reconfigure(load)
+            deferrables[load.load_id] = job
+        self._deferrables = deferrables
+        self._circuits = config.circuits
         self._grid = config.grid
         self._load_config = config.load
         self._timezone = config.timezone
         self._horizon_hours = config.horizon_hours
+        self._forecaster.reconfigure(config)
+
+    # -------------------------------------------- vehicles, circuits, deferrable loads
+
+    def upsert_vehicle(self, vehicle: VehicleConfig) -> VehicleConfig:
+        """Add a vehicle (with its charge point and circuit) or replace its configuration."""
+        current = self.config
+        others = tuple(v for v in current.vehicles if v.vehicle_id != vehicle.vehicle_id)
+        self.reconfigure(dataclasses.replace(current, vehicles=(*others, vehicle)))
+        return vehicle
+
+    def remove_vehicle(self, vehicle_id: str) -> None:
+        current = self.config
+        if current.vehicle(vehicle_id) is None:
+            raise UnknownVehicleError(vehicle_id)
+        kept = tuple(v for v in current.vehicles if v.vehicle_id != vehicle_id)
+        self.reconfigure(dataclasses.replace(current, vehicles=kept))
+
+    def set_circuits(self, circuits: tuple[CircuitConfig, ...]) -> tuple[CircuitConfig, ...]:
+        """Replace the circuits (refused if a vehicle is on a circuit no longer listed)."""
+        self.reconfigure(dataclasses.replace(self.config, circuits=circuits))
+        return circuits
+
+    def add_deferrable_load(self, load: DeferrableLoadConfig) -> DeferrableLoadStatus:
+        """Add a job; refused if its id is taken or its deadline has already passed."""
+        if load.load_id in self._deferrables:
+            raise PhysicalLimitError("deferrable.load_id", f"{load.load_id!r} already exists")
+        if load.deadline <= self._clock():
+            raise PhysicalLimitError("deferrable.deadline", "is already in the past")
+        current = self.config
+        self.reconfigure(
+            dataclasses.replace(current, deferrable_loads=(*current.deferrable_loads, load))
+        )
+        return self.deferrable_load(load.load_id)
+
+    def remove_deferrable_load(self, load_id: str) -> None:
+        """Forget a job (finished or not); a running appliance is switched off next tick."""
+        if load_id not in self._deferrables:
+            raise UnknownDeferrableLoadError(load_id)
+        current = self.config
+        kept = tuple(d for d in current.deferrable_loads if d.load_id != load_id)
+        self.reconfigure(dataclasses.replace(current, deferrable_loads=kept))
+
+    def deferrable_load(self, load_id: str) -> DeferrableLoadStatus:
+        agent = self._deferrables.get(load_id)
+        if agent is None:
+            raise UnknownDeferrableLoadError(load_id)
+        return DeferrableLoadStatus(agent.config, agent.sample(), agent.remaining_kwh, agent.done)
+
+    def deferrable_loads(self) -> list[DeferrableLoadStatus]:
+        return [self.deferrable_load(load_id) for load_id in self._deferrables]
 
     @property
     def tariff(self) -> Tariff:
@@ -338,11 +432,26 @@ class Coordinator:
             battery=self.battery.sample(),
             vehicles=tuple(agent.sample() for agent in self._vehicles.values()),
             load=self.load.sample(),
+            deferrables=tuple(agent.sample() for agent in self._deferrables.values()),
         )
 
     def forecast(self, snapshot: SiteSnapshot) -> Forecast:
         pv, critical, flexible = self._history.series(before=snapshot.at)
-        return build_forecast(snapshot.at, self.config.horizon_steps, pv, critical, flexible)
+        if len(pv):
+            # Score the forecasts made for the slot that has just completed.
+            slot = slot_index(snapshot.at) - 1
+            if slot != self._observed_slot:
+                self._observed_slot = slot
+                self._tracker.observe(slot, float(pv[-1]), float(critical[-1] + flexible[-1]))
+        forecast = self._forecaster.forecast(
+            snapshot.at, self.config.horizon_steps, pv, critical, flexible
+        )
+        self._tracker.record(forecast)
+        return forecast
+
+    def forecast_accuracy(self) -> ForecastAccuracy:
+        """Mean absolute error of the hour-ahead and day-ahead forecasts, last 7 days."""
+        return self._tracker.accuracy()
 
     @property
     def history(self) -> SlotHistory:
@@ -363,6 +472,8 @@ class Coordinator:
                 self.battery.advance(now)
                 for agent in self._vehicles.values():
                     agent.advance(now)
+            for job in self._deferrables.values():
+                job.advance(now)  # counts the energy a job received at its setpoint
             snapshot = self.snapshot(now)
             self._history.record(
                 now,
@@ -371,9 +482,23 @@ class Coordinator:
                 snapshot.load.flexible_load_kw,
             )
             config = self.config
-            plan = await self._plan(name, snapshot, self.forecast(snapshot), config)
+            # Off the loop: the first forecast imports pvlib/pandas, each new day computes
+            # the clear-sky curve. The tick's lock keeps history and tracker consistent.
+            try:
+                forecast = await asyncio.to_thread(self.forecast, snapshot)
+            except Exception:  # a forecast bug must not leave the site unplanned
+                logger.exception("energy: forecast failed; holding the current values")
+                forecast = persistence_forecast(
+                    snapshot.at,
+                    config.horizon_steps,
+                    snapshot.solar.production_kw,
+                    snapshot.load.critical_load_kw,
+                    snapshot.load.flexible_load_kw,
+                )
+            plan = await self._plan(name, snapshot, forecast, config)
             plan = await self._apply(plan)
             self._last_plan = plan
+            self._outcomes[plan.solver_status or plan.policy] += 1
             try:
                 await self._recorder.record(plan)
             except Exception:  # a broken recorder must not stop the site
@@ -395,14 +520,15 @@ class Coordinator:
         except Exception as exc:  # any policy bug must still leave the site controlled
             logger.exception("energy: policy %s failed", name)
             why = f"policy {name!r} failed: {type(exc).__name__}: {exc}"
-        logger.warning("energy: falling back to the rule: %s", why)
-        plan = rule_plan(snapshot, tariff, config)
+        logger.warning("energy: falling back to the departure-aware heuristic: %s", why)
+        plan = departure_aware_plan(snapshot, tariff, config)
         return dataclasses.replace(
             plan,
             requested_policy=name,
             fell_back=True,
             fallback_reason=why,
-            reason=f"fell back to the rule ({why}); rule: {plan.reason}",
+            reason=f"fell back ({why}); {plan.reason}",
+            solver_status="heuristic",
         )
 
     async def _apply(self, plan: Plan) -> Plan:
@@ -437,9 +563,29 @@ class Coordinator:
                 )
                 logger.warning("energy: %s", note)
                 notes.append(note)
+        switches: list[tuple[DeferrableLoadAgent, asyncio.Task[bool]]] = []
+        for job in self._deferrables.values():
+            job_action = actions.deferrable(job.load_id)
+            try:
+                job.control(job_action.power_kw if job_action is not None else 0.0)
+            except PhysicalLimitError as exc:
+                notes.append(f"{job.load_id} setpoint refused: {exc}")
+                continue
+            switches.append((job, asyncio.create_task(self._switch(job))))
+        for job, task in switches:
+            try:
+                await task
+            except Exception as exc:  # appliance unreachable: retried next tick
+                note = f"{job.load_id}: switch failed: {type(exc).__name__}: {exc}"
+                logger.warning("energy: %s", note)
+                notes.append(note)
         if notes:
             plan = dataclasses.replace(plan, notes=plan.notes + tuple(notes))
         return plan
+
+    async def _switch(self, job: DeferrableLoadAgent) -> bool:
+        async with asyncio.timeout(self.settings.charger_timeout_s):
+            return await job.push_setpoint()
 
     async def _push(self, agent: VehicleAgent) -> bool:
         async with asyncio.timeout(self.settings.charger_timeout_s):
@@ -466,6 +612,8 @@ class Coordinator:
             last_tick_at=plan.created_at if plan else None,
             last_fell_back=plan.fell_back if plan else False,
             last_fallback_reason=plan.fallback_reason if plan else None,
+            plan_outcomes=dict(self._outcomes),
+            forecast=self._tracker.accuracy(),
         )
 
     def start(self) -> None:

@@ -28,3 +28,9 @@ class UnknownVehicleError(InvalidInputError, ValueError):
     def __init__(self, vehicle_id: str) -> None:
         super().__init__(f"unknown vehicle {vehicle_id!r}")
         self.vehicle_id = vehicle_id
+
+
+class UnknownDeferrableLoadError(InvalidInputError, ValueError):
+    def __init__(self, load_id: str) -> None:
+        super().__init__(f"unknown deferrable load {load_id!r}")
+        self.load_id = load_id

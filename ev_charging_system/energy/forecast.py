@@ -1,6 +1,10 @@
-"""PV and load forecasts from the site's own history: pure functions, no fitting.
+"""Same-slot forecasts from the site's own history: pure functions, no fitting.
 
-Method (documented in benchmarks/energy/README.md too):
+The coordinator forecasts with `forecasting.Forecaster` (clear-sky PV, local-time load
+profiles). These simpler functions remain its PV method for an array whose location is
+not configured (`forecast_pv`) and a baseline for comparisons.
+
+Method:
 
 1. **Slot profile.** For each future 15-minute step, the average of the same time-of-day
    slot over the last `days` days (default 7). Gaps (NaN) are skipped. This captures the

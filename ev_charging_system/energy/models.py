@@ -20,7 +20,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ev_charging_system.energy.errors import PhysicalLimitError
-from ev_charging_system.energy.validation import finite, fraction, non_negative, positive
+from ev_charging_system.energy.validation import finite, fraction, non_negative, positive, within
 
 STEP = timedelta(minutes=15)
 STEP_HOURS = STEP.total_seconds() / 3600.0
@@ -38,10 +38,31 @@ class PowerMode(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SolarConfig:
+    """The PV array. With a location the forecast starts from the array's clear-sky output
+    (scaled by a learned clear-sky index); without one it learns from history alone."""
+
     peak_kw: float = 10.0
+    latitude: float | None = None  # degrees, + north
+    longitude: float | None = None  # degrees, + east
+    tilt_deg: float = 30.0  # 0 = horizontal
+    azimuth_deg: float = 180.0  # compass bearing the modules face: 180 = south
+    altitude_m: float = 0.0
 
     def __post_init__(self) -> None:
         non_negative("solar.peak_kw", self.peak_kw)
+        if (self.latitude is None) != (self.longitude is None):
+            raise PhysicalLimitError("solar.latitude", "latitude and longitude go together")
+        if self.latitude is not None:
+            within("solar.latitude", self.latitude, -90.0, 90.0)
+        if self.longitude is not None:
+            within("solar.longitude", self.longitude, -180.0, 180.0)
+        within("solar.tilt_deg", self.tilt_deg, 0.0, 90.0)
+        within("solar.azimuth_deg", self.azimuth_deg, 0.0, 360.0)
+        within("solar.altitude_m", self.altitude_m, -500.0, 9000.0)
+
+    @property
+    def located(self) -> bool:
+        return self.latitude is not None and self.longitude is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +118,7 @@ class VehicleConfig:
     departure_time: time = time(7, 0)  # default daily departure, site-local time
     charge_point_id: str | None = None  # the connector this vehicle charges at, if bound
     connector_id: int | None = None
+    circuit_id: str | None = None  # the circuit (sub-distribution) its charge point is on
 
     def __post_init__(self) -> None:
         if not self.vehicle_id:
@@ -153,6 +175,59 @@ class GridConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class CircuitConfig:
+    """A circuit several charge points share (a cable, a breaker): its limit in kW."""
+
+    circuit_id: str
+    max_kw: float
+
+    def __post_init__(self) -> None:
+        if not self.circuit_id:
+            raise PhysicalLimitError("circuit.circuit_id", "must not be empty")
+        non_negative("circuit.max_kw", self.max_kw)
+
+
+@dataclass(frozen=True, slots=True)
+class DeferrableLoadConfig:
+    """A job that must get `energy_kwh` between `earliest_start` and `deadline`.
+
+    Interruptible (water heater, heat-pump buffer): any share of `power_kw` per step,
+    paused and resumed freely. Not interruptible (dishwasher, washing machine): once
+    started it runs at `power_kw` until its energy is delivered.
+    """
+
+    load_id: str
+    power_kw: float
+    energy_kwh: float
+    earliest_start: datetime
+    deadline: datetime
+    interruptible: bool = False
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.load_id:
+            raise PhysicalLimitError("deferrable.load_id", "must not be empty")
+        positive("deferrable.power_kw", self.power_kw)
+        positive("deferrable.energy_kwh", self.energy_kwh)
+        for name, moment in (("earliest_start", self.earliest_start), ("deadline", self.deadline)):
+            if moment.tzinfo is None:
+                raise PhysicalLimitError(f"deferrable.{name}", "must be timezone-aware")
+        window_h = (self.deadline - self.earliest_start).total_seconds() / 3600.0
+        if window_h <= 0:
+            raise PhysicalLimitError("deferrable.deadline", "must be after earliest_start")
+        if self.run_hours > window_h + 1e-9:
+            raise PhysicalLimitError(
+                "deferrable.energy_kwh",
+                f"{self.energy_kwh:g} kWh at {self.power_kw:g} kW needs {self.run_hours:.2f} h, "
+                f"more than the {window_h:.2f} h between earliest_start and deadline",
+            )
+
+    @property
+    def run_hours(self) -> float:
+        return self.energy_kwh / self.power_kw
+
+
+@dataclass(frozen=True, slots=True)
 class LoadConfig:
     # What shedding one kWh of flexible load costs the occupants, in the price unit. The
     # optimiser sheds only when this beats every alternative, i.e. practically only when
@@ -170,13 +245,34 @@ class SiteConfig:
     grid: GridConfig = field(default_factory=GridConfig)
     load: LoadConfig = field(default_factory=LoadConfig)
     vehicles: tuple[VehicleConfig, ...] = (VehicleConfig(),)
-    timezone: str = "UTC"  # for time-of-use windows and default departure times
+    timezone: str = "UTC"  # for time-of-use windows, default departures, load profiles
     horizon_hours: float = 24.0
+    circuits: tuple[CircuitConfig, ...] = ()
+    deferrable_loads: tuple[DeferrableLoadConfig, ...] = ()
 
     def __post_init__(self) -> None:
         ids = [v.vehicle_id for v in self.vehicles]
         if len(set(ids)) != len(ids):
             raise PhysicalLimitError("vehicles", f"vehicle ids must be unique, got {ids}")
+        connectors = [
+            (v.charge_point_id, v.connector_id) for v in self.vehicles if v.charge_point_id
+        ]
+        if len(set(connectors)) != len(connectors):
+            raise PhysicalLimitError(
+                "vehicles", "two vehicles are bound to the same charge point connector"
+            )
+        circuit_ids = [c.circuit_id for c in self.circuits]
+        if len(set(circuit_ids)) != len(circuit_ids):
+            raise PhysicalLimitError("circuits", f"circuit ids must be unique, got {circuit_ids}")
+        for vehicle in self.vehicles:
+            if vehicle.circuit_id is not None and vehicle.circuit_id not in circuit_ids:
+                raise PhysicalLimitError(
+                    "vehicle.circuit_id",
+                    f"{vehicle.vehicle_id} is on unknown circuit {vehicle.circuit_id!r}",
+                )
+        load_ids = [d.load_id for d in self.deferrable_loads]
+        if len(set(load_ids)) != len(load_ids):
+            raise PhysicalLimitError("deferrable_loads", f"load ids must be unique, got {load_ids}")
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -193,6 +289,12 @@ class SiteConfig:
 
     def vehicle(self, vehicle_id: str) -> VehicleConfig | None:
         return next((v for v in self.vehicles if v.vehicle_id == vehicle_id), None)
+
+    def circuit(self, circuit_id: str) -> CircuitConfig | None:
+        return next((c for c in self.circuits if c.circuit_id == circuit_id), None)
+
+    def deferrable(self, load_id: str) -> DeferrableLoadConfig | None:
+        return next((d for d in self.deferrable_loads if d.load_id == load_id), None)
 
 
 # --------------------------------------------------------------------------------- tariffs
@@ -313,6 +415,15 @@ class LoadState:
 
 
 @dataclass(frozen=True, slots=True)
+class DeferrableLoadState:
+    load_id: str
+    delivered_kwh: float = 0.0  # energy the job has received so far
+    power_kw: float = 0.0  # the setpoint in force
+    started: bool = False  # a non-interruptible job, once started, runs to the end
+    measured_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SiteSnapshot:
     """Everything a policy may look at, frozen at one instant."""
 
@@ -321,6 +432,10 @@ class SiteSnapshot:
     battery: BatteryState
     vehicles: tuple[VehicleState, ...]
     load: LoadState
+    deferrables: tuple[DeferrableLoadState, ...] = ()
+
+    def deferrable(self, load_id: str) -> DeferrableLoadState | None:
+        return next((d for d in self.deferrables if d.load_id == load_id), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,15 +488,25 @@ class LoadAction:
 
 
 @dataclass(frozen=True, slots=True)
+class DeferrableAction:
+    load_id: str
+    power_kw: float  # 0: off
+
+
+@dataclass(frozen=True, slots=True)
 class SiteActions:
     battery: BatteryAction
     vehicles: tuple[VehicleAction, ...]
     load: LoadAction
     grid_kw: float = 0.0  # the grid exchange these actions lead to (+ import)
     curtailed_kw: float = 0.0  # PV deliberately not produced (export limit)
+    deferrables: tuple[DeferrableAction, ...] = ()
 
     def vehicle(self, vehicle_id: str) -> VehicleAction | None:
         return next((v for v in self.vehicles if v.vehicle_id == vehicle_id), None)
+
+    def deferrable(self, load_id: str) -> DeferrableAction | None:
+        return next((d for d in self.deferrables if d.load_id == load_id), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +523,7 @@ class PlanStep:
     curtailed_kw: float
     import_price: float
     feed_in_price: float
+    deferrable_kw: tuple[float, ...] = ()  # same order as the snapshot's deferrables
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,6 +542,13 @@ class Plan:
     solve_ms: float = 0.0
     expected_cost: float | None = None  # over the horizon, in the price unit
     notes: tuple[str, ...] = ()  # e.g. charger errors while applying the actions
+    # How the optimiser's answer came about: optimal | time_limit_feasible (the best
+    # schedule found when the time limit struck) | heuristic (no schedule: the
+    # departure-aware fallback decided). None for the reactive policies.
+    solver_status: str | None = None
+    mip_gap: float | None = None  # relative distance to the proven bound, if known
+    simultaneous_steps: int = 0  # model steps importing+exporting or charging+discharging
+    forecast_method: str = ""
 
 
 def signed(mode: PowerMode, power_kw: float) -> float:

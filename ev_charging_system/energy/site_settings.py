@@ -10,8 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from ev_charging_system.energy.coordinator import Coordinator
-from ev_charging_system.energy.models import SiteConfig, Tariff
+from ev_charging_system.energy.coordinator import Coordinator, DeferrableLoadStatus
+from ev_charging_system.energy.models import (
+    CircuitConfig,
+    DeferrableLoadConfig,
+    SiteConfig,
+    Tariff,
+    VehicleConfig,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +63,41 @@ class SiteSettingsService:
     async def set_policy(self, policy: str) -> StoredSite:
         self._coordinator.set_policy(policy)
         return await self._save()
+
+    # ---------------------------------------- vehicles, circuits and deferrable loads
+    # Each validates in the coordinator first (a refused change changes nothing), then
+    # the whole site configuration is stored, as for `reconfigure`.
+
+    async def upsert_vehicle(self, vehicle: VehicleConfig) -> VehicleConfig:
+        """Add a vehicle at a charge point (or replace its configuration)."""
+        self._coordinator.upsert_vehicle(vehicle)
+        await self._save()
+        return vehicle
+
+    async def remove_vehicle(self, vehicle_id: str) -> None:
+        self._coordinator.remove_vehicle(vehicle_id)
+        await self._save()
+
+    def list_vehicles(self) -> tuple[VehicleConfig, ...]:
+        return self._coordinator.config.vehicles
+
+    async def set_circuits(self, circuits: tuple[CircuitConfig, ...]) -> tuple[CircuitConfig, ...]:
+        """Replace the circuits the charge points share (limits in kW)."""
+        self._coordinator.set_circuits(circuits)
+        await self._save()
+        return circuits
+
+    async def add_deferrable_load(self, load: DeferrableLoadConfig) -> DeferrableLoadStatus:
+        status = self._coordinator.add_deferrable_load(load)
+        await self._save()
+        return status
+
+    async def remove_deferrable_load(self, load_id: str) -> None:
+        self._coordinator.remove_deferrable_load(load_id)
+        await self._save()
+
+    def list_deferrable_loads(self) -> list[DeferrableLoadStatus]:
+        return self._coordinator.deferrable_loads()
 
     async def _save(self) -> StoredSite:
         site = self.current()

@@ -9,6 +9,7 @@ from typing import Protocol
 from ev_charging_system.energy.models import (
     STEP_HOURS,
     BatteryAction,
+    DeferrableAction,
     Forecast,
     LoadAction,
     Plan,
@@ -50,9 +51,18 @@ def site_actions(
     critical_kw: float,
     flexible_kw: float,
     export_limit_kw: float | None,
+    deferrable_kw: Sequence[float] = (),
 ) -> SiteActions:
     """Actions plus the grid exchange they imply; PV over the export limit is curtailed."""
-    grid = critical_kw + flexible_kw - shed_kw + battery_kw + sum(vehicle_kw) - pv_kw
+    grid = (
+        critical_kw
+        + flexible_kw
+        - shed_kw
+        + battery_kw
+        + sum(vehicle_kw)
+        + sum(deferrable_kw)
+        - pv_kw
+    )
     curtailed = 0.0
     if export_limit_kw is not None and grid < -export_limit_kw:
         curtailed = min(pv_kw, -export_limit_kw - grid)
@@ -62,12 +72,17 @@ def site_actions(
     for state, kw in zip(snapshot.vehicles, vehicle_kw, strict=True):
         v_mode, v_power = action_from_signed(kw)
         vehicles.append(VehicleAction(state.vehicle_id, v_mode, _clean(v_power)))
+    deferrables = tuple(
+        DeferrableAction(state.load_id, _clean(kw))
+        for state, kw in zip(snapshot.deferrables, deferrable_kw, strict=False)
+    )
     return SiteActions(
         battery=BatteryAction(mode, _clean(power)),
         vehicles=tuple(vehicles),
         load=LoadAction(_clean(shed_kw)),
         grid_kw=_clean(grid),
         curtailed_kw=_clean(curtailed),
+        deferrables=deferrables,
     )
 
 
@@ -100,6 +115,7 @@ def single_step_plan(
         curtailed_kw=actions.curtailed_kw,
         import_price=float(imports[0]),
         feed_in_price=float(feed_ins[0]),
+        deferrable_kw=tuple(d.power_kw for d in actions.deferrables),
     )
     grid = actions.grid_kw
     price = step.import_price if grid > 0 else step.feed_in_price

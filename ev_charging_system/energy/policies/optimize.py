@@ -1,25 +1,27 @@
-"""`optimize` (the default): receding-horizon LP over the forecast, rule as the safety net.
+"""`optimize` (the default): receding-horizon MILP over the forecast.
 
-Each tick builds the site LP (see lp_model) over the forecast horizon (24 h of 15-minute
-steps by default, stretched up to `max_horizon_hours` to reach a vehicle's departure),
-solves it with HiGHS within `time_limit_s`, and executes only the first step; the next
-tick plans again with fresh measurements. Anything but an optimal solution inside the
-budget (infeasible, time limit, solver error, bad input) falls back to the `rule`, and
-the plan says so and why.
+Each tick builds the site model (see milp_model) over the forecast horizon (24 h of
+15-minute steps by default, stretched up to `max_horizon_hours` to reach a vehicle's
+departure or a deferrable load's deadline), solves it with HiGHS within `time_limit_s`,
+and executes only the first step; the next tick plans again with fresh measurements.
+
+When the time limit strikes, the best schedule found so far is kept (status
+`time_limit_feasible`, with its distance to the proven bound). Only when there is no
+feasible schedule at all (infeasible, solver error, bad input) does the departure-aware
+heuristic decide (status `heuristic`); it still charges every car for its departure,
+unlike the seed rule. The plan says which of these happened and why.
 
 Modelling choices, and why:
 - Step 0 uses the *measured* PV and load (`first_step_from_measurement`): for the next
-  15 minutes the current value is a better guess than any profile, and it makes the
-  immediate action answer what the operator sees now.
+  15 minutes the current value is a better guess than any profile.
 - A vehicle's departure target is a soft constraint with a large penalty: when it cannot
   be reached the plan still exists, charges as much as possible and reports the gap.
-- Energy left in the battery / vehicle at the end of the horizon is worth
-  `terminal_value_factor` x the cheapest import price in the horizon, times the
-  battery's discharge efficiency (a stored kWh later replaces eta_d kWh of import) or
-  divided by the car's charging efficiency (a kWh in the car saves 1/eta kWh of later
-  charging): enough to keep PV energy rather than export it at the feed-in price, never
-  enough to make charging from the grid pay for itself. Without it the plan would empty
-  the battery at the end of every horizon and never charge a car beyond its target.
+- Energy left at the end of the horizon: in the battery it is worth
+  `terminal_value_factor` x the cheapest import price in the horizon x its discharge
+  efficiency; in a car, the same per stored kWh (/ charging efficiency) but **only up to
+  the driver's target**. Above the target a kWh in the car is worth a hair more than
+  export would pay: surplus PV may top a car up rather than be exported (it saves grid
+  charging for a later trip), grid or home-battery energy never does.
 - A small wear cost per kWh of battery throughput stops cycling that gains nothing.
 """
 
@@ -40,6 +42,9 @@ from ev_charging_system.energy.models import (
     STEP_HOURS,
     STEPS_PER_DAY,
     BatteryAction,
+    DeferrableAction,
+    DeferrableLoadConfig,
+    DeferrableLoadState,
     Forecast,
     LoadAction,
     Plan,
@@ -54,27 +59,34 @@ from ev_charging_system.energy.models import (
 )
 from ev_charging_system.energy.physics import feasible_vehicle_power
 from ev_charging_system.energy.policies.base import kw
-from ev_charging_system.energy.policies.lp_model import (
+from ev_charging_system.energy.policies.fallback import departure_aware_plan
+from ev_charging_system.energy.policies.milp_model import (
+    GAP_TOLERANCE,
+    DeferrableModel,
     FloatArray,
     SiteModel,
     Solution,
     VehicleModel,
     solve,
 )
-from ev_charging_system.energy.policies.rule import rule_plan
 from ev_charging_system.energy.sessions import departure_for, target_for
 from ev_charging_system.energy.tariffs import price_arrays
 from ev_charging_system.energy.validation import non_negative, positive
 
 Solver = Callable[[SiteModel, float], Solution]
+HEURISTIC = "heuristic"  # Plan.solver_status when the departure-aware fallback decided
 
 logger = logging.getLogger(__name__)
+# Above its target a car values a kWh a little more than export would pay: surplus PV
+# goes into the car (it saves grid charging for a later trip) rather than out for the
+# feed-in price, while grid or battery energy never does (both are worth more).
+EXTRA_BONUS_PER_KWH = 0.002
 
 
 @dataclass(frozen=True, slots=True)
 class OptimizeSettings:
-    time_limit_s: float = 0.5  # HiGHS limit and the policy's own wall-clock budget
-    binary_steps: int = 4  # steps (from now) where the charger's minimum power is exact
+    time_limit_s: float = 0.5  # for the whole solve (relaxation, rounding, branch-and-bound)
+    gap_tolerance: float = GAP_TOLERANCE  # price units over the horizon
     battery_wear_cost_per_kwh: float = 0.01
     ev_short_penalty_per_kwh: float = 5.0
     terminal_value_factor: float = 0.9
@@ -83,7 +95,7 @@ class OptimizeSettings:
 
     def __post_init__(self) -> None:
         positive("optimize.time_limit_s", self.time_limit_s)
-        non_negative("optimize.binary_steps", self.binary_steps)
+        non_negative("optimize.gap_tolerance", self.gap_tolerance)
         non_negative("optimize.battery_wear_cost_per_kwh", self.battery_wear_cost_per_kwh)
         non_negative("optimize.ev_short_penalty_per_kwh", self.ev_short_penalty_per_kwh)
         non_negative("optimize.terminal_value_factor", self.terminal_value_factor)
@@ -99,12 +111,24 @@ class _VehicleSession:
     deadline_step: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class _DeferrableJob:
+    index: int  # position in the snapshot
+    config: DeferrableLoadConfig
+    state: DeferrableLoadState
+    model: int | None  # position in the model's deferrables; None: done or fixed run
+
+
 class OptimizePolicy:
     name = "optimize"
 
-    def __init__(self, settings: OptimizeSettings | None = None, solver: Solver = solve) -> None:
+    def __init__(
+        self, settings: OptimizeSettings | None = None, solver: Solver | None = None
+    ) -> None:
         self.settings = settings or OptimizeSettings()
-        self._solver = solver
+        self._solver: Solver = solver or (
+            lambda model, limit: solve(model, limit, gap_tolerance=self.settings.gap_tolerance)
+        )
 
     def plan(
         self, snapshot: SiteSnapshot, forecast: Forecast, tariff: Tariff, config: SiteConfig
@@ -112,42 +136,42 @@ class OptimizePolicy:
         started = time.perf_counter()
         budget = self.settings.time_limit_s
         try:
-            model, sessions, starts = self._build(snapshot, forecast, tariff, config)
+            model, sessions, jobs, starts = self._build(snapshot, forecast, tariff, config)
             solution = self._solver(model, budget)
         except (ValueError, ArithmeticError) as exc:
             return self._fallback(snapshot, tariff, config, f"bad planning input: {exc}", started)
-        elapsed = time.perf_counter() - started
         if not solution.ok:
             return self._fallback(
                 snapshot, tariff, config, f"solver {solution.status}: {solution.message}", started
             )
-        if elapsed > budget:
-            return self._fallback(
-                snapshot,
-                tariff,
-                config,
-                f"exceeded the time budget ({elapsed * 1000:.0f} ms > {budget * 1000:.0f} ms)",
-                started,
-            )
-        return self._plan_from(snapshot, config, model, solution, sessions, starts, started)
+        plan = self._plan_from(snapshot, config, model, solution, sessions, jobs, starts, started)
+        return dataclasses.replace(plan, forecast_method=forecast.method)
 
     # ------------------------------------------------------------------------ model input
 
     def _build(
         self, snapshot: SiteSnapshot, forecast: Forecast, tariff: Tariff, config: SiteConfig
-    ) -> tuple[SiteModel, list[_VehicleSession], list[datetime]]:
+    ) -> tuple[SiteModel, list[_VehicleSession], list[_DeferrableJob], list[datetime]]:
         settings = self.settings
         now = snapshot.at
         if forecast.steps == 0:
             raise ValueError("the forecast is empty")
-        # Stretch the horizon (by repeating the forecast's last day) to reach departures.
+        # Stretch the horizon (by repeating the forecast's last day) to reach departures
+        # and deadlines.
         horizon = forecast.steps
         max_steps = max(horizon, round(settings.max_horizon_hours / STEP_HOURS))
-        for vehicle in snapshot.vehicles:
-            cfg = config.vehicle(vehicle.vehicle_id)
-            if cfg is not None and vehicle.connected:
-                until = departure_for(vehicle, cfg, now, config.tz) - now
-                horizon = max(horizon, min(max_steps, math.ceil(until / STEP)))
+        ends = [
+            departure_for(vehicle, cfg, now, config.tz)
+            for vehicle in snapshot.vehicles
+            if (cfg := config.vehicle(vehicle.vehicle_id)) is not None and vehicle.connected
+        ]
+        ends += [
+            job.deadline
+            for state in snapshot.deferrables
+            if (job := config.deferrable(state.load_id)) is not None
+        ]
+        for end in ends:
+            horizon = max(horizon, min(max_steps, math.ceil((end - now) / STEP)))
         pv = _extend(np.asarray(forecast.pv_kw, dtype=np.float64), horizon)
         critical = _extend(np.asarray(forecast.critical_load_kw, dtype=np.float64), horizon)
         flexible = _extend(np.asarray(forecast.flexible_load_kw, dtype=np.float64), horizon)
@@ -162,14 +186,17 @@ class OptimizePolicy:
         imports, feed_ins = price_arrays(tariff, now, horizon, config.tz)
         cheapest = max(0.0, float(np.min(imports)))
         factor = settings.terminal_value_factor
+        # What a kWh of surplus would earn as export, a hair more: energy above a target.
+        export_value = max(0.0, float(np.mean(feed_ins))) + EXTRA_BONUS_PER_KWH
         battery = config.battery
         starts = [now + k * STEP for k in range(horizon)]
+        circuits = {c.circuit_id: i for i, c in enumerate(config.circuits)}
 
         vehicles: list[VehicleModel] = []
         sessions: list[_VehicleSession] = []
         for i, vehicle in enumerate(snapshot.vehicles):
             cfg = config.vehicle(vehicle.vehicle_id)
-            available = np.zeros(horizon)
+            share = np.zeros(horizon)
             deadlines: tuple[tuple[int, float], ...] = ()
             departure = now
             target = vehicle.state_of_charge_kwh
@@ -180,35 +207,40 @@ class OptimizePolicy:
                 # Fraction of each step before departure; a car overdue stays chargeable.
                 until_h = (departure - now).total_seconds() / 3600.0
                 if until_h <= 0:
-                    available[:] = cfg.max_charge_kw
+                    share[:] = 1.0
                     deadline_step = 0
                     wanted = target
                 else:
                     k = np.arange(horizon)
                     share = np.clip(until_h / STEP_HOURS - k, 0.0, 1.0)
-                    available = cfg.max_charge_kw * share
                     deadline_step = int(min(horizon, math.ceil(until_h / STEP_HOURS))) - 1
                     # Energy the car can still get after the horizon need not come now.
                     after_h = max(0.0, until_h - horizon * STEP_HOURS)
                     wanted = target - cfg.max_charge_kw * cfg.charge_efficiency * after_h
                 if wanted > vehicle.state_of_charge_kwh:
                     deadlines = ((deadline_step, wanted),)
+            efficiency = cfg.charge_efficiency if cfg else 1.0
             vehicles.append(
                 VehicleModel(
-                    available_kw=available,
+                    available_kw=(cfg.max_charge_kw if cfg else 0.0) * share,
                     min_kw=cfg.min_charge_kw if cfg else 0.0,
                     energy0_kwh=vehicle.state_of_charge_kwh,
                     max_energy_kwh=cfg.max_energy_kwh if cfg else vehicle.state_of_charge_kwh,
-                    efficiency=cfg.charge_efficiency if cfg else 1.0,
+                    efficiency=efficiency,
                     trip_kwh=np.zeros(horizon),
                     deadlines=deadlines,
-                    binary_steps=settings.binary_steps if deadline_step is not None else 0,
-                    # A kWh in the car saves 1/efficiency kWh of later charging.
-                    terminal_value=factor * cheapest / (cfg.charge_efficiency if cfg else 1.0),
+                    plugged_share=share,
+                    # A kWh in the car saves 1/efficiency kWh of later charging, but only
+                    # up to the target; above it, only what export would have paid.
+                    core_cap_kwh=max(target, vehicle.state_of_charge_kwh),
+                    core_value=factor * cheapest / efficiency,
+                    extra_value=export_value / efficiency,
+                    circuit=circuits.get(cfg.circuit_id) if cfg and cfg.circuit_id else None,
                 )
             )
             sessions.append(_VehicleSession(i, vehicle, departure, target, deadline_step))
 
+        deferrables, jobs, fixed = _deferrable_models(snapshot, config, now, horizon)
         model = SiteModel(
             dt_h=STEP_HOURS,
             pv_kw=pv,
@@ -232,8 +264,11 @@ class OptimizePolicy:
             battery_wear_cost=settings.battery_wear_cost_per_kwh,
             battery_terminal_value=factor * cheapest * battery.one_way_efficiency,
             vehicles=tuple(vehicles),
+            deferrables=tuple(deferrables),
+            circuit_limits_kw=tuple(c.max_kw for c in config.circuits),
+            fixed_load_kw=fixed,
         )
-        return model, sessions, starts
+        return model, sessions, jobs, starts
 
     # --------------------------------------------------------------------------- results
 
@@ -244,11 +279,13 @@ class OptimizePolicy:
         model: SiteModel,
         solution: Solution,
         sessions: list[_VehicleSession],
+        jobs: list[_DeferrableJob],
         starts: list[datetime],
         started: float,
     ) -> Plan:
         battery_kw = solution.charge - solution.discharge
         grid = solution.grid_import - solution.grid_export
+        job_kw = _job_power(jobs, model, solution)
         steps = tuple(
             PlanStep(
                 start=starts[k],
@@ -263,11 +300,13 @@ class OptimizePolicy:
                 curtailed_kw=_tidy(solution.curtail[k]),
                 import_price=float(model.import_price[k]),
                 feed_in_price=float(model.feed_in_price[k]),
+                deferrable_kw=tuple(_tidy(job_kw[j, k]) for j in range(len(jobs))),
             )
             for k in range(model.steps)
         )
 
-        # Immediate actions: step 0, with the charger's minimum power made exact.
+        # Immediate actions: step 0 (the model already keeps chargers at 0 or >= minimum;
+        # `feasible_vehicle_power` only removes solver round-off).
         vehicle_actions = []
         grid_now = float(grid[0])
         for session in sessions:
@@ -284,6 +323,10 @@ class OptimizePolicy:
             load=LoadAction(_tidy(solution.shed[0])),
             grid_kw=_tidy(grid_now),
             curtailed_kw=_tidy(solution.curtail[0]),
+            deferrables=tuple(
+                DeferrableAction(job.state.load_id, _tidy(job_kw[j, 0]))
+                for j, job in enumerate(jobs)
+            ),
         )
         cost = float(
             np.sum(
@@ -299,10 +342,16 @@ class OptimizePolicy:
             requested_policy=self.name,
             actions=actions,
             steps=steps,
-            reason=_explain(model, solution, sessions, actions, cost, solve_ms, config),
+            reason=_explain(
+                model, solution, sessions, jobs, job_kw, actions, cost, solve_ms, config
+            ),
             snapshot=snapshot,
             solve_ms=solve_ms,
             expected_cost=cost,
+            solver_status=solution.status,
+            mip_gap=solution.mip_gap,
+            simultaneous_steps=solution.simultaneous_grid_steps
+            + solution.simultaneous_battery_steps,
         )
 
     def _fallback(
@@ -313,16 +362,111 @@ class OptimizePolicy:
         why: str,
         started: float,
     ) -> Plan:
-        logger.warning("energy: optimizer fell back to the rule at %s: %s", snapshot.at, why)
-        plan = rule_plan(snapshot, tariff, config)
+        logger.warning(
+            "energy: optimizer used the departure-aware heuristic at %s: %s", snapshot.at, why
+        )
+        plan = departure_aware_plan(snapshot, tariff, config)
         return dataclasses.replace(
             plan,
             requested_policy=self.name,
             fell_back=True,
             fallback_reason=why,
-            reason=f"optimizer fell back to the rule ({why}); rule: {plan.reason}",
+            reason=f"no schedule from the optimizer ({why}); {plan.reason}",
             solve_ms=(time.perf_counter() - started) * 1000.0,
+            solver_status=HEURISTIC,
         )
+
+
+def _deferrable_models(
+    snapshot: SiteSnapshot, config: SiteConfig, now: datetime, horizon: int
+) -> tuple[list[DeferrableModel], list[_DeferrableJob], FloatArray | None]:
+    """The model of each pending job; a non-interruptible run under way is a fixed load."""
+    models: list[DeferrableModel] = []
+    jobs: list[_DeferrableJob] = []
+    fixed = np.zeros(horizon)
+    step_starts = np.array([(k * STEP).total_seconds() / 3600.0 for k in range(horizon)])
+    end_h = horizon * STEP_HOURS
+    for i, state in enumerate(snapshot.deferrables):
+        cfg = config.deferrable(state.load_id)
+        if cfg is None:
+            continue
+        left = max(0.0, cfg.energy_kwh - state.delivered_kwh)
+        if left <= 1e-6:
+            jobs.append(_DeferrableJob(i, cfg, state, None))
+            continue
+        earliest_h = (cfg.earliest_start - now).total_seconds() / 3600.0
+        deadline_h = (cfg.deadline - now).total_seconds() / 3600.0
+        profile = _run_profile(cfg.power_kw, left)
+        if not cfg.interruptible and state.started:
+            end = min(horizon, len(profile))
+            fixed[:end] += profile[:end]
+            jobs.append(_DeferrableJob(i, cfg, state, None))
+            continue
+        if cfg.interruptible:
+            # Share of each step inside [earliest, deadline].
+            inside = np.clip(
+                np.minimum(step_starts + STEP_HOURS, deadline_h)
+                - np.maximum(step_starts, earliest_h),
+                0.0,
+                STEP_HOURS,
+            )
+            after = max(0.0, deadline_h - max(end_h, earliest_h))
+            needed = max(0.0, left - cfg.power_kw * after)
+            model = DeferrableModel(
+                power_kw=cfg.power_kw,
+                energy_kwh=min(needed, float(np.sum(inside)) * cfg.power_kw),
+                allowed=inside / STEP_HOURS,
+                interruptible=True,
+            )
+        else:
+            length = len(profile)
+            run_h = length * STEP_HOURS
+            starts = np.arange(horizon)
+            ok = (
+                (step_starts >= earliest_h - 1e-9)
+                & (step_starts + cfg.run_hours <= deadline_h + 1e-9)
+                & (starts + length <= horizon)
+            )
+            must_start = deadline_h <= end_h + 1e-9
+            if not np.any(ok) and must_start:
+                # Too late to finish in time: start as soon as allowed, finish late.
+                first = int(np.argmax(step_starts >= earliest_h - 1e-9))
+                ok[min(first, max(0, horizon - length))] = True
+            del run_h
+            model = DeferrableModel(
+                power_kw=cfg.power_kw,
+                energy_kwh=left,
+                allowed=ok.astype(np.float64),
+                interruptible=False,
+                profile_kw=profile,
+                must_start=must_start,
+            )
+        jobs.append(_DeferrableJob(i, cfg, state, len(models)))
+        models.append(model)
+    return models, jobs, (fixed if np.any(fixed) else None)
+
+
+def _run_profile(power_kw: float, energy_kwh: float) -> FloatArray:
+    """Average power per step of a run at `power_kw` until `energy_kwh` is delivered."""
+    full = int(energy_kwh // (power_kw * STEP_HOURS) + 1e-9)
+    rest = energy_kwh - full * power_kw * STEP_HOURS
+    profile = [power_kw] * full
+    if rest > 1e-6:
+        profile.append(rest / STEP_HOURS)
+    return np.array(profile, dtype=np.float64)
+
+
+def _job_power(jobs: list[_DeferrableJob], model: SiteModel, solution: Solution) -> FloatArray:
+    out = np.zeros((len(jobs), model.steps))
+    for j, job in enumerate(jobs):
+        if job.model is not None:
+            out[j] = solution.deferrable_power[job.model]
+        elif not job.config.interruptible and job.state.started:
+            left = max(0.0, job.config.energy_kwh - job.state.delivered_kwh)
+            profile = _run_profile(job.config.power_kw, left) if left > 1e-6 else np.empty(0)
+            end = min(model.steps, len(profile))
+            out[j, :end] = profile[:end]
+    return out
 
 
 def _extend(series: FloatArray, steps: int) -> FloatArray:
@@ -344,6 +488,8 @@ def _explain(
     model: SiteModel,
     solution: Solution,
     sessions: list[_VehicleSession],
+    jobs: list[_DeferrableJob],
+    job_kw: FloatArray,
     actions: SiteActions,
     cost: float,
     solve_ms: float,
@@ -352,8 +498,13 @@ def _explain(
     """A few sentences an operator (or the LLM) can read: the horizon, each car, now."""
     dt = model.dt_h
     hours = model.steps * dt
+    quality = (
+        "optimal plan" if solution.status == "optimal" else "best plan found before the time limit"
+    )
+    if solution.mip_gap is not None and solution.mip_gap > 1e-6:
+        quality += f" (within {solution.mip_gap * 100:.2f} % of the bound)"
     parts = [
-        f"optimal plan over {hours:g} h ({model.steps} steps) in {solve_ms:.0f} ms; "
+        f"{quality} over {hours:g} h ({model.steps} steps) in {solve_ms:.0f} ms; "
         f"expected net energy cost {cost:.2f}"
     ]
     for session in sessions:
@@ -371,6 +522,20 @@ def _explain(
         if shortfall > 1e-3:
             line += f"; target NOT reachable, short by {shortfall:.1f} kWh"
         parts.append(line)
+    for j, job in enumerate(jobs):
+        running = np.flatnonzero(job_kw[j] > 1e-6)
+        if job.model is None and not running.size:
+            parts.append(f"{job.config.load_id}: done")
+            continue
+        when = (
+            f"runs from step {int(running[0])} ({running.size} steps)"
+            if running.size
+            else "not scheduled in this horizon"
+        )
+        parts.append(
+            f"{job.config.load_id}: {when}, deadline "
+            f"{job.config.deadline.astimezone(config.tz):%a %H:%M}"
+        )
     imported = float(np.sum(solution.grid_import) * dt)
     exported = float(np.sum(solution.grid_export) * dt)
     parts.append(

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from ev_charging_system.energy.models import (
     STEP_HOURS,
@@ -42,6 +42,7 @@ from ev_charging_system.energy.physics import (
     vehicle_charge_limit_kw,
 )
 from ev_charging_system.energy.policies.base import kw, single_step_plan, site_actions
+from ev_charging_system.energy.policies.deferrable_rules import reactive_deferrable_kw
 from ev_charging_system.energy.sessions import departure_for, missing_energy_kwh
 from ev_charging_system.energy.validation import fraction, non_negative
 
@@ -54,6 +55,9 @@ class PvSurplusSettings:
     disable_delay: timedelta = timedelta(minutes=3)
     priority_soc: float = 0.5  # fraction of battery capacity
     plan_margin: timedelta = timedelta(minutes=30)
+    # Keep charging on surplus PV once the target is reached (evcc's "limit SoC" is then
+    # the vehicle's max SoC). Off: a car stops at its target, the surplus goes elsewhere.
+    charge_beyond_target: bool = False
 
     def __post_init__(self) -> None:
         non_negative("pv_surplus.enable_threshold_kw", self.enable_threshold_kw)
@@ -96,22 +100,34 @@ class PvSurplusPolicy:
 
         vehicle_kw = [0.0] * len(snapshot.vehicles)
         planned = [False] * len(snapshot.vehicles)
-        for i, vehicle in enumerate(snapshot.vehicles):
+        # Earliest departure first: the most urgent car gets the surplus first.
+        order = sorted(
+            range(len(snapshot.vehicles)),
+            key=lambda j: _departure_key(snapshot, config, j),
+        )
+        for i in order:
+            vehicle = snapshot.vehicles[i]
             cfg = config.vehicle(vehicle.vehicle_id)
             hysteresis = self._state.setdefault(vehicle.vehicle_id, _Hysteresis())
             if cfg is None or not vehicle.connected:
                 self._state[vehicle.vehicle_id] = _Hysteresis()
                 continue
             limit = vehicle_charge_limit_kw(cfg, vehicle.state_of_charge_kwh, STEP_HOURS)
+            need_ac = missing_energy_kwh(vehicle, cfg) / cfg.charge_efficiency
+            if not settings.charge_beyond_target:
+                # Just enough to reach the target within this step (the charger's minimum
+                # still applies: a remainder below it costs at most one minimum step).
+                limit = min(limit, max(need_ac / STEP_HOURS, cfg.min_charge_kw))
+                if need_ac <= 1e-6:
+                    limit = 0.0
             if limit < cfg.min_charge_kw:
                 reasons.append(f"{vehicle.vehicle_id} full")
                 self._state[vehicle.vehicle_id] = _Hysteresis()
                 continue
-            need_ac = missing_energy_kwh(vehicle, cfg) / cfg.charge_efficiency
             departure = departure_for(vehicle, cfg, now, config.tz)
             hours_left = (departure - now - settings.plan_margin).total_seconds() / 3600.0
             if need_ac > 1e-6 and need_ac >= cfg.max_charge_kw * hours_left:
-                vehicle_kw[i] = min(cfg.max_charge_kw, limit)
+                vehicle_kw[i] = limit
                 planned[i] = True
                 hysteresis.charging, hysteresis.pending_since = True, None
                 reasons.append(
@@ -126,31 +142,41 @@ class PvSurplusPolicy:
                 reasons.append(f"{vehicle.vehicle_id} {state} on surplus ({kw(vehicle_kw[i])})")
             available -= vehicle_kw[i]
 
+        # Deferrable loads: at their latest start, or on the surplus the cars left.
+        deferrable_kw, deferrable_reasons = reactive_deferrable_kw(
+            snapshot, config, max(0.0, available)
+        )
+        reasons += deferrable_reasons
+
         # Battery balances what is left; it does not feed departure-driven grid charging.
         surplus_charging = sum(
             p for p, is_planned in zip(vehicle_kw, planned, strict=True) if not is_planned
         )
-        rest = surplus - surplus_charging
+        rest = surplus - surplus_charging - sum(deferrable_kw)
         if rest >= 0:
             battery_kw = min(rest, charge_limit)
         else:
             battery_kw = -min(-rest, battery_discharge_limit_kw(battery, soc, STEP_HOURS))
 
         # Load management: the vehicles give way when the main fuse would be exceeded.
-        grid = critical + flexible + battery_kw + sum(vehicle_kw) - pv
+        grid = critical + flexible + battery_kw + sum(vehicle_kw) + sum(deferrable_kw) - pv
+        # Latest departure gives way first; surplus charging before planned charging.
+        give_way = sorted(order, key=lambda j: (planned[j], -order.index(j)))
         excess = grid - config.grid.import_limit_kw
         if excess > 1e-9:
-            order = sorted(range(len(vehicle_kw)), key=lambda j: planned[j])  # surplus first
-            for j in order:
-                if excess <= 1e-9 or vehicle_kw[j] <= 0:
-                    continue
-                cfg = config.vehicle(snapshot.vehicles[j].vehicle_id)
-                assert cfg is not None
-                reduced = vehicle_kw[j] - excess
-                reduced = reduced if reduced >= cfg.min_charge_kw else 0.0
-                excess -= vehicle_kw[j] - reduced
-                vehicle_kw[j] = reduced
+            _reduce(vehicle_kw, give_way, excess, snapshot, config)
             reasons.append(f"grid limit {kw(config.grid.import_limit_kw)} caps charging")
+        for circuit in config.circuits:
+            members = [
+                j
+                for j in give_way
+                if (cfg := config.vehicle(snapshot.vehicles[j].vehicle_id)) is not None
+                and cfg.circuit_id == circuit.circuit_id
+            ]
+            excess = sum(vehicle_kw[j] for j in members) - circuit.max_kw
+            if excess > 1e-9:
+                _reduce(vehicle_kw, members, excess, snapshot, config)
+                reasons.append(f"circuit {circuit.circuit_id} ({kw(circuit.max_kw)}) caps charging")
 
         actions = site_actions(
             snapshot,
@@ -161,6 +187,7 @@ class PvSurplusPolicy:
             critical_kw=critical,
             flexible_kw=flexible,
             export_limit_kw=config.grid.export_limit_kw,
+            deferrable_kw=deferrable_kw,
         )
         reasons.append(f"battery {actions.battery.mode} {kw(actions.battery.power_kw)}")
         return single_step_plan(
@@ -199,3 +226,30 @@ class PvSurplusPolicy:
         else:
             hysteresis.pending_since = None
         return 0.0
+
+
+def _departure_key(snapshot: SiteSnapshot, config: SiteConfig, index: int) -> datetime:
+    vehicle = snapshot.vehicles[index]
+    cfg = config.vehicle(vehicle.vehicle_id)
+    if cfg is None or not vehicle.connected:
+        return datetime.max.replace(tzinfo=UTC)
+    return departure_for(vehicle, cfg, snapshot.at, config.tz)
+
+
+def _reduce(
+    vehicle_kw: list[float],
+    order: list[int],
+    excess: float,
+    snapshot: SiteSnapshot,
+    config: SiteConfig,
+) -> None:
+    """Take `excess` kW off the vehicles in `order`; below its minimum a charger stops."""
+    for j in order:
+        if excess <= 1e-9 or vehicle_kw[j] <= 0:
+            continue
+        cfg = config.vehicle(snapshot.vehicles[j].vehicle_id)
+        assert cfg is not None
+        reduced = vehicle_kw[j] - excess
+        reduced = reduced if reduced >= cfg.min_charge_kw else 0.0
+        excess -= vehicle_kw[j] - reduced
+        vehicle_kw[j] = reduced

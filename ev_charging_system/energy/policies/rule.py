@@ -38,6 +38,7 @@ from ev_charging_system.energy.physics import (
     vehicle_charge_limit_kw,
 )
 from ev_charging_system.energy.policies.base import kw, single_step_plan, site_actions
+from ev_charging_system.energy.policies.deferrable_rules import reactive_deferrable_kw
 
 EPSILON_KW = 1e-9
 
@@ -106,6 +107,9 @@ def rule_plan(snapshot: SiteSnapshot, tariff: Tariff, config: SiteConfig) -> Pla
     else:
         reasons.append("production matches the load: everything idle")
 
+    # Not in the seed: deferrable loads, at their latest start only (the grid covers them).
+    deferrable_kw, deferrable_reasons = reactive_deferrable_kw(snapshot, config, 0.0)
+    reasons += deferrable_reasons
     actions = site_actions(
         snapshot,
         battery_kw=battery_kw,
@@ -115,6 +119,7 @@ def rule_plan(snapshot: SiteSnapshot, tariff: Tariff, config: SiteConfig) -> Pla
         critical_kw=critical,
         flexible_kw=flexible,
         export_limit_kw=config.grid.export_limit_kw,
+        deferrable_kw=deferrable_kw,
     )
     return single_step_plan(
         policy=RulePolicy.name,

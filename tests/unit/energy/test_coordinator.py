@@ -162,14 +162,16 @@ async def test_tick_applies_setpoints_and_records() -> None:
     assert coordinator.health().last_tick_at == plan.created_at
 
 
-async def test_policy_exception_falls_back_to_rule() -> None:
+async def test_policy_exception_falls_back_to_the_departure_aware_heuristic() -> None:
     coordinator = make(policy="broken")
     plan = await coordinator.tick()
-    assert plan.fell_back and plan.policy == "rule" and plan.requested_policy == "broken"
+    assert plan.fell_back and plan.policy == "departure_aware"
+    assert plan.requested_policy == "broken" and plan.solver_status == "heuristic"
     assert plan.fallback_reason is not None and "boom" in plan.fallback_reason
+    assert coordinator.health().plan_outcomes == {"heuristic": 1}
 
 
-async def test_policy_over_budget_falls_back_to_rule() -> None:
+async def test_policy_over_budget_falls_back() -> None:
     coordinator = make(policy="slow", settings=CoordinatorSettings(time_budget_s=0.05))
     plan = await coordinator.tick()
     assert plan.fell_back and plan.fallback_reason is not None
@@ -320,3 +322,15 @@ async def test_binding_a_vehicle_by_reconfiguring_attaches_the_charger() -> None
     unbound = dataclasses.replace(vehicle, charge_point_id=None, connector_id=None)
     coordinator.reconfigure(dataclasses.replace(config, vehicles=(unbound,)))
     assert not coordinator.vehicle().bound
+
+
+async def test_a_failing_forecast_still_gives_a_plan_on_current_values() -> None:
+    coordinator = make()
+
+    def broken(*args: object, **kwargs: object) -> Forecast:
+        raise ValueError("no clear sky today")
+
+    coordinator._forecaster.forecast = broken  # type: ignore[method-assign]
+    plan = await coordinator.tick()
+    assert plan.policy == "optimize" and not plan.fell_back
+    assert plan.forecast_method.startswith("persistence")

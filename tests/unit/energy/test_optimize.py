@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time as _time
+import dataclasses
 from datetime import time
 from typing import Any
 
@@ -18,8 +18,8 @@ from ev_charging_system.energy.models import (
     TimeOfUseTariff,
     TimeOfUseWindow,
 )
-from ev_charging_system.energy.policies import OptimizePolicy, OptimizeSettings
-from ev_charging_system.energy.policies.lp_model import SiteModel, Solution, solve
+from ev_charging_system.energy.policies import OptimizePolicy
+from ev_charging_system.energy.policies.milp_model import SiteModel, Solution, solve
 
 from .factories import FLAT, NOON, flat_forecast, hours, site, snapshot
 
@@ -168,51 +168,47 @@ def test_grid_limit_caps_vehicle_charging() -> None:
 # ---------------------------------------------------------------------------------- fallback
 
 
-def test_infeasible_falls_back_to_rule_with_reason() -> None:
+def test_infeasible_falls_back_to_the_departure_aware_heuristic_with_reason() -> None:
     # The critical load alone exceeds what grid + battery can supply: no feasible plan.
     config = site(import_limit=1.0)
     result = optimise(config, pv=0.0, critical=5.0, flexible=1.0, battery_soc=1.0)
-    assert result.fell_back
-    assert result.policy == "rule" and result.requested_policy == "optimize"
+    assert result.fell_back and result.solver_status == "heuristic"
+    assert result.policy == "departure_aware" and result.requested_policy == "optimize"
     assert result.fallback_reason is not None and "infeasible" in result.fallback_reason
-    assert result.actions.load.shed_kw == 1.0  # the rule's answer
 
 
-def test_solver_time_limit_falls_back() -> None:
+def test_time_limit_without_a_schedule_still_charges_for_the_departure() -> None:
     def timed_out(model: SiteModel, limit: float) -> Solution:
         return Solution("time_limit", "Time limit reached", limit)
 
+    # 20 kWh missing, 2 h to go: waiting is no longer possible, the fallback charges now
+    # (the seed rule would leave the car idle: no PV surplus).
     result = optimise(
-        policy=OptimizePolicy(solver=timed_out), pv=9.5, critical=5.0, flexible=3.0, battery_soc=6.0
-    )
-    assert result.fell_back and result.fallback_reason is not None
-    assert "time_limit" in result.fallback_reason
-    assert result.actions.battery.power_kw == pytest.approx(1.5)
-
-
-def test_wall_clock_guard_falls_back_even_after_an_optimal_answer() -> None:
-    def slow(model: SiteModel, limit: float) -> Solution:
-        _time.sleep(0.05)
-        return solve(model, limit)
-
-    policy = OptimizePolicy(OptimizeSettings(time_limit_s=0.01), solver=slow)
-    result = optimise(policy=policy, pv=1.0, critical=1.0)
-    assert result.fell_back and result.fallback_reason is not None
-    assert "time budget" in result.fallback_reason
-
-
-def test_real_highs_time_limit_is_respected() -> None:
-    started = _time.perf_counter()
-    policy = OptimizePolicy(OptimizeSettings(time_limit_s=0.2))
-    optimise(
-        policy=policy,
+        policy=OptimizePolicy(solver=timed_out),
         connected=True,
-        ev_soc=10.0,
+        ev_soc=28.0,
         target=48.0,
-        departure=NOON + hours(30),
+        departure=NOON + hours(2),
         critical=0.5,
     )
-    assert _time.perf_counter() - started < 1.0
+    assert result.fell_back and result.solver_status == "heuristic"
+    assert result.fallback_reason is not None and "time_limit" in result.fallback_reason
+    assert result.actions.vehicles[0].mode is PowerMode.CHARGE
+    assert result.actions.vehicles[0].power_kw == pytest.approx(11.0)
+
+
+def test_time_limit_keeps_the_best_schedule_found() -> None:
+    def incumbent(model: SiteModel, limit: float) -> Solution:
+        found = solve(model, limit)
+        return dataclasses.replace(found, status="time_limit_feasible", mip_gap=0.02)
+
+    result = optimise(
+        policy=OptimizePolicy(solver=incumbent), pv=6.0, critical=1.0, battery_soc=5.0
+    )
+    assert not result.fell_back and result.policy == "optimize"
+    assert result.solver_status == "time_limit_feasible" and result.mip_gap == 0.02
+    assert "before the time limit" in result.reason
+    assert result.actions.battery.power_kw == pytest.approx(5.0)
 
 
 def test_bad_forecast_falls_back() -> None:

@@ -16,7 +16,7 @@ from ev_charging_system.energy.models import (
     VehicleConfig,
 )
 from ev_charging_system.energy.policies import OptimizePolicy
-from ev_charging_system.energy.policies.lp_model import SiteModel, VehicleModel, solve
+from ev_charging_system.energy.policies.milp_model import SiteModel, VehicleModel, solve
 
 from .factories import FLAT, NOON, snapshot
 
@@ -51,8 +51,9 @@ def site_models(draw: st.DrawFn) -> SiteModel:
         efficiency=0.9,
         trip_kwh=np.zeros(steps),
         deadlines=((deadline, draw(st.floats(0.0, 60.0))),),
-        binary_steps=draw(st.integers(0, 4)),
-        terminal_value=draw(st.floats(0.0, 0.3)),
+        core_cap_kwh=draw(st.floats(0.0, 60.0)),
+        core_value=draw(st.floats(0.0, 0.3)),
+        extra_value=draw(st.floats(0.0, 0.1)),
     )
     prices = st.lists(st.floats(-0.1, 0.6), min_size=steps, max_size=steps).map(np.array)
     return SiteModel(
@@ -99,8 +100,11 @@ def test_lp_solution_respects_every_limit(model: SiteModel) -> None:
     assert np.all(solution.curtail >= -TOL) and np.all(solution.curtail <= model.pv_kw + TOL)
     ev = solution.ev_power[0]
     assert np.all(ev >= -TOL) and np.all(ev <= vehicle.available_kw + TOL)
-    for k in range(min(vehicle.binary_steps, model.steps)):
-        assert ev[k] <= TOL or ev[k] >= vehicle.min_kw - TOL
+    # The charger's minimum holds in every step of the horizon, not only the first ones.
+    assert np.all((ev <= TOL) | (ev >= vehicle.min_kw - TOL))
+    # Never import and export, or charge and discharge, in the same step.
+    assert np.all(np.minimum(solution.grid_import, solution.grid_export) <= TOL)
+    assert np.all(np.minimum(solution.charge, solution.discharge) <= TOL)
     assert np.all(solution.ev_energy[0] <= max(vehicle.max_energy_kwh, vehicle.energy0_kwh) + TOL)
     # Energy is conserved in every step.
     balance = (
