@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from ev_charging_system.business_logic.device_management_service import (
+    CHARGE_POINT_ID_CHARACTERS,
+    CHARGE_POINT_ID_RULE,
+    MAX_CHARGE_POINT_ID_LENGTH,
+)
+
 # Ids a station or the database assigns: positive and within a signed 64-bit integer, and
 # within 2**53 so that JSON clients (JavaScript) read them exactly.
 MAX_ID = 2**53
 
-# OCPP identifierString: what a station may call itself (and so what a URL can carry).
-CHARGE_POINT_ID_PATTERN = r"^[A-Za-z0-9*\-_=:+|@.]{1,48}$"
+# What a station may call itself (and so what a URL can carry): one rule, the service's.
+_ID_CHARACTERS = "".join(re.escape(c) for c in sorted(CHARGE_POINT_ID_CHARACTERS))
+CHARGE_POINT_ID_PATTERN = f"^[{_ID_CHARACTERS}]{{1,{MAX_CHARGE_POINT_ID_LENGTH}}}$"
 ChargePointId = Annotated[
     str,
     Field(
         min_length=1,
         max_length=48,
         pattern=CHARGE_POINT_ID_PATTERN,
-        description="charge point id, e.g. 'CP-1' (letters, digits and * - _ = : + | @ .)",
+        description=CHARGE_POINT_ID_RULE + ", e.g. 'CP-1'",
     ),
 ]
 ConnectorId = Annotated[
