@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import unquote
 
 import schemathesis
 from pydantic import ValidationError
@@ -29,7 +30,11 @@ CROSS_FIELD = frozenset({"value_error", "assertion_error"})
 
 
 def _arguments(binding: Http, case: Any) -> dict[str, Any]:
-    raw: dict[str, Any] = dict(case.path_parameters or {})
+    # Schemathesis hands path parameters over already percent-encoded for the URL.
+    raw: dict[str, Any] = {
+        name: unquote(value) if isinstance(value, str) else value
+        for name, value in (case.path_parameters or {}).items()
+    }
     aliases = {alias: name for name, alias in binding.query_aliases.items()}
     for key, value in (case.query or {}).items():
         raw[aliases.get(key, key)] = value

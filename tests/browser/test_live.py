@@ -3,6 +3,7 @@ stopped from the page, the event stream patching the page, first-load size, lang
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 
@@ -148,6 +149,50 @@ async def test_events_from_the_stream_patch_the_page_without_asking_the_api(
         assert first.headers["accept"] == "text/event-stream"
         assert API_TOKEN not in first.url
         await expect(handle.page.locator("#live-status")).to_have_attribute("data-state", "polling")
+
+
+async def test_a_status_that_arrives_while_its_station_is_read_again_is_kept(
+    app: Application, open_page: PageFactory
+) -> None:
+    """A boot makes the page read the station again; a status change that comes in while
+    that read is on its way must survive the (older) answer instead of being overwritten."""
+    async with small_network(app):
+        event = {
+            "charge_point_id": LIVE,
+            "connector_id": 2,
+            "status": "Faulted",
+            "error_code": "GroundFailure",
+            "at": "2030-01-01T00:00:00Z",
+        }
+        stream = (
+            f"event: station.booted\ndata: {json.dumps({'charge_point_id': LIVE})}\n\n"
+            f"event: connector.status_changed\ndata: {json.dumps(event)}\n\n"
+        )
+        served_streams: list[Request] = []
+        read_answered = asyncio.Event()
+
+        async def events(route: Route) -> None:
+            served_streams.append(route.request)
+            if len(served_streams) == 1:
+                await route.fulfill(
+                    status=200, headers={"Content-Type": "text/event-stream"}, body=stream
+                )
+            else:
+                await route.fulfill(status=404, json={"detail": "Not Found"})
+
+        async def slow_station_read(route: Route) -> None:
+            await asyncio.sleep(0.5)  # the status event is applied meanwhile
+            await route.continue_()
+            read_answered.set()
+
+        handle = await open_page(app.rest_port, token=True)
+        await handle.page.route(f"**/api/charge-points/{LIVE}", slow_station_read)
+        await handle.page.route("**/api/events*", events)
+        await handle.open("#/overview")
+        await asyncio.wait_for(read_answered.wait(), 10)
+        await expect(handle.page.locator(".attention")).to_contain_text("GroundFailure")
+        await handle.page.wait_for_timeout(300)  # the read's answer has been applied by now
+        await expect(handle.page.locator(".attention")).to_contain_text("GroundFailure")
 
 
 @pytest.mark.parametrize("locale", ["en-US", "pt-BR"])

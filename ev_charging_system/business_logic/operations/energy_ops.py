@@ -174,7 +174,12 @@ class DynamicTariffIn(Strict):
 
     def to_domain(self) -> e.Tariff:
         return e.DynamicTariff(
-            tuple(e.PricePoint(p.start, p.import_price, p.feed_in_price) for p in self.points),
+            # Each price holds until the next in time, so the order they were sent in says
+            # nothing; a series pasted out of order is still the same series.
+            tuple(
+                e.PricePoint(p.start, p.import_price, p.feed_in_price)
+                for p in sorted(self.points, key=lambda point: point.start)
+            ),
             self.fallback_import_price,
             self.feed_in_price,
         )

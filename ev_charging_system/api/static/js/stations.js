@@ -60,15 +60,20 @@ export function station(id) {
 }
 
 const reading = new Map();
+/** Events about a station that arrived while it was being read: the answer may have been
+ * taken before them, so they are applied again on top of it. */
+const arrivedDuringRead = new Map();
 
 /** Read one station again (e.g. after its boot), at most one request at a time per station. */
 export function reloadStation(id) {
   if (!reading.has(id)) {
+    arrivedDuringRead.set(id, []);
     reading.set(
       id,
       get(`/api/charge-points/${enc(id)}`)
         .then((fresh) => {
           stations.set(fresh.id, fresh);
+          for (const [type, data] of arrivedDuringRead.get(id) || []) applyToKnown(type, data);
           notify([fresh.id]);
           return fresh;
         })
@@ -76,7 +81,10 @@ export function reloadStation(id) {
           if (error && error.status === 404 && stations.delete(id)) notify([id]);
           return null;
         })
-        .finally(() => reading.delete(id)),
+        .finally(() => {
+          reading.delete(id);
+          arrivedDuringRead.delete(id);
+        }),
     );
   }
   return reading.get(id);
@@ -94,8 +102,7 @@ export function applyEvent(type, data) {
 
 function patch(type, data) {
   const id = data.charge_point_id;
-  const known = stations.get(id);
-  if (!known) {
+  if (!stations.has(id)) {
     // A station this page has not seen yet (e.g. it connected for the first time). A read
     // already in flight may predate this event: apply the event again once it is known.
     reloadStation(id).then((fresh) => {
@@ -103,13 +110,24 @@ function patch(type, data) {
     });
     return;
   }
+  if (applyToKnown(type, data)) {
+    arrivedDuringRead.get(id)?.push([type, data]);
+    notify([id]);
+    if (type === "station.connected") reloadStation(id); // its version and boot information may have changed
+  } else {
+    reloadStation(id); // booted, registration changed, ...: read what it looks like now
+  }
+}
+
+/** Change a known station as the event says; false when the event needs a fresh read. */
+function applyToKnown(type, data) {
+  const id = data.charge_point_id;
+  const known = stations.get(id);
+  if (!known) return false;
   if (type === "station.connected") {
     stations.set(id, { ...known, online: true, last_heartbeat_at: data.at || known.last_heartbeat_at });
-    notify([id]);
-    reloadStation(id); // its version and boot information may have changed
   } else if (type === "station.disconnected") {
     stations.set(id, { ...known, online: false });
-    notify([id]);
   } else if (type === "connector.status_changed") {
     const connectorId = Number(data.connector_id);
     const connector = {
@@ -125,10 +143,10 @@ function patch(type, data) {
     connectors.push(connector);
     connectors.sort((a, b) => a.connector_id - b.connector_id);
     stations.set(id, { ...known, online: true, connectors, last_heartbeat_at: data.at || known.last_heartbeat_at });
-    notify([id]);
   } else {
-    reloadStation(id); // booted, registration changed, ...: read what it looks like now
+    return false;
   }
+  return true;
 }
 
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
