@@ -77,6 +77,24 @@ async def test_energy_needs_a_token(anonymous: httpx.AsyncClient) -> None:
     assert (await anonymous.get("/energy/health")).status_code == 401
 
 
+async def test_dynamic_prices_sent_out_of_order_are_kept_in_time_order(
+    rest: httpx.AsyncClient, operator: dict[str, str]
+) -> None:
+    tariff = {
+        "kind": "dynamic",
+        "points": [
+            {"start": "2030-01-01T12:00:00Z", "import_price": 0.40},
+            {"start": "2030-01-01T00:00:00Z", "import_price": 0.10},
+            {"start": "2030-01-01T06:00:00+03:00", "import_price": 0.25},
+        ],
+        "fallback_import_price": 0.30,
+    }
+    saved = await rest.put("/energy/tariff", json=tariff, headers=operator)
+    assert saved.status_code == 200, saved.text
+    stored = (await rest.get("/energy/tariff")).json()
+    assert [point["import_price"] for point in stored["points"]] == [0.10, 0.25, 0.40]
+
+
 async def test_site_settings_survive_a_restart(
     app_factory: AppFactory, operator: dict[str, str]
 ) -> None:
