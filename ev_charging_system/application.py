@@ -72,7 +72,16 @@ class Application(System):
 
     @property
     def ocpp_port(self) -> int:
-        return self.ocpp.port
+        """The ws:// port (security profile 1)."""
+        port = self.ocpp.port
+        if port is None:
+            raise RuntimeError("OCPP_PLAIN_ENABLED is off: there is no ws:// listener")
+        return port
+
+    @property
+    def ocpp_tls_port(self) -> int | None:
+        """The wss:// port (security profiles 2 and 3), None without OCPP_TLS_PORT."""
+        return self.ocpp.tls_port
 
     async def start(self) -> None:
         settings = self.settings
@@ -102,11 +111,18 @@ class Application(System):
             mcp_app, settings.mcp_server_host, settings.mcp_server_port
         )
         self._flush_task = asyncio.create_task(self._flush_last_seen_periodically())
-        logger.info(
-            "OCPP server listening on ws://%s:%d/<charge_point_id> (ocpp1.6, ocpp2.0.1)",
-            settings.ocpp_server_host,
-            self.ocpp_port,
-        )
+        if self.ocpp.port is not None:
+            logger.info(
+                "OCPP server listening on ws://%s:%d/<charge_point_id> (ocpp1.6, ocpp2.0.1)",
+                settings.ocpp_server_host,
+                self.ocpp.port,
+            )
+        if self.ocpp.tls_port is not None:
+            logger.info(
+                "OCPP server listening on wss://%s:%d/<charge_point_id> (security profiles 2, 3)",
+                settings.ocpp_server_host,
+                self.ocpp.tls_port,
+            )
         logger.info(
             "REST API on http://%s:%d (docs at /docs)", settings.fastapi_host, self.rest_port
         )

@@ -18,6 +18,7 @@ from ev_charging_system.api.dependencies import ApiServices
 from ev_charging_system.api.rest_api import HttpLimits, create_rest_app
 from ev_charging_system.business_logic.audit_service import AuditService
 from ev_charging_system.business_logic.auth_service import AuthService
+from ev_charging_system.business_logic.certificate_service import CertificateService
 from ev_charging_system.business_logic.conversation_service import ConversationService
 from ev_charging_system.business_logic.device_management_service import (
     DeviceManagementService,
@@ -46,9 +47,11 @@ from ev_charging_system.core.gateway import OcppGateway
 from ev_charging_system.core.ocpp_server import (
     OcppServer,
     OcppServerOptions,
+    TlsListener,
     validate_frames_inline,
 )
 from ev_charging_system.core.services import OcppServices
+from ev_charging_system.data.certificate_authority import CertificateAuthorityStore
 from ev_charging_system.data.database import create_engine, create_session_factory
 from ev_charging_system.data.energy_store import (
     SqlHistoryStore,
@@ -169,6 +172,10 @@ class System:
             conversations,
             last_seen,
         )
+        self.certificate_authority = CertificateAuthorityStore(
+            settings.data_dir / "ca", settings.ca_cert_file, settings.ca_key_file
+        )
+        certificates = CertificateService(self.certificate_authority, devices, commands)
         validate_frames_inline()
         self.ocpp = OcppServer(
             OcppServices(
@@ -178,6 +185,7 @@ class System:
                 TransactionEventService(
                     unit_of_work, utc_now, auth, observer=sessions, events=self.events
                 ),
+                certificates,
             ),
             self.connections,
             OcppServerOptions(
@@ -188,6 +196,8 @@ class System:
                 close_timeout=settings.ocpp_close_timeout_seconds,
                 call_timeout=settings.ocpp_call_timeout_seconds,
                 max_frame_bytes=settings.ocpp_max_frame_bytes,
+                plain=settings.ocpp_plain_enabled,
+                tls=self._tls_listener(settings),
             ),
         )
         tokens = TokenService(unit_of_work, utc_now, settings.api_token.get_secret_value())
@@ -204,6 +214,7 @@ class System:
                 audit=audit,
                 energy=EnergyServices(self.coordinator, self.site, self.plan_log),
                 tokens=tokens,
+                certificates=certificates,
             ),
             audit,
         )
@@ -244,6 +255,19 @@ class System:
             box=self.secret_box,
         )
         install_chat(self.rest_app, self.chat)
+
+    def _tls_listener(self, settings: Settings) -> TlsListener | None:
+        """The wss:// listener's files: the operator's, or issued by the CSMS's own CA."""
+        if settings.ocpp_tls_port is None:
+            return None
+        if settings.ocpp_tls_cert_file is not None and settings.ocpp_tls_key_file is not None:
+            certificate, key = settings.ocpp_tls_cert_file, settings.ocpp_tls_key_file
+        else:
+            certificate, key = self.certificate_authority.authority().write_server_credentials(
+                settings.data_dir / "ca", settings.ocpp_tls_hostnames
+            )
+        client_ca = settings.ocpp_tls_ca_file or self.certificate_authority.certificate_file()
+        return TlsListener(settings.ocpp_tls_port, certificate, key, client_ca)
 
     async def ping_database(self) -> None:
         async with self.engine.connect() as connection:

@@ -32,11 +32,14 @@ from ev_charging_system.business_logic.ports import (
 )
 from ev_charging_system.business_logic.redaction import REDACTED, is_secret_key
 from ev_charging_system.models.charge_point import (
+    AccessRefusal,
     BootInfo,
     ChargePoint,
     ChargePointView,
     ConnectorStatus,
     RegistrationStatus,
+    SecurityProfile,
+    StationChannel,
     StatusChange,
     UnknownStationPolicy,
 )
@@ -288,16 +291,62 @@ class DeviceManagementService:
             await self._event(uow, charge_point_id, kind, detail)
             await uow.commit()
 
-    async def check_station_password(self, charge_point_id: str, password: str | None) -> bool:
-        """True when the station may open a connection (Security Profile 1)."""
+    async def check_station_access(
+        self, charge_point_id: str, password: str | None, channel: StationChannel
+    ) -> AccessRefusal | None:
+        """None when the station may open this connection, else why not.
+
+        The station's security profile decides: 1 needs its password when one is set;
+        2 needs TLS and the password; 3 needs TLS with a client certificate issued to this
+        very station id. A certificate issued to another station is refused on any profile.
+        Stations nobody registered are let through: their BootNotification meets the
+        unknown-station policy.
+        """
+        subject = channel.certificate_subject
+        if subject is not None and subject != charge_point_id:
+            return AccessRefusal(f"the client certificate belongs to {subject!r}")
         async with self._uow_factory() as uow:
             station = await uow.charge_points.get(charge_point_id, with_connectors=False)
-        if station is None or station.password_hash is None:
-            return True
+        if station is None:
+            return None
+        profile = station.security_profile
+        if profile is not SecurityProfile.BASIC_AUTH and not channel.tls:
+            return AccessRefusal(f"security profile {profile.value} requires TLS (wss://)")
+        if profile is SecurityProfile.TLS_CLIENT_CERTIFICATE:
+            if subject is None:
+                return AccessRefusal("security profile 3 requires a client certificate")
+            return None
+        if station.password_hash is None:
+            if profile is SecurityProfile.TLS_BASIC_AUTH:
+                return AccessRefusal("security profile 2 requires a station password; none is set")
+            return None
         if password is None:
-            return False
+            return AccessRefusal("a password is required", credentials_missing=True)
         # scrypt is deliberately slow: keep it off the event loop.
-        return await asyncio.to_thread(verify_password, password, station.password_hash)
+        if not await asyncio.to_thread(verify_password, password, station.password_hash):
+            return AccessRefusal("wrong password", credentials_missing=True)
+        return None
+
+    async def set_security_profile(
+        self, charge_point_id: str, profile: SecurityProfile
+    ) -> ChargePointView:
+        async with self._uow_factory() as uow:
+            station = await self._require(uow, charge_point_id)
+            if profile is SecurityProfile.TLS_BASIC_AUTH and station.password_hash is None:
+                raise ConflictError(
+                    "security profile 2 authenticates with the station's password: set one first"
+                )
+            previous = station.security_profile
+            station.security_profile = profile
+            await uow.charge_points.update(station)
+            await self._event(
+                uow,
+                charge_point_id,
+                EventKind.SECURITY_PROFILE_CHANGED,
+                {"from": previous.value, "to": profile.value},
+            )
+            await uow.commit()
+        return self._view(station)
 
     async def store_device_model(
         self, charge_point_id: str, entries: Sequence[DeviceModelEntry]

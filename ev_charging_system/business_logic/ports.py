@@ -13,6 +13,7 @@ from typing import Protocol, Self
 
 from ev_charging_system.models.access import ApiToken
 from ev_charging_system.models.audit import AuditEntry, ChatMessage, Conversation
+from ev_charging_system.models.certificates import IssuedCertificate
 from ev_charging_system.models.charge_point import ChargePoint, ConnectorStatus, StatusChange
 from ev_charging_system.models.commands import Command, CommandRecord, CommandResult
 from ev_charging_system.models.device_model import DeviceModelEntry
@@ -214,6 +215,17 @@ class StationPresence(Protocol):
     def is_online(self, charge_point_id: str) -> bool: ...
 
     def online_ids(self) -> frozenset[str]: ...
+
+
+class StationCertificateSigner(Protocol):
+    """The certificate authority that signs station certificates (security profile 3)."""
+
+    @property
+    def certificate_pem(self) -> str: ...
+
+    def sign_station_csr(self, csr_pem: str, charge_point_id: str) -> IssuedCertificate:
+        """Raises CertificateRequestRejectedError with the reason when it will not sign."""
+        ...
 
 
 class ChargerGateway(Protocol):

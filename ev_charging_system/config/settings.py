@@ -99,6 +99,19 @@ class Settings(BaseSettings):
     # page, a 1.6 local list of thousands of tags); raise it for stations that send more.
     ocpp_max_frame_bytes: int = Field(default=1024 * 1024, ge=4096, le=64 * 1024 * 1024)
     last_seen_flush_seconds: float = Field(default=10, gt=0)
+    # OCPP security profiles 2 and 3: a wss:// listener beside (or instead of) ws://.
+    # Without certificate files, the CSMS's own CA (under DATA_DIR/ca, or CA_CERT_FILE /
+    # CA_KEY_FILE) issues the server certificate for OCPP_TLS_HOSTNAMES.
+    ocpp_plain_enabled: bool = True
+    ocpp_tls_port: int | None = Field(default=None, ge=0, le=65535)
+    ocpp_tls_cert_file: Path | None = None
+    ocpp_tls_key_file: Path | None = None
+    # Client certificates (profile 3) must chain to these CAs; default: the CSMS's own CA.
+    ocpp_tls_ca_file: Path | None = None
+    ocpp_tls_hostnames: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1"])
+    # The CA that signs station certificates (SignCertificate); default: made in DATA_DIR/ca.
+    ca_cert_file: Path | None = None
+    ca_key_file: Path | None = None
 
     # Site energy coordination. The site itself (PV, battery, vehicles, tariff) is
     # configured through the REST API and stored; these only set the planner's rhythm.
@@ -148,6 +161,21 @@ class Settings(BaseSettings):
             raise ValueError("MCP_READ_TOKEN and MCP_OPERATE_TOKEN must differ")
         if not self.api_token.get_secret_value():
             raise ValueError("API_TOKEN must not be empty")
+        if (self.ocpp_tls_cert_file is None) != (self.ocpp_tls_key_file is None):
+            raise ValueError("OCPP_TLS_CERT_FILE and OCPP_TLS_KEY_FILE go together")
+        if (self.ca_cert_file is None) != (self.ca_key_file is None):
+            raise ValueError("CA_CERT_FILE and CA_KEY_FILE go together")
+        if not self.ocpp_plain_enabled and self.ocpp_tls_port is None:
+            raise ValueError("OCPP_PLAIN_ENABLED=false needs OCPP_TLS_PORT: no OCPP listener")
+        for name, path in (
+            ("OCPP_TLS_CERT_FILE", self.ocpp_tls_cert_file),
+            ("OCPP_TLS_KEY_FILE", self.ocpp_tls_key_file),
+            ("OCPP_TLS_CA_FILE", self.ocpp_tls_ca_file),
+            ("CA_CERT_FILE", self.ca_cert_file),
+            ("CA_KEY_FILE", self.ca_key_file),
+        ):
+            if path is not None and not path.is_file():
+                raise ValueError(f"{name}: {path} is not a readable file")
         return self
 
     @property

@@ -5,9 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
+from pathlib import Path
+from typing import cast
 from urllib.parse import unquote, urlsplit
 
 from ocpp import messages as ocpp_messages
@@ -31,6 +34,7 @@ from ev_charging_system.core.rpc import OcppEndpoint
 from ev_charging_system.core.services import OcppServices
 from ev_charging_system.core.v16_commands import V16Commands
 from ev_charging_system.core.v201_commands import V201Commands, remote_start_recorder
+from ev_charging_system.models.charge_point import StationChannel
 from ev_charging_system.models.station_event import EventKind
 
 logger = logging.getLogger(__name__)
@@ -45,6 +49,16 @@ CLOSE_UNSUPPORTED_SUBPROTOCOL = 1002
 
 
 @dataclass(frozen=True, slots=True)
+class TlsListener:
+    """The wss:// listener (OCPP security profiles 2 and 3)."""
+
+    port: int
+    certificate_file: Path  # the server's certificate chain, PEM
+    key_file: Path
+    client_ca_file: Path  # client certificates must chain to one of these (profile 3)
+
+
+@dataclass(frozen=True, slots=True)
 class OcppServerOptions:
     host: str
     port: int
@@ -53,6 +67,34 @@ class OcppServerOptions:
     close_timeout: float
     call_timeout: float
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    plain: bool = True  # the ws:// listener (security profile 1); off when only TLS is allowed
+    tls: TlsListener | None = None
+
+
+def server_tls_context(listener: TlsListener) -> ssl.SSLContext:
+    """TLS 1.2 or newer (OCPP security profiles 2/3); a client certificate is asked for
+    and, when one is sent, must verify; whether a station needs one is its profile's
+    business, decided at the handshake."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(listener.certificate_file, listener.key_file)
+    context.load_verify_locations(cafile=listener.client_ca_file)
+    context.verify_mode = ssl.CERT_OPTIONAL
+    return context
+
+
+def station_channel(connection: ServerConnection) -> StationChannel:
+    """Whether the connection is TLS, and the verified client certificate's common name."""
+    ssl_object = connection.transport.get_extra_info("ssl_object")
+    if not isinstance(ssl_object, ssl.SSLObject):
+        return StationChannel(tls=False)
+    # Only a certificate that verified against the client CAs is returned here.
+    certificate = ssl_object.getpeercert() or {}
+    subject_rdns = cast(tuple[tuple[tuple[str, str], ...], ...], certificate.get("subject", ()))
+    subject = next(
+        (value for rdn in subject_rdns for name, value in rdn if name == "commonName"), None
+    )
+    return StationChannel(tls=True, certificate_subject=subject)
 
 
 def station_id_from_path(path: str) -> str | None:
@@ -77,6 +119,10 @@ def select_subprotocol(
     closed at once (OCPP-J: the CSMS must not refuse the handshake itself).
     """
     return next((protocol for protocol in SUBPROTOCOLS if protocol in offered), None)
+
+
+def _port_of(server: Server | None) -> int | None:
+    return None if server is None else int(server.sockets[0].getsockname()[1])
 
 
 def basic_auth_credentials(request: Request) -> tuple[str, str] | None:
@@ -109,17 +155,30 @@ class OcppServer:
         self._connections = connections
         self._options = options
         self._server: Server | None = None
+        self._tls_server: Server | None = None
 
     @property
-    def port(self) -> int:
-        assert self._server is not None, "server not started"
-        return int(self._server.sockets[0].getsockname()[1])
+    def port(self) -> int | None:
+        """The ws:// port, None when only wss:// is served."""
+        return _port_of(self._server)
+
+    @property
+    def tls_port(self) -> int | None:
+        return _port_of(self._tls_server)
 
     async def start(self) -> None:
-        self._server = await serve(
+        options = self._options
+        if options.plain:
+            self._server = await self._listen(options.port, None)
+        if options.tls is not None:
+            self._tls_server = await self._listen(options.tls.port, server_tls_context(options.tls))
+
+    async def _listen(self, port: int, tls: ssl.SSLContext | None) -> Server:
+        return await serve(
             self._serve_station,
             self._options.host,
-            self._options.port,
+            port,
+            ssl=tls,
             subprotocols=SUBPROTOCOLS,
             select_subprotocol=select_subprotocol,
             max_size=self._options.max_frame_bytes,
@@ -130,11 +189,13 @@ class OcppServer:
         )
 
     async def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.close(close_connections=True)
-        await self._server.wait_closed()
-        self._server = None
+        for server in (self._server, self._tls_server):
+            if server is not None:
+                server.close(close_connections=True)
+        for server in (self._server, self._tls_server):
+            if server is not None:
+                await server.wait_closed()
+        self._server = self._tls_server = None
 
     async def _check_handshake(
         self, connection: ServerConnection, request: Request
@@ -154,14 +215,26 @@ class OcppServer:
             user, password = credentials
             if user != station_id:
                 password = None
-        if not await self._services.devices.check_station_password(station_id, password):
-            await self._services.devices.record_event(
-                station_id, EventKind.AUTH_FAILED, {"basic_auth_present": credentials is not None}
-            )
+        channel = station_channel(connection)
+        refusal = await self._services.devices.check_station_access(station_id, password, channel)
+        if refusal is None:
+            return None
+        await self._services.devices.record_event(
+            station_id,
+            EventKind.AUTH_FAILED,
+            {
+                "reason": refusal.reason,
+                "basic_auth_present": credentials is not None,
+                "tls": channel.tls,
+                "client_certificate": channel.certificate_subject,
+            },
+        )
+        logger.info("%s refused at the handshake: %s", station_id, refusal.reason)
+        if refusal.credentials_missing:
             response = connection.respond(HTTPStatus.UNAUTHORIZED, "Invalid station credentials\n")
             response.headers["WWW-Authenticate"] = 'Basic realm="OCPP", charset="UTF-8"'
             return response
-        return None
+        return connection.respond(HTTPStatus.FORBIDDEN, f"Refused: {refusal.reason}\n")
 
     async def _serve_station(self, websocket: ServerConnection) -> None:
         station_id = station_id_from_path(websocket.request.path if websocket.request else "")
@@ -204,6 +277,7 @@ class OcppServer:
         except ConnectionClosed as closed:
             reason = f"closed ({closed.rcvd.code if closed.rcvd else 'no close frame'})"
         finally:
+            handler.cancel_follow_ups()
             await dispatcher.close(reason)
             # A connection replaced by the station's newer one is not the station going
             # offline: only the live connection's end is recorded as a disconnection.

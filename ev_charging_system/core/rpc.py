@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from types import ModuleType
 from typing import Any, ClassVar
 
@@ -73,6 +73,34 @@ class OcppEndpoint:
         self._services = services
         self._call_timeout = call_timeout
         self._pending: dict[str, asyncio.Future[frames.ResultFrame | frames.ErrorFrame]] = {}
+        self._after_reply: list[Callable[[], Awaitable[None]]] = []
+        self._follow_ups: set[asyncio.Task[None]] = set()
+
+    def after_reply(self, follow_up: Callable[[], Awaitable[None]]) -> None:
+        """Run `follow_up` once the answer to the call being handled has been sent.
+
+        For calls the CSMS makes in reply to a station's request (CertificateSigned after
+        SignCertificate): OCPP wants the answer first, and this connection reads the
+        station's reply only after the handler has returned.
+        """
+        self._after_reply.append(follow_up)
+
+    def cancel_follow_ups(self) -> None:
+        for task in self._follow_ups:
+            task.cancel()
+
+    def _start_follow_ups(self) -> None:
+        follow_ups, self._after_reply = self._after_reply, []
+        for follow_up in follow_ups:
+            task = asyncio.create_task(self._follow_up(follow_up))
+            self._follow_ups.add(task)
+            task.add_done_callback(self._follow_ups.discard)
+
+    async def _follow_up(self, follow_up: Callable[[], Awaitable[None]]) -> None:
+        try:
+            await follow_up()
+        except Exception:
+            logger.exception("%s: a follow-up call failed", self.id)
 
     async def start(self) -> None:
         """Serve the connection until it closes (raises websockets' ConnectionClosed)."""
@@ -117,6 +145,7 @@ class OcppEndpoint:
         try:
             payload = await self._handle(frame)
         except OCPPError as error:
+            self._after_reply.clear()
             logger.info("%s: %s answered %s: %s", self.id, frame.action, error.code, error)
             await self._send(
                 frames.call_error_frame(
@@ -128,6 +157,7 @@ class OcppEndpoint:
             )
             return
         except Exception:
+            self._after_reply.clear()
             logger.exception("%s: %s failed", self.id, frame.action)
             await self._send(
                 frames.call_error_frame(
@@ -136,6 +166,7 @@ class OcppEndpoint:
             )
             return
         await self._send(str(CallResult(frame.message_id, payload).to_json()))
+        self._start_follow_ups()
 
     async def _ensure_registered(self, action: str) -> None:
         """Raise StationNotAcceptedError unless the station may send `action` now."""

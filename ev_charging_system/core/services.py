@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ev_charging_system.business_logic.auth_service import AuthService
+from ev_charging_system.business_logic.certificate_service import CertificateService
 from ev_charging_system.business_logic.device_management_service import DeviceManagementService
 from ev_charging_system.business_logic.transaction_event_service import TransactionEventService
 from ev_charging_system.business_logic.transaction_service import TransactionService
@@ -16,3 +17,4 @@ class OcppServices:
     auth: AuthService
     transactions: TransactionService
     transaction_events: TransactionEventService
+    certificates: CertificateService

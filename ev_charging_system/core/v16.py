@@ -16,6 +16,7 @@ from ev_charging_system.business_logic.device_management_service import StatusRe
 from ev_charging_system.core.frames import format_timestamp, parse_timestamp
 from ev_charging_system.core.routing import on
 from ev_charging_system.core.rpc import OcppEndpoint
+from ev_charging_system.models.certificates import SignedCertificateKind
 from ev_charging_system.models.charge_point import BootInfo
 from ev_charging_system.models.id_token import IdTagInfo
 from ev_charging_system.models.station_event import EventKind
@@ -244,8 +245,11 @@ class V16Handler(OcppEndpoint):
 
     @on(Action.sign_certificate)
     async def on_sign_certificate(self, csr: str) -> call_result.SignCertificate:
-        # No certificate authority is configured, so the CSR cannot be signed.
-        await self._services.devices.record_event(
-            self.id, EventKind.SIGN_CERTIFICATE, {"answer": "Rejected", "reason": "no CA"}
+        certificates = self._services.certificates
+        decision = await certificates.review_signing_request(
+            self.id, csr, SignedCertificateKind.CHARGING_STATION
         )
-        return call_result.SignCertificate(status=GenericStatus.rejected)
+        if not decision.accepted:
+            return call_result.SignCertificate(status=GenericStatus.rejected)
+        self.after_reply(lambda: certificates.deliver(self.id, decision))
+        return call_result.SignCertificate(status=GenericStatus.accepted)

@@ -6,10 +6,12 @@ from typing import Any
 
 from ocpp.v16 import call
 
+from ev_charging_system.core.certificates import hash_data, hash_fields
 from ev_charging_system.core.frames import format_timestamp
 from ev_charging_system.core.profiles import v16_profile, v16_purpose
 from ev_charging_system.core.v16 import id_tag_info
 from ev_charging_system.models import commands as c
+from ev_charging_system.models.certificates import CertificateUse, SignedCertificateKind
 from ev_charging_system.models.errors import CommandNotSupportedError
 
 _TRIGGERS_16 = {
@@ -20,6 +22,18 @@ _TRIGGERS_16 = {
     c.TriggerableMessage.FIRMWARE_STATUS: "FirmwareStatusNotification",
     c.TriggerableMessage.DIAGNOSTICS_STATUS: "DiagnosticsStatusNotification",
 }
+
+
+_USES_16 = {
+    CertificateUse.CSMS_ROOT: "CentralSystemRootCertificate",
+    CertificateUse.MANUFACTURER_ROOT: "ManufacturerRootCertificate",
+}
+
+
+def _use_16(use: CertificateUse) -> str:
+    if use not in _USES_16:
+        raise _not_in_16(f"{use.value} certificates")
+    return _USES_16[use]
 
 
 def _not_in_16(what: str) -> CommandNotSupportedError:
@@ -61,6 +75,11 @@ class V16Commands:
                 return call.GetConfiguration()
             case c.SetConfiguration():
                 return call.ChangeConfiguration(key=command.key, value=command.value)
+            case c.TriggerMessage() if command.message is c.TriggerableMessage.SIGN_CERTIFICATE:
+                return call.ExtendedTriggerMessage(
+                    requested_message="SignChargePointCertificate",
+                    connector_id=command.connector_id,
+                )
             case c.TriggerMessage():
                 if command.message not in _TRIGGERS_16:
                     raise _not_in_16(f"{command.message.value} to trigger")
@@ -135,6 +154,22 @@ class V16Commands:
                 return call.DataTransfer(
                     vendor_id=command.vendor_id, message_id=command.message_id, data=command.data
                 )
+            case c.CertificateSigned():
+                if command.kind is not SignedCertificateKind.CHARGING_STATION:
+                    raise _not_in_16(f"{command.kind.value} to install")
+                return call.CertificateSigned(certificate_chain=command.certificate_chain)
+            case c.InstallCertificate():
+                return call.InstallCertificate(
+                    certificate_type=_use_16(command.use), certificate=command.certificate
+                )
+            case c.GetInstalledCertificateIds():
+                if len(command.uses) != 1:
+                    raise CommandNotSupportedError(
+                        "OCPP 1.6 lists one kind of certificate at a time: name one use"
+                    )
+                return call.GetInstalledCertificateIds(certificate_type=_use_16(command.uses[0]))
+            case c.DeleteCertificate():
+                return call.DeleteCertificate(certificate_hash_data=hash_data(command.certificate))
         raise CommandNotSupportedError(f"unknown command {type(command).__name__}")
 
     def result(self, command: c.Command, response: Any) -> c.CommandResult:
@@ -171,4 +206,15 @@ class V16Commands:
                 )
             case c.DataTransfer():
                 return c.CommandResult(str(response.status), {"data": response.data})
+            case c.GetInstalledCertificateIds():
+                use = command.uses[0].value
+                return c.CommandResult(
+                    str(response.status),
+                    {
+                        "certificates": [
+                            {"use": use, **hash_fields(item)}
+                            for item in response.certificate_hash_data or []
+                        ]
+                    },
+                )
         return c.CommandResult(str(response.status))

@@ -16,6 +16,7 @@ from ev_charging_system.business_logic.device_management_service import StatusRe
 from ev_charging_system.core.frames import format_timestamp, parse_timestamp
 from ev_charging_system.core.routing import on
 from ev_charging_system.core.rpc import OcppEndpoint
+from ev_charging_system.models.certificates import SignedCertificateKind
 from ev_charging_system.models.charge_point import BootInfo
 from ev_charging_system.models.device_model import DeviceModelEntry
 from ev_charging_system.models.id_token import IdTagInfo
@@ -352,11 +353,16 @@ class V201Handler(OcppEndpoint):
     async def on_sign_certificate(
         self, csr: str, certificate_type: str | None = None
     ) -> call_result.SignCertificate:
-        # No certificate authority is configured, so the CSR cannot be signed.
-        await self._event(
-            EventKind.CERTIFICATE_REQUEST, request="SignCertificate", answer="Rejected"
+        certificates = self._services.certificates
+        decision = await certificates.review_signing_request(
+            self.id, csr, SignedCertificateKind(certificate_type or "ChargingStationCertificate")
         )
-        return call_result.SignCertificate(status="Rejected")
+        if not decision.accepted:
+            return call_result.SignCertificate(
+                status="Rejected", status_info={"reason_code": "InvalidCSR"}
+            )
+        self.after_reply(lambda: certificates.deliver(self.id, decision))
+        return call_result.SignCertificate(status="Accepted")
 
     @on(Action.get_15118_ev_certificate)
     async def on_get_15118_ev_certificate(

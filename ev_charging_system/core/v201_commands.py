@@ -7,11 +7,13 @@ from typing import Any
 from ocpp.v201 import call
 
 from ev_charging_system.business_logic.transaction_event_service import TransactionEventService
+from ev_charging_system.core.certificates import hash_data, hash_fields
 from ev_charging_system.core.command_dispatcher import BeforeSend
 from ev_charging_system.core.frames import format_timestamp
 from ev_charging_system.core.profiles import v201_profile
 from ev_charging_system.core.v201 import id_token_info
 from ev_charging_system.models import commands as c
+from ev_charging_system.models.certificates import CertificateUse
 from ev_charging_system.models.charging_profile import ProfilePurpose
 from ev_charging_system.models.errors import CommandNotSupportedError
 
@@ -38,7 +40,16 @@ _TRIGGERS_201 = {
     c.TriggerableMessage.FIRMWARE_STATUS: "FirmwareStatusNotification",
     c.TriggerableMessage.DIAGNOSTICS_STATUS: "LogStatusNotification",
     c.TriggerableMessage.TRANSACTION_EVENT: "TransactionEvent",
+    c.TriggerableMessage.SIGN_CERTIFICATE: "SignChargingStationCertificate",
 }
+
+_USES_201 = {
+    CertificateUse.CSMS_ROOT: "CSMSRootCertificate",
+    CertificateUse.MANUFACTURER_ROOT: "ManufacturerRootCertificate",
+    CertificateUse.V2G_ROOT: "V2GRootCertificate",
+    CertificateUse.MO_ROOT: "MORootCertificate",
+}
+_USE_OF_201 = {name: use for use, name in _USES_201.items()}
 
 LOCAL_TOKEN_TYPE = "ISO14443"  # RFID cards: what a local authorization list mostly holds
 REMOTE_TOKEN_TYPE = "Central"  # a token the CSMS vouches for
@@ -247,6 +258,21 @@ class V201Commands:
                 return call.DataTransfer(
                     vendor_id=command.vendor_id, message_id=command.message_id, data=command.data
                 )
+            case c.CertificateSigned():
+                return call.CertificateSigned(
+                    certificate_chain=command.certificate_chain,
+                    certificate_type=command.kind.value,
+                )
+            case c.InstallCertificate():
+                return call.InstallCertificate(
+                    certificate_type=_USES_201[command.use], certificate=command.certificate
+                )
+            case c.GetInstalledCertificateIds():
+                return call.GetInstalledCertificateIds(
+                    certificate_type=[_USES_201[use] for use in command.uses] or None
+                )
+            case c.DeleteCertificate():
+                return call.DeleteCertificate(certificate_hash_data=hash_data(command.certificate))
         raise CommandNotSupportedError(f"unknown command {type(command).__name__}")
 
     def result(self, command: c.Command, response: Any) -> c.CommandResult:
@@ -279,6 +305,22 @@ class V201Commands:
                 return c.CommandResult(str(response.status), {"schedule": response.schedule})
             case c.DataTransfer():
                 return c.CommandResult(str(response.status), {"data": response.data})
+            case c.GetInstalledCertificateIds():
+                chains = response.certificate_hash_data_chain or []
+                return c.CommandResult(
+                    str(response.status),
+                    {
+                        "certificates": [
+                            {
+                                "use": _USE_OF_201.get(
+                                    item["certificate_type"], item["certificate_type"]
+                                ),
+                                **hash_fields(item["certificate_hash_data"]),
+                            }
+                            for item in chains
+                        ]
+                    },
+                )
             case c.GetBaseReport() | c.GetChargingProfiles() | c.UpdateFirmware():
                 return c.CommandResult(str(response.status), {"request_id": command.request_id})
         return c.CommandResult(str(response.status))

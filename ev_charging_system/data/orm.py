@@ -49,6 +49,7 @@ class ChargePointRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ocpp_version: Mapped[str | None] = mapped_column(String(16))
     password_hash: Mapped[str | None] = mapped_column(String(255))
+    security_profile: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     vendor: Mapped[str | None] = mapped_column(String(50))
     model: Mapped[str | None] = mapped_column(String(50))
     serial_number: Mapped[str | None] = mapped_column(String(50))

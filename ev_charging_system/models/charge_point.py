@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class UnknownStationPolicy(StrEnum):
@@ -71,6 +71,35 @@ class StatusChange:
     evse_connector_id: int | None = None  # see ConnectorStatus
 
 
+class SecurityProfile(IntEnum):
+    """How a station must prove who it is (OCPP security profiles).
+
+    1: plain WebSocket, HTTP Basic password when one is set; 2: TLS with the server's
+    certificate, plus the Basic password; 3: TLS with a client certificate whose subject
+    common name is the station id (no password).
+    """
+
+    BASIC_AUTH = 1
+    TLS_BASIC_AUTH = 2
+    TLS_CLIENT_CERTIFICATE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class StationChannel:
+    """What the connection a station opened offers: TLS, and a verified client certificate."""
+
+    tls: bool = False
+    certificate_subject: str | None = None  # the verified client certificate's common name
+
+
+@dataclass(frozen=True, slots=True)
+class AccessRefusal:
+    """Why a station may not open a connection; `credentials_missing`: ask for a password."""
+
+    reason: str
+    credentials_missing: bool = False
+
+
 @dataclass(slots=True)
 class ChargePoint:
     id: str
@@ -79,6 +108,7 @@ class ChargePoint:
     boot: BootInfo | None = None
     ocpp_version: str | None = None
     password_hash: str | None = None
+    security_profile: SecurityProfile = SecurityProfile.BASIC_AUTH
     last_boot_at: datetime | None = None
     last_seen_at: datetime | None = None
     firmware_status: str | None = None

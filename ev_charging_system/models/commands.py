@@ -13,6 +13,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from ev_charging_system.models.certificates import (
+    CertificateHash,
+    CertificateUse,
+    SignedCertificateKind,
+)
 from ev_charging_system.models.charging_profile import ChargingProfile, ProfilePurpose, RateUnit
 from ev_charging_system.models.id_token import IdTagInfo
 
@@ -41,6 +46,9 @@ class TriggerableMessage(StrEnum):
     FIRMWARE_STATUS = "FirmwareStatusNotification"
     DIAGNOSTICS_STATUS = "DiagnosticsStatusNotification"  # 2.0.1: LogStatusNotification
     TRANSACTION_EVENT = "TransactionEvent"  # 2.0.1 only
+    # The station asks for a new client certificate (2.0.1 SignChargingStationCertificate,
+    # 1.6 security extension: ExtendedTriggerMessage SignChargePointCertificate).
+    SIGN_CERTIFICATE = "SignCertificate"
 
 
 class LocalListUpdate(StrEnum):
@@ -188,6 +196,30 @@ class GetDiagnostics:
 
 
 @dataclass(frozen=True, slots=True)
+class CertificateSigned:
+    """The certificate chain the CSMS signed for the station, answering its SignCertificate."""
+
+    certificate_chain: str
+    kind: SignedCertificateKind = SignedCertificateKind.CHARGING_STATION
+
+
+@dataclass(frozen=True, slots=True)
+class InstallCertificate:
+    use: CertificateUse
+    certificate: str  # PEM
+
+
+@dataclass(frozen=True, slots=True)
+class GetInstalledCertificateIds:
+    uses: tuple[CertificateUse, ...] = ()  # empty: every kind (2.0.1); 1.6 asks one kind
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteCertificate:
+    certificate: CertificateHash
+
+
+@dataclass(frozen=True, slots=True)
 class DataTransfer:
     vendor_id: str
     message_id: str | None = None
@@ -216,6 +248,10 @@ Command = (
     | UpdateFirmware
     | GetDiagnostics
     | DataTransfer
+    | CertificateSigned
+    | InstallCertificate
+    | GetInstalledCertificateIds
+    | DeleteCertificate
 )
 
 

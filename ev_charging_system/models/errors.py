@@ -132,3 +132,7 @@ class FieldProblem:
     field: str  # dotted path, e.g. "profile.periods.0.limit"
     message: str
     type: str
+
+
+class CertificateRequestRejectedError(InvalidInputError):
+    """A station's certificate signing request that the CSMS's authority will not sign."""

@@ -23,6 +23,7 @@ class EventKind(StrEnum):
     DATA_TRANSFER = "data_transfer"
     SIGN_CERTIFICATE = "sign_certificate"
     AUTH_FAILED = "auth_failed"
+    SECURITY_PROFILE_CHANGED = "security_profile_changed"
     PROTOCOL_ERROR = "protocol_error"
     METER_ANOMALY = "meter_anomaly"
     NOTIFY_EVENT = "notify_event"

@@ -18,9 +18,14 @@ from tests.conftest import empty_all_tables, test_settings
 
 
 @pytest.fixture(scope="module")
-async def csms(migrated_database: str) -> AsyncIterator[Application]:
+async def csms(
+    migrated_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Application]:
     await empty_all_tables(migrated_database)
-    application = Application(test_settings(migrated_database))
+    # A wss:// listener too (security profiles 2 and 3), its certificate from the CSMS's CA.
+    application = Application(
+        test_settings(migrated_database, ocpp_tls_port=0, data_dir=tmp_path_factory.mktemp("csms"))
+    )
     await application.start()
     try:
         yield application

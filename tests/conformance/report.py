@@ -48,9 +48,10 @@ Notes that apply to many cases:
   characters; other ids are refused at the handshake (HTTP 404) and by the REST API.
 - Frames larger than `OCPP_MAX_FRAME_BYTES` (default 1048576 bytes) close the
   connection with 1009.
-- The CSMS speaks plain `ws://`; TLS (Security Profiles 2 and 3) belongs to a terminating
-  proxy in front of it, so cases that need the CSMS itself to hold certificates are not
-  supported.
+- Security Profiles 1, 2 and 3: `ws://` with HTTP Basic auth, and `wss://` (`OCPP_TLS_PORT`,
+  TLS 1.2 or newer) with the password or with a client certificate whose common name is
+  the station id. The CSMS's own CA signs station CSRs (SignCertificate) and, unless other
+  files are configured, the server certificate. The TLS cases run over real TLS.
 - 2.0.1 addressing: the version-neutral "connector id" of the REST API is the EVSE id;
   each connector of an EVSE keeps its own status.
 """

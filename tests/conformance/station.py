@@ -13,6 +13,7 @@ import base64
 import contextlib
 import itertools
 import json
+import ssl
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -139,19 +140,23 @@ async def raw_station(
     boot: bool = True,
     password: str | None = None,
     username: str | None = None,
+    tls: ssl.SSLContext | None = None,
 ) -> AsyncIterator[RawStation]:
     """A connected station (booted and Accepted unless `boot=False`); with `password`, it
-    presents HTTP Basic credentials (user: `username`, by default its own id)."""
+    presents HTTP Basic credentials (user: `username`, by default its own id); with `tls`,
+    it connects to the wss:// listener (security profiles 2 and 3)."""
     headers = {}
     if password is not None:
         user = station_id if username is None else username
         credentials = base64.b64encode(f"{user}:{password}".encode()).decode()
         headers["Authorization"] = f"Basic {credentials}"
+    url = ocpp_url(app) if tls is None else f"wss://127.0.0.1:{app.ocpp_tls_port}"
     async with connect(
-        f"{ocpp_url(app)}/{station_id}",
+        f"{url}/{station_id}",
         subprotocols=[Subprotocol(version)],
         additional_headers=headers,
         open_timeout=TIMEOUT,
+        ssl=tls,
     ) as websocket:
         station = RawStation(websocket, station_id)
         try:

@@ -4,14 +4,17 @@ the MCP endpoint built on them."""
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ev_charging_system.business_logic.audit_service import AuditService
 from ev_charging_system.business_logic.auth_service import AuthService
+from ev_charging_system.business_logic.certificate_service import CertificateService
 from ev_charging_system.business_logic.conversation_service import ConversationService
 from ev_charging_system.business_logic.device_management_service import (
     DeviceManagementService,
@@ -33,6 +36,7 @@ from ev_charging_system.business_logic.reporting_service import ReportingService
 from ev_charging_system.business_logic.smart_charging_service import SmartChargingService
 from ev_charging_system.business_logic.token_service import TokenService
 from ev_charging_system.business_logic.transaction_service import TransactionService
+from ev_charging_system.data.certificate_authority import CertificateAuthorityStore
 from ev_charging_system.energy.coordinator import Coordinator
 from ev_charging_system.energy.models import FlatTariff, SiteConfig
 from ev_charging_system.energy.recorder import InMemoryPlanRecorder
@@ -141,6 +145,9 @@ class World:
                 MemoryPlanLog(),
             ),
             tokens=TokenService(uow, self.clock, "bootstrap-admin-secret"),
+            certificates=CertificateService(
+                CertificateAuthorityStore(Path(tempfile.mkdtemp())), self.devices, commands
+            ),
         )
         self.runner = OperationRunner(build_catalogue(), self.services, self.audit)
 

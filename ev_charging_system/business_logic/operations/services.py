@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from ev_charging_system.business_logic.audit_service import AuditService
 from ev_charging_system.business_logic.auth_service import AuthService
+from ev_charging_system.business_logic.certificate_service import CertificateService
 from ev_charging_system.business_logic.device_management_service import DeviceManagementService
 from ev_charging_system.business_logic.diagnostics_service import DiagnosticsService
 from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
@@ -37,3 +38,4 @@ class OperationServices:
     audit: AuditService
     energy: EnergyServices
     tokens: TokenService
+    certificates: CertificateService

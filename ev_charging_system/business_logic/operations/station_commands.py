@@ -7,7 +7,7 @@ Errors: offline (the station is not connected), timeout (no answer in time), CAL
 
 from __future__ import annotations
 
-from typing import Annotated, Self, TypeVar
+from typing import Annotated, Literal, Self, TypeVar
 
 from pydantic import Field, model_validator
 
@@ -34,6 +34,7 @@ from ev_charging_system.business_logic.operations.fields import (
 from ev_charging_system.business_logic.read_models.insight import CommandResultOut
 from ev_charging_system.business_logic.redaction import is_secret_key, redact_text
 from ev_charging_system.models import commands as c
+from ev_charging_system.models.certificates import CertificateHash, CertificateUse
 from ev_charging_system.models.charging_profile import (
     ChargingProfile,
     ProfileKind,
@@ -200,6 +201,56 @@ class TriggerMessageIn(CommandInput):
 class ClearCacheIn(CommandInput):
     def to_command(self) -> c.ClearCache:
         return c.ClearCache()
+
+
+# OCPP carries a certificate as PEM text of at most 5500 characters (both versions).
+PemCertificate = Annotated[
+    str,
+    Field(
+        min_length=64,
+        max_length=5500,
+        pattern=r"^-----BEGIN CERTIFICATE-----",
+        description="PEM, starting with -----BEGIN CERTIFICATE-----",
+    ),
+]
+HexHash = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[0-9a-fA-F]+$")]
+
+
+class InstallCertificateIn(CommandInput):
+    use: CertificateUse = Field(
+        description="csms_root: the station then trusts servers this CA issued (wss://); "
+        "manufacturer_root: firmware signatures; v2g_root, mo_root: 2.0.1 only"
+    )
+    certificate: PemCertificate
+
+    def to_command(self) -> c.InstallCertificate:
+        return c.InstallCertificate(self.use, self.certificate.strip())
+
+
+class GetInstalledCertificateIdsIn(CommandInput):
+    uses: Annotated[
+        list[CertificateUse],
+        Field(max_length=4, description="empty: every kind (2.0.1); 1.6 needs exactly one"),
+    ] = []
+
+    def to_command(self) -> c.GetInstalledCertificateIds:
+        return c.GetInstalledCertificateIds(tuple(dict.fromkeys(self.uses)))
+
+
+class DeleteCertificateIn(CommandInput):
+    """The certificate as GetInstalledCertificateIds named it."""
+
+    hash_algorithm: Literal["SHA256", "SHA384", "SHA512"]
+    issuer_name_hash: HexHash
+    issuer_key_hash: HexHash
+    serial_number: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[0-9a-fA-F]+$")]
+
+    def to_command(self) -> c.DeleteCertificate:
+        return c.DeleteCertificate(
+            CertificateHash(
+                self.hash_algorithm, self.issuer_name_hash, self.issuer_key_hash, self.serial_number
+            )
+        )
 
 
 class LocalListEntryIn(Strict):
@@ -507,6 +558,8 @@ def _command(
     confirm: bool = False,
     idempotent: bool = True,
     describe: Describe[CI] | None = None,
+    role: Role = Role.OPERATOR,
+    tool: bool = True,
 ) -> Operation[CI, CommandResultOut]:
     return Operation(
         name=name,
@@ -514,7 +567,7 @@ def _command(
         description=description,
         input=input,
         output=CommandResultOut,
-        role=Role.OPERATOR,
+        role=role,
         perform=send_command,
         effect=effect,
         destructive=destructive and effect is Effect.ACT,
@@ -524,6 +577,7 @@ def _command(
         describe=describe,
         precheck=station_exists,
         http=(Http("POST", f"/api/charge-points/{{charge_point_id}}/commands/{path}"),),
+        tool=tool,
     )
 
 
@@ -633,6 +687,41 @@ STATION_COMMANDS: tuple[AnyOperation, ...] = (
         "authorised by the CSMS again.",
         ClearCacheIn,
         describe=lambda i: f"Clear the authorization cache of {i.charge_point_id}",
+    ),
+    _command(
+        "install_certificate",
+        "install-certificate",
+        "Install a root certificate",
+        "Make the station trust a CA: csms_root for the server certificates of wss:// "
+        "(security profiles 2 and 3; get_certificate_authority gives this CSMS's own), "
+        "manufacturer_root for signed firmware. 1.6 security extension and 2.0.1.",
+        InstallCertificateIn,
+        role=Role.ADMIN,
+        confirm=True,
+        tool=False,  # what a station trusts is an administrator's call, not a model's
+        describe=lambda i: (
+            f"Install a {i.use.value.replace('_', ' ')} certificate on {i.charge_point_id}"
+        ),
+    ),
+    _read(
+        "get_installed_certificate_ids",
+        "get-installed-certificate-ids",
+        "List installed root certificates",
+        "Ask the station which root certificates it holds (their hash data, as "
+        "delete_certificate takes them).",
+        GetInstalledCertificateIdsIn,
+    ),
+    _command(
+        "delete_certificate",
+        "delete-certificate",
+        "Delete an installed certificate",
+        "Remove a root certificate from the station, named by its hash data. Deleting the CA "
+        "of the server it connects to cuts it off from wss://.",
+        DeleteCertificateIn,
+        role=Role.ADMIN,
+        confirm=True,
+        tool=False,
+        describe=lambda i: f"Delete certificate serial {i.serial_number} from {i.charge_point_id}",
     ),
     _command(
         "send_local_list",

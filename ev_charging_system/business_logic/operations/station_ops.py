@@ -16,12 +16,14 @@ from ev_charging_system.business_logic.operations.catalogue import (
 )
 from ev_charging_system.business_logic.operations.fields import (
     ChargePointId,
+    NoInput,
     StationTarget,
     Strict,
 )
 from ev_charging_system.business_logic.read_models.stations import (
     AvailableConnectorOut,
     AvailableConnectorsOut,
+    CertificateAuthorityOut,
     ChargePointOut,
     ConnectorOut,
     DeviceModelEntryOut,
@@ -33,7 +35,11 @@ from ev_charging_system.business_logic.read_models.stations import (
 )
 from ev_charging_system.business_logic.read_models.transactions import TransactionOut
 from ev_charging_system.business_logic.redaction import Secret
-from ev_charging_system.models.charge_point import ChargePointView, RegistrationStatus
+from ev_charging_system.models.charge_point import (
+    ChargePointView,
+    RegistrationStatus,
+    SecurityProfile,
+)
 from ev_charging_system.models.station_event import EventKind
 from ev_charging_system.models.transaction import TransactionFilter
 
@@ -101,6 +107,13 @@ class CreateChargePointIn(Strict):
 
 class StationPasswordIn(StationTarget):
     password: StationPassword | None = Field(description="null removes the password")
+
+
+class SecurityProfileIn(StationTarget):
+    security_profile: SecurityProfile = Field(
+        description="1: ws:// (+ password if set); 2: wss:// + password (set one first); "
+        "3: wss:// + a client certificate issued to the station id"
+    )
 
 
 # --- how they run -------------------------------------------------------------------------
@@ -213,6 +226,17 @@ async def reject(ctx: OperationContext, i: StationTarget) -> ChargePointOut:
 
 async def set_password(ctx: OperationContext, i: StationPasswordIn) -> ChargePointOut:
     return ChargePointOut.of(await ctx.services.devices.set_password(i.charge_point_id, i.password))
+
+
+async def set_security_profile(ctx: OperationContext, i: SecurityProfileIn) -> ChargePointOut:
+    view = await ctx.services.devices.set_security_profile(i.charge_point_id, i.security_profile)
+    return ChargePointOut.of(view)
+
+
+async def certificate_authority(ctx: OperationContext, _: NoInput) -> CertificateAuthorityOut:
+    return CertificateAuthorityOut(
+        certificate_pem=ctx.services.certificates.authority_certificate_pem
+    )
 
 
 async def known_station(ctx: OperationContext, i: StationTarget) -> None:
@@ -374,5 +398,37 @@ STATION_OPERATIONS: tuple[AnyOperation, ...] = (
         precheck=known_station,
         http=(Http("PUT", f"{STATION}/password"),),
         tool=False,  # a password has no business in a model's context
+    ),
+    Operation(
+        name="set_station_security_profile",
+        title="Set a station's security profile",
+        description="How the station must connect from now on: 1 ws:// (+ password), 2 "
+        "wss:// + password, 3 wss:// + client certificate. A station not yet configured for "
+        "the new profile is refused at its next connection; see docs/operator-guide.md.",
+        input=SecurityProfileIn,
+        output=ChargePointOut,
+        role=Role.ADMIN,
+        perform=set_security_profile,
+        effect=Effect.ACT,
+        destructive=True,
+        confirm=True,
+        describe=lambda i: (
+            f"Require security profile {i.security_profile.value} of "
+            f"{i.charge_point_id} (it is refused on other connections)"
+        ),
+        precheck=known_station,
+        http=(Http("PUT", f"{STATION}/security-profile"),),
+        tool=False,  # it can lock a station out: an administrator's call, not a model's
+    ),
+    Operation(
+        name="get_certificate_authority",
+        title="The CSMS's certificate authority",
+        description="The CA certificate (PEM) that signs station certificates and the "
+        "wss:// server certificate: install it on stations as their CSMS root.",
+        input=NoInput,
+        output=CertificateAuthorityOut,
+        role=Role.VIEWER,
+        perform=certificate_authority,
+        http=(Http("GET", "/api/certificate-authority"),),
     ),
 )

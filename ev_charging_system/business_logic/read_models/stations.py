@@ -13,6 +13,7 @@ from ev_charging_system.models.charge_point import (
     ChargePointView,
     ConnectorStatus,
     RegistrationStatus,
+    SecurityProfile,
     StatusChange,
 )
 from ev_charging_system.models.device_model import DeviceModelEntry
@@ -73,6 +74,10 @@ class ChargePointOut(BaseModel):
     online: bool
     ocpp_version: str | None
     password_protected: bool
+    security_profile: SecurityProfile = Field(
+        description="1: ws:// with its password if set; 2: wss:// with its password; "
+        "3: wss:// with a client certificate issued to this station id"
+    )
     created_at: datetime
     last_boot_at: datetime | None
     last_heartbeat_at: datetime | None = Field(
@@ -92,6 +97,7 @@ class ChargePointOut(BaseModel):
             online=view.online,
             ocpp_version=station.ocpp_version,
             password_protected=station.requires_password,
+            security_profile=station.security_profile,
             created_at=station.created_at,
             last_boot_at=station.last_boot_at,
             last_heartbeat_at=station.last_seen_at,
@@ -208,3 +214,10 @@ class StationStatusOut(BaseModel):
     charge_point: ChargePointOut
     active_transactions: list[TransactionOut]
     recent_status_changes: list[StatusChangeOut] = Field(description="newest first")
+
+
+class CertificateAuthorityOut(BaseModel):
+    """The CA that signs station certificates and, unless others are configured, the
+    wss:// server certificate: what stations install as their CSMS root."""
+
+    certificate_pem: str

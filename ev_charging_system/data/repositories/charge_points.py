@@ -19,6 +19,7 @@ from ev_charging_system.models.charge_point import (
     ChargePoint,
     ConnectorStatus,
     RegistrationStatus,
+    SecurityProfile,
     StatusChange,
 )
 
@@ -162,6 +163,7 @@ def _copy_charge_point(charge_point: ChargePoint, row: ChargePointRow) -> None:
     row.created_at = charge_point.created_at
     row.ocpp_version = charge_point.ocpp_version
     row.password_hash = charge_point.password_hash
+    row.security_profile = int(charge_point.security_profile)
     row.last_boot_at = charge_point.last_boot_at
     row.firmware_status = charge_point.firmware_status
     row.diagnostics_status = charge_point.diagnostics_status
@@ -185,6 +187,7 @@ def _charge_point(row: ChargePointRow, connectors: Sequence[ConnectorRow]) -> Ch
         boot=boot,
         ocpp_version=row.ocpp_version,
         password_hash=row.password_hash,
+        security_profile=SecurityProfile(row.security_profile),
         last_boot_at=row.last_boot_at,
         last_seen_at=row.last_seen_at,
         firmware_status=row.firmware_status,

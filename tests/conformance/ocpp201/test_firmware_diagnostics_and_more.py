@@ -114,25 +114,126 @@ for case_id, title in [
 ]:
     SUITE.not_supported(case_id, title, FIRMWARE, NO_SIGNED_FIRMWARE)
 
-NO_CERTIFICATES = (
-    "no certificate store: InstallCertificate, GetInstalledCertificateIds and "
-    "DeleteCertificate are not among the CSMS's commands; GetCertificateStatus and "
+NO_15118 = (
+    "ISO 15118 certificate handling (OCSP status, EV contract certificates) needs a V2G PKI "
+    "and OCSP responder, which this CSMS does not run; GetCertificateStatus and "
     "Get15118EVCertificate are answered Failed"
 )
+HASH_DATA = {
+    "hashAlgorithm": "SHA256",
+    "issuerNameHash": "0a1b2c3d",
+    "issuerKeyHash": "4e5f6a7b",
+    "serialNumber": "05",
+}
+
+
+async def csms_root(operator: Operator) -> str:
+    certificate: str = (await operator.get("/api/certificate-authority"))["certificate_pem"]
+    return certificate.strip()
+
+
+@SUITE.case("TC_M_01_CSMS", "Install CA certificate - CSMSRootCertificate", CERTIFICATES)
+@SUITE.case("TC_M_02_CSMS", "Install CA certificate - ManufacturerRootCertificate", CERTIFICATES)
+@SUITE.case("TC_M_05_CSMS", "Install CA certificate - Failed", CERTIFICATES)
+async def test_install_ca_certificate(csms: Application, operator: Operator) -> None:
+    certificate = await csms_root(operator)
+    async with raw_station(csms, "TC_M_01", OCPP201) as station:
+        for use, certificate_type, answer in [
+            ("csms_root", "CSMSRootCertificate", "Accepted"),
+            ("manufacturer_root", "ManufacturerRootCertificate", "Accepted"),
+            ("manufacturer_root", "ManufacturerRootCertificate", "Failed"),
+        ]:
+            request, response = await operator.command(
+                station,
+                "install-certificate",
+                {"use": use, "certificate": certificate},
+                "InstallCertificate",
+                {"status": answer},
+            )
+            assert request.payload == {
+                "certificateType": certificate_type,
+                "certificate": certificate,
+            }
+            assert response.json()["status"] == answer  # the station's word, Failed included
+
+
+@SUITE.case(
+    "TC_M_13_CSMS",
+    "Retrieve certificates from Charging Station - ManufacturerRootCertificate",
+    CERTIFICATES,
+)
+@SUITE.case(
+    "TC_M_18_CSMS",
+    "Retrieve certificates from Charging Station - All certificateTypes",
+    CERTIFICATES,
+)
+@SUITE.case(
+    "TC_M_19_CSMS",
+    "Retrieve certificates from Charging Station - No matching certificate found",
+    CERTIFICATES,
+)
+async def test_retrieve_certificates(csms: Application, operator: Operator) -> None:
+    chain = {"certificateType": "ManufacturerRootCertificate", "certificateHashData": HASH_DATA}
+    async with raw_station(csms, "TC_M_13", OCPP201) as station:
+        request, response = await operator.command(
+            station,
+            "get-installed-certificate-ids",
+            {"uses": ["manufacturer_root"]},
+            "GetInstalledCertificateIds",
+            {"status": "Accepted", "certificateHashDataChain": [chain]},
+        )
+        assert request.payload == {"certificateType": ["ManufacturerRootCertificate"]}
+        assert response.json()["data"]["certificates"] == [
+            {
+                "use": "manufacturer_root",
+                "hash_algorithm": "SHA256",
+                "issuer_name_hash": "0a1b2c3d",
+                "issuer_key_hash": "4e5f6a7b",
+                "serial_number": "05",
+            }
+        ]
+        request, response = await operator.command(
+            station,
+            "get-installed-certificate-ids",
+            {},
+            "GetInstalledCertificateIds",
+            {"status": "Accepted", "certificateHashDataChain": [chain]},
+        )
+        assert request.payload == {}  # no type: every kind
+        request, response = await operator.command(
+            station,
+            "get-installed-certificate-ids",
+            {"uses": ["v2g_root"]},
+            "GetInstalledCertificateIds",
+            {"status": "NotFound"},
+        )
+        assert response.json() == {"status": "NotFound", "data": {"certificates": []}}
+
+
+@SUITE.case("TC_M_20_CSMS", "Delete a certificate from a Charging Station - Success", CERTIFICATES)
+@SUITE.case("TC_M_21_CSMS", "Delete a certificate from a Charging Station - Failed", CERTIFICATES)
+async def test_delete_certificate(csms: Application, operator: Operator) -> None:
+    body = {
+        "hash_algorithm": "SHA256",
+        "issuer_name_hash": "0a1b2c3d",
+        "issuer_key_hash": "4e5f6a7b",
+        "serial_number": "05",
+    }
+    async with raw_station(csms, "TC_M_20", OCPP201) as station:
+        for answer in ("Accepted", "Failed"):
+            request, response = await operator.command(
+                station, "delete-certificate", body, "DeleteCertificate", {"status": answer}
+            )
+            assert request.payload == {"certificateHashData": HASH_DATA}
+            assert response.json()["status"] == answer
+
+
 for case_id, title in [
-    ("TC_M_01_CSMS", "Install CA certificate - CSMSRootCertificate"),
-    ("TC_M_02_CSMS", "Install CA certificate - ManufacturerRootCertificate"),
-    ("TC_M_05_CSMS", "Install CA certificate - Failed"),
-    ("TC_M_13_CSMS", "Retrieve certificates from Charging Station - ManufacturerRootCertificate"),
-    ("TC_M_18_CSMS", "Retrieve certificates from Charging Station - All certificateTypes"),
-    ("TC_M_19_CSMS", "Retrieve certificates from Charging Station - No matching certificate found"),
-    ("TC_M_20_CSMS", "Delete a certificate from a Charging Station - Success"),
-    ("TC_M_21_CSMS", "Delete a certificate from a Charging Station - Failed"),
     ("TC_M_24_CSMS", "Get Charging Station Certificate status - Success"),
     ("TC_M_26_CSMS", "Certificate Installation EV - Success"),
     ("TC_M_28_CSMS", "Certificate Update EV - Success"),
 ]:
-    SUITE.not_supported(case_id, title, CERTIFICATES, NO_CERTIFICATES)
+    SUITE.not_supported(case_id, title, CERTIFICATES, NO_15118)
 
 SUITE.not_supported(
     "TC_N_35_CSMS",

@@ -2,29 +2,25 @@
 
 from __future__ import annotations
 
+import ssl
+import warnings
+from pathlib import Path
 from typing import Any
 
 import pytest
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.typing import Subprotocol
 
 from ev_charging_system.application import Application
+from ev_charging_system.data.certificate_authority import LocalCertificateAuthority
 from tests.conformance.ocpp201 import PROVISIONING, SECURITY, SUITE
 from tests.conformance.ocpp201.support import ACCEPTED, EVSE_1, Transaction, status
-from tests.conformance.station import OCPP201, Operator, boot_payload, raw_station
-from tests.conftest import ocpp_url
+from tests.conformance.station import OCPP201, OPERATOR, Operator, boot_payload, raw_station
+from tests.conftest import expecting, ocpp_url
+from tests.station_certificates import common_name, new_csr, trusting, with_client_certificate
 
 PASSWORD = "0123456789abcdef-station"
-NO_TLS = (
-    "the CSMS serves plain ws:// and leaves TLS to a terminating proxy (docs/operator-guide.md), "
-    "so it cannot run Security Profile 2/3 or check client certificates itself"
-)
-NO_CA = (
-    "no certificate authority is configured: SignCertificate is answered Rejected, and "
-    "CertificateSigned and TriggerMessage(SignChargingStationCertificate) are not among the "
-    "CSMS's commands"
-)
 NO_PASSWORD_ROTATION = (
     "no operation sets the station's BasicAuthPassword and the password the CSMS checks "
     "together; doing it as two operator steps locks the station out if the second fails"
@@ -276,35 +272,25 @@ async def test_subprotocol_validation(csms: Application) -> None:
     assert ws.close_code == 1002
 
 
-for case_id, title in [
-    ("TC_A_04_CSMS", "TLS - server-side certificate - Valid certificate"),
-    ("TC_A_06_CSMS", "TLS - server-side certificate - TLS version too low"),
-    ("TC_A_07_CSMS", "TLS - Client-side certificate - valid certificate"),
-    ("TC_A_08_CSMS", "TLS - Client-side certificate - Invalid certificate"),
-    ("TC_A_19_CSMS", "Upgrade Charging Station Security Profile - Accepted"),
-]:
-    SUITE.not_supported(case_id, title, SECURITY, NO_TLS)
+SUITE.not_supported(
+    "TC_A_19_CSMS",
+    "Upgrade Charging Station Security Profile - Accepted",
+    SECURITY,
+    "2.0.1 moves a station to another profile with SetNetworkProfile, which is not among the "
+    "CSMS's commands (the CSMS side of profiles 2 and 3 is: TC_A_04, TC_A_07, TC_A_08)",
+)
 for case_id, title in [
     ("TC_A_09_CSMS", "Update Charging Station Password for HTTP Basic Authentication - Accepted"),
     ("TC_A_10_CSMS", "Update Charging Station Password for HTTP Basic Authentication - Rejected"),
 ]:
     SUITE.not_supported(case_id, title, SECURITY, NO_PASSWORD_ROTATION)
-for case_id, title in [
-    (
-        "TC_A_11_CSMS",
-        "Update Charging Station Certificate by request of CSMS - Success - "
-        "Charging Station Certificate",
-    ),
-    (
-        "TC_A_12_CSMS",
-        "Update Charging Station Certificate by request of CSMS - Success - V2G Certificate",
-    ),
-    (
-        "TC_A_14_CSMS",
-        "Update Charging Station Certificate by request of CSMS - Invalid certificate",
-    ),
-]:
-    SUITE.not_supported(case_id, title, SECURITY, NO_CA)
+SUITE.not_supported(
+    "TC_A_12_CSMS",
+    "Update Charging Station Certificate by request of CSMS - Success - V2G Certificate",
+    SECURITY,
+    "V2G certificates come from an ISO 15118 PKI, not the CSMS's CA: a SignCertificate for a "
+    "V2GCertificate is answered Rejected",
+)
 
 SUITE.not_supported(
     "TC_B_08_CSMS",
@@ -343,3 +329,92 @@ for case_id, title in [
         PROVISIONING,
         "SetNetworkProfile is not among the CSMS's commands",
     )
+
+
+async def csms_root(operator: Operator) -> str:
+    certificate: str = (await operator.get("/api/certificate-authority"))["certificate_pem"]
+    return certificate
+
+
+async def security_profile(operator: Operator, station_id: str, profile: int) -> None:
+    answer = await operator.rest.put(
+        f"/api/charge-points/{station_id}/security-profile",
+        json={"security_profile": profile},
+        headers=OPERATOR,
+    )
+    assert answer.status_code == 200, answer.text
+
+
+@SUITE.case("TC_A_04_CSMS", "TLS - server-side certificate - Valid certificate", SECURITY)
+@SUITE.case("TC_A_06_CSMS", "TLS - server-side certificate - TLS version too low", SECURITY)
+async def test_tls_server_certificate(csms: Application, operator: Operator) -> None:
+    created = await operator.post("/api/charge-points", {"id": "TC_A_04", "password": PASSWORD})
+    assert created.status_code == 201
+    await security_profile(operator, "TC_A_04", 2)
+    root = await csms_root(operator)
+    async with raw_station(csms, "TC_A_04", OCPP201, password=PASSWORD, tls=trusting(root)) as cp:
+        ssl_object = cp.websocket.transport.get_extra_info("ssl_object")
+        assert ssl_object.version() in {"TLSv1.2", "TLSv1.3"}
+        assert (await cp.call("Heartbeat"))["currentTime"]
+    too_old = trusting(root)
+    too_old.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+    with warnings.catch_warnings():  # an outdated version is the point here
+        warnings.simplefilter("ignore", DeprecationWarning)
+        too_old.maximum_version = ssl.TLSVersion.TLSv1_1
+    with pytest.raises((InvalidHandshake, OSError)):
+        async with raw_station(csms, "TC_A_04", OCPP201, password=PASSWORD, tls=too_old):
+            pass
+
+
+@SUITE.case("TC_A_07_CSMS", "TLS - Client-side certificate - valid certificate", SECURITY)
+@SUITE.case("TC_A_08_CSMS", "TLS - Client-side certificate - Invalid certificate", SECURITY)
+@SUITE.case(
+    "TC_A_11_CSMS",
+    "Update Charging Station Certificate by request of CSMS - Success - "
+    "Charging Station Certificate",
+    SECURITY,
+)
+@SUITE.case(
+    "TC_A_14_CSMS",
+    "Update Charging Station Certificate by request of CSMS - Invalid certificate",
+    SECURITY,
+)
+async def test_client_certificate(csms: Application, operator: Operator, tmp_path: Path) -> None:
+    root = await csms_root(operator)
+    csr, key = new_csr("TC_A_07")
+    async with raw_station(csms, "TC_A_07", OCPP201) as station:
+        trigger, answer = await operator.command(
+            station,
+            "trigger-message",
+            {"message": "SignCertificate"},
+            "TriggerMessage",
+            ACCEPTED,
+        )
+        assert trigger.payload == {"requestedMessage": "SignChargingStationCertificate"}
+        assert answer.json()["status"] == "Accepted"
+        request = {"csr": csr, "certificateType": "ChargingStationCertificate"}
+        assert await station.call("SignCertificate", request) == ACCEPTED
+        signed = await station.expect_call("CertificateSigned")
+        assert signed.payload["certificateType"] == "ChargingStationCertificate"
+        chain = signed.payload["certificateChain"]
+        assert common_name(chain) == "TC_A_07"
+        # TC_A_14: the station finds a certificate invalid; the CSMS records its answer.
+        async with expecting(csms, "command.completed", "TC_A_07") as recorded:
+            await station.reply(signed, {"status": "Rejected"})
+            await recorded()
+    commands = await operator.get("/api/charge-points/TC_A_07/commands")
+    assert [c["status"] for c in commands if c["action"] == "CertificateSigned"] == ["Rejected"]
+
+    await security_profile(operator, "TC_A_07", 3)
+    tls = with_client_certificate(root, chain, key, tmp_path / "own")
+    async with raw_station(csms, "TC_A_07", OCPP201, tls=tls) as station:
+        assert (await station.call("Heartbeat"))["currentTime"]
+    # TC_A_08: a certificate the CSMS's CA did not issue ends the TLS handshake.
+    stranger = LocalCertificateAuthority.load_or_create(tmp_path / "stranger")
+    forged_csr, forged_key = new_csr("TC_A_07")
+    forged = with_client_certificate(
+        root, stranger.sign_station_csr(forged_csr, "TC_A_07").chain_pem, forged_key, tmp_path / "f"
+    )
+    with pytest.raises((InvalidHandshake, OSError)):
+        async with raw_station(csms, "TC_A_07", OCPP201, tls=forged):
+            pass
