@@ -16,6 +16,8 @@ from ev_charging_system.data.certificate_authority import LocalCertificateAuthor
 from tests.conformance.station import OCPP16, OCPP201, raw_station
 from tests.conftest import ADMIN_HEADERS, AppFactory, expecting
 from tests.station_certificates import common_name, new_csr, trusting, with_client_certificate
+from tools.simulated_charge_point import connected_station
+from tools.station_sim import cli
 
 PASSWORD = "a-station-password-0123"
 VERSIONS = [OCPP16, OCPP201]
@@ -242,3 +244,26 @@ async def test_root_certificates_are_installed_listed_and_deleted_through_the_ap
         f"{base}/install-certificate", json={"use": "csms_root", "certificate": "x" * 100}
     )
     assert not_pem.status_code == 422
+
+
+async def test_the_station_simulator_charges_over_mutual_tls(
+    csms: Application, admin: httpx.AsyncClient, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What the operator guide tells a user to try: the simulator as a profile-3 station."""
+    await admin.post("/api/id-tags", json={"id_tag": "RFID-TLS"})
+    await register(admin, "SIM-TLS", 3)
+    csr, key = new_csr("SIM-TLS")
+    chain = csms.certificate_authority.sign_station_csr(csr, "SIM-TLS").chain_pem
+    with_client_certificate(csms.certificate_authority.certificate_pem, chain, key, tmp_path)
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text(csms.certificate_authority.certificate_pem)
+    argv = [
+        *("--url", f"wss://localhost:{csms.ocpp_tls_port}", "--id", "SIM-TLS"),
+        *("--id-tag", "RFID-TLS", "--samples", "2", "--ca", str(ca_file)),
+        *("--cert", str(tmp_path / "chain.pem"), "--key", str(tmp_path / "key.pem")),
+    ]
+    assert await cli.run(connected_station, cli.parse(argv, "simulator", "CP-1")) == 0
+    assert "7400 Wh charged" in capsys.readouterr().out
+    without_certificate = cli.parse(argv[:-4], "simulator", "CP-1")
+    assert await cli.run(connected_station, without_certificate) == 1
+    assert "HTTP 403" in capsys.readouterr().err

@@ -697,6 +697,9 @@ async def test_every_rejectable_action_has_a_handler() -> None:
         (["--url", "http://localhost:9000"], "ws:// or wss://"),
         (["--energy-wh", "-1"], "must not be negative"),
         (["--id", "a/b"], "without '/'"),
+        (["--url", "wss://csms:9443", "--cert", "c.pem"], "--cert and --key go together"),
+        (["--ca", "ca.pem"], "for a wss:// --url"),
+        (["--url", "wss://csms:9443", "--ca", "/nowhere/ca.pem"], "is not a file"),
     ],
 )
 def test_the_command_line_refuses_bad_input(

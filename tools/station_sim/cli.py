@@ -14,9 +14,11 @@ import argparse
 import asyncio
 import contextlib
 import os
+import ssl
 import sys
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any
 
 from ocpp.exceptions import OCPPError
@@ -68,7 +70,27 @@ def build_parser(description: str, default_id: str) -> argparse.ArgumentParser:
     parser.add_argument(
         "--stay", action="store_true", help="stay connected afterwards, answering remote commands"
     )
+    parser.add_argument(
+        "--ca",
+        type=Path,
+        help="wss://: the CSMS root certificate to trust (e.g. data/ca/ca.pem); "
+        "default: the system's trusted CAs",
+    )
+    parser.add_argument(
+        "--cert", type=Path, help="wss://: client certificate chain (security profile 3)"
+    )
+    parser.add_argument("--key", type=Path, help="wss://: the client certificate's key")
     return parser
+
+
+def tls_context(args: argparse.Namespace) -> ssl.SSLContext | None:
+    """The TLS a station uses on wss://: whom it trusts, and its own certificate."""
+    if not args.url.startswith("wss://"):
+        return None
+    context = ssl.create_default_context(cafile=args.ca)
+    if args.cert is not None:
+        context.load_cert_chain(args.cert, args.key)
+    return context
 
 
 def parse(argv: Sequence[str] | None, description: str, default_id: str) -> argparse.Namespace:
@@ -78,6 +100,14 @@ def parse(argv: Sequence[str] | None, description: str, default_id: str) -> argp
         parser.error(f"--url must start with ws:// or wss://, not {args.url!r}")
     if not args.id or "/" in args.id:
         parser.error("--id must be a non-empty station id without '/'")
+    if (args.cert is None) != (args.key is None):
+        parser.error("--cert and --key go together")
+    if (args.ca or args.cert) and not args.url.startswith("wss://"):
+        parser.error("--ca, --cert and --key are for a wss:// --url")
+    for name in ("ca", "cert", "key"):
+        path = getattr(args, name)
+        if path is not None and not path.is_file():
+            parser.error(f"--{name}: {path} is not a file")
     return args
 
 
@@ -93,6 +123,7 @@ async def run_station(
     password: str | None,
     plan: SessionPlan,
     stay: bool,
+    tls: ssl.SSLContext | None = None,
 ) -> bool:
     """One station's session; False (and the reason on stderr) when it failed."""
 
@@ -100,7 +131,7 @@ async def run_station(
         print(f"{station_id}: {line}", flush=True)
 
     try:
-        async with connect(url, station_id, password=password) as station:
+        async with connect(url, station_id, password=password, tls=tls) as station:
             charged = await charge_once(station, plan, say)
             if stay:
                 say("Staying connected and answering the CSMS's calls; Ctrl-C to leave.")
@@ -110,7 +141,9 @@ async def run_station(
     except InvalidStatus as refused:
         code = refused.response.status_code
         _fail(
-            station_id, f"the CSMS refused the connection (HTTP {code}): check --id and --password"
+            station_id,
+            f"the CSMS refused the connection (HTTP {code}): check --id, --password and, for "
+            "security profile 3, --cert/--key",
         )
     except (OSError, TimeoutError, WebSocketException, OCPPError) as error:
         _fail(station_id, f"{type(error).__name__}: {error}")
@@ -124,8 +157,9 @@ def _fail(station_id: str, reason: str) -> None:
 async def run(connect: Connect, args: argparse.Namespace) -> int:
     """Run every station at once; the exit status (1 if any station failed)."""
     plan = SessionPlan(id_tag=args.id_tag, energy_wh=args.energy_wh, samples=args.samples)
+    tls = tls_context(args)
     sessions = [
-        run_station(connect, args.url, station_id, args.password, plan, args.stay)
+        run_station(connect, args.url, station_id, args.password, plan, args.stay, tls)
         for station_id in station_ids(args.id, args.count)
     ]
     results = await asyncio.gather(*sessions)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import ssl
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
@@ -28,9 +29,10 @@ async def connected(
     subprotocols: tuple[str, ...],
     response_timeout: float,
     connectors: int,
+    tls: ssl.SSLContext | None = None,
 ) -> AsyncIterator[StationT]:
     """Open a WebSocket to `url/station_id` and run a station of `station_class` on it."""
-    async with open_websocket(url, station_id, password, subprotocols) as websocket:
+    async with open_websocket(url, station_id, password, subprotocols, tls) as websocket:
         station = station_class(station_id, websocket, response_timeout, connectors)
         station.websocket = websocket
         async with running(station):
@@ -39,9 +41,14 @@ async def connected(
 
 @contextlib.asynccontextmanager
 async def open_websocket(
-    url: str, station_id: str, password: str | None, subprotocols: tuple[str, ...]
+    url: str,
+    station_id: str,
+    password: str | None,
+    subprotocols: tuple[str, ...],
+    tls: ssl.SSLContext | None = None,
 ) -> AsyncIterator[ClientConnection]:
-    """A station's WebSocket to `url/station_id`, with Basic auth when a password is given."""
+    """A station's WebSocket to `url/station_id`, with Basic auth when a password is given
+    and, for wss://, `tls` (the CSMS root it trusts, its client certificate)."""
     headers = {}
     if password is not None:
         token = base64.b64encode(f"{station_id}:{password}".encode()).decode()
@@ -51,6 +58,7 @@ async def open_websocket(
         subprotocols=[Subprotocol(p) for p in subprotocols],
         additional_headers=headers,
         open_timeout=OPEN_TIMEOUT_SECONDS,
+        ssl=tls if url.startswith("wss://") else None,
     ) as websocket:
         yield websocket
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import ssl
 from typing import Any
 
 from ocpp.v16 import call, call_result
@@ -498,8 +499,9 @@ def connected_station(
     subprotocols: tuple[str, ...] = ("ocpp1.6",),
     response_timeout: float = 10,
     connectors: int = 2,
+    tls: ssl.SSLContext | None = None,
 ) -> contextlib.AbstractAsyncContextManager[SimulatedStation]:
     """Open a WebSocket to `url/station_id` and run the station's message loop."""
     return connected(
-        SimulatedStation, url, station_id, password, subprotocols, response_timeout, connectors
+        SimulatedStation, url, station_id, password, subprotocols, response_timeout, connectors, tls
     )

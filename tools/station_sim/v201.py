@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import ssl
 import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -755,8 +756,9 @@ def connected_station_201(
     subprotocols: tuple[str, ...] = ("ocpp2.0.1",),
     response_timeout: float = 10,
     evses: int = 2,
+    tls: ssl.SSLContext | None = None,
 ) -> contextlib.AbstractAsyncContextManager[SimulatedStation201]:
     """Open a WebSocket to `url/station_id` and run the station's message loop."""
     return connected(
-        SimulatedStation201, url, station_id, password, subprotocols, response_timeout, evses
+        SimulatedStation201, url, station_id, password, subprotocols, response_timeout, evses, tls
     )
