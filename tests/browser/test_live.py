@@ -325,3 +325,25 @@ async def test_a_thousand_stations_are_paged_sorted_and_searched(
         await expect(rows).to_have_count(1)  # the empty-list row
         await expect(rows.first).to_contain_text("No charge point matches")
         await handle.screenshot("charge-points-1000")
+
+
+async def test_an_administrator_moves_a_station_to_security_profile_3(
+    app: Application, open_page: PageFactory
+) -> None:
+    async with small_network(app) as network:
+        handle = await open_page(app.rest_port, token=True)
+        page = handle.page
+        await handle.open(f"#/charge-points/{LIVE}?tab=security")
+        await handle.settle()
+        profile = page.get_by_label("Security profile")
+        await expect(profile).to_have_value("1")
+        await profile.select_option("3")
+        await page.get_by_role("button", name="Apply profile").click()
+        dialog = page.get_by_role("dialog", name="Require security profile 3 of CP-LIVE?")
+        await dialog.get_by_role("button", name="Apply profile").click()
+        await expect(page.locator("#toasts")).to_contain_text(
+            "CP-LIVE now needs security profile 3."
+        )
+        stored = await network.rest.get(f"/api/charge-points/{LIVE}", headers=OPERATOR)
+        assert stored.json()["security_profile"] == 3
+        assert await unexpected_errors(handle) == []

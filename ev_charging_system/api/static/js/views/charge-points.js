@@ -384,7 +384,49 @@ export function chargePointsView() {
         await current.refresh();
       });
     });
-    security.append(passwordState, passwordForm);
+    const profileSelect = select(
+      [
+        ["1", t("1 · plain WebSocket, with its password if one is set")],
+        ["2", t("2 · TLS, with its password")],
+        ["3", t("3 · TLS, with a client certificate")],
+      ],
+      "1",
+      { class: "input" },
+    );
+    const profileErrors = h("div", { class: "form-errors" });
+    const profileButton = button(t("Apply profile"), { kind: "primary", type: "submit" });
+    const profileForm = h(
+      "form",
+      { class: "form" },
+      field(t("Security profile"), profileSelect, {
+        hint: t("How the station must connect from now on; other connections are refused. Configure the station first (docs/operator-guide.md)."),
+      }),
+      profileErrors,
+      h("div", { class: "form-actions" }, profileButton),
+    );
+    profileForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      profileErrors.replaceChildren();
+      const profile = Number(profileSelect.value);
+      if (station && station.security_profile === profile) return;
+      const sure = await confirmDialog({
+        title: t("Require security profile {n} of {id}?", { n: profile, id }),
+        message: t("A station not yet set up for it is refused at its next connection."),
+        confirmLabel: t("Apply profile"),
+        danger: true,
+      });
+      if (!sure) return;
+      await busy(profileButton, async () => {
+        try {
+          await put(`/api/charge-points/${enc(id)}/security-profile`, { security_profile: profile });
+          toast(t("{id} now needs security profile {n}.", { id, n: profile }), { title: t("Security profile changed") });
+          await current.refresh();
+        } catch (error) {
+          profileErrors.append(errorBox(error));
+        }
+      });
+    });
+    security.append(passwordState, passwordForm, h("h3", {}, t("Security profile")), profileForm);
 
     function renderStation(cp) {
       station = cp;
@@ -471,6 +513,7 @@ export function chargePointsView() {
           : h("p", { class: "alert alert-warn" }, h("strong", {}, t("No password."), " "), t("Any client that knows this id can connect as this station.")),
       );
       removeButton.hidden = !cp.password_protected;
+      if (cp.security_profile && document.activeElement !== profileSelect) profileSelect.value = String(cp.security_profile);
     }
 
     function renderHistory(changes) {
