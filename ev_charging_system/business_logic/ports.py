@@ -114,7 +114,12 @@ class TransactionRepository(Protocol):
     async def usage(self, criteria: TransactionFilter, group_by: UsageGrouping) -> list[UsageRow]:
         """Sessions and energy of finished transactions matching `criteria`, grouped."""
 
-    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None: ...
+    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> list[MeterSample]:
+        """Store samples not stored before; return those (in the given order).
+
+        A sample whose natural key (MeterSample.natural_key) is already stored, by an
+        earlier message or earlier in `samples`, is a replay: it is ignored, not an error.
+        """
 
     async def list_meter_samples(self, transaction_id: int) -> list[MeterSample]: ...
 
@@ -245,7 +250,8 @@ class SessionObserver(Protocol):
 
 
 class DuplicateTransactionError(Exception):
-    """Raised by TransactionRepository.add when a concurrent replay won the insert."""
+    """Raised by TransactionRepository.add when the start key is taken (a concurrent replay
+    won the insert); a reference to a missing station is a different error."""
 
 
 class ApiTokenRepository(Protocol):
