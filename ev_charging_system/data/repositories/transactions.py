@@ -19,7 +19,7 @@ from ev_charging_system.data.orm import (
     TransactionRow,
 )
 from ev_charging_system.data.sample_keys import sample_key
-from ev_charging_system.data.sql_dialects import insert_ignoring_duplicates
+from ev_charging_system.data.sql_dialects import insert_ignoring_duplicates, is_unique_violation
 from ev_charging_system.models.diagnostics import UsageGrouping, UsageRow
 from ev_charging_system.models.id_token import AuthorizationStatus
 from ev_charging_system.models.transaction import (
@@ -73,7 +73,10 @@ class SqlTransactionRepository:
         try:
             await self._session.flush()
         except IntegrityError as error:
-            raise DuplicateTransactionError(str(error.orig)) from error
+            # Only a taken start key is a replay; a missing station is a different error.
+            if is_unique_violation(error):
+                raise DuplicateTransactionError(str(error.orig)) from error
+            raise
         return _transaction(row)
 
     async def stop(self, transaction: Transaction) -> bool:
