@@ -39,6 +39,10 @@ class ChargePointRepository(Protocol):
 
     async def add(self, charge_point: ChargePoint) -> None: ...
 
+    async def add_if_missing(self, charge_point: ChargePoint) -> bool:
+        """Insert unless a station with this id exists (a concurrent first connection of
+        the same station may have inserted it a moment ago); True when inserted."""
+
     async def update(self, charge_point: ChargePoint) -> None:
         """Persist the charge point's own fields (not its connectors)."""
 

@@ -555,6 +555,19 @@ async def test_a_station_names_each_of_its_transactions_once(backend: Backend) -
             await uow.transactions.add(start(started_at=at(5), ocpp_transaction_id="T-1"))
 
 
+async def test_a_station_is_added_once_when_first_connections_race(backend: Backend) -> None:
+    async with backend.open() as uow:
+        assert await uow.charge_points.add_if_missing(station("CP-1"))
+        await uow.commit()
+    async with backend.open() as uow:  # the other connection's insert, a moment later
+        late = station("CP-1", registration_status=RegistrationStatus.REJECTED)
+        assert not await uow.charge_points.add_if_missing(late)
+        await uow.commit()
+    async with backend.open() as uow:
+        stored = await uow.charge_points.get("CP-1")
+        assert stored is not None and stored.registration_status is RegistrationStatus.ACCEPTED
+
+
 async def test_a_transaction_of_an_unknown_station_is_refused_as_such(backend: Backend) -> None:
     """A missing station is not a replay: it must not pass for DuplicateTransactionError
     (which services answer as "a concurrent copy won"), or the station would be told its

@@ -283,6 +283,17 @@ class FakeChargePoints:
 
         self._session.write(insert)
 
+    async def add_if_missing(self, charge_point: ChargePoint) -> bool:
+        if charge_point.id in self._session.read().charge_points:
+            return False
+        new = replace(_stored(charge_point), connectors=[])
+
+        def insert(tables: Tables) -> None:  # at commit, a concurrent insert may have won
+            tables.charge_points.setdefault(new.id, copy.deepcopy(new))
+
+        self._session.write(insert)
+        return True
+
     async def update(self, charge_point: ChargePoint) -> None:
         if charge_point.id not in self._session.read().charge_points:
             raise LookupError(charge_point.id)
