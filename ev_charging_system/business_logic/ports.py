@@ -253,6 +253,23 @@ class SessionObserver(Protocol):
     ) -> None: ...
 
 
+class StorageHealth(Protocol):
+    """The database as everything that uses it sees it: callers report failures and
+    successes, the implementation logs one line per change (not one per failed call)."""
+
+    @property
+    def available(self) -> bool: ...
+
+    def failed(self, reason: str) -> None:
+        """A database call failed for want of a database (timeout, refused, lost)."""
+
+    def succeeded(self) -> None:
+        """A database call succeeded."""
+
+    async def probe(self, within: float) -> bool:
+        """Ask the database, waiting at most `within` seconds; True when it answered."""
+
+
 class DuplicateTransactionError(Exception):
     """Raised by TransactionRepository.add when the start key is taken (a concurrent replay
     won the insert); a reference to a missing station is a different error."""

@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     # page, a 1.6 local list of thousands of tags); raise it for stations that send more.
     ocpp_max_frame_bytes: int = Field(default=1024 * 1024, ge=4096, le=64 * 1024 * 1024)
     last_seen_flush_seconds: float = Field(default=10, gt=0)
+    # The longest a station's message may wait on the database (a hung or unreachable
+    # database, a lock): then it is answered CALLERROR InternalError and the station
+    # retries. Also bounds pool checkouts and (PostgreSQL) new connections.
+    database_timeout_seconds: float = Field(default=5, gt=0, le=300)
 
     # Site energy coordination. The site itself (PV, battery, vehicles, tariff) is
     # configured through the REST API and stored; these only set the planner's rhythm.
