@@ -18,9 +18,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from ev_charging_system.api.http_guards import BodyLimit, SecurityHeaders
 from ev_charging_system.bootstrap import System, utc_now
 from ev_charging_system.config.settings import Settings
+from ev_charging_system.core.bounded import DeadlineExceededError, within
 from ev_charging_system.data.database import migrate_to_head
 from ev_charging_system.energy.history_store import restore_history
 from ev_charging_system.llm_integration.mcp_server import MCP_PATH
+from ev_charging_system.models.errors import StorageUnavailableError
 
 logger = logging.getLogger(__name__)
 
@@ -154,10 +156,21 @@ class Application(System):
     async def _flush_last_seen_periodically(self) -> None:
         while True:
             await asyncio.sleep(self.settings.last_seen_flush_seconds)
-            try:
-                await self.services.last_seen.flush(self.uow_factory)
-            except Exception:
-                logger.exception("could not store last-seen times; will retry")
+            await self._flush_last_seen("will retry")
+
+    async def _flush_last_seen(self, then: str) -> None:
+        """Bounded like any database wait; an outage is logged by the database's health."""
+        try:
+            await within(
+                self.settings.database_timeout_seconds,
+                self.services.last_seen.flush(self.uow_factory),
+            )
+        except DeadlineExceededError as error:
+            self.database_health.failed(f"storing last-seen times: {error}")
+        except StorageUnavailableError:
+            pass  # DatabaseHealth logged the outage once; the times stay buffered
+        except Exception:
+            logger.exception("could not store last-seen times; %s", then)
 
     async def _abandon_start(self) -> None:
         """Release what a failed start already opened, without masking the failure."""
@@ -178,10 +191,7 @@ class Application(System):
         self._http_servers.clear()
         if self.chat is not None:
             await self.chat.aclose()
-        try:
-            await self.services.last_seen.flush(self.uow_factory)
-        except Exception:
-            logger.exception("could not store last-seen times during shutdown")
+        await self._flush_last_seen("lost at shutdown")
         await self.engine.dispose()
 
     async def run_until_signalled(self) -> None:

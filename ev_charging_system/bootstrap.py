@@ -10,7 +10,6 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ev_charging_system.api.chat_routes import install_chat
@@ -53,6 +52,7 @@ from ev_charging_system.core.ocpp_server import (
 from ev_charging_system.core.services import OcppServices
 from ev_charging_system.data.certificate_authority import CertificateAuthorityStore
 from ev_charging_system.data.database import create_engine, create_session_factory
+from ev_charging_system.data.database_health import DatabaseHealth
 from ev_charging_system.data.energy_store import (
     SqlHistoryStore,
     SqlPlanLog,
@@ -98,11 +98,14 @@ class System:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.engine: AsyncEngine = create_engine(settings.database_url)
+        self.engine: AsyncEngine = create_engine(
+            settings.database_url, timeout_seconds=settings.database_timeout_seconds
+        )
         session_factory = create_session_factory(self.engine)
+        self.database_health = DatabaseHealth(self.engine, settings.database_timeout_seconds)
 
         def unit_of_work() -> UnitOfWork:
-            return SqlAlchemyUnitOfWork(session_factory)
+            return SqlAlchemyUnitOfWork(session_factory, self.database_health)
 
         self.uow_factory = unit_of_work
         self.events = InProcessEventBus()
@@ -186,6 +189,8 @@ class System:
                     unit_of_work, utc_now, auth, observer=sessions, events=self.events
                 ),
                 certificates,
+                storage=self.database_health,
+                database_timeout_seconds=settings.database_timeout_seconds,
             ),
             self.connections,
             OcppServerOptions(
@@ -222,7 +227,7 @@ class System:
             ApiServices(
                 operations=self.operations,
                 events=self.events,
-                database_ping=self.ping_database,
+                database=self.database_health,
                 online_count=devices.online_count,
                 tokens=tokens,
             ),
@@ -268,7 +273,3 @@ class System:
             )
         client_ca = settings.ocpp_tls_ca_file or self.certificate_authority.certificate_file()
         return TlsListener(settings.ocpp_tls_port, certificate, key, client_ca)
-
-    async def ping_database(self) -> None:
-        async with self.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))

@@ -139,7 +139,9 @@ async def app_factory(migrated_database: str) -> AsyncIterator[AppFactory]:
     started: list[Application] = []
 
     async def start(**overrides: object) -> Application:
-        application = Application(test_settings(migrated_database, **overrides))
+        # `database_url` may point elsewhere (e.g. a fault-injecting proxy in front of it).
+        url = str(overrides.pop("database_url", migrated_database))
+        application = Application(test_settings(url, **overrides))
         await application.start()
         started.append(application)
         return application

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from ev_charging_system.business_logic.events import EventBus
 from ev_charging_system.business_logic.operations.actor import Actor, Channel, Role
 from ev_charging_system.business_logic.operations.runner import OperationRunner
+from ev_charging_system.business_logic.ports import StorageHealth
 from ev_charging_system.business_logic.token_service import TokenService
 
 
@@ -19,7 +20,7 @@ from ev_charging_system.business_logic.token_service import TokenService
 class ApiServices:
     operations: OperationRunner
     events: EventBus
-    database_ping: Callable[[], Awaitable[None]]
+    database: StorageHealth
     online_count: Callable[[], int]
     tokens: TokenService
 

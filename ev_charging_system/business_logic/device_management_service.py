@@ -468,13 +468,20 @@ class DeviceManagementService:
         self, uow: UnitOfWork, charge_point_id: str, now: datetime
     ) -> ChargePoint:
         station = await uow.charge_points.get(charge_point_id, with_connectors=False)
-        if station is None:
-            station = ChargePoint(
+        if station is not None:
+            return station
+        # Two first connections of a new station at the same moment: one inserts, the
+        # other finds its row (an upsert, never a duplicate-key failure).
+        await uow.charge_points.add_if_missing(
+            ChargePoint(
                 id=charge_point_id,
                 registration_status=_INITIAL_STATUS[self._policy.unknown_stations],
                 created_at=now,
             )
-            await uow.charge_points.add(station)
+        )
+        station = await uow.charge_points.get(charge_point_id, with_connectors=False)
+        if station is None:
+            raise RuntimeError(f"charge point {charge_point_id!r} vanished while registering")
         return station
 
     async def _require(self, uow: UnitOfWork, charge_point_id: str) -> ChargePoint:

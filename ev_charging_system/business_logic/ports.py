@@ -40,6 +40,10 @@ class ChargePointRepository(Protocol):
 
     async def add(self, charge_point: ChargePoint) -> None: ...
 
+    async def add_if_missing(self, charge_point: ChargePoint) -> bool:
+        """Insert unless a station with this id exists (a concurrent first connection of
+        the same station may have inserted it a moment ago); True when inserted."""
+
     async def update(self, charge_point: ChargePoint) -> None:
         """Persist the charge point's own fields (not its connectors)."""
 
@@ -115,7 +119,12 @@ class TransactionRepository(Protocol):
     async def usage(self, criteria: TransactionFilter, group_by: UsageGrouping) -> list[UsageRow]:
         """Sessions and energy of finished transactions matching `criteria`, grouped."""
 
-    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None: ...
+    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> list[MeterSample]:
+        """Store samples not stored before; return those (in the given order).
+
+        A sample whose natural key (MeterSample.natural_key) is already stored, by an
+        earlier message or earlier in `samples`, is a replay: it is ignored, not an error.
+        """
 
     async def list_meter_samples(self, transaction_id: int) -> list[MeterSample]: ...
 
@@ -256,8 +265,26 @@ class SessionObserver(Protocol):
     ) -> None: ...
 
 
+class StorageHealth(Protocol):
+    """The database as everything that uses it sees it: callers report failures and
+    successes, the implementation logs one line per change (not one per failed call)."""
+
+    @property
+    def available(self) -> bool: ...
+
+    def failed(self, reason: str) -> None:
+        """A database call failed for want of a database (timeout, refused, lost)."""
+
+    def succeeded(self) -> None:
+        """A database call succeeded."""
+
+    async def probe(self, within: float) -> bool:
+        """Ask the database, waiting at most `within` seconds; True when it answered."""
+
+
 class DuplicateTransactionError(Exception):
-    """Raised by TransactionRepository.add when a concurrent replay won the insert."""
+    """Raised by TransactionRepository.add when the start key is taken (a concurrent replay
+    won the insert); a reference to a missing station is a different error."""
 
 
 class ApiTokenRepository(Protocol):

@@ -124,14 +124,14 @@ class TransactionEventService:
                 )
                 for old in superseded:
                     await record_closed_by_csms(uow, self._clock, old, transaction)
-            samples = normalise_samples(
-                event.charge_point_id,
-                transaction.connector_id,
-                transaction.id,
-                event.meter_values,
+            samples = await uow.transactions.add_meter_samples(
+                normalise_samples(
+                    event.charge_point_id,
+                    transaction.connector_id,
+                    transaction.id,
+                    event.meter_values,
+                )
             )
-            if samples:
-                await uow.transactions.add_meter_samples(samples)
             transaction = await self._with_energy(uow, transaction)
             await uow.transactions.update(transaction)
             await uow.commit()

@@ -176,10 +176,12 @@ class TransactionService:
                     )
                 else:
                     known_id = transaction.id
-            samples = normalise_samples(charge_point_id, connector_id, known_id, values)
-            await uow.transactions.add_meter_samples(samples)
+            samples = await uow.transactions.add_meter_samples(
+                normalise_samples(charge_point_id, connector_id, known_id, values)
+            )
             await uow.commit()
-        if self._observer is not None:
+        # Only what is new: a replay (a station resending after a reconnect) changes nothing.
+        if self._observer is not None and samples:
             self._observer.meter_samples(charge_point_id, connector_id, samples)
         if samples:
             self._events.publish(samples_stored(self._clock(), connector_id, known_id, samples))

@@ -112,6 +112,10 @@ class Settings(BaseSettings):
     # The CA that signs station certificates (SignCertificate); default: made in DATA_DIR/ca.
     ca_cert_file: Path | None = None
     ca_key_file: Path | None = None
+    # The longest a station's message may wait on the database (a hung or unreachable
+    # database, a lock): then it is answered CALLERROR InternalError and the station
+    # retries. Also bounds pool checkouts and (PostgreSQL) new connections.
+    database_timeout_seconds: float = Field(default=5, gt=0, le=300)
 
     # Site energy coordination. The site itself (PV, battery, vehicles, tariff) is
     # configured through the REST API and stored; these only set the planner's rhythm.

@@ -24,6 +24,7 @@ from ev_charging_system.business_logic.device_management_service import (
     valid_charge_point_id,
 )
 from ev_charging_system.core import v16, v201
+from ev_charging_system.core.bounded import DeadlineExceededError, within
 from ev_charging_system.core.command_dispatcher import (
     BeforeSend,
     CommandDispatcher,
@@ -35,6 +36,7 @@ from ev_charging_system.core.services import OcppServices
 from ev_charging_system.core.v16_commands import V16Commands
 from ev_charging_system.core.v201_commands import V201Commands, remote_start_recorder
 from ev_charging_system.models.charge_point import StationChannel
+from ev_charging_system.models.errors import StorageUnavailableError
 from ev_charging_system.models.station_event import EventKind
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,8 @@ SUBPROTOCOLS = [SUBPROTOCOL_V201, SUBPROTOCOL_V16]
 DEFAULT_MAX_FRAME_BYTES = 1024 * 1024  # websockets' own default; larger frames close with 1009
 # Close code when no offered subprotocol is supported (the handshake itself completes).
 CLOSE_UNSUPPORTED_SUBPROTOCOL = 1002
+CLOSE_TRY_AGAIN_LATER = 1013  # the connection could not be recorded: database unavailable
+HANDSHAKE_RETRY_AFTER_SECONDS = 10  # a handshake refused because the database is down
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +158,7 @@ class OcppServer:
         self._services = services
         self._connections = connections
         self._options = options
+        self._database_timeout = services.database_timeout_seconds
         self._server: Server | None = None
         self._tls_server: Server | None = None
 
@@ -200,6 +205,19 @@ class OcppServer:
     async def _check_handshake(
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
+        try:
+            return await within(self._database_timeout, self._refusal(connection, request))
+        except (DeadlineExceededError, StorageUnavailableError) as error:
+            if isinstance(error, DeadlineExceededError):
+                self._services.storage.failed(f"a station's handshake waited: {error}")
+            response = connection.respond(
+                HTTPStatus.SERVICE_UNAVAILABLE, "CSMS database unavailable; retry later\n"
+            )
+            response.headers["Retry-After"] = str(HANDSHAKE_RETRY_AFTER_SECONDS)
+            return response
+
+    async def _refusal(self, connection: ServerConnection, request: Request) -> Response | None:
+        """The HTTP answer refusing this handshake, or None to accept it."""
         try:
             station_id = station_id_from_path(request.path)
         except UnicodeDecodeError:
@@ -260,7 +278,15 @@ class OcppServer:
             translator, ocpp_version = V201Commands(), v201.OCPP_VERSION
             before_send = remote_start_recorder(station_id, self._services.transaction_events)
         try:
-            await self._services.devices.station_connected(station_id, ocpp_version)
+            await within(
+                self._database_timeout,
+                self._services.devices.station_connected(station_id, ocpp_version),
+            )
+        except (DeadlineExceededError, StorageUnavailableError) as error:
+            if isinstance(error, DeadlineExceededError):
+                self._services.storage.failed(f"recording {station_id}'s connection: {error}")
+            await websocket.close(code=CLOSE_TRY_AGAIN_LATER, reason="CSMS database unavailable")
+            return
         except Exception:
             logger.exception("%s: could not record the connection", station_id)
             await websocket.close(code=1011, reason="CSMS temporarily unavailable")
@@ -285,8 +311,13 @@ class OcppServer:
             if still_live:
                 logger.info("%s disconnected: %s", station_id, reason)
             try:
-                await self._services.devices.station_disconnected(
-                    station_id, reason, went_offline=still_live
+                await within(
+                    self._database_timeout,
+                    self._services.devices.station_disconnected(
+                        station_id, reason, went_offline=still_live
+                    ),
                 )
+            except (DeadlineExceededError, StorageUnavailableError) as error:
+                logger.warning("%s: disconnection not recorded: %s", station_id, error)
             except Exception:
                 logger.exception("%s: could not record the disconnection", station_id)

@@ -35,6 +35,7 @@ from ocpp.messages import Call, CallResult, validate_payload
 from websockets.asyncio.connection import Connection
 
 from ev_charging_system.core import frames
+from ev_charging_system.core.bounded import DeadlineExceededError, within
 from ev_charging_system.core.routing import routes_of
 from ev_charging_system.core.services import OcppServices
 from ev_charging_system.models.errors import (
@@ -42,6 +43,7 @@ from ev_charging_system.models.errors import (
     StationAnswerInvalidError,
     StationCallError,
     StationNotAcceptedError,
+    StorageUnavailableError,
 )
 
 logger = logging.getLogger(__name__)
@@ -135,38 +137,52 @@ class OcppEndpoint:
         future.set_result(frame)
 
     async def _route_call(self, frame: frames.CallFrame) -> None:
+        """Answer every call, within DATABASE_TIMEOUT_SECONDS even if the database hangs."""
+        timeout = self._services.database_timeout_seconds
+        try:
+            reply = await within(timeout, self._reply_to(frame))
+        except DeadlineExceededError:
+            self._after_reply.clear()
+            self._services.storage.failed(f"{frame.action} waited more than {timeout:g} s")
+            reply = frames.call_error_frame(
+                frame.message_id,
+                "InternalError",
+                f"the CSMS could not handle {frame.action} in time (its database is not "
+                "answering); retry later",
+            )
+        await self._send(reply)
+        self._start_follow_ups()  # none after an error: those paths drop them
+
+    async def _reply_to(self, frame: frames.CallFrame) -> str:
+        """The CALLRESULT or CALLERROR frame for a station's call."""
         try:
             await self._ensure_registered(frame.action)
         except StationNotAcceptedError as refused:
-            await self._send(
-                frames.call_error_frame(frame.message_id, "SecurityError", str(refused))
-            )
-            return
+            return frames.call_error_frame(frame.message_id, "SecurityError", str(refused))
+        except StorageUnavailableError:
+            return _database_unavailable(frame)
         try:
             payload = await self._handle(frame)
         except OCPPError as error:
             self._after_reply.clear()
             logger.info("%s: %s answered %s: %s", self.id, frame.action, error.code, error)
-            await self._send(
-                frames.call_error_frame(
-                    frame.message_id,
-                    str(error.code),
-                    str(error.description or ""),
-                    frames.error_details(error),
-                )
+            return frames.call_error_frame(
+                frame.message_id,
+                str(error.code),
+                str(error.description or ""),
+                frames.error_details(error),
             )
-            return
+        except StorageUnavailableError:
+            self._after_reply.clear()
+            # Logged once per outage by the database's health, not once per message.
+            return _database_unavailable(frame)
         except Exception:
             self._after_reply.clear()
             logger.exception("%s: %s failed", self.id, frame.action)
-            await self._send(
-                frames.call_error_frame(
-                    frame.message_id, "InternalError", f"the CSMS could not handle {frame.action}"
-                )
+            return frames.call_error_frame(
+                frame.message_id, "InternalError", f"the CSMS could not handle {frame.action}"
             )
-            return
-        await self._send(str(CallResult(frame.message_id, payload).to_json()))
-        self._start_follow_ups()
+        return str(CallResult(frame.message_id, payload).to_json())
 
     async def _ensure_registered(self, action: str) -> None:
         """Raise StationNotAcceptedError unless the station may send `action` now."""
@@ -242,6 +258,14 @@ class OcppEndpoint:
             raise StationAnswerInvalidError(
                 self.id, action, self.ocpp_version, reply.payload, "FormatViolation", str(error)
             ) from error
+
+
+def _database_unavailable(frame: frames.CallFrame) -> str:
+    return frames.call_error_frame(
+        frame.message_id,
+        "InternalError",
+        f"the CSMS could not handle {frame.action}: its database is unavailable; retry later",
+    )
 
 
 def _cause(error: OCPPError) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,9 @@ MIGRATIONS_DIR = PROJECT_ROOT / "migrations"
 ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 
 
-def create_engine(database_url: str) -> AsyncEngine:
+def create_engine(database_url: str, timeout_seconds: float | None = None) -> AsyncEngine:
+    """`timeout_seconds` bounds a pool checkout and (PostgreSQL) opening a connection;
+    callers bound their statements themselves (core/bounded.py)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
@@ -32,12 +35,19 @@ def create_engine(database_url: str) -> AsyncEngine:
     # UTC sessions, so dates cut from timestamps (usage reports per day) are UTC dates.
     # No pre-ping: it costs a round trip on every checkout, i.e. on every OCPP message that
     # writes; stale connections are recycled instead (benchmarks/ocpp_load measures this).
+    connect_args: dict[str, Any] = {"options": "-c timezone=UTC"}
+    pool_timeout = 30.0  # SQLAlchemy's default
+    if timeout_seconds is not None:
+        pool_timeout = timeout_seconds
+        # libpq counts whole seconds and takes 2 as its least useful value.
+        connect_args["connect_timeout"] = max(2, math.ceil(timeout_seconds))
     return create_async_engine(
         url,
         pool_size=20,
         max_overflow=20,
         pool_recycle=1800,
-        connect_args={"options": "-c timezone=UTC"},
+        pool_timeout=pool_timeout,
+        connect_args=connect_args,
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.sql.expression import false
 
+from ev_charging_system.data.sample_keys import SAMPLE_KEY_LENGTH
 from ev_charging_system.data.types import ExactDecimal, UTCDateTime
 
 # Stable constraint names so Alembic migrations match on both databases.
@@ -154,9 +155,14 @@ class MeterSampleRow(Base):
     __table_args__ = (
         Index("ix_meter_samples_transaction", "transaction_id", "timestamp"),
         Index("ix_meter_samples_station_time", "charge_point_id", "timestamp"),
+        # Exactly once: a replayed sample (same natural key) is not stored again.
+        UniqueConstraint("sample_key", name="uq_meter_samples_sample_key"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # data/sample_keys.py: digest of MeterSample.natural_key (one non-null column, so NULL
+    # phases or transactions cannot defeat the unique constraint).
+    sample_key: Mapped[str] = mapped_column(String(SAMPLE_KEY_LENGTH))
     charge_point_id: Mapped[str] = mapped_column(ForeignKey("charge_points.id", ondelete="CASCADE"))
     connector_id: Mapped[int] = mapped_column(Integer)
     transaction_id: Mapped[int | None] = mapped_column(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ev_charging_system.business_logic.ports import (
@@ -16,8 +17,10 @@ from ev_charging_system.business_logic.ports import (
     DeviceModelRepository,
     IdTagRepository,
     StationEventRepository,
+    StorageHealth,
     TransactionRepository,
 )
+from ev_charging_system.data.database_health import database_unavailable
 from ev_charging_system.data.repositories import (
     SqlApiTokenRepository,
     SqlAuditLogRepository,
@@ -29,6 +32,7 @@ from ev_charging_system.data.repositories import (
     SqlStationEventRepository,
     SqlTransactionRepository,
 )
+from ev_charging_system.models.errors import StorageUnavailableError
 
 
 class SqlAlchemyUnitOfWork:
@@ -42,8 +46,13 @@ class SqlAlchemyUnitOfWork:
     conversations: ConversationRepository
     api_tokens: ApiTokenRepository
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        health: StorageHealth | None = None,
+    ) -> None:
         self._session_factory = session_factory
+        self._health = health
         self._session: AsyncSession | None = None
 
     async def __aenter__(self) -> Self:
@@ -67,11 +76,27 @@ class SqlAlchemyUnitOfWork:
         tb: TracebackType | None,
     ) -> None:
         assert self._session is not None
+        unavailable = database_unavailable(exc)
         try:
             await self._session.rollback()
+        except SQLAlchemyError:
+            if exc is None:
+                raise
+            # The first failure is the one to report, not the rollback's after it.
         finally:
-            await self._session.close()
+            try:
+                await self._session.close()
+            except SQLAlchemyError:
+                if exc is None:
+                    raise
             self._session = None
+        if self._health is not None:
+            if unavailable is not None:
+                self._health.failed(unavailable)
+            elif exc is None:
+                self._health.succeeded()
+        if unavailable is not None and exc is not None:
+            raise StorageUnavailableError(unavailable) from exc
 
     async def commit(self) -> None:
         assert self._session is not None

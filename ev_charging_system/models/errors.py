@@ -25,6 +25,10 @@ class InvalidInputError(DomainError):
     pass
 
 
+class StorageUnavailableError(DomainError):
+    """The database did not answer in time or could not be reached: retry later."""
+
+
 class StationNotAcceptedError(DomainError):
     """A station that is not (yet) accepted sent something other than BootNotification."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeAlias
 
 from ev_charging_system.models.id_token import AuthorizationStatus
 
@@ -14,6 +15,15 @@ CLOSED_BY_CSMS_REASON = "SupersededByNewTransaction"
 # The stop reason of a 1.6 transaction the CSMS closed because the station reported its
 # connector Available (no session can be running there) without ever stopping it.
 CONNECTOR_AVAILABLE_REASON = "ConnectorAvailable"
+
+
+DEFAULT_SAMPLE_FORMAT = "Raw"  # OCPP 1.6 ValueFormat when a sampled value names none
+
+# (station, connector/EVSE, transaction, timestamp, measurand, phase, location, context,
+# format): see MeterSample.natural_key.
+SampleKey: TypeAlias = tuple[
+    str, int, int | None, datetime, str, str | None, str | None, str | None, str
+]
 
 
 @dataclass(slots=True)
@@ -115,6 +125,26 @@ class MeterSample:
     location: str | None = None
     format: str | None = None
     signed: SignedMeterValue | None = None
+
+    @property
+    def natural_key(self) -> SampleKey:
+        """What makes two samples the same sample: stations replay unacknowledged meter
+        values after a reconnect, and a replay must be stored once.
+
+        The format belongs to it because a 1.6 station may send a reading twice in one
+        message, as Raw and as SignedData (the signature of that reading): two samples.
+        """
+        return (
+            self.charge_point_id,
+            self.connector_id,
+            self.transaction_id,
+            self.timestamp,
+            self.measurand,
+            self.phase,
+            self.location,
+            self.context,
+            self.format or DEFAULT_SAMPLE_FORMAT,
+        )
 
 
 @dataclass(frozen=True, slots=True)

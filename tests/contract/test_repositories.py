@@ -131,12 +131,6 @@ async def backend(database: Database | None) -> Backend:
     )
 
 
-def xfail_on_sql(backend: Backend, request: pytest.FixtureRequest, why: str, **kw: Any) -> None:
-    """A known defect of the SQL repositories (reported; ev_charging_system/data is not ours)."""
-    if backend.name != "fakes":
-        request.applymarker(pytest.mark.xfail(reason=why, strict=True, **kw))
-
-
 # --- builders ----------------------------------------------------------------------------
 
 
@@ -561,31 +555,29 @@ async def test_a_station_names_each_of_its_transactions_once(backend: Backend) -
             await uow.transactions.add(start(started_at=at(5), ocpp_transaction_id="T-1"))
 
 
-async def test_a_transaction_of_an_unknown_station_is_refused_as_such(
-    backend: Backend, request: pytest.FixtureRequest
-) -> None:
-    xfail_on_sql(
-        backend,
-        request,
-        "SqlTransactionRepository.add maps every IntegrityError, the foreign key to "
-        "charge_points included, to DuplicateTransactionError",
-        raises=DuplicateTransactionError,
-    )
+async def test_a_station_is_added_once_when_first_connections_race(backend: Backend) -> None:
+    async with backend.open() as uow:
+        assert await uow.charge_points.add_if_missing(station("CP-1"))
+        await uow.commit()
+    async with backend.open() as uow:  # the other connection's insert, a moment later
+        late = station("CP-1", registration_status=RegistrationStatus.REJECTED)
+        assert not await uow.charge_points.add_if_missing(late)
+        await uow.commit()
+    async with backend.open() as uow:
+        stored = await uow.charge_points.get("CP-1")
+        assert stored is not None and stored.registration_status is RegistrationStatus.ACCEPTED
+
+
+async def test_a_transaction_of_an_unknown_station_is_refused_as_such(backend: Backend) -> None:
+    """A missing station is not a replay: it must not pass for DuplicateTransactionError
+    (which services answer as "a concurrent copy won"), or the station would be told its
+    start was stored."""
     async with backend.open() as uow:
         with pytest.raises(backend.refused):
             await uow.transactions.add(start("CP-404"))
 
 
-async def test_an_event_of_an_unknown_station_is_refused_as_such(
-    backend: Backend, request: pytest.FixtureRequest
-) -> None:
-    xfail_on_sql(
-        backend,
-        request,
-        "SqlTransactionRepository.record_event maps every IntegrityError, the foreign key to "
-        "charge_points included, to DuplicateTransactionError",
-        raises=DuplicateTransactionError,
-    )
+async def test_an_event_of_an_unknown_station_is_refused_as_such(backend: Backend) -> None:
     async with backend.open() as uow:
         with pytest.raises(backend.refused):
             await uow.transactions.record_event(tx_event(0, station_id="CP-404"), T0)
@@ -790,6 +782,37 @@ async def test_meter_samples_come_back_in_time_order_with_exact_values(backend: 
         assert await uow.transactions.list_meter_samples(mine.id) == [earlier, later]
         with pytest.raises(backend.refused):
             await uow.transactions.add_meter_samples([sample(other.id + 1000, 1, "1")])
+
+
+async def test_a_meter_sample_is_stored_once_per_natural_key(backend: Backend) -> None:
+    """Stations resend unacknowledged meter values: a replay is ignored, not an error,
+    and NULL phases, locations, contexts or transactions do not defeat the key."""
+    await stations(backend, "CP-1")
+    [mine] = await committed_transactions(backend, start())
+
+    def sample(minutes: float, **fields: Any) -> MeterSample:
+        bare = MeterSample("CP-1", 1, None, at(minutes), "Power.Active.Import", "7", None, "W")
+        return replace(bare, **fields)
+
+    first = [
+        sample(0),  # every optional key field NULL
+        sample(0, transaction_id=mine.id),
+        sample(0, phase="L1"),
+        sample(0, format="SignedData", raw_value="sig"),  # not the Raw reading's copy
+    ]
+    async with backend.open() as uow:
+        stored = await uow.transactions.add_meter_samples([*first, sample(0, raw_value="8")])
+        assert stored == first  # the same key twice in one message: the first counts
+        await uow.commit()
+    async with backend.open() as uow:
+        replay = [sample(0, raw_value="9"), sample(0, format="Raw"), *first, sample(1)]
+        assert await uow.transactions.add_meter_samples(replay) == [sample(1)]
+        assert await uow.transactions.add_meter_samples(first) == []
+        await uow.commit()
+    async with backend.open() as uow:
+        assert await uow.transactions.list_meter_samples(mine.id) == [first[1]]
+        with pytest.raises(backend.refused):  # a missing transaction is still refused
+            await uow.transactions.add_meter_samples([sample(2, transaction_id=mine.id + 99)])
 
 
 # --- station events, commands, audit -----------------------------------------------------

@@ -7,15 +7,25 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import psycopg
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import column, insert, inspect, table, text
 from sqlalchemy.engine import make_url
 
-from ev_charging_system.data.database import PROJECT_ROOT, create_engine
+from ev_charging_system.data.database import (
+    PROJECT_ROOT,
+    create_engine,
+    create_session_factory,
+)
 from ev_charging_system.data.orm import Base
+from ev_charging_system.data.types import ExactDecimal, UTCDateTime
+from ev_charging_system.data.unit_of_work import SqlAlchemyUnitOfWork
+from ev_charging_system.models.transaction import MeterSample
 from tests.conftest import TEST_POSTGRES_URL, _admin_dsn, running_in_ci
 
 
@@ -81,3 +91,83 @@ async def test_downgrade_to_base_and_back_up(empty_database: str) -> None:
     assert downgraded.returncode == 0, downgraded.stderr
     assert await table_names(empty_database) == set()
     assert alembic(empty_database, "upgrade", "head").returncode == 0
+
+
+async def test_meter_dedupe_deletes_stored_copies_and_keys_agree_with_the_repository(
+    empty_database: str,
+) -> None:
+    """0009 deletes replayed samples stored before it (the lowest id stays) and computes
+    the same key the repository does, so a later replay of an old sample is ignored."""
+    assert alembic(empty_database, "upgrade", "0008").returncode == 0
+    t0 = datetime(2026, 3, 1, 8, tzinfo=UTC)
+    engine = create_engine(empty_database)
+    sample_row = {
+        "charge_point_id": "CP-1",
+        "connector_id": 1,
+        "transaction_id": None,
+        "timestamp": t0,
+        "measurand": "Energy.Active.Import.Register",
+        "raw_value": "100",
+        "value": Decimal(100),
+        "unit": "Wh",
+        "phase": None,
+        "context": "Sample.Periodic",
+        "location": None,
+        "format": None,
+    }
+    rows = [
+        sample_row,  # id 1
+        {**sample_row, "raw_value": "101"},  # id 2: a replay (NULLs in the key)
+        {**sample_row, "phase": "L1"},  # id 3: another sample
+        {**sample_row, "phase": "L1"},  # id 4: its replay
+        {**sample_row, "format": "SignedData", "raw_value": "sig"},  # id 5: another sample
+        {**sample_row, "timestamp": t0 + timedelta(minutes=1)},  # id 6
+    ]
+    samples = table(
+        "meter_samples",
+        *(column(name) for name in sample_row if name not in ("timestamp", "value")),
+        column("timestamp", UTCDateTime()),
+        column("value", ExactDecimal()),
+    )
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO charge_points (id, registration_status, created_at) "
+                    "VALUES ('CP-1', 'Accepted', :at)"
+                ),
+                {"at": t0},
+            )
+            for row in rows:  # the 0008 table: no key column yet
+                await connection.execute(insert(samples).values(**row))
+    finally:
+        await engine.dispose()
+
+    upgraded = alembic(empty_database, "upgrade", "head")
+    assert upgraded.returncode == 0, upgraded.stderr
+
+    engine = create_engine(empty_database)
+    try:
+        async with engine.connect() as connection:
+            kept = (
+                await connection.execute(text("SELECT id FROM meter_samples ORDER BY id"))
+            ).scalars()
+            assert list(kept) == [1, 3, 5, 6]
+        sessions = create_session_factory(engine)
+        async with SqlAlchemyUnitOfWork(sessions) as uow:
+            old = MeterSample(
+                charge_point_id="CP-1",
+                connector_id=1,
+                transaction_id=None,
+                timestamp=t0,
+                measurand="Energy.Active.Import.Register",
+                raw_value="100",
+                value=Decimal(100),
+                unit="Wh",
+                context="Sample.Periodic",
+            )
+            new = replace(old, timestamp=t0 + timedelta(minutes=2))
+            assert await uow.transactions.add_meter_samples([old, new]) == [new]
+            await uow.commit()
+    finally:
+        await engine.dispose()

@@ -115,12 +115,15 @@ async def test_charge_point_registration_and_password_management(
         json={"id": "CP-2", "registration_status": "Pending"},
         headers=operator,
     )
-    assert created.json()["registration_status"] == "Pending"
+    # Never booted: nobody told it anything yet; its next boot will be answered Pending.
+    assert created.json()["registration_status"] is None
+    assert created.json()["booted"] is False
+    assert created.json()["admission"] == "Pending"
     assert created.json()["online"] is False
     again = await rest.post("/api/charge-points", json={"id": "CP-2"}, headers=operator)
     assert again.status_code == 409
     rejected = await rest.post("/api/charge-points/CP-2/reject", headers=operator)
-    assert rejected.json()["registration_status"] == "Rejected"
+    assert rejected.json()["admission"] == "Rejected"
     protected = await rest.put(
         "/api/charge-points/CP-2/password", json={"password": "p" * 16}, headers=operator
     )

@@ -283,6 +283,17 @@ class FakeChargePoints:
 
         self._session.write(insert)
 
+    async def add_if_missing(self, charge_point: ChargePoint) -> bool:
+        if charge_point.id in self._session.read().charge_points:
+            return False
+        new = replace(_stored(charge_point), connectors=[])
+
+        def insert(tables: Tables) -> None:  # at commit, a concurrent insert may have won
+            tables.charge_points.setdefault(new.id, copy.deepcopy(new))
+
+        self._session.write(insert)
+        return True
+
     async def update(self, charge_point: ChargePoint) -> None:
         if charge_point.id not in self._session.read().charge_points:
             raise LookupError(charge_point.id)
@@ -596,19 +607,27 @@ class FakeTransactions:
             totals[key] = (sessions + 1, energy + (t.energy_wh or 0))
         return [UsageRow(k, n, wh) for k, (n, wh) in sorted(totals.items())]
 
-    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
-        new = [_stored(s) for s in samples]
+    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> list[MeterSample]:
+        """The unique key on the natural key: replays are ignored, the rest returned."""
+        seen = {s.natural_key for s in self._session.read().samples}
+        fresh: list[MeterSample] = []
+        for sample in samples:
+            if sample.natural_key not in seen:
+                seen.add(sample.natural_key)
+                fresh.append(_stored(sample))
 
         def insert(tables: Tables) -> None:
-            for sample in new:
+            for sample in fresh:
                 tables.require_station(sample.charge_point_id)
                 if sample.transaction_id is not None and (
                     sample.transaction_id not in tables.transactions
                 ):
                     raise ConstraintViolationError(f"no transaction {sample.transaction_id}")
-            tables.samples.extend(new)
+            present = {s.natural_key for s in tables.samples}
+            tables.samples.extend(s for s in fresh if s.natural_key not in present)
 
         self._session.write(insert)
+        return [copy.deepcopy(s) for s in fresh]
 
     async def list_meter_samples(self, transaction_id: int) -> list[MeterSample]:
         found = [s for s in self._session.read().samples if s.transaction_id == transaction_id]

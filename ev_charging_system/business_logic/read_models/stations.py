@@ -70,8 +70,18 @@ class ConnectorOut(BaseModel):
 
 class ChargePointOut(BaseModel):
     id: str
-    registration_status: RegistrationStatus
-    online: bool
+    registration_status: RegistrationStatus | None = Field(
+        description=(
+            "The station's registration since its BootNotification (with any later "
+            "operator decision); null while it has never booted: a station that only "
+            "connected has not been accepted by anyone yet"
+        )
+    )
+    booted: bool = Field(description="The station has sent a BootNotification")
+    admission: RegistrationStatus = Field(
+        description="How its next BootNotification will be answered (operator or policy)"
+    )
+    online: bool = Field(description="Connected now (booted or not)")
     ocpp_version: str | None
     password_protected: bool
     security_profile: SecurityProfile = Field(
@@ -91,9 +101,12 @@ class ChargePointOut(BaseModel):
     @classmethod
     def of(cls, view: ChargePointView) -> ChargePointOut:
         station = view.charge_point
+        booted = station.last_boot_at is not None
         return cls(
             id=station.id,
-            registration_status=station.registration_status,
+            registration_status=station.registration_status if booted else None,
+            booted=booted,
+            admission=station.registration_status,
             online=view.online,
             ocpp_version=station.ocpp_version,
             password_protected=station.requires_password,

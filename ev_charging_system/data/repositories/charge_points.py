@@ -14,6 +14,7 @@ from ev_charging_system.data.orm import (
     ConnectorRow,
     StatusChangeRow,
 )
+from ev_charging_system.data.sql_dialects import insert_ignoring_duplicates
 from ev_charging_system.models.charge_point import (
     BootInfo,
     ChargePoint,
@@ -62,6 +63,15 @@ class SqlChargePointRepository:
         _copy_charge_point(charge_point, row)
         self._session.add(row)
         await self._session.flush()
+
+    async def add_if_missing(self, charge_point: ChargePoint) -> bool:
+        row = ChargePointRow(id=charge_point.id)
+        _copy_charge_point(charge_point, row)
+        table = cast(Table, ChargePointRow.__table__)
+        values = {column.key: getattr(row, column.key) for column in table.columns}
+        statement = insert_ignoring_duplicates(self._session, table, [values], ("id",))
+        inserted = await self._session.execute(statement.returning(table.c.id))
+        return inserted.first() is not None
 
     async def update(self, charge_point: ChargePoint) -> None:
         row = await self._session.get(ChargePointRow, charge_point.id)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import String, case, func, select, update
+from sqlalchemy import String, Table, case, func, select, update
 from sqlalchemy import cast as sa_cast
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,8 @@ from ev_charging_system.data.orm import (
     TransactionEventRow,
     TransactionRow,
 )
+from ev_charging_system.data.sample_keys import sample_key
+from ev_charging_system.data.sql_dialects import insert_ignoring_duplicates, is_unique_violation
 from ev_charging_system.models.diagnostics import UsageGrouping, UsageRow
 from ev_charging_system.models.id_token import AuthorizationStatus
 from ev_charging_system.models.transaction import (
@@ -29,6 +31,9 @@ from ev_charging_system.models.transaction import (
     TransactionFilter,
     TransactionPage,
 )
+
+# Bound parameters per statement stay well below SQLite's limit (32766) at 17 per row.
+_SAMPLES_PER_STATEMENT = 500
 
 
 class SqlTransactionRepository:
@@ -68,7 +73,10 @@ class SqlTransactionRepository:
         try:
             await self._session.flush()
         except IntegrityError as error:
-            raise DuplicateTransactionError(str(error.orig)) from error
+            # Only a taken start key is a replay; a missing station is a different error.
+            if is_unique_violation(error):
+                raise DuplicateTransactionError(str(error.orig)) from error
+            raise
         return _transaction(row)
 
     async def stop(self, transaction: Transaction) -> bool:
@@ -146,34 +154,27 @@ class SqlTransactionRepository:
         return row.id_tag if row else None
 
     async def record_event(self, event: TransactionEventInput, received_at: datetime) -> bool:
-        seen = await self._session.scalar(
-            select(func.count())
-            .select_from(TransactionEventRow)
-            .where(
-                TransactionEventRow.charge_point_id == event.charge_point_id,
-                TransactionEventRow.ocpp_transaction_id == event.ocpp_transaction_id,
-                TransactionEventRow.seq_no == event.seq_no,
-            )
-        )
-        if seen:
-            return False
-        self._session.add(
-            TransactionEventRow(
-                charge_point_id=event.charge_point_id,
-                ocpp_transaction_id=event.ocpp_transaction_id,
-                seq_no=event.seq_no,
-                event_type=event.event_type,
-                trigger_reason=event.trigger_reason,
-                timestamp=event.timestamp,
-                received_at=received_at,
-                offline=event.offline,
-            )
-        )
-        try:
-            await self._session.flush()
-        except IntegrityError as error:
-            raise DuplicateTransactionError(str(error.orig)) from error
-        return True
+        # One statement, no read first: a concurrent copy of the event cannot slip between.
+        table = _table(TransactionEventRow)
+        statement = insert_ignoring_duplicates(
+            self._session,
+            table,
+            [
+                {
+                    "charge_point_id": event.charge_point_id,
+                    "ocpp_transaction_id": event.ocpp_transaction_id,
+                    "seq_no": event.seq_no,
+                    "event_type": event.event_type,
+                    "trigger_reason": event.trigger_reason,
+                    "timestamp": event.timestamp,
+                    "received_at": received_at,
+                    "offline": event.offline,
+                }
+            ],
+            ("charge_point_id", "ocpp_transaction_id", "seq_no"),
+        ).returning(table.c.id)
+        inserted = await self._session.execute(statement)
+        return inserted.first() is not None
 
     async def count_active_for_tag(self, id_tag: str) -> int:
         count = await self._session.scalar(
@@ -226,29 +227,25 @@ class SqlTransactionRepository:
         )
         return [UsageRow(str(k), int(n), int(wh)) for k, n, wh in rows]
 
-    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> None:
-        self._session.add_all(
-            MeterSampleRow(
-                charge_point_id=s.charge_point_id,
-                connector_id=s.connector_id,
-                transaction_id=s.transaction_id,
-                timestamp=s.timestamp,
-                measurand=s.measurand,
-                raw_value=s.raw_value,
-                value=s.value,
-                unit=s.unit,
-                phase=s.phase,
-                context=s.context,
-                location=s.location,
-                format=s.format,
-                signed_meter_data=s.signed.signed_meter_data if s.signed else None,
-                signing_method=s.signed.signing_method if s.signed else None,
-                encoding_method=s.signed.encoding_method if s.signed else None,
-                public_key=s.signed.public_key if s.signed else None,
-            )
-            for s in samples
-        )
-        await self._session.flush()
+    async def add_meter_samples(self, samples: Sequence[MeterSample]) -> list[MeterSample]:
+        keyed: dict[str, MeterSample] = {}
+        for sample in samples:  # the first of two equal samples in one message counts
+            keyed.setdefault(sample_key(sample.natural_key), sample)
+        if not keyed:
+            return []
+        table = _table(MeterSampleRow)
+        stored: set[str] = set()
+        keys = list(keyed)
+        for first in range(0, len(keys), _SAMPLES_PER_STATEMENT):
+            chunk = keys[first : first + _SAMPLES_PER_STATEMENT]
+            statement = insert_ignoring_duplicates(
+                self._session,
+                table,
+                [_sample_row(key, keyed[key]) for key in chunk],
+                ("sample_key",),
+            ).returning(table.c.sample_key)
+            stored.update(await self._session.scalars(statement))
+        return [sample for key, sample in keyed.items() if key in stored]
 
     async def list_meter_samples(self, transaction_id: int) -> list[MeterSample]:
         rows = await self._session.scalars(
@@ -274,6 +271,32 @@ class SqlTransactionRepository:
             )
             for row in rows
         ]
+
+
+def _table(row_class: type[Any]) -> Table:
+    return cast(Table, row_class.__table__)
+
+
+def _sample_row(key: str, s: MeterSample) -> dict[str, Any]:
+    return {
+        "sample_key": key,
+        "charge_point_id": s.charge_point_id,
+        "connector_id": s.connector_id,
+        "transaction_id": s.transaction_id,
+        "timestamp": s.timestamp,
+        "measurand": s.measurand,
+        "raw_value": s.raw_value,
+        "value": s.value,
+        "unit": s.unit,
+        "phase": s.phase,
+        "context": s.context,
+        "location": s.location,
+        "format": s.format,
+        "signed_meter_data": s.signed.signed_meter_data if s.signed else None,
+        "signing_method": s.signed.signing_method if s.signed else None,
+        "encoding_method": s.signed.encoding_method if s.signed else None,
+        "public_key": s.signed.public_key if s.signed else None,
+    }
 
 
 def _conditions(criteria: TransactionFilter) -> list[Any]:

@@ -154,14 +154,14 @@ const hasFault = (p) => p.online && p.connectors.some((c) => c.status === "Fault
 const FILTERS = {
   online: (p) => p.online,
   offline: (p) => !p.online,
-  pending: (p) => p.registration_status === "Pending",
-  rejected: (p) => p.registration_status === "Rejected",
+  pending: (p) => p.admission === "Pending",
+  rejected: (p) => p.admission === "Rejected",
   faulted: hasFault,
 };
 const SORTS = {
   id: (a, b) => collator.compare(a.id, b.id),
   online: (a, b) => Number(b.online) - Number(a.online),
-  registration: (a, b) => collator.compare(a.registration_status, b.registration_status),
+  registration: (a, b) => collator.compare(a.registration_status || "~", b.registration_status || "~"),
   vendor: (a, b) => collator.compare(`${a.boot?.vendor || "~"} ${a.boot?.model || ""}`, `${b.boot?.vendor || "~"} ${b.boot?.model || ""}`),
   firmware: (a, b) => collator.compare(a.boot?.firmware_version || "~", b.boot?.firmware_version || "~"),
   last_seen: (a, b) => (Date.parse(a.last_heartbeat_at || 0) || 0) - (Date.parse(b.last_heartbeat_at || 0) || 0),

@@ -71,6 +71,8 @@ export function connectorBadge(status, { stale = false } = {}) {
 }
 
 export function registrationBadge(status) {
+  // null: the station never sent BootNotification, so nobody has accepted it yet.
+  if (!status) return badge(t("Not booted"), "muted", { title: t("No BootNotification yet: not accepted by anyone") });
   return badge(statusLabel(status), REGISTRATION_TONES[status] || "muted", { title: status });
 }
 

@@ -9,7 +9,8 @@ import { busy, button, confirmDialog, toast } from "../ui.js";
 /** Accept / Reject buttons for a station; `done` runs after a successful change. */
 export function registrationButtons(station, done, { size = "sm" } = {}) {
   const buttons = [];
-  if (station.registration_status !== "Accepted") {
+  // What the next BootNotification gets: the decision the operator can change.
+  if (station.admission !== "Accepted") {
     const accept = button(t("Accept"), {
       kind: "success",
       size,
@@ -27,7 +28,7 @@ export function registrationButtons(station, done, { size = "sm" } = {}) {
     });
     buttons.push(accept);
   }
-  if (station.registration_status !== "Rejected") {
+  if (station.admission !== "Rejected") {
     const reject = button(t("Reject"), {
       kind: "danger-outline",
       size,

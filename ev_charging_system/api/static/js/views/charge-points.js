@@ -190,7 +190,7 @@ export function chargePointsView() {
         ),
       ),
       h("td", {}, onlineBadge(p.online)),
-      h("td", {}, h("div", { class: "stack-sm" }, registrationBadge(p.registration_status), p.registration_status !== "Accepted" ? registrationButtons(p, () => stations.reloadStation(p.id)) : null)),
+      h("td", {}, h("div", { class: "stack-sm" }, registrationBadge(p.registration_status), p.admission !== "Accepted" ? registrationButtons(p, () => stations.reloadStation(p.id)) : null)),
       h("td", {}, p.boot ? h("div", {}, p.boot.vendor, h("div", { class: "cell-sub" }, p.boot.model)) : h("span", { class: "muted" }, t("No boot yet"))),
       h("td", { class: "mono" }, dash(p.boot && p.boot.firmware_version)),
       h("td", {}, timeAgo(p.last_heartbeat_at)),

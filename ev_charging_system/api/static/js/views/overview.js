@@ -48,8 +48,8 @@ function stationLink(id, where) {
 
 /** What needs an operator, counted the way the list below shows it. */
 export function attentionOf(points) {
-  const rejectedOnline = points.filter((p) => p.registration_status === "Rejected" && p.online);
-  const pending = points.filter((p) => p.registration_status === "Pending");
+  const rejectedOnline = points.filter((p) => p.admission === "Rejected" && p.online);
+  const pending = points.filter((p) => p.admission === "Pending");
   // Only a connected station's fault is current; an offline one's is history.
   const faults = points.filter((p) => p.online).flatMap((p) => p.connectors.filter((c) => c.status === "Faulted").map((c) => ({ station: p, connector: c })));
   const offline = points.filter((p) => !p.online && p.registration_status === "Accepted");

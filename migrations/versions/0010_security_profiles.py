@@ -1,7 +1,7 @@
 """Each station's OCPP security profile (1: Basic auth, 2: TLS + Basic auth, 3: client certificate)
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009_meter_dedupe
 Create Date: 2026-12-07 18:10:00
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | Sequence[str] | None = "0008"
+revision: str = "0010"
+down_revision: str | Sequence[str] | None = "0009_meter_dedupe"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
