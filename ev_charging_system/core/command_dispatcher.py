@@ -71,6 +71,11 @@ class CommandDispatcher:
         self._worker: asyncio.Task[None] | None = None
         self._closed_reason: str | None = None
 
+    @property
+    def queued(self) -> int:
+        """Commands waiting behind the one in flight."""
+        return self._queue.qsize()
+
     async def submit(self, command: Command) -> CommandResult:
         if self._closed_reason is not None:
             raise StationOfflineError(self._charge_point_id, self._closed_reason)

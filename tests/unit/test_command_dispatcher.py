@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -33,8 +34,10 @@ class ScriptedStation:
         self.most_in_flight = 0
         self.answer: Any = "Accepted"
         self.delay = 0.0
+        self.called = asyncio.Event()
 
     async def call(self, request: Any) -> Any:
+        self.called.set()
         self.in_flight += 1
         self.most_in_flight = max(self.most_in_flight, self.in_flight)
         try:
@@ -44,6 +47,15 @@ class ScriptedStation:
             return self.answer
         finally:
             self.in_flight -= 1
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    """Let the loop run until `condition` holds (a bounded number of turns, no clock)."""
+    for _ in range(1000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the condition never held")
 
 
 def dispatcher(
@@ -86,7 +98,7 @@ async def test_a_disconnect_fails_the_call_in_flight_and_the_queue_at_once() -> 
     station.delay = 10
     calls = dispatcher(station)
     waiting = [asyncio.create_task(calls.submit(c.ClearCache())) for _ in range(3)]
-    await asyncio.sleep(0.01)
+    await asyncio.wait_for(station.called.wait(), 1)
     await calls.close("connection lost")
     for task in waiting:
         with pytest.raises(StationOfflineError, match="connection lost"):
@@ -100,9 +112,9 @@ async def test_a_full_queue_refuses_more_work() -> None:
     station.delay = 10
     calls = dispatcher(station, max_queued=1)
     first = asyncio.create_task(calls.submit(c.ClearCache()))
-    await asyncio.sleep(0.01)  # the first is in flight, the queue is empty again
+    await asyncio.wait_for(station.called.wait(), 1)  # in flight: the queue is empty again
     second = asyncio.create_task(calls.submit(c.ClearCache()))
-    await asyncio.sleep(0.01)
+    await until(lambda: calls.queued == 1)
     with pytest.raises(CommandQueueFullError):
         await calls.submit(c.ClearCache())
     await calls.close("test over")
