@@ -182,6 +182,19 @@ class Operator:
         assert response.status_code == 200, response.text
         return response.json()
 
+    async def csms_root(self) -> str:
+        """The CSMS's CA certificate (PEM): what a station installs to trust wss://."""
+        certificate: str = (await self.get("/api/certificate-authority"))["certificate_pem"]
+        return certificate
+
+    async def security_profile(self, station_id: str, profile: int) -> None:
+        answer = await self.rest.put(
+            f"/api/charge-points/{station_id}/security-profile",
+            json={"security_profile": profile},
+            headers=OPERATOR,
+        )
+        assert answer.status_code == 200, answer.text
+
     async def create_tag(self, id_tag: str, **fields: object) -> None:
         created = await self.post("/api/id-tags", {"id_tag": id_tag, **fields})
         assert created.status_code == 201, created.text

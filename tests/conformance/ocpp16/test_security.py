@@ -12,7 +12,7 @@ from websockets.typing import Subprotocol
 from ev_charging_system.application import Application
 from tests.conformance.ocpp16 import SECURITY, SUITE
 from tests.conformance.ocpp16.support import ACCEPTED
-from tests.conformance.station import OCPP16, OPERATOR, Operator, raw_station
+from tests.conformance.station import OCPP16, Operator, raw_station
 from tests.conftest import ocpp_url
 from tests.station_certificates import common_name, new_csr, trusting, with_client_certificate
 
@@ -91,20 +91,6 @@ SUITE.not_supported(
 )
 
 
-async def csms_root(operator: Operator) -> str:
-    certificate: str = (await operator.get("/api/certificate-authority"))["certificate_pem"]
-    return certificate
-
-
-async def security_profile(operator: Operator, station_id: str, profile: int) -> None:
-    answer = await operator.rest.put(
-        f"/api/charge-points/{station_id}/security-profile",
-        json={"security_profile": profile},
-        headers=OPERATOR,
-    )
-    assert answer.status_code == 200, answer.text
-
-
 @SUITE.case("TC_074_CSMS", "Update Charge Point Certificate by request of Central System", SECURITY)
 async def test_certificate_update_requested_by_the_csms(
     csms: Application, operator: Operator
@@ -124,7 +110,7 @@ async def test_certificate_update_requested_by_the_csms(
         signed = await station.expect_call("CertificateSigned")
         chain = signed.payload["certificateChain"]
         assert common_name(chain) == "TC_074"
-        assert (await csms_root(operator)).strip() in chain  # the chain ends with the CA
+        assert (await operator.csms_root()).strip() in chain  # the chain ends with the CA
         await station.reply(signed, ACCEPTED)
         # A CSR for another identity is refused, and nothing is sent for it.
         foreign, _ = new_csr("SOMEBODY-ELSE")
@@ -143,7 +129,7 @@ async def test_certificate_update_requested_by_the_csms(
     SECURITY,
 )
 async def test_install_certificate(csms: Application, operator: Operator) -> None:
-    certificate = (await csms_root(operator)).strip()
+    certificate = (await operator.csms_root()).strip()
     async with raw_station(csms, "TC_075", OCPP16) as station:
         for use, certificate_type in [
             ("manufacturer_root", "ManufacturerRootCertificate"),
@@ -197,7 +183,7 @@ async def test_delete_certificate(csms: Application, operator: Operator) -> None
 async def test_upgrade_to_profile_2(csms: Application, operator: Operator) -> None:
     created = await operator.post("/api/charge-points", {"id": "TC_083", "password": PASSWORD})
     assert created.status_code == 201
-    root = await csms_root(operator)
+    root = await operator.csms_root()
     async with raw_station(csms, "TC_083", OCPP16, password=PASSWORD) as station:
         await operator.command(
             station,
@@ -214,7 +200,7 @@ async def test_upgrade_to_profile_2(csms: Application, operator: Operator) -> No
             ACCEPTED,
         )
         assert request.payload == {"key": "SecurityProfile", "value": "2"}
-    await security_profile(operator, "TC_083", 2)
+    await operator.security_profile("TC_083", 2)
     # The station reconnects over TLS, checking the server against the installed root.
     async with raw_station(csms, "TC_083", OCPP16, password=PASSWORD, tls=trusting(root)) as cp:
         assert (await cp.call("Heartbeat"))["currentTime"]
@@ -228,13 +214,13 @@ async def test_upgrade_to_profile_2(csms: Application, operator: Operator) -> No
 async def test_client_side_certificate(
     csms: Application, operator: Operator, tmp_path: Path
 ) -> None:
-    root = await csms_root(operator)
+    root = await operator.csms_root()
     csr, key = new_csr("TC_087")
     async with raw_station(csms, "TC_087", OCPP16) as station:
         assert await station.call("SignCertificate", {"csr": csr}) == ACCEPTED
         signed = await station.expect_call("CertificateSigned")
         await station.reply(signed, ACCEPTED)
-    await security_profile(operator, "TC_087", 3)
+    await operator.security_profile("TC_087", 3)
     tls = with_client_certificate(root, signed.payload["certificateChain"], key, tmp_path)
     async with raw_station(csms, "TC_087", OCPP16, tls=tls) as station:
         assert (await station.call("Heartbeat"))["currentTime"]

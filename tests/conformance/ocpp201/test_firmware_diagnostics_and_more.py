@@ -127,16 +127,11 @@ HASH_DATA = {
 }
 
 
-async def csms_root(operator: Operator) -> str:
-    certificate: str = (await operator.get("/api/certificate-authority"))["certificate_pem"]
-    return certificate.strip()
-
-
 @SUITE.case("TC_M_01_CSMS", "Install CA certificate - CSMSRootCertificate", CERTIFICATES)
 @SUITE.case("TC_M_02_CSMS", "Install CA certificate - ManufacturerRootCertificate", CERTIFICATES)
 @SUITE.case("TC_M_05_CSMS", "Install CA certificate - Failed", CERTIFICATES)
 async def test_install_ca_certificate(csms: Application, operator: Operator) -> None:
-    certificate = await csms_root(operator)
+    certificate = (await operator.csms_root()).strip()
     async with raw_station(csms, "TC_M_01", OCPP201) as station:
         for use, certificate_type, answer in [
             ("csms_root", "CSMSRootCertificate", "Accepted"),

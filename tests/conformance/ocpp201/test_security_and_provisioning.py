@@ -16,7 +16,7 @@ from ev_charging_system.application import Application
 from ev_charging_system.data.certificate_authority import LocalCertificateAuthority
 from tests.conformance.ocpp201 import PROVISIONING, SECURITY, SUITE
 from tests.conformance.ocpp201.support import ACCEPTED, EVSE_1, Transaction, status
-from tests.conformance.station import OCPP201, OPERATOR, Operator, boot_payload, raw_station
+from tests.conformance.station import OCPP201, Operator, boot_payload, raw_station
 from tests.conftest import expecting, ocpp_url
 from tests.station_certificates import common_name, new_csr, trusting, with_client_certificate
 
@@ -331,27 +331,13 @@ for case_id, title in [
     )
 
 
-async def csms_root(operator: Operator) -> str:
-    certificate: str = (await operator.get("/api/certificate-authority"))["certificate_pem"]
-    return certificate
-
-
-async def security_profile(operator: Operator, station_id: str, profile: int) -> None:
-    answer = await operator.rest.put(
-        f"/api/charge-points/{station_id}/security-profile",
-        json={"security_profile": profile},
-        headers=OPERATOR,
-    )
-    assert answer.status_code == 200, answer.text
-
-
 @SUITE.case("TC_A_04_CSMS", "TLS - server-side certificate - Valid certificate", SECURITY)
 @SUITE.case("TC_A_06_CSMS", "TLS - server-side certificate - TLS version too low", SECURITY)
 async def test_tls_server_certificate(csms: Application, operator: Operator) -> None:
     created = await operator.post("/api/charge-points", {"id": "TC_A_04", "password": PASSWORD})
     assert created.status_code == 201
-    await security_profile(operator, "TC_A_04", 2)
-    root = await csms_root(operator)
+    await operator.security_profile("TC_A_04", 2)
+    root = await operator.csms_root()
     async with raw_station(csms, "TC_A_04", OCPP201, password=PASSWORD, tls=trusting(root)) as cp:
         ssl_object = cp.websocket.transport.get_extra_info("ssl_object")
         assert ssl_object.version() in {"TLSv1.2", "TLSv1.3"}
@@ -380,7 +366,7 @@ async def test_tls_server_certificate(csms: Application, operator: Operator) -> 
     SECURITY,
 )
 async def test_client_certificate(csms: Application, operator: Operator, tmp_path: Path) -> None:
-    root = await csms_root(operator)
+    root = await operator.csms_root()
     csr, key = new_csr("TC_A_07")
     async with raw_station(csms, "TC_A_07", OCPP201) as station:
         trigger, answer = await operator.command(
@@ -405,7 +391,7 @@ async def test_client_certificate(csms: Application, operator: Operator, tmp_pat
     commands = await operator.get("/api/charge-points/TC_A_07/commands")
     assert [c["status"] for c in commands if c["action"] == "CertificateSigned"] == ["Rejected"]
 
-    await security_profile(operator, "TC_A_07", 3)
+    await operator.security_profile("TC_A_07", 3)
     tls = with_client_certificate(root, chain, key, tmp_path / "own")
     async with raw_station(csms, "TC_A_07", OCPP201, tls=tls) as station:
         assert (await station.call("Heartbeat"))["currentTime"]
