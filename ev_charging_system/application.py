@@ -100,6 +100,7 @@ class Application(System):
         if restored:
             logger.info("energy: forecasts start from %d stored 15-minute slots", restored)
         self.coordinator.start()
+        await self.alarms.start()
         await self.ocpp.start()
         self.rest_port = await self._start_http(
             self.rest_app, settings.fastapi_host, settings.fastapi_port
@@ -180,6 +181,8 @@ class Application(System):
     async def stop(self) -> None:
         """Close station sockets, stop HTTP servers, flush buffered state, close the DB."""
         await self.coordinator.stop()
+        await self.alarms.stop()
+        await self.webhooks.aclose()
         if self._flush_task is not None:
             self._flush_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

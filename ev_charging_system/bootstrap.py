@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from ev_charging_system.api.chat_routes import install_chat
 from ev_charging_system.api.dependencies import ApiServices
 from ev_charging_system.api.rest_api import HttpLimits, create_rest_app
+from ev_charging_system.business_logic.alarm_service import AlarmPolicy, AlarmService
 from ev_charging_system.business_logic.audit_service import AuditService
 from ev_charging_system.business_logic.auth_service import AuthService
 from ev_charging_system.business_logic.certificate_service import CertificateService
@@ -50,6 +51,7 @@ from ev_charging_system.core.ocpp_server import (
     validate_frames_inline,
 )
 from ev_charging_system.core.services import OcppServices
+from ev_charging_system.data.alarm_store import SqlAlarmStore
 from ev_charging_system.data.certificate_authority import CertificateAuthorityStore
 from ev_charging_system.data.database import create_engine, create_session_factory
 from ev_charging_system.data.database_health import DatabaseHealth
@@ -69,6 +71,7 @@ from ev_charging_system.energy.site_settings import SiteSettingsService
 from ev_charging_system.llm_integration.chat import ChatSettings, build_chat_engine
 from ev_charging_system.llm_integration.chat_tools import ChatTools
 from ev_charging_system.llm_integration.mcp_server import McpSettings, build_mcp
+from ev_charging_system.notifications.webhooks import WebhookNotifier
 
 logger = logging.getLogger(__name__)
 
@@ -164,6 +167,22 @@ class System:
         reporting = ReportingService(unit_of_work)
         audit = AuditService(unit_of_work, utc_now)
         conversations = ConversationService(unit_of_work, utc_now)
+        self.webhooks = WebhookNotifier(
+            {rule: url.get_secret_value() for rule, url in settings.alarm_webhooks.items()},
+            settings.alarm_webhook_timeout_seconds,
+        )
+        self.alarms = AlarmService(
+            SqlAlarmStore(session_factory),
+            self.events,
+            devices,
+            utc_now,
+            AlarmPolicy(
+                offline_after=timedelta(minutes=settings.alarm_offline_minutes),
+                sweep_every=timedelta(seconds=settings.alarm_check_seconds),
+            ),
+            storage=self.database_health,
+            notifier=self.webhooks if settings.alarm_webhooks else None,
+        )
         self.services = Services(
             devices,
             auth,
@@ -220,6 +239,7 @@ class System:
                 energy=EnergyServices(self.coordinator, self.site, self.plan_log),
                 tokens=tokens,
                 certificates=certificates,
+                alarms=self.alarms,
             ),
             audit,
         )

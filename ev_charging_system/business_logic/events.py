@@ -139,6 +139,16 @@ class CommandCompleted(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class MeterAnomalyDetected(DomainEvent):
+    """A station reported a reading that cannot be right (e.g. a register going back)."""
+
+    type: ClassVar[str] = "meter.anomaly"
+    connector_id: int | None
+    transaction_id: int | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class AlarmRaised(DomainEvent):
     type: ClassVar[str] = "alarm.raised"
     alarm_id: str
@@ -174,6 +184,7 @@ EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     TransactionEnded,
     MeterSamplesStored,
     CommandCompleted,
+    MeterAnomalyDetected,
     AlarmRaised,
     AlarmCleared,
     PlanChanged,

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from ev_charging_system.models.access import ApiToken
+from ev_charging_system.models.alarm import Alarm
 from ev_charging_system.models.audit import AuditEntry, ChatMessage, Conversation
 from ev_charging_system.models.certificates import IssuedCertificate
 from ev_charging_system.models.charge_point import ChargePoint, ConnectorStatus, StatusChange
@@ -224,6 +225,33 @@ class StationPresence(Protocol):
     def is_online(self, charge_point_id: str) -> bool: ...
 
     def online_ids(self) -> frozenset[str]: ...
+
+
+class AlarmStore(Protocol):
+    """Alarms kept across restarts, with their history."""
+
+    async def active(self) -> list[Alarm]: ...
+
+    async def add(self, alarm: Alarm) -> Alarm:
+        """Store a new alarm; the answer carries its id."""
+        ...
+
+    async def update(self, alarm: Alarm) -> None: ...
+
+    async def get(self, alarm_id: int) -> Alarm | None: ...
+
+    async def page(
+        self, *, active_only: bool, charge_point_id: str | None, limit: int, offset: int
+    ) -> tuple[list[Alarm], int]:
+        """Newest first, and how many match in all."""
+        ...
+
+
+class AlarmNotifier(Protocol):
+    """Tells someone outside (a webhook) that an alarm was raised or cleared."""
+
+    async def notify(self, alarm: Alarm, change: str) -> None:
+        """Never raises: a notification that cannot be delivered is logged and dropped."""
 
 
 class StationCertificateSigner(Protocol):

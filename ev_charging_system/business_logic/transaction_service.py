@@ -9,6 +9,7 @@ from datetime import datetime
 from ev_charging_system.business_logic.auth_service import AuthService
 from ev_charging_system.business_logic.events import (
     EventPublisher,
+    MeterAnomalyDetected,
     MeterSamplesStored,
     NoEvents,
     TransactionEnded,
@@ -260,7 +261,8 @@ class TransactionService:
             transaction.stop_id_tag = id_tag
             if not await uow.transactions.stop(transaction):
                 return StopResult(transaction, info, replayed=True)
-            if meter_stop_wh < transaction.meter_start_wh:
+            anomaly = meter_stop_wh < transaction.meter_start_wh
+            if anomaly:
                 await self._event(
                     uow,
                     charge_point_id,
@@ -280,6 +282,17 @@ class TransactionService:
                 charge_point_id, transaction.connector_id, False, stopped_at, float(meter_stop_wh)
             )
         self._events.publish(ended_event(self._clock(), transaction))
+        if anomaly:
+            self._events.publish(
+                MeterAnomalyDetected(
+                    at=self._clock(),
+                    charge_point_id=charge_point_id,
+                    connector_id=transaction.connector_id,
+                    transaction_id=transaction.id,
+                    detail=f"transaction {transaction.id} stopped at {meter_stop_wh} Wh, below "
+                    f"its start of {transaction.meter_start_wh} Wh",
+                )
+            )
         return StopResult(transaction, info, replayed=False)
 
     async def connector_available(

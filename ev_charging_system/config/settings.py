@@ -10,6 +10,7 @@ from typing import Literal, Self
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from ev_charging_system.models.alarm import AlarmRule
 from ev_charging_system.models.charge_point import UnknownStationPolicy
 
 DEFAULT_SQLITE_PATH = Path("data") / "ev_charging.db"
@@ -117,6 +118,14 @@ class Settings(BaseSettings):
     # retries. Also bounds pool checkouts and (PostgreSQL) new connections.
     database_timeout_seconds: float = Field(default=5, gt=0, le=300)
 
+    # Alarms (docs/operator-guide.md): a station is "offline" after this long without a
+    # connection; webhooks get a JSON POST when an alarm is raised or cleared
+    # (ALARM_WEBHOOKS='{"*": "https://...", "connector_faulted": "https://..."}').
+    alarm_offline_minutes: float = Field(default=10, gt=0, le=10_080)
+    alarm_check_seconds: float = Field(default=30, ge=1, le=3600)
+    alarm_webhooks: dict[str, SecretStr] = Field(default_factory=dict)
+    alarm_webhook_timeout_seconds: float = Field(default=5, gt=0, le=60)
+
     # Site energy coordination. The site itself (PV, battery, vehicles, tariff) is
     # configured through the REST API and stored; these only set the planner's rhythm.
     energy_tick_seconds: float = Field(default=60, ge=1)
@@ -169,6 +178,14 @@ class Settings(BaseSettings):
             raise ValueError("OCPP_TLS_CERT_FILE and OCPP_TLS_KEY_FILE go together")
         if (self.ca_cert_file is None) != (self.ca_key_file is None):
             raise ValueError("CA_CERT_FILE and CA_KEY_FILE go together")
+        rules = {rule.value for rule in AlarmRule} | {"*"}
+        for rule, url in self.alarm_webhooks.items():
+            if rule not in rules:
+                raise ValueError(
+                    f"ALARM_WEBHOOKS: {rule!r} is not an alarm rule ({', '.join(sorted(rules))})"
+                )
+            if not url.get_secret_value().startswith(("https://", "http://")):
+                raise ValueError(f"ALARM_WEBHOOKS[{rule}] must be an http(s) URL")
         if not self.ocpp_plain_enabled and self.ocpp_tls_port is None:
             raise ValueError("OCPP_PLAIN_ENABLED=false needs OCPP_TLS_PORT: no OCPP listener")
         for name, path in (

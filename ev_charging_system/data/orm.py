@@ -371,3 +371,24 @@ class ApiTokenRow(Base):
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AlarmRow(Base):
+    __tablename__ = "alarms"
+    __table_args__ = (
+        Index("ix_alarms_active", "cleared_at", "raised_at"),
+        Index("ix_alarms_charge_point_id", "charge_point_id", "raised_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    rule: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    message: Mapped[str] = mapped_column(String(500))
+    charge_point_id: Mapped[str | None] = mapped_column(String(48))
+    connector_id: Mapped[int | None] = mapped_column(Integer)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_raised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    occurrences: Mapped[int] = mapped_column(Integer)
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by: Mapped[str | None] = mapped_column(String(120))

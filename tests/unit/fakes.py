@@ -30,6 +30,7 @@ from typing import Any, Self, TypeVar
 
 from ev_charging_system.business_logic.ports import DuplicateNameError, DuplicateTransactionError
 from ev_charging_system.models.access import ApiToken
+from ev_charging_system.models.alarm import Alarm
 from ev_charging_system.models.audit import AuditEntry, ChatMessage, Conversation
 from ev_charging_system.models.charge_point import (
     ChargePoint,
@@ -877,3 +878,38 @@ class FakeUnitOfWork:
         if self._session is None:
             raise RuntimeError("commit() outside 'async with' of the unit of work")
         self._session.commit()
+
+
+class MemoryAlarmStore:
+    """Alarms kept in a list, numbered like a database would."""
+
+    def __init__(self) -> None:
+        self.alarms: dict[int, Alarm] = {}
+
+    async def active(self) -> list[Alarm]:
+        return [replace(a) for a in self.alarms.values() if a.active]
+
+    async def add(self, alarm: Alarm) -> Alarm:
+        stored = replace(alarm, id=len(self.alarms) + 1)
+        self.alarms[stored.id or 0] = stored
+        return replace(stored)
+
+    async def update(self, alarm: Alarm) -> None:
+        if alarm.id in self.alarms:
+            self.alarms[alarm.id] = replace(alarm)
+
+    async def get(self, alarm_id: int) -> Alarm | None:
+        found = self.alarms.get(alarm_id)
+        return None if found is None else replace(found)
+
+    async def page(
+        self, *, active_only: bool, charge_point_id: str | None, limit: int, offset: int
+    ) -> tuple[list[Alarm], int]:
+        chosen = [
+            a
+            for a in self.alarms.values()
+            if (a.active or not active_only)
+            and (charge_point_id is None or a.charge_point_id == charge_point_id)
+        ]
+        chosen.sort(key=lambda a: (a.raised_at, a.id or 0), reverse=True)
+        return [replace(a) for a in chosen[offset : offset + limit]], len(chosen)

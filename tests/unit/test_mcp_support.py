@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ev_charging_system.business_logic.alarm_service import AlarmService
 from ev_charging_system.business_logic.audit_service import AuditService
 from ev_charging_system.business_logic.auth_service import AuthService
 from ev_charging_system.business_logic.certificate_service import CertificateService
@@ -45,7 +46,7 @@ from ev_charging_system.llm_integration.mcp_auth import acting_as
 from ev_charging_system.llm_integration.mcp_server import McpEndpoint, McpSettings, build_mcp
 from ev_charging_system.models.charge_point import UnknownStationPolicy
 from ev_charging_system.models.commands import Command, CommandResult
-from tests.unit.fakes import FakeClock, FakeStore, FakeUnitOfWork
+from tests.unit.fakes import FakeClock, FakeStore, FakeUnitOfWork, MemoryAlarmStore
 
 OPERATOR = Actor("mcp:operate-token", Channel.MCP, Role.OPERATOR)
 READER = Actor("mcp:read-token", Channel.MCP, Role.VIEWER)
@@ -148,6 +149,7 @@ class World:
             certificates=CertificateService(
                 CertificateAuthorityStore(Path(tempfile.mkdtemp())), self.devices, commands
             ),
+            alarms=AlarmService(MemoryAlarmStore(), self.events, self.devices, self.clock),
         )
         self.runner = OperationRunner(build_catalogue(), self.services, self.audit)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ev_charging_system.business_logic.operations.alarm_ops import ALARM_OPERATIONS
 from ev_charging_system.business_logic.operations.catalogue import Catalogue
 from ev_charging_system.business_logic.operations.energy_ops import ENERGY_OPERATIONS
 from ev_charging_system.business_logic.operations.id_tag_ops import ID_TAG_OPERATIONS
@@ -21,6 +22,7 @@ def build_catalogue() -> Catalogue:
             *TRANSACTION_OPERATIONS,
             *ID_TAG_OPERATIONS,
             *INSIGHT_OPERATIONS,
+            *ALARM_OPERATIONS,
             *ENERGY_OPERATIONS,
             *TOKEN_OPERATIONS,
             *IDENTITY_OPERATIONS,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ev_charging_system.business_logic.alarm_service import AlarmService
 from ev_charging_system.business_logic.audit_service import AuditService
 from ev_charging_system.business_logic.auth_service import AuthService
 from ev_charging_system.business_logic.certificate_service import CertificateService
@@ -39,3 +40,4 @@ class OperationServices:
     energy: EnergyServices
     tokens: TokenService
     certificates: CertificateService
+    alarms: AlarmService
