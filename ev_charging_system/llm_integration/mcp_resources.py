@@ -35,6 +35,7 @@ from ev_charging_system.models.errors import DomainError, NotFoundError
 JSON = "application/json"
 SCHEME = "evcs://"
 AVAILABLE_CONNECTORS_URI = f"{SCHEME}connectors/available"
+ACTIVE_ALARMS_URI = f"{SCHEME}alarms/active"
 MAX_LIMIT = 100
 
 
@@ -154,6 +155,12 @@ def register_resources(server: MCPServer[Any], runner: OperationRunner) -> None:
         and connectors of connected stations reporting a fault now."""
         count = parse_bound("limit", limit, 1, MAX_LIMIT)
         return await read("list_recent_errors", limit=count)
+
+    @server.resource(ACTIVE_ALARMS_URI, title="Active alarms", mime_type=JSON)
+    async def alarms_active() -> str:
+        """What is wrong in the network now (offline stations, faults, failed commands ...),
+        newest first; subscribe to hear when one is raised or cleared."""
+        return await read("list_alarms", active=True, limit=MAX_LIMIT)
 
     @server.resource(f"{SCHEME}energy/status", title="Site energy", mime_type=JSON)
     async def energy_status() -> str:

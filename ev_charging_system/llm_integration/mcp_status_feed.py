@@ -26,6 +26,7 @@ from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated, S
 from ev_charging_system.business_logic.events import EventBus, EventFilter
 from ev_charging_system.llm_integration.mcp_resources import (
     AVAILABLE_CONNECTORS_URI,
+    ACTIVE_ALARMS_URI,
     station_status_uri,
 )
 
@@ -124,6 +125,8 @@ STATUS_EVENTS = frozenset(
         "transaction.ended",
     }
 )
+# Events after which the active alarms read differently.
+ALARM_EVENTS = frozenset({"alarm.raised", "alarm.cleared"})
 MAX_QUEUED_EVENTS = 1_000
 
 
@@ -140,20 +143,26 @@ class StationStatusFeed:
 
     async def notify_station_changed(self, charge_point_id: str) -> None:
         for uri in (station_status_uri(charge_point_id), AVAILABLE_CONNECTORS_URI):
-            await self.bus.publish(ResourceUpdated(uri=uri))
-            await self.legacy.notify(uri)
+            await self.notify(uri)
+
+    async def notify(self, uri: str) -> None:
+        await self.bus.publish(ResourceUpdated(uri=uri))
+        await self.legacy.notify(uri)
 
     async def run(self) -> None:
         subscription = self._events.subscribe(
-            EventFilter(types=STATUS_EVENTS), max_queued=MAX_QUEUED_EVENTS
+            EventFilter(types=STATUS_EVENTS | ALARM_EVENTS), max_queued=MAX_QUEUED_EVENTS
         )
         try:
             while True:
                 event = await subscription.next()
-                if event.charge_point_id is None or not self.has_subscribers():
+                if not self.has_subscribers():
                     continue
                 try:
-                    await self.notify_station_changed(event.charge_point_id)
+                    if event.type in ALARM_EVENTS:
+                        await self.notify(ACTIVE_ALARMS_URI)
+                    elif event.charge_point_id is not None:
+                        await self.notify_station_changed(event.charge_point_id)
                 except Exception:
                     logger.exception("resource update notification failed")
         finally:

@@ -4,6 +4,7 @@ services, database and stations."""
 from __future__ import annotations
 
 import asyncio
+import json
 import warnings
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -176,6 +177,29 @@ async def test_subscribers_hear_when_a_station_status_changes(mcp: Served) -> No
 
             event = await asyncio.wait_for(first_event(), 5)
     assert getattr(event, "uri", None) == uri
+
+
+async def test_subscribers_hear_of_alarms_and_read_them(mcp: Served) -> None:
+    uri = "evcs://alarms/active"
+    async with connected_station(ocpp_url(mcp.app), "CP-ALARM") as station:
+        await station.boot()
+        async with (
+            client(mcp.url, READ_TOKEN) as session,
+            session.listen(resource_subscriptions=[uri]) as subscription,
+        ):
+            await until(mcp.app.mcp.status_feed.has_subscribers)
+            await station.status(1, ChargePointStatus.faulted)
+
+            async def first_event() -> object:
+                async for event in subscription:
+                    return event
+                return None
+
+            event = await asyncio.wait_for(first_event(), 5)
+            assert getattr(event, "uri", None) == uri
+            contents = (await session.read_resource(uri)).contents
+    [alarm] = json.loads(getattr(contents[0], "text", ""))["items"]
+    assert (alarm["rule"], alarm["charge_point_id"]) == ("connector_faulted", "CP-ALARM")
 
 
 async def test_handshake_era_clients_subscribe_with_resources_subscribe(mcp: Served) -> None:
