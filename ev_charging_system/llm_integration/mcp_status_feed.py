@@ -25,8 +25,8 @@ from mcp.server.subscriptions import InMemorySubscriptionBus, ResourceUpdated, S
 
 from ev_charging_system.business_logic.events import EventBus, EventFilter
 from ev_charging_system.llm_integration.mcp_resources import (
-    AVAILABLE_CONNECTORS_URI,
     ACTIVE_ALARMS_URI,
+    AVAILABLE_CONNECTORS_URI,
     station_status_uri,
 )
 

@@ -46,6 +46,7 @@ async def test_resources_and_templates_are_listed(world: World) -> None:
         "evcs://charge-points",
         "evcs://connectors/available",
         "evcs://transactions/active",
+        "evcs://alarms/active",
         "evcs://energy/status",
     }
     assert {
