@@ -17,7 +17,7 @@ from ev_charging_system.data.orm import ChargePointRow
 from tests.browser.conftest import OUTPUT_DIR, PHONE, PageFactory
 from tests.browser.network import LIVE, OPERATOR, small_network
 from tests.browser.test_pages import unexpected_errors
-from tests.conftest import API_TOKEN, ocpp_url
+from tests.conftest import API_TOKEN, AppFactory, ocpp_url
 from tools.simulated_charge_point import connected_station
 
 EN_DASH, NEXT = "\u2013", "\u203a"  # the pager's range dash and "next" arrow
@@ -347,3 +347,25 @@ async def test_an_administrator_moves_a_station_to_security_profile_3(
         stored = await network.rest.get(f"/api/charge-points/{LIVE}", headers=OPERATOR)
         assert stored.json()["security_profile"] == 3
         assert await unexpected_errors(handle) == []
+
+
+async def test_an_alarm_appears_when_a_station_goes_offline_and_is_acknowledged(
+    app_factory: AppFactory, open_page: PageFactory
+) -> None:
+    app = await app_factory(alarm_offline_minutes=0.005)  # 0.3 s: the rule is under test
+    handle = await open_page(app.rest_port, token=True)
+    page = handle.page
+    await handle.open("#/alarms")
+    await handle.settle()
+    await expect(page.locator(".view")).to_contain_text("Nothing needs attention")
+    count = page.locator("#alarm-count")
+    await expect(count).to_be_hidden()
+    async with connected_station(ocpp_url(app), "CP-AWAY") as station:
+        await station.boot()
+    row = page.locator("tbody tr", has_text="CP-AWAY")
+    await expect(row).to_contain_text("Station offline", timeout=10_000)  # pushed, no click
+    await expect(count).to_have_text("1")
+    await row.get_by_role("button", name="Acknowledge").click()
+    await expect(row).to_contain_text("Acknowledged by")
+    await handle.screenshot("alarm-acknowledged")
+    assert await unexpected_errors(handle) == []

@@ -29,6 +29,8 @@ def pages(running: int, finished: int) -> list[tuple[str, str]]:
         ("transaction-running", f"#/transactions/{running}"),
         ("transaction-finished", f"#/transactions/{finished}"),
         ("id-tags", "#/id-tags"),
+        ("alarms", "#/alarms"),
+        ("alarms-history", "#/alarms?history=true"),
         ("energy", "#/energy"),
         ("energy-config", "#/energy?tab=config"),
         ("energy-tariff", "#/energy?tab=tariff"),

@@ -1,14 +1,15 @@
 // Entry point: routing between the views, the operator token, the language, live updates
 // by push (with a slow poll while the event stream is down) and API health.
 
-import { getToken, onTokenChange, setToken, verifyToken } from "./api.js";
+import { get, getToken, onTokenChange, setToken, verifyToken } from "./api.js";
 import { h } from "./dom.js";
 import { formatTime } from "./format.js";
-import { LOCALES, locale, setLocale, t } from "./i18n.js";
+import { LOCALES, locale, setLocale, t, tn } from "./i18n.js";
 import { connectLive } from "./live.js";
 import { parseRoute, setRouteHandler } from "./router.js";
 import * as stations from "./stations.js";
 import { button, errorBox, field, openDialog, reportError, select, tickTimes, toast } from "./ui.js";
+import { alarmsView } from "./views/alarms.js";
 import { assistantView } from "./views/assistant.js";
 import { chargePointsView } from "./views/charge-points.js";
 import { energyView } from "./views/energy.js";
@@ -26,6 +27,7 @@ const VIEWS = {
   "charge-points": chargePointsView,
   transactions: transactionsView,
   "id-tags": idTagsView,
+  alarms: alarmsView,
   energy: energyView,
   reports: reportsView,
   assistant: assistantView,
@@ -82,13 +84,26 @@ async function refreshHealth() {
   }
 }
 
+/** The number of active alarms, next to the Alarms link (hidden when none or unknown). */
+async function refreshAlarmCount() {
+  const node = document.getElementById("alarm-count");
+  try {
+    const { total } = await get("/api/alarms", { limit: 1 });
+    node.textContent = String(total);
+    node.hidden = total === 0;
+    node.setAttribute("aria-label", tn(total, "{count} active alarm", "{count} active alarms"));
+  } catch {
+    node.hidden = true;
+  }
+}
+
 /** Read what the current view shows (and the health) again; one refresh at a time. */
 function refresh() {
   if (!current) return Promise.resolve();
   if (!refreshing) {
     main.setAttribute("aria-busy", "true");
     lastPoll = Date.now();
-    refreshing = Promise.all([current.view.refresh(), refreshHealth()])
+    refreshing = Promise.all([current.view.refresh(), refreshHealth(), refreshAlarmCount()])
       .then(markUpdated, reportError)
       .finally(() => {
         refreshing = null;
@@ -101,6 +116,7 @@ function refresh() {
 /** An event from the stream: patch the shared station store, then let the view react. */
 function onLiveEvent(type, data) {
   stations.applyEvent(type, data);
+  if (type.startsWith("alarm.")) refreshAlarmCount();
   if (!current) return;
   if (typeof current.view.onEvent === "function") {
     current.view.onEvent(type, data);
