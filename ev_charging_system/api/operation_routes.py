@@ -18,6 +18,7 @@ from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, create_model
 from pydantic.fields import FieldInfo
 
+from ev_charging_system.api.csv_export import CsvResponse, csv_columns, csv_response
 from ev_charging_system.api.dependencies import RestActor, Services
 from ev_charging_system.api.errors import ErrorOut, StationErrorOut, ValidationErrorOut
 from ev_charging_system.business_logic.operations.actor import Actor, Role
@@ -80,7 +81,8 @@ def _endpoint(operation: AnyOperation, binding: Http) -> Callable[..., Awaitable
     fields = operation.input.model_fields
     path_names = _PATH_PARAMETER.findall(binding.path)
     with_body = binding.method in ("POST", "PUT", "PATCH")
-    rest = [name for name in fields if name not in path_names]
+    paging = ("limit", "offset") if binding.csv is not None and binding.csv.paged else ()
+    rest = [name for name in fields if name not in path_names and name not in paging]
     query_names = [n for n in rest if not with_body or n in binding.query_fields]
     body_names = [n for n in rest if with_body and n not in binding.query_fields]
 
@@ -139,6 +141,13 @@ def _endpoint(operation: AnyOperation, binding: Http) -> Callable[..., Awaitable
             raw[binding.body_field] = body
         elif isinstance(body, BaseModel):
             raw |= body.model_dump(exclude_unset=True)
+        if binding.csv is not None:
+
+            async def page(arguments: dict[str, Any]) -> Any:
+                return await services.operations.run(operation.name, arguments, actor)
+
+            columns = csv_columns(operation.output, binding.csv)
+            return await csv_response(binding.csv, columns, raw, page)
         result = await services.operations.run(operation.name, raw, actor)
         if operation.output is None:
             return Response(status_code=binding.status_code)
@@ -153,11 +162,16 @@ def operation_router(catalogue: Catalogue) -> APIRouter:
     router = APIRouter()
     for operation in catalogue:
         for binding in operation.http:
+            csv_options: dict[str, Any] = (
+                {"response_model": None, "response_class": CsvResponse}
+                if binding.csv is not None
+                else {"response_model": operation.output}
+            )
             router.add_api_route(
                 binding.path,
                 _endpoint(operation, binding),
                 methods=[binding.method],
-                response_model=operation.output,
+                **csv_options,
                 status_code=binding.status_code,
                 responses=_responses(operation, binding),
                 summary=operation.title,

@@ -369,3 +369,21 @@ async def test_an_alarm_appears_when_a_station_goes_offline_and_is_acknowledged(
     await expect(row).to_contain_text("Acknowledged by")
     await handle.screenshot("alarm-acknowledged")
     assert await unexpected_errors(handle) == []
+
+
+async def test_transactions_are_exported_as_csv_from_the_page(
+    app: Application, open_page: PageFactory
+) -> None:
+    async with small_network(app):
+        handle = await open_page(app.rest_port, token=True)
+        page = handle.page
+        await handle.open(f"#/transactions?charge_point_id={LIVE}")
+        await handle.settle()
+        async with page.expect_download() as started:
+            await page.get_by_role("button", name="Export CSV").click()
+        download = await started.value
+        assert download.suggested_filename == "transactions.csv"
+        lines = (await download.path()).read_text().splitlines()
+        assert lines[0].startswith("id,charge_point_id,connector_id")
+        assert len(lines) > 1 and all(LIVE in line for line in lines[1:])
+        assert await unexpected_errors(handle) == []

@@ -55,6 +55,18 @@ class Http:
     query_fields: tuple[str, ...] = ()  # fields sent on the URL even with a JSON body
     body_field: str | None = None  # the request body is this field's value, not an object
     deprecated: bool = False
+    csv: CsvRows | None = None  # answered as CSV (streamed) instead of JSON
+
+
+@dataclass(frozen=True, slots=True)
+class CsvRows:
+    """How an operation's answer becomes CSV rows: `items` names the list in a page object
+    (None: the answer is the list). A `paged` operation is asked page after page
+    (`limit`/`offset` are then not URL parameters): the export holds every row."""
+
+    items: str | None = None
+    paged: bool = False
+    filename: str = "export.csv"
 
 
 @dataclass(frozen=True, slots=True)

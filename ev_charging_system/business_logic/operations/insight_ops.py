@@ -9,6 +9,7 @@ from pydantic import Field
 from ev_charging_system.business_logic.operations.actor import Role
 from ev_charging_system.business_logic.operations.catalogue import (
     AnyOperation,
+    CsvRows,
     Http,
     Operation,
     OperationContext,
@@ -97,7 +98,15 @@ INSIGHT_OPERATIONS: tuple[AnyOperation, ...] = (
         output=list[UsageRowOut],
         role=Role.VIEWER,
         perform=usage,
-        http=(Http("GET", "/api/reports/usage", query_aliases=PERIOD_ALIASES),),
+        http=(
+            Http("GET", "/api/reports/usage", query_aliases=PERIOD_ALIASES),
+            Http(
+                "GET",
+                "/api/reports/usage.csv",
+                query_aliases=PERIOD_ALIASES,
+                csv=CsvRows(filename="usage.csv"),
+            ),
+        ),
     ),
     Operation(
         name="list_audit_log",

@@ -9,6 +9,7 @@ from pydantic import Field
 from ev_charging_system.business_logic.operations.actor import Role
 from ev_charging_system.business_logic.operations.catalogue import (
     AnyOperation,
+    CsvRows,
     Http,
     Operation,
     OperationContext,
@@ -77,7 +78,15 @@ TRANSACTION_OPERATIONS: tuple[AnyOperation, ...] = (
         output=TransactionPageOut,
         role=Role.VIEWER,
         perform=list_transactions,
-        http=(Http("GET", "/api/transactions", query_aliases=PERIOD_ALIASES),),
+        http=(
+            Http("GET", "/api/transactions", query_aliases=PERIOD_ALIASES),
+            Http(
+                "GET",
+                "/api/transactions/export.csv",
+                query_aliases=PERIOD_ALIASES,
+                csv=CsvRows(items="items", paged=True, filename="transactions.csv"),
+            ),
+        ),
     ),
     Operation(
         name="get_transaction",

@@ -171,6 +171,38 @@ export async function api(method, path, { query, body, signal } = {}) {
 }
 
 export const get = (path, query) => api("GET", path, { query });
+
+/** Fetch a file with the token (a plain link cannot send it) and hand it to the browser
+ * as a download named `filename`. */
+export async function download(path, query, filename) {
+  const headers = {};
+  const token = getToken();
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(url(path, query), { headers, cache: "no-store", credentials: "same-origin" });
+  } catch {
+    throw new ApiError(0, t("The API did not answer. Is the server running?"), path);
+  }
+  if (!response.ok) {
+    const text = await response.text();
+    let data = null;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+    const detail = data && "detail" in data ? formatDetail(data.detail) : text.slice(0, 300);
+    throw new ApiError(response.status, detail || response.statusText, path, data);
+  }
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = filename;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
 /** Kept for the views that name their reads as needing the token: all reads do now. */
 export const getAuthed = get;
 export const post = (path, body) => api("POST", path, { body });

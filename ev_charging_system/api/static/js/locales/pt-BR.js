@@ -875,5 +875,7 @@ export default {
   "Severity": "Gravidade",
   "Alarm": "Alarme",
   "Where": "Onde",
-  "Raised": "Disparado"
+  "Raised": "Disparado",
+  "Export CSV": "Exportar CSV",
+  "Every transaction matching the filters, as a spreadsheet file": "Todas as transações que atendem aos filtros, como arquivo de planilha"
 };

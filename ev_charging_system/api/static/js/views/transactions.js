@@ -1,6 +1,6 @@
 // Transactions: filterable, paginated sessions and a detail dialog with the meter chart.
 
-import { enc, get } from "../api.js";
+import { download, enc, get } from "../api.js";
 import { latestReading, meterChart } from "../chart.js";
 import { h, renderRows, setChildren, uid } from "../dom.js";
 import { formatDuration, formatNumber, fromLocalInput, toLocalInput } from "../format.js";
@@ -10,6 +10,7 @@ import { hashFor, navigate, parseRoute } from "../router.js";
 import { stopButton } from "./remote.js";
 import {
   badge,
+  busy,
   button,
   dash,
   definitionList,
@@ -119,6 +120,19 @@ export function transactionsView() {
       }),
     );
   }
+
+  const exportButton = button(t("Export CSV"), {
+    title: t("Every transaction matching the filters, as a spreadsheet file"),
+  });
+  exportButton.addEventListener("click", () =>
+    busy(exportButton, () =>
+      download(
+        "/api/transactions/export.csv",
+        { charge_point_id: filters.charge_point_id, id_tag: filters.id_tag, active: filters.active, from: filters.from, to: filters.to },
+        "transactions.csv",
+      ),
+    ),
+  );
 
   async function load(generation) {
     const page = await get("/api/transactions", {
@@ -388,7 +402,7 @@ export function transactionsView() {
       root = h(
         "div",
         { class: "view" },
-        h("div", { class: "view-header" }, h("div", {}, h("h1", {}, t("Transactions")), summary)),
+        h("div", { class: "view-header" }, h("div", {}, h("h1", {}, t("Transactions")), summary), exportButton),
         h("div", { class: "panel" }, buildFilters()),
         errorSlot,
         h("div", { class: "panel panel-flush" }, table([t("Session"), t("Charge point · connector"), t("Id tag"), t("State"), t("Started"), { label: t("Duration"), class: "num" }, { label: t("Energy"), class: "num" }, t("Stop reason")], tbody, { caption: t("Transactions") }), pager),
