@@ -101,6 +101,7 @@ class Application(System):
             logger.info("energy: forecasts start from %d stored 15-minute slots", restored)
         self.coordinator.start()
         await self.alarms.start()
+        self.meter_history.start()
         await self.ocpp.start()
         self.rest_port = await self._start_http(
             self.rest_app, settings.fastapi_host, settings.fastapi_port
@@ -182,6 +183,7 @@ class Application(System):
         """Close station sockets, stop HTTP servers, flush buffered state, close the DB."""
         await self.coordinator.stop()
         await self.alarms.stop()
+        await self.meter_history.stop()
         await self.webhooks.aclose()
         if self._flush_task is not None:
             self._flush_task.cancel()

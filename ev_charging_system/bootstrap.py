@@ -27,6 +27,7 @@ from ev_charging_system.business_logic.device_management_service import (
 from ev_charging_system.business_logic.diagnostics_service import DiagnosticsService
 from ev_charging_system.business_logic.event_bus import InProcessEventBus
 from ev_charging_system.business_logic.last_seen import LastSeenTracker
+from ev_charging_system.business_logic.meter_history import MeterHistoryService
 from ev_charging_system.business_logic.operations import build_catalogue
 from ev_charging_system.business_logic.operations.runner import OperationRunner
 from ev_charging_system.business_logic.operations.services import (
@@ -60,6 +61,7 @@ from ev_charging_system.data.energy_store import (
     SqlPlanLog,
     SqlSiteSettingsStore,
 )
+from ev_charging_system.data.meter_archive import SqlMeterArchive
 from ev_charging_system.data.secret_box import FernetSecretBox, development_key
 from ev_charging_system.data.unit_of_work import SqlAlchemyUnitOfWork
 from ev_charging_system.energy.coordinator import Coordinator, CoordinatorSettings
@@ -183,6 +185,12 @@ class System:
             storage=self.database_health,
             notifier=self.webhooks if settings.alarm_webhooks else None,
         )
+        self.meter_history = MeterHistoryService(
+            SqlMeterArchive(session_factory),
+            devices,
+            utc_now,
+            retention=timedelta(days=settings.meter_sample_retention_days),
+        )
         self.services = Services(
             devices,
             auth,
@@ -240,6 +248,7 @@ class System:
                 tokens=tokens,
                 certificates=certificates,
                 alarms=self.alarms,
+                meter_history=self.meter_history,
             ),
             audit,
         )

@@ -6,7 +6,7 @@ services depend only on the protocols, so unit tests can use in-memory fakes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -20,6 +20,7 @@ from ev_charging_system.models.commands import Command, CommandRecord, CommandRe
 from ev_charging_system.models.device_model import DeviceModelEntry
 from ev_charging_system.models.diagnostics import UsageGrouping, UsageRow
 from ev_charging_system.models.id_token import IdTag
+from ev_charging_system.models.meter_rollup import MeterRollup
 from ev_charging_system.models.station_event import StationEvent
 from ev_charging_system.models.transaction import (
     MeterSample,
@@ -225,6 +226,36 @@ class StationPresence(Protocol):
     def is_online(self, charge_point_id: str) -> bool: ...
 
     def online_ids(self) -> frozenset[str]: ...
+
+
+class MeterArchive(Protocol):
+    """Raw meter samples and their 15-minute rollups."""
+
+    async def roll_up(self, before: datetime, limit: int) -> int:
+        """Fold up to `limit` of the oldest periodic samples taken before `before` into
+        rollups and delete them, in one transaction; the number folded (0: none left).
+        Signed samples and transaction begin/end readings are kept: they are evidence."""
+        ...
+
+    async def rollups(
+        self,
+        charge_point_id: str,
+        connector_id: int | None,
+        measurands: Collection[str],
+        since: datetime,
+        until: datetime,
+    ) -> list[MeterRollup]: ...
+
+    async def samples(
+        self,
+        charge_point_id: str,
+        connector_id: int | None,
+        measurands: Collection[str],
+        since: datetime,
+        until: datetime,
+    ) -> list[MeterSample]:
+        """Raw samples in the period (at most a few days' worth: callers bound it)."""
+        ...
 
 
 class AlarmStore(Protocol):

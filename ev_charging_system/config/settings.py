@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     # retries. Also bounds pool checkouts and (PostgreSQL) new connections.
     database_timeout_seconds: float = Field(default=5, gt=0, le=300)
 
+    # Raw meter samples are kept this long, then folded into 15-minute rollups (signed
+    # readings and transaction begin/end readings are kept: they are billing evidence).
+    meter_sample_retention_days: float = Field(default=90, gt=0, le=36_500)
     # Alarms (docs/operator-guide.md): a station is "offline" after this long without a
     # connection; webhooks get a JSON POST when an alarm is raised or cleared
     # (ALARM_WEBHOOKS='{"*": "https://...", "connector_faulted": "https://..."}').

@@ -392,3 +392,23 @@ class AlarmRow(Base):
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     acknowledged_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class MeterRollupRow(Base):
+    """15-minute aggregates of one measurand of one connector (see models/meter_rollup.py)."""
+
+    __tablename__ = "meter_rollups"
+
+    charge_point_id: Mapped[str] = mapped_column(
+        ForeignKey("charge_points.id", ondelete="CASCADE"), primary_key=True
+    )
+    connector_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measurand: Mapped[str] = mapped_column(String(64), primary_key=True)
+    phase: Mapped[str] = mapped_column(String(8), primary_key=True)
+    bucket_start: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    total: Mapped[Decimal] = mapped_column(ExactDecimal())
+    minimum: Mapped[Decimal] = mapped_column(ExactDecimal())
+    maximum: Mapped[Decimal] = mapped_column(ExactDecimal())
+    last: Mapped[Decimal] = mapped_column(ExactDecimal())
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -42,6 +42,7 @@ from ev_charging_system.models.commands import CommandRecord
 from ev_charging_system.models.device_model import DeviceModelEntry
 from ev_charging_system.models.diagnostics import UsageGrouping, UsageRow
 from ev_charging_system.models.id_token import AuthorizationStatus, IdTag
+from ev_charging_system.models.meter_rollup import MeterRollup
 from ev_charging_system.models.station_event import StationEvent
 from ev_charging_system.models.transaction import (
     MeterSample,
@@ -913,3 +914,16 @@ class MemoryAlarmStore:
         ]
         chosen.sort(key=lambda a: (a.raised_at, a.id or 0), reverse=True)
         return [replace(a) for a in chosen[offset : offset + limit]], len(chosen)
+
+
+class NoMeterArchive:
+    """A meter archive with nothing in it (the MCP unit tests chart nothing)."""
+
+    async def roll_up(self, before: datetime, limit: int) -> int:
+        return 0
+
+    async def rollups(self, *args: object) -> list[MeterRollup]:
+        return []
+
+    async def samples(self, *args: object) -> list[MeterSample]:
+        return []

@@ -8,7 +8,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from ev_charging_system.business_logic.device_management_service import (
 from ev_charging_system.business_logic.diagnostics_service import DiagnosticsService
 from ev_charging_system.business_logic.event_bus import InProcessEventBus
 from ev_charging_system.business_logic.last_seen import LastSeenTracker
+from ev_charging_system.business_logic.meter_history import MeterHistoryService
 from ev_charging_system.business_logic.operations import build_catalogue
 from ev_charging_system.business_logic.operations.actor import Actor, Channel, Role
 from ev_charging_system.business_logic.operations.runner import OperationRunner
@@ -46,7 +47,13 @@ from ev_charging_system.llm_integration.mcp_auth import acting_as
 from ev_charging_system.llm_integration.mcp_server import McpEndpoint, McpSettings, build_mcp
 from ev_charging_system.models.charge_point import UnknownStationPolicy
 from ev_charging_system.models.commands import Command, CommandResult
-from tests.unit.fakes import FakeClock, FakeStore, FakeUnitOfWork, MemoryAlarmStore
+from tests.unit.fakes import (
+    FakeClock,
+    FakeStore,
+    FakeUnitOfWork,
+    MemoryAlarmStore,
+    NoMeterArchive,
+)
 
 OPERATOR = Actor("mcp:operate-token", Channel.MCP, Role.OPERATOR)
 READER = Actor("mcp:read-token", Channel.MCP, Role.VIEWER)
@@ -150,6 +157,9 @@ class World:
                 CertificateAuthorityStore(Path(tempfile.mkdtemp())), self.devices, commands
             ),
             alarms=AlarmService(MemoryAlarmStore(), self.events, self.devices, self.clock),
+            meter_history=MeterHistoryService(
+                NoMeterArchive(), self.devices, self.clock, timedelta(days=90)
+            ),
         )
         self.runner = OperationRunner(build_catalogue(), self.services, self.audit)
 

@@ -10,6 +10,7 @@ from ev_charging_system.business_logic.auth_service import AuthService
 from ev_charging_system.business_logic.certificate_service import CertificateService
 from ev_charging_system.business_logic.device_management_service import DeviceManagementService
 from ev_charging_system.business_logic.diagnostics_service import DiagnosticsService
+from ev_charging_system.business_logic.meter_history import MeterHistoryService
 from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
 from ev_charging_system.business_logic.reporting_service import ReportingService
 from ev_charging_system.business_logic.smart_charging_service import SmartChargingService
@@ -41,3 +42,4 @@ class OperationServices:
     tokens: TokenService
     certificates: CertificateService
     alarms: AlarmService
+    meter_history: MeterHistoryService

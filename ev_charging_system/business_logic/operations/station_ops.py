@@ -16,6 +16,7 @@ from ev_charging_system.business_logic.operations.catalogue import (
 )
 from ev_charging_system.business_logic.operations.fields import (
     ChargePointId,
+    ConnectorId,
     NoInput,
     StationTarget,
     Strict,
@@ -28,8 +29,10 @@ from ev_charging_system.business_logic.read_models.stations import (
     ConnectorOut,
     DeviceModelEntryOut,
     FaultedConnectorOut,
+    PowerPointOut,
     RecentErrorsOut,
     StationEventOut,
+    StationPowerOut,
     StationStatusOut,
     StatusChangeOut,
 )
@@ -107,6 +110,11 @@ class CreateChargePointIn(Strict):
 
 class StationPasswordIn(StationTarget):
     password: StationPassword | None = Field(description="null removes the password")
+
+
+class StationPowerIn(StationTarget):
+    connector_id: ConnectorId | None = Field(default=None, description="omit: all connectors")
+    hours: Annotated[int, Field(ge=1, le=168)] = 24
 
 
 class SecurityProfileIn(StationTarget):
@@ -231,6 +239,16 @@ async def set_password(ctx: OperationContext, i: StationPasswordIn) -> ChargePoi
 async def set_security_profile(ctx: OperationContext, i: SecurityProfileIn) -> ChargePointOut:
     view = await ctx.services.devices.set_security_profile(i.charge_point_id, i.security_profile)
     return ChargePointOut.of(view)
+
+
+async def station_power(ctx: OperationContext, i: StationPowerIn) -> StationPowerOut:
+    points = await ctx.services.meter_history.power(i.charge_point_id, i.connector_id, i.hours)
+    return StationPowerOut(
+        charge_point_id=i.charge_point_id,
+        connector_id=i.connector_id,
+        bucket_minutes=15,
+        points=[PowerPointOut.of(p) for p in points],
+    )
 
 
 async def certificate_authority(ctx: OperationContext, _: NoInput) -> CertificateAuthorityOut:
@@ -419,6 +437,17 @@ STATION_OPERATIONS: tuple[AnyOperation, ...] = (
         precheck=known_station,
         http=(Http("PUT", f"{STATION}/security-profile"),),
         tool=False,  # it can lock a station out: an administrator's call, not a model's
+    ),
+    Operation(
+        name="get_station_power",
+        title="Station power over time",
+        description="Mean and peak charging power and energy per 15 minutes over the last "
+        "hours (from meter samples and, past their retention, their rollups).",
+        input=StationPowerIn,
+        output=StationPowerOut,
+        role=Role.VIEWER,
+        perform=station_power,
+        http=(Http("GET", f"{STATION}/power"),),
     ),
     Operation(
         name="get_certificate_authority",

@@ -17,6 +17,7 @@ from ev_charging_system.models.charge_point import (
     StatusChange,
 )
 from ev_charging_system.models.device_model import DeviceModelEntry
+from ev_charging_system.models.meter_rollup import PowerPoint
 from ev_charging_system.models.station_event import StationEvent
 
 
@@ -234,3 +235,26 @@ class CertificateAuthorityOut(BaseModel):
     wss:// server certificate: what stations install as their CSMS root."""
 
     certificate_pem: str
+
+
+class PowerPointOut(BaseModel):
+    bucket_start: datetime
+    average_w: float | None = Field(description="mean power over the 15 minutes")
+    maximum_w: float | None = Field(description="highest power sample (null: derived)")
+    energy_wh: float | None = Field(description="energy register increase in the bucket")
+
+    @classmethod
+    def of(cls, point: PowerPoint) -> PowerPointOut:
+        return cls(
+            bucket_start=point.bucket_start,
+            average_w=point.average_w,
+            maximum_w=point.maximum_w,
+            energy_wh=point.energy_wh,
+        )
+
+
+class StationPowerOut(BaseModel):
+    charge_point_id: str
+    connector_id: int | None = Field(description="null: every connector together")
+    bucket_minutes: int
+    points: list[PowerPointOut]

@@ -253,24 +253,25 @@ class SqlTransactionRepository:
             .where(MeterSampleRow.transaction_id == transaction_id)
             .order_by(MeterSampleRow.timestamp, MeterSampleRow.id)
         )
-        return [
-            MeterSample(
-                charge_point_id=row.charge_point_id,
-                connector_id=row.connector_id,
-                transaction_id=row.transaction_id,
-                timestamp=row.timestamp,
-                measurand=row.measurand,
-                raw_value=row.raw_value,
-                value=row.value,
-                unit=row.unit,
-                phase=row.phase,
-                context=row.context,
-                location=row.location,
-                format=row.format,
-                signed=_signed(row),
-            )
-            for row in rows
-        ]
+        return [meter_sample_of(row) for row in rows]
+
+
+def meter_sample_of(row: MeterSampleRow) -> MeterSample:
+    return MeterSample(
+        charge_point_id=row.charge_point_id,
+        connector_id=row.connector_id,
+        transaction_id=row.transaction_id,
+        timestamp=row.timestamp,
+        measurand=row.measurand,
+        raw_value=row.raw_value,
+        value=row.value,
+        unit=row.unit,
+        phase=row.phase,
+        context=row.context,
+        location=row.location,
+        format=row.format,
+        signed=_signed(row),
+    )
 
 
 def _table(row_class: type[Any]) -> Table:

@@ -1,0 +1,124 @@
+"""Raw meter samples folded into 15-minute rollups once they are old, in small batches."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ev_charging_system.data.orm import MeterRollupRow, MeterSampleRow
+from ev_charging_system.data.repositories.transactions import meter_sample_of
+from ev_charging_system.models.meter_rollup import MeterRollup, bucket_start, fold
+from ev_charging_system.models.transaction import MeterSample
+
+# Readings that are evidence of a session's energy: never folded away.
+KEPT_CONTEXTS = ("Transaction.Begin", "Transaction.End")
+
+
+def _rollup(row: MeterRollupRow) -> MeterRollup:
+    return MeterRollup(
+        charge_point_id=row.charge_point_id,
+        connector_id=row.connector_id,
+        measurand=row.measurand,
+        phase=row.phase,
+        bucket_start=row.bucket_start,
+        count=row.count,
+        total=row.total,
+        minimum=row.minimum,
+        maximum=row.maximum,
+        last=row.last,
+        last_at=row.last_at,
+    )
+
+
+class SqlMeterArchive:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def roll_up(self, before: datetime, limit: int) -> int:
+        foldable = (
+            MeterSampleRow.timestamp < before,
+            MeterSampleRow.signed_meter_data.is_(None),
+            MeterSampleRow.value.is_not(None),
+            or_(MeterSampleRow.context.is_(None), MeterSampleRow.context.not_in(KEPT_CONTEXTS)),
+        )
+        async with self._sessions() as session, session.begin():
+            rows = list(
+                await session.scalars(
+                    select(MeterSampleRow).where(*foldable).order_by(MeterSampleRow.id).limit(limit)
+                )
+            )
+            if not rows:
+                return 0
+            folded = fold(meter_sample_of(row) for row in rows)
+            for rollup in folded.values():
+                stored = await session.get(MeterRollupRow, rollup.key)
+                if stored is None:
+                    session.add(MeterRollupRow(**_columns(rollup)))
+                    continue
+                merged = _rollup(stored)
+                merged.merge(rollup)
+                for name, value in _columns(merged).items():
+                    setattr(stored, name, value)
+            await session.execute(
+                delete(MeterSampleRow).where(MeterSampleRow.id.in_([row.id for row in rows]))
+            )
+        return len(rows)
+
+    async def rollups(
+        self,
+        charge_point_id: str,
+        connector_id: int | None,
+        measurands: Collection[str],
+        since: datetime,
+        until: datetime,
+    ) -> list[MeterRollup]:
+        query = select(MeterRollupRow).where(
+            MeterRollupRow.charge_point_id == charge_point_id,
+            MeterRollupRow.measurand.in_(list(measurands)),
+            MeterRollupRow.bucket_start >= bucket_start(since),
+            MeterRollupRow.bucket_start < until,
+        )
+        if connector_id is not None:
+            query = query.where(MeterRollupRow.connector_id == connector_id)
+        async with self._sessions() as session:
+            rows = await session.scalars(query.order_by(MeterRollupRow.bucket_start))
+            return [_rollup(row) for row in rows]
+
+    async def samples(
+        self,
+        charge_point_id: str,
+        connector_id: int | None,
+        measurands: Collection[str],
+        since: datetime,
+        until: datetime,
+    ) -> list[MeterSample]:
+        query = select(MeterSampleRow).where(
+            MeterSampleRow.charge_point_id == charge_point_id,
+            MeterSampleRow.measurand.in_(list(measurands)),
+            MeterSampleRow.timestamp >= since,
+            MeterSampleRow.timestamp < until,
+        )
+        if connector_id is not None:
+            query = query.where(MeterSampleRow.connector_id == connector_id)
+        async with self._sessions() as session:
+            rows = await session.scalars(query.order_by(MeterSampleRow.timestamp))
+            return [meter_sample_of(row) for row in rows]
+
+
+def _columns(rollup: MeterRollup) -> dict[str, object]:
+    return {
+        "charge_point_id": rollup.charge_point_id,
+        "connector_id": rollup.connector_id,
+        "measurand": rollup.measurand,
+        "phase": rollup.phase,
+        "bucket_start": rollup.bucket_start,
+        "count": rollup.count,
+        "total": rollup.total,
+        "minimum": rollup.minimum,
+        "maximum": rollup.maximum,
+        "last": rollup.last,
+        "last_at": rollup.last_at,
+    }
