@@ -86,6 +86,28 @@ function linePath(points, x, y) {
 
 export function meterChart(transaction) {
   const { energy, power } = sessionSeries(transaction);
+  return energyPowerChart(energy, power, { title: t("Energy and power over the session") });
+}
+
+/** A station's charging over the last hours, from its 15-minute buckets (GET .../power):
+ * energy charged since the first bucket, and mean power at each bucket's middle. */
+export function stationPowerChart(points) {
+  const energy = [];
+  const power = [];
+  let total = 0;
+  for (const point of points) {
+    const start = new Date(point.bucket_start).getTime();
+    if (point.energy_wh !== null) {
+      if (!energy.length) energy.push({ t: start, v: 0 });
+      total += point.energy_wh;
+      energy.push({ t: start + 15 * 60_000, v: total });
+    }
+    if (point.average_w !== null) power.push({ t: start + 7.5 * 60_000, v: point.average_w });
+  }
+  return energyPowerChart(energy, power, { title: t("Energy and power over the last hours") });
+}
+
+function energyPowerChart(energy, power, { title }) {
   const times = [...energy, ...power].map((p) => p.t);
   if (energy.length < 2 && power.length < 2) {
     return h(
@@ -184,7 +206,7 @@ export function meterChart(transaction) {
       "aria-labelledby": `${titleId} ${descId}`,
       preserveAspectRatio: "xMidYMid meet",
     },
-    s("title", { id: titleId }, t("Energy and power over the session")),
+    s("title", { id: titleId }, title),
     s("desc", { id: descId }, description),
     grid,
     s("line", { class: "chart-axis", x1: MARGIN.left, x2: MARGIN.left + plotW, y1: MARGIN.top + plotH, y2: MARGIN.top + plotH }),

@@ -877,5 +877,7 @@ export default {
   "Where": "Onde",
   "Raised": "Disparado",
   "Export CSV": "Exportar CSV",
-  "Every transaction matching the filters, as a spreadsheet file": "Todas as transações que atendem aos filtros, como arquivo de planilha"
+  "Every transaction matching the filters, as a spreadsheet file": "Todas as transações que atendem aos filtros, como arquivo de planilha",
+  "Charging, last 24 hours": "Recarga, últimas 24 horas",
+  "Energy and power over the last hours": "Energia e potência nas últimas horas"
 };

@@ -1,6 +1,7 @@
 // Charge points: the inventory table, registration decisions and a detail drawer per station.
 
 import { enc, get, getToken, post, put } from "../api.js";
+import { stationPowerChart } from "../chart.js";
 import { h, renderRows, setChildren, truncate } from "../dom.js";
 import { formatNumber } from "../format.js";
 import { t, tn } from "../i18n.js";
@@ -428,6 +429,20 @@ export function chargePointsView() {
     });
     security.append(passwordState, passwordForm, h("h3", {}, t("Security profile")), profileForm);
 
+    const powerSlot = h("div", { class: "chart-slot" }, h("p", { class: "muted loading" }, t("Loading…")));
+    let powerReadAt = 0;
+    /** The station's power chart, read at most once a minute (station events come often). */
+    async function loadPower() {
+      if (Date.now() - powerReadAt < 60_000) return;
+      powerReadAt = Date.now();
+      try {
+        const answer = await get(`/api/charge-points/${enc(id)}/power`, { hours: 24 });
+        setChildren(powerSlot, stationPowerChart(answer.points));
+      } catch (error) {
+        setChildren(powerSlot, errorBox(error));
+      }
+    }
+
     function renderStation(cp) {
       station = cp;
       remote.update(cp);
@@ -481,7 +496,10 @@ export function chargePointsView() {
         h("h3", {}, t("Connectors")),
         cp.online ? null : h("p", { class: "alert alert-warn" }, h("strong", {}, t("Station offline.")), " ", t("These are the states it reported before it went offline, not its current state.")),
         table(["#", t("Status"), t("Error code"), t("Info"), t("Vendor error"), t("Since")], connectorsBody, { caption: t("Connectors"), className: "table-compact" }),
+        h("h3", {}, t("Charging, last 24 hours")),
+        powerSlot,
       );
+      loadPower();
       renderRows(
         connectorsBody,
         cp.connectors,
