@@ -46,6 +46,12 @@ async def test_the_default_policy_answers_in_the_same_shape(
     body = (await rest.post("/energy/coordinate", json=SEED_REQUEST, headers=operator)).json()
     assert set(body["actions"]) == {"battery", "vehicle", "load"}
     assert body["plan"]["requested_policy"] == "optimize"
+    # How the plan came about is said, in the plan and counted in the health.
+    status = body["plan"]["solver_status"]
+    assert status in ("optimal", "feasible", "time_limit_feasible", "heuristic")
+    health = (await rest.get("/energy/health", headers=operator)).json()
+    assert health["plan_outcomes"].get(status, 0) >= 1
+    assert health["forecast"] is not None and "pv_mae_day_ahead_kw" in health["forecast"]
 
 
 @pytest.mark.parametrize(

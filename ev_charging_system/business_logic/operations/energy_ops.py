@@ -30,6 +30,7 @@ from ev_charging_system.business_logic.read_models.energy import (
     CoordinateOut,
     EnergyHealthOut,
     EnergyStatusOut,
+    ForecastAccuracyOut,
     ModePowerOut,
     PlanExplanationOut,
     PlanSummaryOut,
@@ -244,6 +245,10 @@ async def energy_health(ctx: OperationContext, _: NoInput) -> EnergyHealthOut:
         last_tick_at=health.last_tick_at,
         last_fell_back=health.last_fell_back,
         last_fallback_reason=health.last_fallback_reason,
+        plan_outcomes=dict(health.plan_outcomes),
+        forecast=ForecastAccuracyOut.model_validate(health.forecast, from_attributes=True)
+        if health.forecast is not None
+        else None,
     )
 
 
@@ -441,7 +446,8 @@ ENERGY_OPERATIONS: tuple[AnyOperation, ...] = (
     Operation(
         name="get_energy_health",
         title="Energy coordinator health",
-        description="Whether the coordinator is running and whether its last plan fell back.",
+        description="Whether the coordinator is running, whether its last plan fell back, "
+        "how plans came about since start (solver outcomes) and the forecast error.",
         input=NoInput,
         output=EnergyHealthOut,
         role=Role.VIEWER,
