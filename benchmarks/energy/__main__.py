@@ -10,6 +10,7 @@ tariff plus the target checks, and writes them to benchmarks/energy/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import platform
 import sys
 import time
@@ -36,6 +37,10 @@ PERSISTENCE = "MPC tomorrow=today"
 TARGETS = {"flat": 1.0, "time-of-use": 4.0}  # % above perfect foresight
 P95_TARGET_MS = 100.0
 PF_TIME_LIMIT_S = 60.0
+
+
+def _highs_version() -> str:
+    return importlib.metadata.version("highspy")
 
 
 def _p(values: list[float], q: float) -> float:
@@ -193,7 +198,8 @@ def main(argv: list[str] | None = None) -> int:
         "# Energy planning benchmark results",
         "",
         f"Machine: {platform.machine()}, Python {platform.python_version()}, "
-        f"numpy {np.__version__}, scipy {scipy.__version__} (HiGHS). "
+        f"numpy {np.__version__}, scipy {scipy.__version__}, HiGHS {_highs_version()} "
+        "(highspy). "
         "Command: `.venv/bin/python -m benchmarks.energy`. "
         f"Weeks per dataset: {', '.join(args.seasons)}.",
         "",

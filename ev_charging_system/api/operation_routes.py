@@ -12,7 +12,8 @@ performs and audits. The bearer token is the confirmation on this channel.
 import inspect
 import re
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, cast
+from types import UnionType
+from typing import Annotated, Any, Union, cast, get_args, get_origin
 
 from fastapi import APIRouter, Body, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, create_model
@@ -77,6 +78,21 @@ def _part_model(
     return create_model(model_name, __config__=forbid if kind == "Body" else None, **definitions)
 
 
+def _path_field(info: FieldInfo) -> FieldInfo:
+    """A field as a path parameter. A field that is optional elsewhere (`ChargePointId |
+    None`: the query of a list, the path of one station's list) carries its bounds on the
+    non-None arm; a path always holds a value, so those bounds are the path's."""
+    if info.metadata or get_origin(info.annotation) not in (Union, UnionType):
+        return info
+    arms = [arm for arm in get_args(info.annotation) if arm is not type(None)]
+    if len(arms) != 1:
+        return info
+    inner = FieldInfo.from_annotation(arms[0])
+    if inner.description is None:
+        inner.description = info.description
+    return inner
+
+
 def _endpoint(operation: AnyOperation, binding: Http) -> Callable[..., Awaitable[Any]]:
     fields = operation.input.model_fields
     path_names = _PATH_PARAMETER.findall(binding.path)
@@ -93,7 +109,7 @@ def _endpoint(operation: AnyOperation, binding: Http) -> Callable[..., Awaitable
     ]
     for name in path_names:
         # The field's own type and bounds, so OpenAPI shows what the path may hold.
-        info = fields[name]
+        info = _path_field(fields[name])
         kind = int if info.annotation in (int, int | None) else str
         annotation = cast(Any, Annotated)[
             (kind, *info.metadata, Path(description=info.description))

@@ -14,13 +14,31 @@ maximum) cannot be constructed, so no policy ever has to defend against one.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from enum import StrEnum
+from typing import Annotated, ClassVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from annotated_types import Ge, Gt, Le, MaxLen
+
+from ev_charging_system.energy.bounds import (
+    CLOSED,
+    MAX_ID_LENGTH,
+    MAX_ITEMS,
+    ClockTime,
+    Efficiency,
+    Fraction,
+    Identifier,
+    Kw,
+    Kwh,
+    PositiveKw,
+    PositiveKwh,
+    check_fields,
+)
 from ev_charging_system.energy.errors import PhysicalLimitError
-from ev_charging_system.energy.validation import finite, fraction, non_negative, positive, within
+from ev_charging_system.energy.validation import finite
 
 STEP = timedelta(minutes=15)
 STEP_HOURS = STEP.total_seconds() / 3600.0
@@ -41,24 +59,19 @@ class SolarConfig:
     """The PV array. With a location the forecast starts from the array's clear-sky output
     (scaled by a learned clear-sky index); without one it learns from history alone."""
 
-    peak_kw: float = 10.0
-    latitude: float | None = None  # degrees, + north
-    longitude: float | None = None  # degrees, + east
-    tilt_deg: float = 30.0  # 0 = horizontal
-    azimuth_deg: float = 180.0  # compass bearing the modules face: 180 = south
-    altitude_m: float = 0.0
+    __pydantic_config__: ClassVar[Mapping[str, str]] = CLOSED
+    peak_kw: Kw = 10.0
+    latitude: Annotated[float, Ge(-90), Le(90)] | None = None  # degrees, + north
+    longitude: Annotated[float, Ge(-180), Le(180)] | None = None  # degrees, + east
+    tilt_deg: Annotated[float, Ge(0), Le(90)] = 30.0  # 0 = horizontal
+    # Compass bearing the modules face: 180 = south.
+    azimuth_deg: Annotated[float, Ge(0), Le(360)] = 180.0
+    altitude_m: Annotated[float, Ge(-500), Le(9000)] = 0.0
 
     def __post_init__(self) -> None:
-        non_negative("solar.peak_kw", self.peak_kw)
+        check_fields(self, "solar")
         if (self.latitude is None) != (self.longitude is None):
             raise PhysicalLimitError("solar.latitude", "latitude and longitude go together")
-        if self.latitude is not None:
-            within("solar.latitude", self.latitude, -90.0, 90.0)
-        if self.longitude is not None:
-            within("solar.longitude", self.longitude, -180.0, 180.0)
-        within("solar.tilt_deg", self.tilt_deg, 0.0, 90.0)
-        within("solar.azimuth_deg", self.azimuth_deg, 0.0, 360.0)
-        within("solar.altitude_m", self.altitude_m, -500.0, 9000.0)
 
     @property
     def located(self) -> bool:
@@ -67,21 +80,16 @@ class SolarConfig:
 
 @dataclass(frozen=True, slots=True)
 class BatteryConfig:
-    capacity_kwh: float = 13.5
-    max_charge_kw: float = 5.0
-    max_discharge_kw: float = 5.0
-    round_trip_efficiency: float = 0.9
-    min_soc: float = 0.1  # fraction of capacity kept as reserve
-    max_soc: float = 1.0  # fraction of capacity never exceeded
+    __pydantic_config__: ClassVar[Mapping[str, str]] = CLOSED
+    capacity_kwh: Kwh = 13.5
+    max_charge_kw: Kw = 5.0
+    max_discharge_kw: Kw = 5.0
+    round_trip_efficiency: Efficiency = 0.9
+    min_soc: Fraction = 0.1  # fraction of capacity kept as reserve
+    max_soc: Fraction = 1.0  # fraction of capacity never exceeded
 
     def __post_init__(self) -> None:
-        non_negative("battery.capacity_kwh", self.capacity_kwh)
-        non_negative("battery.max_charge_kw", self.max_charge_kw)
-        non_negative("battery.max_discharge_kw", self.max_discharge_kw)
-        positive("battery.round_trip_efficiency", self.round_trip_efficiency)
-        fraction("battery.round_trip_efficiency", self.round_trip_efficiency)
-        fraction("battery.min_soc", self.min_soc)
-        fraction("battery.max_soc", self.max_soc)
+        check_fields(self, "battery")
         if self.min_soc > self.max_soc:
             raise PhysicalLimitError(
                 "battery.min_soc", f"{self.min_soc:g} is above max_soc {self.max_soc:g}"
@@ -105,35 +113,27 @@ class BatteryConfig:
 class VehicleConfig:
     """An EV and the connector it charges at (the station's limits are folded in here)."""
 
-    vehicle_id: str = "ev1"
-    battery_capacity_kwh: float = 60.0
-    max_charge_kw: float = 11.0  # min(vehicle on-board charger, station/cable rating)
-    min_current_a: float = 6.0  # IEC 61851: below 6 A a charger cannot signal a current
-    phases: int = 3
-    voltage_v: float = 230.0
-    charge_efficiency: float = 0.9  # AC energy metered -> energy stored in the battery
-    max_discharge_kw: float = 0.0  # > 0 only for bidirectional (V2G) setups
-    target_soc: float = 0.8  # default "ready by departure" level, fraction of capacity
-    max_soc: float = 1.0  # never charge above this fraction
-    departure_time: time = time(7, 0)  # default daily departure, site-local time
-    charge_point_id: str | None = None  # the connector this vehicle charges at, if bound
-    connector_id: int | None = None
-    circuit_id: str | None = None  # the circuit (sub-distribution) its charge point is on
+    __pydantic_config__: ClassVar[Mapping[str, str]] = CLOSED
+    vehicle_id: Identifier = "ev1"
+    battery_capacity_kwh: PositiveKwh = 60.0
+    max_charge_kw: Kw = 11.0  # min(vehicle on-board charger, station/cable rating)
+    # IEC 61851: below 6 A a charger cannot signal a current.
+    min_current_a: Annotated[float, Gt(0), Le(1000)] = 6.0
+    phases: Annotated[int, Ge(1), Le(3)] = 3
+    voltage_v: Annotated[float, Gt(0), Le(1000)] = 230.0  # per phase
+    charge_efficiency: Efficiency = 0.9  # AC energy metered -> energy stored in the battery
+    max_discharge_kw: Kw = 0.0  # > 0 only for bidirectional (V2G) setups
+    target_soc: Fraction = 0.8  # default "ready by departure" level, fraction of capacity
+    max_soc: Fraction = 1.0  # never charge above this fraction
+    # Default daily departure, site-local time.
+    departure_time: Annotated[time, ClockTime()] = time(7, 0)
+    # The connector this vehicle charges at, if bound.
+    charge_point_id: Identifier | None = None
+    connector_id: Annotated[int, Ge(1), Le(1000)] | None = None  # (2.0.1: the EVSE id)
+    circuit_id: Identifier | None = None  # the circuit (sub-distribution) its charge point is on
 
     def __post_init__(self) -> None:
-        if not self.vehicle_id:
-            raise PhysicalLimitError("vehicle.vehicle_id", "must not be empty")
-        positive("vehicle.battery_capacity_kwh", self.battery_capacity_kwh)
-        non_negative("vehicle.max_charge_kw", self.max_charge_kw)
-        positive("vehicle.min_current_a", self.min_current_a)
-        if self.phases not in (1, 2, 3):
-            raise PhysicalLimitError("vehicle.phases", f"must be 1, 2 or 3, got {self.phases}")
-        positive("vehicle.voltage_v", self.voltage_v)
-        positive("vehicle.charge_efficiency", self.charge_efficiency)
-        fraction("vehicle.charge_efficiency", self.charge_efficiency)
-        non_negative("vehicle.max_discharge_kw", self.max_discharge_kw)
-        fraction("vehicle.target_soc", self.target_soc)
-        fraction("vehicle.max_soc", self.max_soc)
+        check_fields(self, "vehicle")
         if self.target_soc > self.max_soc:
             raise PhysicalLimitError(
                 "vehicle.target_soc", f"{self.target_soc:g} is above max_soc {self.max_soc:g}"
@@ -165,26 +165,24 @@ class VehicleConfig:
 
 @dataclass(frozen=True, slots=True)
 class GridConfig:
-    import_limit_kw: float = 17.0  # e.g. 3 x 25 A main fuse
-    export_limit_kw: float | None = None  # None: export not limited
+    __pydantic_config__: ClassVar[Mapping[str, str]] = CLOSED
+    import_limit_kw: Kw = 17.0  # e.g. 3 x 25 A main fuse
+    export_limit_kw: Kw | None = None  # None: export not limited
 
     def __post_init__(self) -> None:
-        non_negative("grid.import_limit_kw", self.import_limit_kw)
-        if self.export_limit_kw is not None:
-            non_negative("grid.export_limit_kw", self.export_limit_kw)
+        check_fields(self, "grid")
 
 
 @dataclass(frozen=True, slots=True)
 class CircuitConfig:
     """A circuit several charge points share (a cable, a breaker): its limit in kW."""
 
-    circuit_id: str
-    max_kw: float
+    __pydantic_config__: ClassVar[Mapping[str, str]] = CLOSED
+    circuit_id: Identifier
+    max_kw: Kw
 
     def __post_init__(self) -> None:
-        if not self.circuit_id:
-            raise PhysicalLimitError("circuit.circuit_id", "must not be empty")
-        non_negative("circuit.max_kw", self.max_kw)
+        check_fields(self, "circuit")
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,19 +194,17 @@ class DeferrableLoadConfig:
     started it runs at `power_kw` until its energy is delivered.
     """
 
-    load_id: str
-    power_kw: float
-    energy_kwh: float
+    __pydantic_config__: ClassVar[Mapping[str, str]] = CLOSED
+    load_id: Identifier
+    power_kw: PositiveKw
+    energy_kwh: PositiveKwh
     earliest_start: datetime
     deadline: datetime
     interruptible: bool = False
-    name: str = ""
+    name: Annotated[str, MaxLen(200)] = ""
 
     def __post_init__(self) -> None:
-        if not self.load_id:
-            raise PhysicalLimitError("deferrable.load_id", "must not be empty")
-        positive("deferrable.power_kw", self.power_kw)
-        positive("deferrable.energy_kwh", self.energy_kwh)
+        check_fields(self, "deferrable")
         for name, moment in (("earliest_start", self.earliest_start), ("deadline", self.deadline)):
             if moment.tzinfo is None:
                 raise PhysicalLimitError(f"deferrable.{name}", "must be timezone-aware")
@@ -229,28 +225,33 @@ class DeferrableLoadConfig:
 
 @dataclass(frozen=True, slots=True)
 class LoadConfig:
+    __pydantic_config__: ClassVar[Mapping[str, str]] = CLOSED
     # What shedding one kWh of flexible load costs the occupants, in the price unit. The
     # optimiser sheds only when this beats every alternative, i.e. practically only when
     # a grid limit leaves no other choice.
-    shed_penalty_per_kwh: float = 1.0
+    shed_penalty_per_kwh: Annotated[float, Ge(0), Le(1000)] = 1.0
 
     def __post_init__(self) -> None:
-        non_negative("load.shed_penalty_per_kwh", self.shed_penalty_per_kwh)
+        check_fields(self, "load")
 
 
 @dataclass(frozen=True, slots=True)
 class SiteConfig:
+    __pydantic_config__: ClassVar[Mapping[str, str]] = CLOSED
     solar: SolarConfig = field(default_factory=SolarConfig)
     battery: BatteryConfig = field(default_factory=BatteryConfig)
     grid: GridConfig = field(default_factory=GridConfig)
     load: LoadConfig = field(default_factory=LoadConfig)
-    vehicles: tuple[VehicleConfig, ...] = (VehicleConfig(),)
-    timezone: str = "UTC"  # for time-of-use windows, default departures, load profiles
-    horizon_hours: float = 24.0
-    circuits: tuple[CircuitConfig, ...] = ()
-    deferrable_loads: tuple[DeferrableLoadConfig, ...] = ()
+    vehicles: Annotated[tuple[VehicleConfig, ...], MaxLen(MAX_ITEMS)] = (VehicleConfig(),)
+    # An IANA time zone name: for time-of-use windows, default departures, load profiles.
+    timezone: Annotated[str, MaxLen(MAX_ID_LENGTH)] = "UTC"
+    # Planning horizon; the optimiser stretches it to reach a departure, up to 48 h.
+    horizon_hours: Annotated[float, Gt(0), Le(168)] = 24.0
+    circuits: Annotated[tuple[CircuitConfig, ...], MaxLen(MAX_ITEMS)] = ()
+    deferrable_loads: Annotated[tuple[DeferrableLoadConfig, ...], MaxLen(MAX_ITEMS)] = ()
 
     def __post_init__(self) -> None:
+        check_fields(self, "site")
         ids = [v.vehicle_id for v in self.vehicles]
         if len(set(ids)) != len(ids):
             raise PhysicalLimitError("vehicles", f"vehicle ids must be unique, got {ids}")
@@ -277,7 +278,6 @@ class SiteConfig:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise PhysicalLimitError("timezone", f"unknown time zone {self.timezone!r}") from exc
-        positive("horizon_hours", self.horizon_hours)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -8,8 +8,7 @@ system (`python main.py`, real HTTP, a signed-in admin token):
 
 Bounded and repeatable: a fixed seed and a fixed number of examples per operation.
 The event stream (it never ends) and the chat (it needs the model service: without a key
-it answers the documented 503) have their own tests. `/energy/config` is left out until
-the site model publishes its bounds in its schema (see the issue note).
+it answers the documented 503) have their own tests.
 """
 
 from __future__ import annotations
@@ -77,9 +76,7 @@ def test_the_api_keeps_its_openapi_contract(running_system: int) -> None:
             "not_a_server_error,status_code_conformance,response_schema_conformance,"
             "content_type_conformance,positive_data_acceptance",
             "--exclude-path-regex",
-            # /energy/config: the site model's bounds are checked in the energy package
-            # but not yet published in its schema (issue #12 stays open until they are).
-            "^/api/(events|chat)|^/energy/config$",
+            "^/api/(events|chat)",
             "--phases",
             "examples,coverage,fuzzing",
             "--max-examples",

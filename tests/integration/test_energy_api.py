@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -46,6 +46,12 @@ async def test_the_default_policy_answers_in_the_same_shape(
     body = (await rest.post("/energy/coordinate", json=SEED_REQUEST, headers=operator)).json()
     assert set(body["actions"]) == {"battery", "vehicle", "load"}
     assert body["plan"]["requested_policy"] == "optimize"
+    # How the plan came about is said, in the plan and counted in the health.
+    status = body["plan"]["solver_status"]
+    assert status in ("optimal", "feasible", "time_limit_feasible", "heuristic")
+    health = (await rest.get("/energy/health", headers=operator)).json()
+    assert health["plan_outcomes"].get(status, 0) >= 1
+    assert health["forecast"] is not None and "pv_mae_day_ahead_kw" in health["forecast"]
 
 
 @pytest.mark.parametrize(
@@ -218,3 +224,66 @@ async def test_old_plans_are_pruned_after_the_retention_period(app: Application)
     remaining = [datetime.fromisoformat(p["created_at"]) for p in await log.recent(100)]
     assert plan.created_at in remaining
     assert all(at >= plan.created_at - timedelta(days=14) for at in remaining)
+
+
+async def test_vehicles_circuits_and_deferrable_loads_are_managed_over_rest(
+    app: Application, rest: httpx.AsyncClient
+) -> None:
+    garage = {"circuit_id": "garage", "max_kw": 16.0}
+    assert (await rest.put("/energy/circuits", json=[garage])).json() == [garage]
+    second = {
+        "vehicle_id": "ev2",
+        "battery_capacity_kwh": 40.0,
+        "max_charge_kw": 7.4,
+        "phases": 1,
+        "charge_point_id": "CP-G2",
+        "connector_id": 1,
+        "circuit_id": "garage",
+        "departure_time": "07:30",
+    }
+    response = await rest.put("/energy/vehicles", json=second)
+    assert response.status_code == 200, response.text
+    assert response.json()["departure_time"] == "07:30:00"
+    listed = {v["vehicle_id"]: v for v in (await rest.get("/energy/vehicles")).json()}
+    assert set(listed) == {"ev1", "ev2"} and listed["ev2"]["circuit_id"] == "garage"
+    # A circuit nobody configured, a connector another car is bound to: conflicts.
+    unknown_circuit = {**second, "vehicle_id": "ev3", "connector_id": 2, "circuit_id": "shed"}
+    assert (await rest.put("/energy/vehicles", json=unknown_circuit)).status_code == 409
+    same_connector = {**second, "vehicle_id": "ev3"}
+    assert (await rest.put("/energy/vehicles", json=same_connector)).status_code == 409
+    # Removing the circuit while ev2 is on it is refused too.
+    assert (await rest.put("/energy/circuits", json=[])).status_code == 409
+
+    now = datetime.now(UTC)
+    dishwasher = {
+        "load_id": "dishwasher",
+        "power_kw": 1.0,
+        "energy_kwh": 1.5,
+        "earliest_start": now.isoformat(),
+        "deadline": (now + timedelta(hours=10)).isoformat(),
+        "interruptible": False,
+        "name": "Dishwasher, eco programme",
+    }
+    added = await rest.post("/energy/deferrable-loads", json=dishwasher)
+    assert added.status_code == 201, added.text
+    assert added.json()["remaining_kwh"] == 1.5 and added.json()["done"] is False
+    assert (await rest.post("/energy/deferrable-loads", json=dishwasher)).status_code == 409
+    late = {**dishwasher, "load_id": "late", "deadline": (now - timedelta(hours=1)).isoformat()}
+    assert (await rest.post("/energy/deferrable-loads", json=late)).status_code in (409, 422)
+    jobs = (await rest.get("/energy/deferrable-loads")).json()
+    assert [job["config"]["load_id"] for job in jobs] == ["dishwasher"]
+
+    # The planner schedules the job and both cars; the stored site keeps them.
+    plan = (await rest.post("/energy/tick")).json()
+    assert plan["solver_status"] in ("optimal", "feasible", "time_limit_feasible")
+    current = (await rest.get("/energy/plan")).json()
+    assert [d["load_id"] for d in current["actions"]["deferrables"]] == ["dishwasher"]
+    assert len(current["actions"]["vehicles"]) == 2
+    config = (await rest.get("/energy/config")).json()
+    assert [d["load_id"] for d in config["deferrable_loads"]] == ["dishwasher"]
+
+    assert (await rest.delete("/energy/deferrable-loads/dishwasher")).status_code == 204
+    assert (await rest.delete("/energy/deferrable-loads/dishwasher")).status_code == 404
+    assert (await rest.delete("/energy/vehicles/ev2")).status_code == 204
+    assert (await rest.delete("/energy/vehicles/ev2")).status_code == 404
+    assert [v["vehicle_id"] for v in (await rest.get("/energy/vehicles")).json()] == ["ev1"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import httpx2
@@ -95,3 +96,29 @@ async def test_chat_without_a_key_is_503_and_nothing_else_breaks(
     assert response.status_code == 503
     assert "ANTHROPIC_API_KEY" in response.json()["detail"]
     assert (await rest.get("/api/health")).status_code == 200
+
+
+async def test_a_deferrable_load_is_added_and_listed_through_mcp(
+    app: Application, rest: httpx.AsyncClient
+) -> None:
+    now = datetime.now(UTC)
+    job = {
+        "load_id": "washer",
+        "power_kw": 0.5,
+        "energy_kwh": 1.0,
+        "earliest_start": now.isoformat(),
+        "deadline": (now + timedelta(hours=8)).isoformat(),
+        "interruptible": False,
+    }
+    async with client_with(app, DEVELOPMENT_MCP_READ_TOKEN) as client:
+        refused = await client.call_tool("add_deferrable_load", {"load": job})
+        assert refused.is_error  # reading is not operating
+    async with client_with(app, DEVELOPMENT_MCP_OPERATE_TOKEN) as client:
+        added = await client.call_tool("add_deferrable_load", {"load": job})
+        assert not added.is_error and added.structured_content is not None
+        assert added.structured_content["remaining_kwh"] == 1.0
+        listed = await client.call_tool("list_deferrable_loads", {})
+        assert listed.structured_content is not None
+        assert [j["config"]["load_id"] for j in listed.structured_content["result"]] == ["washer"]
+    jobs = (await rest.get("/energy/deferrable-loads")).json()
+    assert [j["config"]["load_id"] for j in jobs] == ["washer"]

@@ -30,6 +30,7 @@ from ev_charging_system.business_logic.read_models.energy import (
     CoordinateOut,
     EnergyHealthOut,
     EnergyStatusOut,
+    ForecastAccuracyOut,
     ModePowerOut,
     PlanExplanationOut,
     PlanSummaryOut,
@@ -39,8 +40,13 @@ from ev_charging_system.business_logic.read_models.energy import (
     tariff_document,
 )
 from ev_charging_system.energy import models as e
-from ev_charging_system.energy.coordinator import Measurements
-from ev_charging_system.energy.errors import PhysicalLimitError, UnknownVehicleError
+from ev_charging_system.energy.bounds import MAX_ID_LENGTH, MAX_ITEMS
+from ev_charging_system.energy.coordinator import DeferrableLoadStatus, Measurements
+from ev_charging_system.energy.errors import (
+    PhysicalLimitError,
+    UnknownDeferrableLoadError,
+    UnknownVehicleError,
+)
 from ev_charging_system.energy.seed_contract import CoordinateRequest, coordinate
 from ev_charging_system.models.errors import ConflictError, InvalidInputError, NotFoundError
 
@@ -129,6 +135,26 @@ class ShedIn(Strict):
 
 class SiteConfigIn(Strict):
     config: e.SiteConfig
+
+
+class VehicleConfigIn(Strict):
+    vehicle: e.VehicleConfig
+
+
+class VehicleIdIn(Strict):
+    vehicle_id: VehicleId
+
+
+class CircuitsIn(Strict):
+    circuits: Annotated[list[e.CircuitConfig], Field(max_length=MAX_ITEMS)]
+
+
+class DeferrableLoadIn(Strict):
+    load: e.DeferrableLoadConfig
+
+
+class DeferrableLoadIdIn(Strict):
+    load_id: Annotated[str, Field(min_length=1, max_length=MAX_ID_LENGTH)]
 
 
 class FlatTariffIn(Strict):
@@ -221,6 +247,8 @@ def within_the_site() -> Iterator[None]:
         yield
     except UnknownVehicleError as error:
         raise NotFoundError("vehicle", error.vehicle_id) from None
+    except UnknownDeferrableLoadError as error:
+        raise NotFoundError("deferrable load", error.load_id) from None
     except PhysicalLimitError as error:
         raise ConflictError(
             f"{error} for the site as configured (see GET /energy/config)"
@@ -244,6 +272,10 @@ async def energy_health(ctx: OperationContext, _: NoInput) -> EnergyHealthOut:
         last_tick_at=health.last_tick_at,
         last_fell_back=health.last_fell_back,
         last_fallback_reason=health.last_fallback_reason,
+        plan_outcomes=dict(health.plan_outcomes),
+        forecast=ForecastAccuracyOut.model_validate(health.forecast, from_attributes=True)
+        if health.forecast is not None
+        else None,
     )
 
 
@@ -342,7 +374,78 @@ async def get_config(ctx: OperationContext, _: NoInput) -> e.SiteConfig:
 
 
 async def set_config(ctx: OperationContext, i: SiteConfigIn) -> e.SiteConfig:
-    return (await ctx.services.energy.site.reconfigure(i.config)).config
+    # Every bound of a single field is in the input's schema (422 before this point); what
+    # the coordinator refuses here contradicts the site's state (e.g. a battery capacity
+    # below its measured charge): a conflict.
+    with within_the_site():
+        return (await ctx.services.energy.site.reconfigure(i.config)).config
+
+
+async def list_vehicles(ctx: OperationContext, _: NoInput) -> list[e.VehicleConfig]:
+    return list(ctx.services.energy.site.list_vehicles())
+
+
+async def upsert_vehicle(ctx: OperationContext, i: VehicleConfigIn) -> e.VehicleConfig:
+    with within_the_site():
+        return await ctx.services.energy.site.upsert_vehicle(i.vehicle)
+
+
+async def known_vehicle_id(ctx: OperationContext, i: VehicleIdIn) -> None:
+    if ctx.services.energy.coordinator.config.vehicle(i.vehicle_id) is None:
+        raise NotFoundError("vehicle", i.vehicle_id)
+
+
+async def remove_vehicle(ctx: OperationContext, i: VehicleIdIn) -> None:
+    with within_the_site():
+        await ctx.services.energy.site.remove_vehicle(i.vehicle_id)
+
+
+async def list_circuits(ctx: OperationContext, _: NoInput) -> list[e.CircuitConfig]:
+    return list(ctx.services.energy.coordinator.config.circuits)
+
+
+async def set_circuits(ctx: OperationContext, i: CircuitsIn) -> list[e.CircuitConfig]:
+    with within_the_site():
+        return list(await ctx.services.energy.site.set_circuits(tuple(i.circuits)))
+
+
+async def list_deferrable_loads(ctx: OperationContext, _: NoInput) -> list[DeferrableLoadStatus]:
+    return ctx.services.energy.site.list_deferrable_loads()
+
+
+async def add_deferrable_load(ctx: OperationContext, i: DeferrableLoadIn) -> DeferrableLoadStatus:
+    with within_the_site():
+        return await ctx.services.energy.site.add_deferrable_load(i.load)
+
+
+async def known_deferrable_load(ctx: OperationContext, i: DeferrableLoadIdIn) -> None:
+    with within_the_site():
+        ctx.services.energy.coordinator.deferrable_load(i.load_id)
+
+
+async def remove_deferrable_load(ctx: OperationContext, i: DeferrableLoadIdIn) -> None:
+    with within_the_site():
+        await ctx.services.energy.site.remove_deferrable_load(i.load_id)
+
+
+def _load_sentence(i: DeferrableLoadIn) -> str:
+    load = i.load
+    kind = "interruptible" if load.interruptible else "non-interruptible"
+    return (
+        f"Schedule {kind} load {load.load_id}: {load.energy_kwh:g} kWh at up to "
+        f"{load.power_kw:g} kW between {load.earliest_start.isoformat()} and "
+        f"{load.deadline.isoformat()}"
+    )
+
+
+def _vehicle_sentence(i: VehicleConfigIn) -> str:
+    v = i.vehicle
+    where = f" at connector {v.connector_id} of {v.charge_point_id}" if v.charge_point_id else ""
+    circuit = f" on circuit {v.circuit_id}" if v.circuit_id else ""
+    return (
+        f"Add or replace vehicle {v.vehicle_id}{where}{circuit} "
+        f"({v.battery_capacity_kwh:g} kWh, up to {v.max_charge_kw:g} kW)"
+    )
 
 
 async def get_tariff(ctx: OperationContext, _: NoInput) -> dict[str, Any]:
@@ -441,7 +544,8 @@ ENERGY_OPERATIONS: tuple[AnyOperation, ...] = (
     Operation(
         name="get_energy_health",
         title="Energy coordinator health",
-        description="Whether the coordinator is running and whether its last plan fell back.",
+        description="Whether the coordinator is running, whether its last plan fell back, "
+        "how plans came about since start (solver outcomes) and the forecast error.",
         input=NoInput,
         output=EnergyHealthOut,
         role=Role.VIEWER,
@@ -540,6 +644,117 @@ ENERGY_OPERATIONS: tuple[AnyOperation, ...] = (
         ),
         http=(Http("PUT", "/energy/config", body_field="config"),),
         tool=False,
+    ),
+    Operation(
+        name="list_energy_vehicles",
+        title="Vehicles",
+        description="The vehicles the site plans for: each with its charge point connector, "
+        "circuit, battery, charger limits and default departure and target.",
+        input=NoInput,
+        output=list[e.VehicleConfig],
+        role=Role.VIEWER,
+        perform=list_vehicles,
+        http=(Http("GET", "/energy/vehicles"),),
+    ),
+    Operation(
+        name="upsert_energy_vehicle",
+        title="Add or replace a vehicle",
+        description="Add a vehicle at a charge point connector (charge_point_id and "
+        "connector_id go together; circuit_id must name a configured circuit), or replace "
+        "the configuration of the vehicle with that vehicle_id. Refused (409) if another "
+        "vehicle is bound to the same connector or the circuit is unknown.",
+        input=VehicleConfigIn,
+        output=e.VehicleConfig,
+        role=Role.ADMIN,
+        perform=upsert_vehicle,
+        effect=Effect.ACT,
+        destructive=True,
+        describe=_vehicle_sentence,
+        http=(Http("PUT", "/energy/vehicles", body_field="vehicle"),),
+    ),
+    Operation(
+        name="remove_energy_vehicle",
+        title="Remove a vehicle",
+        description="Stop planning for a vehicle (its charge point is no longer driven).",
+        input=VehicleIdIn,
+        output=None,
+        role=Role.ADMIN,
+        perform=remove_vehicle,
+        effect=Effect.ACT,
+        destructive=True,
+        describe=lambda i: f"Remove vehicle {i.vehicle_id} from the site",
+        precheck=known_vehicle_id,
+        http=(Http("DELETE", "/energy/vehicles/{vehicle_id}", status_code=204),),
+    ),
+    Operation(
+        name="list_energy_circuits",
+        title="Circuits",
+        description="The circuits the site's charge points share, each with its kW limit.",
+        input=NoInput,
+        output=list[e.CircuitConfig],
+        role=Role.VIEWER,
+        perform=list_circuits,
+        http=(Http("GET", "/energy/circuits"),),
+    ),
+    Operation(
+        name="set_energy_circuits",
+        title="Set the circuits",
+        description="Replace the circuits (circuit_id, max_kw) the charge points share; "
+        "refused (409) while a vehicle is on a circuit not listed.",
+        input=CircuitsIn,
+        output=list[e.CircuitConfig],
+        role=Role.ADMIN,
+        perform=set_circuits,
+        effect=Effect.ACT,
+        destructive=True,
+        describe=lambda i: (
+            "Set the site's circuits to "
+            + (", ".join(f"{c.circuit_id} ({c.max_kw:g} kW)" for c in i.circuits) or "none")
+        ),
+        http=(Http("PUT", "/energy/circuits", body_field="circuits"),),
+    ),
+    Operation(
+        name="list_deferrable_loads",
+        title="Deferrable loads",
+        description="Appliance jobs the planner schedules (dishwasher, washing machine, "
+        "water heater ...): each with its window, energy delivered so far and what remains.",
+        input=NoInput,
+        output=list[DeferrableLoadStatus],
+        role=Role.VIEWER,
+        perform=list_deferrable_loads,
+        http=(Http("GET", "/energy/deferrable-loads"),),
+    ),
+    Operation(
+        name="add_deferrable_load",
+        title="Add a deferrable load",
+        description="Ask the planner to run an appliance job: energy_kwh at up to power_kw "
+        "between earliest_start and deadline (timestamps with their offset). Interruptible "
+        "jobs (water heater, heat-pump buffer) may pause; others run once, without a break. "
+        "The window must hold the run (energy / power). Refused (409) if the id exists or "
+        "the deadline has passed.",
+        input=DeferrableLoadIn,
+        output=DeferrableLoadStatus,
+        role=Role.OPERATOR,
+        perform=add_deferrable_load,
+        effect=Effect.ACT,
+        idempotent=False,
+        describe=_load_sentence,
+        http=(Http("POST", "/energy/deferrable-loads", status_code=201, body_field="load"),),
+    ),
+    Operation(
+        name="remove_deferrable_load",
+        title="Remove a deferrable load",
+        description="Forget an appliance job, finished or not (a running appliance is "
+        "switched off at the next plan).",
+        input=DeferrableLoadIdIn,
+        output=None,
+        role=Role.OPERATOR,
+        perform=remove_deferrable_load,
+        effect=Effect.ACT,
+        destructive=True,
+        describe=lambda i: f"Remove deferrable load {i.load_id}",
+        precheck=known_deferrable_load,
+        http=(Http("DELETE", "/energy/deferrable-loads/{load_id}", status_code=204),),
     ),
     Operation(
         name="get_tariff",

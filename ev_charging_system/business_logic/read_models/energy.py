@@ -46,6 +46,13 @@ class PlanSummaryOut(BaseModel):
     solve_ms: float
     expected_cost: float | None
     notes: list[str]
+    solver_status: str | None = Field(
+        default=None,
+        description="optimize: optimal, feasible (gap known), time_limit_feasible (best "
+        "schedule found when the time limit struck) or heuristic (no schedule: the "
+        "departure-aware fallback decided)",
+    )
+    mip_gap: float | None = Field(default=None, description="distance to the proven bound")
 
     @classmethod
     def of(cls, plan: e.Plan) -> PlanSummaryOut:
@@ -59,6 +66,8 @@ class PlanSummaryOut(BaseModel):
             solve_ms=plan.solve_ms,
             expected_cost=plan.expected_cost,
             notes=list(plan.notes),
+            solver_status=plan.solver_status,
+            mip_gap=plan.mip_gap,
         )
 
 
@@ -90,6 +99,17 @@ class EnergyStatusOut(AgentsStatusOut):
         )
 
 
+class ForecastAccuracyOut(BaseModel):
+    """Mean absolute error of the last 7 days' forecasts against what was measured."""
+
+    samples: int
+    pv_mae_hour_ahead_kw: float | None
+    pv_mae_day_ahead_kw: float | None
+    load_mae_hour_ahead_kw: float | None
+    load_mae_day_ahead_kw: float | None
+    pv_bias_day_ahead_kw: float | None = Field(description="+ forecast above what came")
+
+
 class EnergyHealthOut(BaseModel):
     status: str
     running: bool
@@ -97,6 +117,12 @@ class EnergyHealthOut(BaseModel):
     last_tick_at: datetime | None
     last_fell_back: bool
     last_fallback_reason: str | None
+    plan_outcomes: dict[str, int] = Field(
+        default_factory=dict,
+        description="plans since start by how they came about (solver status, or the "
+        "reactive policy's name)",
+    )
+    forecast: ForecastAccuracyOut | None = None
 
 
 class PolicyOut(BaseModel):

@@ -56,17 +56,25 @@ have earned as export (so surplus PV may top a car up, grid or battery energy ne
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-from scipy.sparse import coo_array, vstack
+from scipy.sparse import coo_array
+
+from ev_charging_system.energy.policies.highs_session import (
+    ERROR,
+    INFEASIBLE,
+    OPTIMAL,
+    TIME_LIMIT,
+    UNBOUNDED,
+    HighsSession,
+    Run,
+)
 
 FloatArray = NDArray[np.float64]
-# scipy-stubs' overloads reject sparse matrices for A_ub/A_eq, which linprog accepts.
-_linprog: Any = linprog
 IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
@@ -78,17 +86,29 @@ MIP_REL_GAP = 1e-4
 # A rounded schedule within this much (price units over the horizon) of the LP bound is
 # accepted as optimal: one cent a day is far below what any forecast error moves.
 GAP_TOLERANCE = 0.01
-NEIGHBOURHOOD_LIMIT_S = 0.06  # HiGHS's limit for the small MILP of step 3 (see solve)
+# HiGHS's limit for the small MILP of step 3 (see solve). Started from the rounded
+# schedule it can only improve on it; in the benchmark's plans, beyond 30 ms it gains
+# about a thousandth of a plan's cost while it sets the tail of the solve time.
+NEIGHBOURHOOD_LIMIT_S = 0.03
 
-# Outcomes of a solve (Solution.status).
-OPTIMAL = "optimal"
+# Outcomes of a solve (Solution.status): OPTIMAL, INFEASIBLE, UNBOUNDED, ERROR and
+# TIME_LIMIT (stopped by the limit without any feasible solution) as HiGHS says, and:
 FEASIBLE = "feasible"  # a schedule above the gap tolerance; its gap to the bound is known
 TIME_LIMIT_FEASIBLE = "time_limit_feasible"  # stopped by the limit; best solution kept
-TIME_LIMIT = "time_limit"  # stopped by the limit without any feasible solution
-INFEASIBLE = "infeasible"
-UNBOUNDED = "unbounded"
-ERROR = "error"
-_SCIPY_STATUS = {0: OPTIMAL, 1: TIME_LIMIT, 2: INFEASIBLE, 3: UNBOUNDED, 4: ERROR}
+__all__ = [
+    "ERROR",
+    "FEASIBLE",
+    "INFEASIBLE",
+    "OPTIMAL",
+    "TIME_LIMIT",
+    "TIME_LIMIT_FEASIBLE",
+    "UNBOUNDED",
+    "DeferrableModel",
+    "SiteModel",
+    "Solution",
+    "VehicleModel",
+    "solve",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,10 +283,14 @@ def solve(
     started = time.perf_counter()
     try:
         b, index = _build(model)
+        problem = _Problem.of(b)
+        session = problem.session()
     except (ValueError, FloatingPointError) as exc:
         return Solution(ERROR, f"{type(exc).__name__}: {exc}", time.perf_counter() - started)
-    problem = _Problem.of(b)
     n_integer = int(np.count_nonzero(problem.kind))
+
+    def remaining() -> float:
+        return time_limit_s - (time.perf_counter() - started)
 
     def finish(
         status: str, message: str, x: FloatArray | None, fun: float, gap: float | None
@@ -276,16 +300,17 @@ def solve(
             return Solution(status, message, elapsed, n_integer=n_integer)
         return _solution(model, index, status, message, elapsed, x, fun, gap, n_integer)
 
-    relaxed, prices = problem.relaxation(index["balance"], time_limit_s, started)
-    if relaxed.status != 0 or relaxed.x is None:
-        status = _SCIPY_STATUS.get(int(relaxed.status), ERROR)
-        return finish(status, f"LP relaxation: {relaxed.message}", None, np.nan, None)
-    bound = float(relaxed.fun)
+    relaxed = session.lp(problem.relaxed_lower(), problem.upper, remaining())
+    if relaxed.status != OPTIMAL or relaxed.x is None:
+        return finish(relaxed.status, f"LP relaxation: {relaxed.message}", None, np.nan, None)
+    bound = relaxed.fun
     if n_integer == 0:
-        return finish(OPTIMAL, str(relaxed.message), relaxed.x, bound, None)
+        return finish(OPTIMAL, relaxed.message, relaxed.x, bound, None)
+    balance = index["balance"]
+    prices = relaxed.row_dual[balance] if relaxed.row_dual is not None else np.zeros(0)
 
     incumbent = _dive(
-        model, index, problem, relaxed.x, prices, time_limit_s, started, bound + gap_tolerance
+        model, index, problem, session, relaxed.x, prices, remaining, bound + gap_tolerance
     )
     if incumbent is not None and incumbent[1] - bound <= gap_tolerance:
         return finish(
@@ -297,14 +322,18 @@ def solve(
         )
 
     # Relaxation-induced neighbourhood: keep every integer decision the relaxation already
-    # took integrally, branch only on the few it left fractional. Small and fast.
+    # took integrally, branch only on the few it left fractional. Small and fast; it
+    # starts from the rounded schedule (when that lies inside the neighbourhood), so it
+    # can only improve on it. Bounded on its own: a tick should not wait for the last cent.
     lower, upper, kind = _neighbourhood(problem, relaxed.x)
-    # Bounded on its own: a tick should not wait long for the last cent.
-    local_limit = time.perf_counter() - started + NEIGHBOURHOOD_LIMIT_S
-    local = problem.solve(lower, upper, kind, min(time_limit_s, local_limit), started)
-    improves = incumbent is None or (local.x is not None and local.fun < incumbent[1])
-    if local.x is not None and local.status in (0, 1) and improves:
-        incumbent = (np.asarray(local.x), float(local.fun))
+    local = session.mip(
+        lower,
+        upper,
+        kind,
+        min(remaining(), NEIGHBOURHOOD_LIMIT_S),
+        start=incumbent[0] if incumbent is not None else None,
+    )
+    incumbent = _better(local, incumbent)
     if incumbent is not None and incumbent[1] - bound <= gap_tolerance:
         return finish(
             OPTIMAL,
@@ -327,25 +356,33 @@ def solve(
             _gap(incumbent[1], bound),
         )
 
-    exact = problem.solve(problem.lower, problem.upper, problem.kind, time_limit_s, started)
-    status = _SCIPY_STATUS.get(int(exact.status), ERROR)
+    exact = session.mip(
+        problem.lower,
+        problem.upper,
+        problem.kind,
+        remaining(),
+        start=incumbent[0] if incumbent is not None else None,
+    )
     candidates: list[tuple[FloatArray, float]] = []
-    if exact.x is not None and status in (OPTIMAL, TIME_LIMIT):
-        candidates.append((np.asarray(exact.x), float(exact.fun)))
+    if exact.feasible and exact.x is not None:
+        candidates.append((exact.x, exact.fun))
     if incumbent is not None:
         candidates.append(incumbent)
     if not candidates:
-        return finish(status, str(exact.message), None, np.nan, None)
+        return finish(exact.status, exact.message, None, np.nan, None)
     x, fun = min(candidates, key=lambda c: c[1])
-    if status != OPTIMAL:
-        status = TIME_LIMIT_FEASIBLE if status == TIME_LIMIT else status
-    if status not in (OPTIMAL, TIME_LIMIT_FEASIBLE):
-        # The MILP failed for another reason (numerical trouble); the rounded schedule is
-        # still feasible, and its distance to the bound is known.
-        status = TIME_LIMIT_FEASIBLE
-    dual = getattr(exact, "mip_dual_bound", None)
-    best_bound = max(bound, float(dual)) if dual is not None else bound
-    return finish(status, str(exact.message), x, fun, _gap(fun, best_bound))
+    # Anything but a proven optimum (the limit struck, or the MILP failed numerically
+    # while a rounded schedule exists) keeps the best schedule found, with its gap.
+    status = OPTIMAL if exact.status == OPTIMAL else TIME_LIMIT_FEASIBLE
+    best_bound = max(bound, exact.dual_bound) if exact.dual_bound is not None else bound
+    return finish(status, exact.message, x, fun, _gap(fun, best_bound))
+
+
+def _better(run: Run, best: tuple[FloatArray, float] | None) -> tuple[FloatArray, float] | None:
+    """The run's point if it is feasible and cheaper than `best`, else `best`."""
+    if run.feasible and run.x is not None and (best is None or run.fun < best[1]):
+        return run.x, run.fun
+    return best
 
 
 def _gap(primal: float, bound: float) -> float:
@@ -366,7 +403,7 @@ class _Problem:
     def of(cls, b: _Builder) -> _Problem:
         return cls(
             cost=np.concatenate(b.cost),
-            matrix=b.matrix().tocsr(),
+            matrix=b.matrix().tocsc(),
             row_lower=np.concatenate(b.row_lower),
             row_upper=np.concatenate(b.row_upper),
             lower=np.concatenate(b.lower),
@@ -378,77 +415,26 @@ class _Problem:
         # A semi-continuous variable relaxes to [0, ub].
         return np.where(self.kind == 2, 0.0, self.lower)
 
-    def relaxation(
-        self, balance_rows: IntArray, time_limit_s: float, started: float
-    ) -> tuple[Any, FloatArray]:
-        """The LP relaxation and the marginal price of energy in each step (its duals).
-
-        `linprog` reports duals, `milp` does not; the rows are split into equalities and
-        one-sided inequalities for it.
-        """
-        remaining = max(1e-3, time_limit_s - (time.perf_counter() - started))
-        equal = self.row_lower == self.row_upper
-        has_upper = ~equal & np.isfinite(self.row_upper)
-        has_lower = ~equal & np.isfinite(self.row_lower)
-        a_ub = vstack([self.matrix[has_upper], -self.matrix[has_lower]]).tocsr()
-        b_ub = np.concatenate([self.row_upper[has_upper], -self.row_lower[has_lower]])
-        eq_rows = np.flatnonzero(equal)
-        try:
-            result = _linprog(
-                self.cost,
-                A_ub=a_ub if a_ub.shape[0] else None,
-                b_ub=b_ub if a_ub.shape[0] else None,
-                A_eq=self.matrix[eq_rows],
-                b_eq=self.row_lower[eq_rows],
-                bounds=np.column_stack([self.relaxed_lower(), self.upper]),
-                method="highs",
-                options={"time_limit": remaining, "presolve": True},
-            )
-        except (ValueError, RuntimeError) as exc:
-            return _Failed(f"{type(exc).__name__}: {exc}"), np.empty(0)
-        prices = np.zeros(len(balance_rows))
-        if result.status == 0 and getattr(result, "eqlin", None) is not None:
-            position = np.searchsorted(eq_rows, balance_rows)
-            prices = np.asarray(result.eqlin.marginals, dtype=np.float64)[position]
-        return result, prices
-
-    def solve(
-        self,
-        lower: FloatArray,
-        upper: FloatArray,
-        kind: IntArray | None,
-        time_limit_s: float,
-        started: float,
-    ) -> Any:
-        remaining = max(1e-3, time_limit_s - (time.perf_counter() - started))
-        try:
-            return milp(
-                self.cost,
-                constraints=LinearConstraint(self.matrix, self.row_lower, self.row_upper),
-                integrality=kind,
-                bounds=Bounds(lower, upper),
-                options={"time_limit": remaining, "presolve": True, "mip_rel_gap": MIP_REL_GAP},
-            )
-        except (ValueError, RuntimeError) as exc:  # malformed input (e.g. NaN in a bound)
-            return _Failed(f"{type(exc).__name__}: {exc}")
-
-
-@dataclass(frozen=True, slots=True)
-class _Failed:
-    message: str
-    status: int = 4
-    x: None = None
-    fun: float = np.nan
+    def session(self) -> HighsSession:
+        return HighsSession(
+            self.cost,
+            self.matrix,
+            self.row_lower,
+            self.row_upper,
+            self.relaxed_lower(),
+            self.upper,
+            mip_rel_gap=MIP_REL_GAP,
+        )
 
 
 def _dive(
     model: SiteModel,
     index: dict[str, IntArray],
     problem: _Problem,
+    session: HighsSession,
     x: FloatArray,
     prices: FloatArray,
-    time_limit_s: float,
-    started: float,
+    remaining: Callable[[], float],
     good_enough: float,
 ) -> tuple[FloatArray, float] | None:
     """Round the relaxation once, re-solve the LP around it; the best of three variants
@@ -512,9 +498,8 @@ def _dive(
             off = is_semi & ~on
             lower[power[on]] = minimum[on]
             lower[power[off]] = upper[power[off]] = 0.0
-        fixed = problem.solve(lower, upper, None, time_limit_s, started)
-        if fixed.status == 0 and fixed.x is not None and (best is None or fixed.fun < best[1]):
-            best = (np.asarray(fixed.x), float(fixed.fun))
+        fixed = session.lp(lower, upper, remaining())
+        best = _better(fixed, best)
     return best
 
 
