@@ -9,6 +9,7 @@ the station must be the one that input describes.
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from ev_charging_system.business_logic.device_management_service import StatusRe
 from ev_charging_system.business_logic.operations import build_catalogue
 from ev_charging_system.business_logic.operations.station_commands import CommandInput
 from ev_charging_system.energy.coordinator import Measurements
+from ev_charging_system.energy.models import DeferrableLoadConfig
 from ev_charging_system.models.commands import (
     Command,
     GetDiagnostics,
@@ -86,6 +88,7 @@ LOOSE_ARGUMENTS: dict[str, dict[str, Any]] = {
     "control_vehicle": {"mode": "idle", "power_kw": "0"},
     "shed_load": {"shed_kw": "1.5"},
     "set_energy_policy": {"policy": "optimize"},
+    "remove_deferrable_load": {"load_id": "dishwasher"},
 }
 
 
@@ -114,6 +117,10 @@ async def world() -> World:
     )
     await world.services.transactions.start("CP-1", 2, "TAG-1", 1000, world.clock())
     world.coordinator.update_measurements(Measurements(flexible_load_kw=3.0))
+    start = datetime(2026, 6, 1, 12, tzinfo=UTC)  # the coordinator's clock in this world
+    world.coordinator.add_deferrable_load(
+        DeferrableLoadConfig("dishwasher", 2.0, 1.5, start, start + timedelta(hours=8))
+    )
     return world
 
 

@@ -671,6 +671,7 @@ ENERGY_OPERATIONS: tuple[AnyOperation, ...] = (
         destructive=True,
         describe=_vehicle_sentence,
         http=(Http("PUT", "/energy/vehicles", body_field="vehicle"),),
+        tool=False,  # site wiring is an administrator's call, not a model's
     ),
     Operation(
         name="remove_energy_vehicle",
@@ -685,6 +686,7 @@ ENERGY_OPERATIONS: tuple[AnyOperation, ...] = (
         describe=lambda i: f"Remove vehicle {i.vehicle_id} from the site",
         precheck=known_vehicle_id,
         http=(Http("DELETE", "/energy/vehicles/{vehicle_id}", status_code=204),),
+        tool=False,  # site wiring is an administrator's call, not a model's
     ),
     Operation(
         name="list_energy_circuits",
@@ -712,6 +714,7 @@ ENERGY_OPERATIONS: tuple[AnyOperation, ...] = (
             + (", ".join(f"{c.circuit_id} ({c.max_kw:g} kW)" for c in i.circuits) or "none")
         ),
         http=(Http("PUT", "/energy/circuits", body_field="circuits"),),
+        tool=False,  # site wiring is an administrator's call, not a model's
     ),
     Operation(
         name="list_deferrable_loads",
