@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,6 +48,9 @@ DEFAULT_MAX_FRAME_BYTES = 1024 * 1024  # websockets' own default; larger frames 
 CLOSE_UNSUPPORTED_SUBPROTOCOL = 1002
 CLOSE_TRY_AGAIN_LATER = 1013  # the connection could not be recorded: database unavailable
 HANDSHAKE_RETRY_AFTER_SECONDS = 10  # a handshake refused because the database is down
+CLOSE_GOING_AWAY = 1001  # the CSMS is stopping
+DEFAULT_DRAIN_SECONDS = 8.0
+ABORT_GRACE_SECONDS = 1.0  # after dropping busy connections, for their handlers to end
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +119,7 @@ class OcppServer:
         self._options = options
         self._database_timeout = services.database_timeout_seconds
         self._server: Server | None = None
+        self._endpoints: set[OcppEndpoint] = set()
 
     @property
     def port(self) -> int:
@@ -134,12 +140,45 @@ class OcppServer:
             close_timeout=self._options.close_timeout,
         )
 
-    async def stop(self) -> None:
+    @property
+    def accepting(self) -> bool:
+        return self._server is not None
+
+    def in_flight(self) -> int:
+        """Station calls being answered right now."""
+        return sum(1 for endpoint in self._endpoints if endpoint.handling)
+
+    async def stop(self, drain_seconds: float = DEFAULT_DRAIN_SECONDS) -> None:
+        """Stop accepting connections, answer every call in flight, then close every
+        station's socket with 1001 (going away); all within `drain_seconds`.
+
+        A call is bounded by DATABASE_TIMEOUT_SECONDS, so with longer `drain_seconds` every
+        call gets its answer. Connections still busy at the deadline are dropped (logged).
+        """
         if self._server is None:
             return
-        self._server.close(close_connections=True)
-        await self._server.wait_closed()
-        self._server = None
+        server, self._server = self._server, None
+        server.close(close_connections=False)  # no new connections; open ones drain below
+        logger.info(
+            "OCPP: stopping: %d stations connected, %d calls being answered",
+            len(self._endpoints),
+            self.in_flight(),
+        )
+        for endpoint in list(self._endpoints):
+            endpoint.drain()
+        try:
+            await asyncio.wait_for(server.wait_closed(), drain_seconds)
+        except TimeoutError:
+            busy = [c for c in server.all_connections if c.transport is not None]
+            logger.warning(
+                "OCPP: %d station connections still busy after %g s: dropped without an answer",
+                len(busy),
+                drain_seconds,
+            )
+            for connection in busy:
+                connection.transport.abort()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(server.wait_closed(), ABORT_GRACE_SECONDS)
 
     async def _check_handshake(
         self, connection: ServerConnection, request: Request
@@ -225,11 +264,16 @@ class OcppServer:
         self._connections.register(connection)
         logger.info("%s connected (OCPP %s)", station_id, ocpp_version)
         reason = "closed"
+        self._endpoints.add(handler)
         try:
             await handler.start()
+            # Drained: every call that arrived is answered; now say goodbye.
+            reason = "CSMS stopping"
+            await websocket.close(code=CLOSE_GOING_AWAY, reason="CSMS stopping")
         except ConnectionClosed as closed:
             reason = f"closed ({closed.rcvd.code if closed.rcvd else 'no close frame'})"
         finally:
+            self._endpoints.discard(handler)
             await dispatcher.close(reason)
             # A connection replaced by the station's newer one is not the station going
             # offline: only the live connection's end is recorded as a disconnection.
