@@ -27,6 +27,9 @@ from ev_charging_system.models.errors import StorageUnavailableError
 logger = logging.getLogger(__name__)
 
 
+STOP_STEPS_AFTER_OCPP = 5.0  # seconds for HTTP servers, last flushes, the engine
+
+
 class EmbeddedUvicornServer(uvicorn.Server):
     """uvicorn that leaves signal handling to the application that hosts it."""
 
@@ -69,6 +72,7 @@ class Application(System):
         super().__init__(settings)
         self._http_servers: list[tuple[EmbeddedUvicornServer, asyncio.Task[None]]] = []
         self._flush_task: asyncio.Task[None] | None = None
+        self._stopped = False
         self.rest_port = 0
         self.mcp_port = 0
 
@@ -180,7 +184,11 @@ class Application(System):
             await self.stop()
 
     async def stop(self) -> None:
-        """Close station sockets, stop HTTP servers, flush buffered state, close the DB."""
+        """Drain and close station sockets, stop HTTP servers, flush buffered state, close
+        the DB; within SHUTDOWN_TIMEOUT_SECONDS (the OCPP drain takes all but a second)."""
+        if self._stopped:
+            return
+        self._stopped = True
         await self.coordinator.stop()
         await self.alarms.stop()
         await self.meter_history.stop()
@@ -189,7 +197,7 @@ class Application(System):
             self._flush_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flush_task
-        await self.ocpp.stop()
+        await self.ocpp.stop(drain_seconds=self.settings.shutdown_timeout_seconds - 1)
         for server, _task in self._http_servers:
             server.should_exit = True
         await asyncio.gather(*(task for _server, task in self._http_servers))
@@ -213,7 +221,11 @@ class Application(System):
             await stop.wait()
             logger.info("shutting down")
         finally:
-            await asyncio.wait_for(self.stop(), self.settings.shutdown_timeout_seconds)
+            # The stations' part ends within SHUTDOWN_TIMEOUT_SECONDS; HTTP servers, flushes
+            # and the engine get a few seconds more before the process gives up on them.
+            await asyncio.wait_for(
+                self.stop(), self.settings.shutdown_timeout_seconds + STOP_STEPS_AFTER_OCPP
+            )
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(sig)
         logger.info("stopped")

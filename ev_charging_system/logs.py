@@ -32,6 +32,9 @@ class RedactingFilter(logging.Filter):
 # Libraries that log whole frames (and so whatever a frame carries) speak up only for
 # problems, whatever LOG_LEVEL says: protocol traces belong in a capture, not in the log.
 QUIET_LIBRARIES = ("ocpp", "websockets", "httpcore", "httpx", "anthropic", "aiosqlite")
+# Drivers that warn once per abandoned query while the database hangs ("query cancellation
+# failed"): the outage is logged once, with its length, by data/database_health.py.
+OUTAGE_REPEATERS = ("psycopg",)
 
 
 def configure_logging(level: str, stream: TextIO | None = None) -> logging.Handler:
@@ -41,4 +44,6 @@ def configure_logging(level: str, stream: TextIO | None = None) -> logging.Handl
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     for name in QUIET_LIBRARIES:
         logging.getLogger(name).setLevel(logging.WARNING)
+    for name in OUTAGE_REPEATERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
     return handler

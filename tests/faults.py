@@ -1,4 +1,5 @@
-"""Fault injection for tests: a TCP proxy in front of the database that can stall.
+"""Fault injection for tests: a database held locked by another client, and a TCP proxy
+in front of the database that can stall.
 
 While stalled, bytes are held (nothing is lost, nothing is refused) and new connections
 are accepted but not connected through: to the application it looks exactly like a
@@ -9,6 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
+from collections.abc import Iterator
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+from tests.conftest import _admin_dsn
 
 
 class StallingProxy:
@@ -58,3 +66,22 @@ class StallingProxy:
                 target.write(data)
                 await target.drain()
         target.close()
+
+
+@contextlib.contextmanager
+def table_locked(database_url: str, table: str) -> Iterator[None]:
+    """Another client holds `table` (PostgreSQL) or the whole database (SQLite) locked."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        with psycopg.connect(_admin_dsn(database_url), connect_timeout=5) as holder:
+            holder.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+            yield
+            holder.rollback()
+        return
+    writer = sqlite3.connect(str(url.database), timeout=5, isolation_level=None)
+    try:
+        writer.execute("BEGIN EXCLUSIVE")  # SQLite locks writers out database-wide
+        yield
+        writer.execute("ROLLBACK")
+    finally:
+        writer.close()

@@ -19,6 +19,7 @@ from ev_charging_system.models.errors import (
     PermissionDeniedError,
     StationCallError,
     StationOfflineError,
+    StorageUnavailableError,
 )
 
 
@@ -43,6 +44,8 @@ class StationErrorOut(BaseModel):
     error_description: str | None = None
 
 
+STORAGE_RETRY_AFTER_SECONDS = 10
+
 _STATUS_OF_ERROR: list[tuple[type[DomainError], int]] = [
     (NotFoundError, 404),
     (ConflictError, 409),
@@ -65,6 +68,12 @@ def error_response(error: DomainError) -> JSONResponse:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         return JSONResponse(status_code=403, content={"detail": str(error)})
+    if isinstance(error, StorageUnavailableError):
+        return JSONResponse(
+            status_code=503,
+            content={"detail": str(error)},  # not error.reason: it names hosts and drivers
+            headers={"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)},
+        )
     code = next((c for kind, c in _STATUS_OF_ERROR if isinstance(error, kind)), 400)
     body: dict[str, object] = {"detail": str(error)}
     if isinstance(error, InputValidationError):

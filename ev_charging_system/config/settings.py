@@ -136,6 +136,8 @@ class Settings(BaseSettings):
     energy_policy: Literal["optimize", "pv_surplus", "rule"] = "optimize"
     energy_optimize_time_limit_seconds: float = Field(default=0.5, gt=0, le=30)
     energy_plan_retention_days: int = Field(default=14, ge=1, le=3650)
+    # Stopping (SIGTERM/SIGINT): no new station connections, every call in flight
+    # answered, sockets closed with 1001, buffered state flushed; all within this.
     shutdown_timeout_seconds: float = Field(default=10, gt=0)
 
     @field_validator("database_url")
@@ -149,6 +151,16 @@ class Settings(BaseSettings):
         if value is not None and not value.get_secret_value().strip():
             return None
         return value
+
+    @model_validator(mode="after")
+    def _shutdown_outlasts_a_database_wait(self) -> Self:
+        # Stopping answers every station call in flight; each may wait this long.
+        if self.shutdown_timeout_seconds <= self.database_timeout_seconds + 1:
+            raise ValueError(
+                "SHUTDOWN_TIMEOUT_SECONDS must exceed DATABASE_TIMEOUT_SECONDS by more than "
+                "1 s, so every station call in flight can be answered before stopping"
+            )
+        return self
 
     @model_validator(mode="after")
     def _refuse_unsafe_production_defaults(self) -> Self:

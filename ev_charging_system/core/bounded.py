@@ -1,10 +1,12 @@
 """Waiting on the database from the OCPP side, with a bound that holds even when the
 database hangs.
 
-`asyncio.wait_for` is not enough: on timeout it cancels the work and then waits for the
-cancellation to finish, and that clean-up (rolling back, returning the connection) talks
-to the same hung database. Here the caller gets its answer at the deadline; the cancelled
-work finishes in the background whenever the database lets it.
+`asyncio.wait_for` / `asyncio.timeout` are not enough: on timeout they cancel the work and
+then wait for the cancellation to finish, and that clean-up talks to the same hung
+database (psycopg itself, on cancellation, asks the server to cancel the query and waits
+for that; then come the rollback and the connection's return to the pool). Here the
+caller gets its answer at the deadline; the cancelled work finishes in the background
+whenever the database lets it. The price is one task per station message (about 25 us).
 """
 
 from __future__ import annotations

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
+import contextlib
 import logging
 import ssl
 from collections.abc import Sequence
@@ -50,6 +52,9 @@ DEFAULT_MAX_FRAME_BYTES = 1024 * 1024  # websockets' own default; larger frames 
 CLOSE_UNSUPPORTED_SUBPROTOCOL = 1002
 CLOSE_TRY_AGAIN_LATER = 1013  # the connection could not be recorded: database unavailable
 HANDSHAKE_RETRY_AFTER_SECONDS = 10  # a handshake refused because the database is down
+CLOSE_GOING_AWAY = 1001  # the CSMS is stopping
+DEFAULT_DRAIN_SECONDS = 8.0
+ABORT_GRACE_SECONDS = 1.0  # after dropping busy connections, for their handlers to end
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +166,7 @@ class OcppServer:
         self._database_timeout = services.database_timeout_seconds
         self._server: Server | None = None
         self._tls_server: Server | None = None
+        self._endpoints: set[OcppEndpoint] = set()
 
     @property
     def port(self) -> int | None:
@@ -193,14 +199,56 @@ class OcppServer:
             close_timeout=self._options.close_timeout,
         )
 
-    async def stop(self) -> None:
-        for server in (self._server, self._tls_server):
-            if server is not None:
-                server.close(close_connections=True)
-        for server in (self._server, self._tls_server):
-            if server is not None:
-                await server.wait_closed()
+    @property
+    def accepting(self) -> bool:
+        return self._server is not None or self._tls_server is not None
+
+    def in_flight(self) -> int:
+        """Station calls being answered right now."""
+        return sum(1 for endpoint in self._endpoints if endpoint.handling)
+
+    async def stop(self, drain_seconds: float = DEFAULT_DRAIN_SECONDS) -> None:
+        """Stop accepting connections (ws:// and wss://), answer every call in flight, then
+        close every station's socket with 1001 (going away); all within `drain_seconds`.
+
+        A call is bounded by DATABASE_TIMEOUT_SECONDS, so with longer `drain_seconds` every
+        call gets its answer. Connections still busy at the deadline are dropped (logged).
+        """
+        servers = [server for server in (self._server, self._tls_server) if server is not None]
+        if not servers:
+            return
         self._server = self._tls_server = None
+        for server in servers:
+            server.close(close_connections=False)  # no new connections; open ones drain below
+        logger.info(
+            "OCPP: stopping: %d stations connected, %d calls being answered",
+            len(self._endpoints),
+            self.in_flight(),
+        )
+        for endpoint in list(self._endpoints):
+            endpoint.drain()
+
+        async def closed() -> None:
+            await asyncio.gather(*(server.wait_closed() for server in servers))
+
+        try:
+            await asyncio.wait_for(closed(), drain_seconds)
+        except TimeoutError:
+            busy = [
+                connection
+                for server in servers
+                for connection in server.all_connections
+                if connection.transport is not None
+            ]
+            logger.warning(
+                "OCPP: %d station connections still busy after %g s: dropped without an answer",
+                len(busy),
+                drain_seconds,
+            )
+            for connection in busy:
+                connection.transport.abort()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(closed(), ABORT_GRACE_SECONDS)
 
     async def _check_handshake(
         self, connection: ServerConnection, request: Request
@@ -298,12 +346,17 @@ class OcppServer:
         self._connections.register(connection)
         logger.info("%s connected (OCPP %s)", station_id, ocpp_version)
         reason = "closed"
+        self._endpoints.add(handler)
         try:
             await handler.start()
+            # Drained: every call that arrived is answered; now say goodbye.
+            reason = "CSMS stopping"
+            await websocket.close(code=CLOSE_GOING_AWAY, reason="CSMS stopping")
         except ConnectionClosed as closed:
             reason = f"closed ({closed.rcvd.code if closed.rcvd else 'no close frame'})"
         finally:
             handler.cancel_follow_ups()
+            self._endpoints.discard(handler)
             await dispatcher.close(reason)
             # A connection replaced by the station's newer one is not the station going
             # offline: only the live connection's end is recorded as a disconnection.

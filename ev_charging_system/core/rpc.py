@@ -49,6 +49,8 @@ from ev_charging_system.models.errors import (
 logger = logging.getLogger(__name__)
 
 BOOT_NOTIFICATION = "BootNotification"  # the same action name in every OCPP version
+# While draining for shutdown: how long to wait for calls already on their way.
+DRAIN_GRACE_SECONDS = 0.1
 
 
 class OcppEndpoint:
@@ -77,6 +79,9 @@ class OcppEndpoint:
         self._pending: dict[str, asyncio.Future[frames.ResultFrame | frames.ErrorFrame]] = {}
         self._after_reply: list[Callable[[], Awaitable[None]]] = []
         self._follow_ups: set[asyncio.Task[None]] = set()
+        self._handling = False  # a station's call is being answered
+        self._draining = False
+        self._reader: asyncio.Task[Any] | None = None
 
     def after_reply(self, follow_up: Callable[[], Awaitable[None]]) -> None:
         """Run `follow_up` once the answer to the call being handled has been sent.
@@ -104,10 +109,54 @@ class OcppEndpoint:
         except Exception:
             logger.exception("%s: a follow-up call failed", self.id)
 
+    @property
+    def handling(self) -> bool:
+        return self._handling
+
     async def start(self) -> None:
-        """Serve the connection until it closes (raises websockets' ConnectionClosed)."""
+        """Serve the connection until it closes (raises websockets' ConnectionClosed) or,
+        after drain(), until every call that reached the CSMS is answered (returns)."""
+        self._reader = asyncio.current_task()
+        try:
+            await self._serve()
+        finally:
+            self._reader = None  # drain() must never cancel what runs after serving
+
+    async def _serve(self) -> None:
+        while not self._draining:
+            try:
+                raw = await self._connection.recv()
+            except asyncio.CancelledError:
+                if not self._draining:
+                    raise
+                # drain() woke the idle reader; websockets' recv() loses nothing on cancel.
+                if self._reader is not None:
+                    self._reader.uncancel()
+                break
+            await self._route(raw)
+        # Calls the station sent before it could learn that the CSMS is stopping are
+        # answered too; the grace ends when nothing more arrives.
         while True:
-            await self.route_message(await self._connection.recv())
+            try:
+                raw = await asyncio.wait_for(self._connection.recv(), DRAIN_GRACE_SECONDS)
+            except TimeoutError:
+                return
+            await self._route(raw)
+
+    def drain(self) -> None:
+        """Stop serving once the call in hand (and any already on its way) is answered."""
+        if self._draining:
+            return
+        self._draining = True
+        if not self._handling and self._reader is not None:
+            self._reader.cancel()
+
+    async def _route(self, raw: str | bytes) -> None:
+        self._handling = True
+        try:
+            await self.route_message(raw)
+        finally:
+            self._handling = False
 
     async def _send(self, text: str) -> None:
         await self._connection.send(text)

@@ -19,21 +19,19 @@ def dialect_name(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
-def insert_ignoring_duplicates(
-    session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], key: Sequence[str]
-) -> Any:
-    """INSERT ... ON CONFLICT (key) DO NOTHING for these rows.
+def insert_ignoring_duplicates(session: AsyncSession, table: Table, key: Sequence[str]) -> Any:
+    """INSERT ... ON CONFLICT (key) DO NOTHING; execute it with the rows as parameters.
 
     Only a conflict on `key` is ignored: a missing foreign key still raises. With
-    `.returning(...)` the statement yields the rows actually inserted, on both databases.
+    `.returning(...)` it yields the rows actually inserted, on both databases. The rows go
+    as parameters, not `.values(rows)`: the statement is then compiled once and cached,
+    and many rows are sent as one multi-row INSERT (SQLAlchemy's "insertmanyvalues").
     """
     name = dialect_name(session)
     if name == "postgresql":
-        return (
-            postgresql.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=key)
-        )
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=key)
     if name == "sqlite":
-        return sqlite.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=key)
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=key)
     raise NotImplementedError(f"no conflict-ignoring insert for {name}")
 
 

@@ -26,7 +26,15 @@ class InvalidInputError(DomainError):
 
 
 class StorageUnavailableError(DomainError):
-    """The database did not answer in time or could not be reached: retry later."""
+    """The database did not answer in time or could not be reached: retry later.
+
+    The message is the same for everyone who sees it (stations, API and MCP clients); the
+    cause, which names hosts and drivers, is `reason`, for the log.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__("the database is unavailable; retry later")
+        self.reason = reason
 
 
 class StationNotAcceptedError(DomainError):

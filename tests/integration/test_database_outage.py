@@ -6,21 +6,18 @@ is stored exactly once."""
 from __future__ import annotations
 
 import logging
-import sqlite3
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from ev_charging_system.application import Application
 from tests.conformance.station import OCPP16, RawStation, at, raw_station
-from tests.conftest import AppFactory, _admin_dsn
-from tests.faults import StallingProxy
+from tests.conftest import AppFactory
+from tests.faults import StallingProxy, table_locked
 
 TIMEOUT = 1.0  # DATABASE_TIMEOUT_SECONDS of these tests
 HEALTH_BOUND = 1.0  # /api/health must answer within this, whatever the database does
@@ -120,25 +117,6 @@ async def test_a_hung_postgresql_gets_stations_internal_errors_and_health_503(
     assert len(down_lines) == 1, down_lines
     assert len(up_lines) == 1, up_lines
     assert tracebacks == []
-
-
-@contextmanager
-def table_locked(database_url: str, table: str) -> Iterator[None]:
-    """Another client holds `table` (PostgreSQL) or the whole database (SQLite) locked."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "postgresql":
-        with psycopg.connect(_admin_dsn(database_url), connect_timeout=5) as holder:
-            holder.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
-            yield
-            holder.rollback()
-        return
-    writer = sqlite3.connect(str(url.database), timeout=5, isolation_level=None)
-    try:
-        writer.execute("BEGIN EXCLUSIVE")  # SQLite locks writers out database-wide
-        yield
-        writer.execute("ROLLBACK")
-    finally:
-        writer.close()
 
 
 async def test_a_locked_table_gets_the_station_an_internal_error_then_its_retry_stored_once(

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from ev_charging_system.application import Application
 from ev_charging_system.data.orm import Base
-from ev_charging_system.logs import QUIET_LIBRARIES, configure_logging
+from ev_charging_system.logs import OUTAGE_REPEATERS, QUIET_LIBRARIES, configure_logging
 from tests.conftest import ADMIN_HEADERS, AppFactory, ocpp_url
 from tests.integration.chat_support import scripted_chat
 from tests.integration.test_mcp_server import OPERATE_TOKEN, READ_TOKEN, client
@@ -46,7 +46,7 @@ def captured_logs() -> Iterator[io.StringIO]:
     """What `python main.py` would log at LOG_LEVEL=DEBUG, through its own configuration."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    quiet = {name: logging.getLogger(name).level for name in QUIET_LIBRARIES}
+    quiet = {name: logging.getLogger(name).level for name in (*QUIET_LIBRARIES, *OUTAGE_REPEATERS)}
     stream = io.StringIO()
     configure_logging("DEBUG", stream)
     try:

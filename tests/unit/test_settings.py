@@ -43,3 +43,10 @@ def test_an_empty_anthropic_key_means_no_key() -> None:
 def test_ports_are_validated() -> None:
     with pytest.raises(ValidationError):
         Settings.model_validate({"ocpp_server_port": 70_000})
+
+
+def test_shutdown_leaves_time_to_answer_a_call_waiting_on_the_database() -> None:
+    with pytest.raises(ValidationError, match="SHUTDOWN_TIMEOUT_SECONDS must exceed"):
+        Settings.model_validate({"database_timeout_seconds": 10, "shutdown_timeout_seconds": 10})
+    settings = Settings.model_validate({})
+    assert settings.shutdown_timeout_seconds > settings.database_timeout_seconds + 1

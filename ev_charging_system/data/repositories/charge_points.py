@@ -69,8 +69,8 @@ class SqlChargePointRepository:
         _copy_charge_point(charge_point, row)
         table = cast(Table, ChargePointRow.__table__)
         values = {column.key: getattr(row, column.key) for column in table.columns}
-        statement = insert_ignoring_duplicates(self._session, table, [values], ("id",))
-        inserted = await self._session.execute(statement.returning(table.c.id))
+        statement = insert_ignoring_duplicates(self._session, table, ("id",))
+        inserted = await self._session.execute(statement.returning(table.c.id), [values])
         return inserted.first() is not None
 
     async def update(self, charge_point: ChargePoint) -> None:

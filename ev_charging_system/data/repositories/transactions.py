@@ -32,9 +32,6 @@ from ev_charging_system.models.transaction import (
     TransactionPage,
 )
 
-# Bound parameters per statement stay well below SQLite's limit (32766) at 17 per row.
-_SAMPLES_PER_STATEMENT = 500
-
 
 class SqlTransactionRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -156,24 +153,20 @@ class SqlTransactionRepository:
     async def record_event(self, event: TransactionEventInput, received_at: datetime) -> bool:
         # One statement, no read first: a concurrent copy of the event cannot slip between.
         table = _table(TransactionEventRow)
+        row = {
+            "charge_point_id": event.charge_point_id,
+            "ocpp_transaction_id": event.ocpp_transaction_id,
+            "seq_no": event.seq_no,
+            "event_type": event.event_type,
+            "trigger_reason": event.trigger_reason,
+            "timestamp": event.timestamp,
+            "received_at": received_at,
+            "offline": event.offline,
+        }
         statement = insert_ignoring_duplicates(
-            self._session,
-            table,
-            [
-                {
-                    "charge_point_id": event.charge_point_id,
-                    "ocpp_transaction_id": event.ocpp_transaction_id,
-                    "seq_no": event.seq_no,
-                    "event_type": event.event_type,
-                    "trigger_reason": event.trigger_reason,
-                    "timestamp": event.timestamp,
-                    "received_at": received_at,
-                    "offline": event.offline,
-                }
-            ],
-            ("charge_point_id", "ocpp_transaction_id", "seq_no"),
-        ).returning(table.c.id)
-        inserted = await self._session.execute(statement)
+            self._session, table, ("charge_point_id", "ocpp_transaction_id", "seq_no")
+        )
+        inserted = await self._session.execute(statement.returning(table.c.id), [row])
         return inserted.first() is not None
 
     async def count_active_for_tag(self, id_tag: str) -> int:
@@ -234,17 +227,12 @@ class SqlTransactionRepository:
         if not keyed:
             return []
         table = _table(MeterSampleRow)
-        stored: set[str] = set()
-        keys = list(keyed)
-        for first in range(0, len(keys), _SAMPLES_PER_STATEMENT):
-            chunk = keys[first : first + _SAMPLES_PER_STATEMENT]
-            statement = insert_ignoring_duplicates(
-                self._session,
-                table,
-                [_sample_row(key, keyed[key]) for key in chunk],
-                ("sample_key",),
-            ).returning(table.c.sample_key)
-            stored.update(await self._session.scalars(statement))
+        statement = insert_ignoring_duplicates(self._session, table, ("sample_key",))
+        inserted = await self._session.scalars(
+            statement.returning(table.c.sample_key),
+            [_sample_row(key, sample) for key, sample in keyed.items()],
+        )
+        stored = set(inserted)
         return [sample for key, sample in keyed.items() if key in stored]
 
     async def list_meter_samples(self, transaction_id: int) -> list[MeterSample]:
