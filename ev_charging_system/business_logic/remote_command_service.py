@@ -37,6 +37,7 @@ from ev_charging_system.models.errors import (
     StationCallError,
     StationOfflineError,
 )
+from ev_charging_system.models.listing import CommandQuery
 from ev_charging_system.models.transaction import Transaction
 
 _OUTCOME_OF_ERROR: list[tuple[type[CommandError], CommandOutcome]] = [
@@ -130,6 +131,17 @@ class RemoteCommandService:
         transaction = await self.running_transaction(charge_point_id, transaction_id)
         ocpp_id = transaction.ocpp_transaction_id or str(transaction.id)
         return await self.execute(charge_point_id, RemoteStop(ocpp_id), requested_by)
+
+    async def page(self, query: CommandQuery) -> tuple[list[CommandRecord], int]:
+        """Commands matching `query` (404 for a station that does not exist), and the total."""
+        async with self._uow_factory() as uow:
+            station = query.charge_point_id
+            if (
+                station is not None
+                and await uow.charge_points.get(station, with_connectors=False) is None
+            ):
+                raise NotFoundError("charge point", station)
+            return await uow.commands.search(query)
 
     async def recent(self, charge_point_id: str | None, limit: int = 100) -> list[CommandRecord]:
         async with self._uow_factory() as uow:

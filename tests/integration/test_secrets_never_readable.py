@@ -69,8 +69,8 @@ async def all_tables(app: Application) -> str:
 
 async def every_api_answer(rest: httpx.AsyncClient, conversation: str) -> str:
     paths = [
-        "/api/audit?limit=1000",
-        "/api/commands?limit=1000",
+        "/api/audit?limit=500",
+        "/api/commands?limit=500",
         "/api/charge-points",
         "/api/charge-points/CP-16/commands",
         "/api/charge-points/CP-201/commands",
