@@ -7,13 +7,26 @@ URLs and the values of credential configuration keys never reach the log.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
-from typing import TextIO
+from datetime import UTC, datetime
+from typing import Literal, TextIO
 
 from ev_charging_system.business_logic.redaction import redact_text
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+LogFormat = Literal["text", "json"]
+
+# Fields a log call may add (`extra=`) that the JSON lines carry: who, which message, how long.
+CONTEXT_FIELDS = (
+    "charge_point_id",
+    "message_id",
+    "action",
+    "ocpp_version",
+    "outcome",
+    "latency_ms",
+)
 
 
 class RedactingFilter(logging.Filter):
@@ -29,14 +42,40 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and the context fields.
+
+    Runs after RedactingFilter (a handler's filters come first), so the message and the
+    traceback are already redacted; string context fields are redacted here too."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                line[name] = redact_text(value) if isinstance(value, str) else value
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        elif record.exc_info:
+            line["exception"] = redact_text(self.formatException(record.exc_info))
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
 # Libraries that log whole frames (and so whatever a frame carries) speak up only for
 # problems, whatever LOG_LEVEL says: protocol traces belong in a capture, not in the log.
 QUIET_LIBRARIES = ("ocpp", "websockets", "httpcore", "httpx", "anthropic", "aiosqlite")
 
 
-def configure_logging(level: str, stream: TextIO | None = None) -> logging.Handler:
+def configure_logging(
+    level: str, stream: TextIO | None = None, log_format: LogFormat = "text"
+) -> logging.Handler:
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(FORMAT))
     handler.addFilter(RedactingFilter())
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     for name in QUIET_LIBRARIES:

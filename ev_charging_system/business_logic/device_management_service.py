@@ -327,6 +327,11 @@ class DeviceManagementService:
     def online_count(self) -> int:
         return len(self._presence.online_ids())
 
+    def accepted_online_count(self) -> int:
+        """Connected stations whose registration is Accepted (as far as this process knows)."""
+        accepted = RegistrationStatus.ACCEPTED
+        return sum(1 for i in self._presence.online_ids() if self._registration.get(i) is accepted)
+
     async def list_charge_points(self) -> list[ChargePointView]:
         async with self._uow_factory() as uow:
             stations = await uow.charge_points.all()

@@ -14,6 +14,7 @@ from ev_charging_system.business_logic.events import (
     EventPublisher,
     NoEvents,
 )
+from ev_charging_system.business_logic.observability import NO_OBSERVER, Observer
 from ev_charging_system.business_logic.ports import ChargerGateway, Clock, UnitOfWorkFactory
 from ev_charging_system.business_logic.redaction import redact_value
 from ev_charging_system.models.commands import (
@@ -79,8 +80,10 @@ class RemoteCommandService:
         gateway: ChargerGateway,
         clock: Clock,
         events: EventPublisher | None = None,
+        observer: Observer = NO_OBSERVER,
     ) -> None:
         self._uow_factory = uow_factory
+        self._observer = observer
         self._gateway = gateway
         self._clock = clock
         self._events: EventPublisher = events if events is not None else NoEvents()
@@ -179,6 +182,12 @@ class RemoteCommandService:
             response=redact_value(plain(result.data)) if result else {},
             error_code=error.code if isinstance(error, StationCallError) else None,
             error_description=str(error) if error else None,
+        )
+        self._observer.command_finished(
+            record.action,
+            outcome.value,
+            (record.completed_at - requested_at).total_seconds(),
+            charge_point_id,
         )
         async with self._uow_factory() as uow:
             await uow.commands.add(record)

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
 
     environment: Environment = Environment.DEVELOPMENT
     log_level: str = "INFO"
+    # json: one JSON object per line (station id, message id, action, latency where known)
+    log_format: Literal["text", "json"] = "text"
 
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}"
     migrate_on_start: bool = True

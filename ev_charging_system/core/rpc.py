@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Mapping
 from types import ModuleType
@@ -107,13 +108,28 @@ class OcppEndpoint:
         future.set_result(frame)
 
     async def _route_call(self, frame: frames.CallFrame) -> None:
+        started = time.perf_counter()
+        outcome = await self._answer_call(frame)
+        # An action the version does not define is counted as one label, whatever its name.
+        action = frame.action if frame.action in self.actions else "unknown"
+        self._services.observer.ocpp_call_handled(
+            self.ocpp_version,
+            action,
+            outcome,
+            time.perf_counter() - started,
+            self.id,
+            frame.message_id,
+        )
+
+    async def _answer_call(self, frame: frames.CallFrame) -> str:
+        """Answer a CALL; returns "ok" or the CALLERROR code sent."""
         try:
             await self._ensure_registered(frame.action)
         except StationNotAcceptedError as refused:
             await self._send(
                 frames.call_error_frame(frame.message_id, "SecurityError", str(refused))
             )
-            return
+            return "SecurityError"
         try:
             payload = await self._handle(frame)
         except OCPPError as error:
@@ -126,7 +142,7 @@ class OcppEndpoint:
                     frames.error_details(error),
                 )
             )
-            return
+            return str(error.code)
         except Exception:
             logger.exception("%s: %s failed", self.id, frame.action)
             await self._send(
@@ -134,8 +150,9 @@ class OcppEndpoint:
                     frame.message_id, "InternalError", f"the CSMS could not handle {frame.action}"
                 )
             )
-            return
+            return "InternalError"
         await self._send(str(CallResult(frame.message_id, payload).to_json()))
+        return "ok"
 
     async def _ensure_registered(self, action: str) -> None:
         """Raise StationNotAcceptedError unless the station may send `action` now."""
