@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import re
+from pathlib import Path
 
 import httpx
 from ocpp.exceptions import OCPPError
@@ -13,6 +16,8 @@ from ev_charging_system.application import Application
 from tests.conftest import ocpp_url
 from tools.simulated_charge_point import connected_station
 from tools.simulated_charge_point_v201 import connected_station_201
+
+GRAFANA_DASHBOARD = Path(__file__).parents[2] / "deploy" / "grafana" / "ev_charging_system.json"
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -110,6 +115,22 @@ async def test_a_refused_call_is_counted_by_its_error_code(
         )
         == 1
     )
+
+
+async def test_the_grafana_dashboard_names_only_metrics_the_application_exposes(
+    rest: httpx.AsyncClient,
+) -> None:
+    response = await rest.get("/metrics")
+    families = {f.name for f in text_string_to_metric_families(response.text)}
+    dashboard = json.loads(GRAFANA_DASHBOARD.read_text(encoding="utf-8"))
+    expressions = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    named = {
+        re.sub(r"_(total|bucket|sum|count)$", "", name)
+        for expression in expressions
+        for name in re.findall(r"evcs_[a-z_]+", expression)
+    }
+    assert len(named) >= 12
+    assert named <= families, named - families
 
 
 async def test_metrics_need_a_token_and_keep_to_their_own_application(
