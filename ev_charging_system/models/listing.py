@@ -91,6 +91,13 @@ class AuditQuery:
     offset: int = 0
 
 
+class TransactionSort(StrEnum):
+    STARTED = "started"
+    STOPPED = "stopped"  # running sessions (no stop yet) after every stopped one, ascending
+    ENERGY = "energy"  # Wh delivered; running sessions last, ascending
+    CHARGE_POINT = "charge_point"
+
+
 class IdTagSort(StrEnum):
     ID_TAG = "id_tag"
     NAME = "name"

@@ -230,3 +230,34 @@ async def test_id_tags_are_searched_filtered_and_sorted(rest: httpx.AsyncClient)
     assert ids(literal, "id_tag") == ["X_1"]
     assert ids(group, "id_tag") == ["T-2"] and group["total"] == 2
     assert (await rest.get("/api/id-tags", params={"status": "Unknown"})).status_code == 422
+
+
+async def test_transactions_sort_by_start_stop_energy_and_station(
+    app: Application, rest: httpx.AsyncClient
+) -> None:
+    for tag in ("TAG-A", "TAG-B", "TAG-C"):
+        body = {"id_tag": tag, "max_active_transactions": 3}
+        assert (await rest.post("/api/id-tags", json=body)).status_code == 201
+    async with connected_station(ocpp_url(app), "CP-T2") as other:
+        await other.boot()
+        b = await other.start_transaction(1, "TAG-B", 0, timestamp="2030-01-01T02:00:00Z")
+        await other.stop_transaction(b.transaction_id, 3_000, timestamp="2030-01-01T02:30:00Z")
+    async with connected_station(ocpp_url(app), "CP-T1") as station:
+        await station.boot()
+        a = await station.start_transaction(1, "TAG-A", 1_000, timestamp="2030-01-01T01:00:00Z")
+        await station.stop_transaction(a.transaction_id, 1_500, timestamp="2030-01-01T03:00:00Z")
+        await station.start_transaction(2, "TAG-C", 0, timestamp="2030-01-01T04:00:00Z")
+
+        newest = await page(rest, "/api/transactions")
+        oldest = await page(rest, "/api/transactions", order="asc", limit=2)
+        stopped = await page(rest, "/api/transactions", sort="stopped", order="asc")
+        energy = await page(rest, "/api/transactions", sort="energy", order="desc")
+        by_station = await page(rest, "/api/transactions", sort="charge_point", order="asc")
+        refused = await rest.get("/api/transactions", params={"sort": "price"})
+
+    assert ids(newest, "id_tag") == ["TAG-C", "TAG-B", "TAG-A"]
+    assert ids(oldest, "id_tag") == ["TAG-A", "TAG-B"] and oldest["total"] == 3
+    assert ids(stopped, "id_tag") == ["TAG-B", "TAG-A", "TAG-C"]  # running last
+    assert ids(energy, "id_tag") == ["TAG-C", "TAG-B", "TAG-A"]  # descending: running first
+    assert ids(by_station, "id_tag") == ["TAG-A", "TAG-C", "TAG-B"]
+    assert refused.status_code == 422

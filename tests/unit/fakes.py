@@ -51,6 +51,7 @@ from ev_charging_system.models.listing import (
     StationPage,
     StationQuery,
     StationSort,
+    TransactionSort,
 )
 from ev_charging_system.models.station_event import StationEvent
 from ev_charging_system.models.transaction import (
@@ -666,7 +667,15 @@ class FakeTransactions:
 
     async def search(self, criteria: TransactionFilter) -> TransactionPage:
         found = [t for t in self._session.read().transactions.values() if _matches(t, criteria)]
-        found.sort(key=lambda t: (t.started_at, t.id), reverse=True)
+        descending = criteria.order is SortOrder.DESC
+        keys: dict[TransactionSort, Callable[[Transaction], Any]] = {
+            TransactionSort.STARTED: lambda t: t.started_at,
+            TransactionSort.STOPPED: lambda t: _missing_last(t.stopped_at),
+            TransactionSort.ENERGY: lambda t: _missing_last(t.energy_wh),
+            TransactionSort.CHARGE_POINT: lambda t: (t.charge_point_id, t.started_at),
+        }
+        found.sort(key=lambda t: t.id, reverse=descending)
+        found.sort(key=keys[criteria.sort], reverse=descending)
         page = found[criteria.offset : criteria.offset + criteria.limit]
         return TransactionPage([copy.deepcopy(t) for t in page], len(found))
 
