@@ -23,6 +23,7 @@ from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_late
 from prometheus_client.registry import Collector
 
 from ev_charging_system.api.dependencies import RestActor
+from ev_charging_system.api.errors import ErrorOut
 
 logger = logging.getLogger("ev_charging_system.ocpp.calls")
 
@@ -181,6 +182,13 @@ router = APIRouter(tags=["health"])
     "/metrics",
     response_class=Response,
     summary="Prometheus metrics (text format); needs a token of any role",
+    responses={
+        200: {
+            "description": "Prometheus text exposition format 0.0.4",
+            "content": {CONTENT_TYPE_PLAIN_0_0_4: {"schema": {"type": "string"}}},
+        },
+        401: {"model": ErrorOut, "description": "no token, or an unknown or revoked one"},
+    },
 )
 async def metrics(request: Request, _actor: RestActor) -> Response:
     registry: CollectorRegistry = request.app.state.metrics_registry
