@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal, TextIO
 
@@ -42,6 +44,42 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class RepeatLimiter(logging.Filter):
+    """At most `per_minute` warnings and errors of one kind (logger, level, message
+    template) a minute; the rest are counted, and the next one let through says how many
+    were left out. A station that retries a bad frame every second, or ten thousand
+    stations refused at once, cannot flood the log; INFO and DEBUG pass untouched."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self._limit = per_minute
+        self._clock = clock
+        self._windows: dict[tuple[str, int, str], tuple[float, int, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING or self._limit <= 0:
+            return True
+        key = (record.name, record.levelno, str(record.msg))
+        now = self._clock()
+        started, shown, suppressed = self._windows.get(key, (now, 0, 0))
+        if now - started >= 60:
+            started, shown = now, 0
+        if shown >= self._limit:
+            self._windows[key] = (started, shown, suppressed + 1)
+            return False
+        if suppressed:
+            record.msg = f"{record.getMessage()} ({suppressed} similar left out)"
+            record.args = None
+        self._windows[key] = (started, shown + 1, 0)
+        if len(self._windows) > MAX_REPEAT_KINDS:  # bounded memory: forget the oldest kinds
+            for old in list(self._windows)[: MAX_REPEAT_KINDS // 2]:
+                del self._windows[old]
+        return True
+
+
+MAX_REPEAT_KINDS = 10_000
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message and the context fields.
 
@@ -72,10 +110,15 @@ QUIET_LIBRARIES = ("ocpp", "websockets", "httpcore", "httpx", "anthropic", "aios
 
 
 def configure_logging(
-    level: str, stream: TextIO | None = None, log_format: LogFormat = "text"
+    level: str,
+    stream: TextIO | None = None,
+    log_format: LogFormat = "text",
+    repeats_per_minute: int = 0,
 ) -> logging.Handler:
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(FORMAT))
+    if repeats_per_minute > 0:
+        handler.addFilter(RepeatLimiter(repeats_per_minute))
     handler.addFilter(RedactingFilter())
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     for name in QUIET_LIBRARIES:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from ev_charging_system.logs import QUIET_LIBRARIES, configure_logging
+from ev_charging_system.logs import QUIET_LIBRARIES, RepeatLimiter, configure_logging
 
 
 @pytest.fixture
@@ -54,3 +54,43 @@ def test_a_secret_in_a_context_field_is_redacted(json_log: io.StringIO) -> None:
     logging.getLogger("x").info("m", extra={"action": "url ftp://u:TopSecret-1@h/f"})
     [line] = [json.loads(text) for text in json_log.getvalue().splitlines()]
     assert "TopSecret-1" not in line["action"] and "***" in line["action"]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_repeated_warnings_are_limited_and_counted() -> None:
+    clock = Clock()
+    limiter = RepeatLimiter(per_minute=3, clock=clock)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(limiter)
+    log = logging.getLogger("ev_charging_system.test.repeats")
+    log.addHandler(handler)
+    log.propagate = False
+    log.setLevel(logging.DEBUG)
+    try:
+        for n in range(10):
+            log.warning("%s: refused frame", f"CP-{n}")
+        log.info("info is never limited")
+        log.error("another kind passes")
+        clock.now = 61
+        log.warning("%s: refused frame", "CP-LATE")
+    finally:
+        log.removeHandler(handler)
+        log.propagate = True
+        log.setLevel(logging.NOTSET)
+    lines = stream.getvalue().splitlines()
+    assert lines == [
+        "CP-0: refused frame",
+        "CP-1: refused frame",
+        "CP-2: refused frame",
+        "info is never limited",
+        "another kind passes",
+        "CP-LATE: refused frame (7 similar left out)",
+    ]
