@@ -42,7 +42,11 @@ def main() -> int:
     if sys.argv[1:] and sys.argv[1] in admin_cli.COMMANDS:
         configure_logging("WARNING")  # the answer is the output: no migration chatter
         return admin_cli.main(sys.argv[1:], settings)
-    configure_logging(settings.log_level)
+    configure_logging(
+        settings.log_level,
+        log_format=settings.log_format,
+        repeats_per_minute=settings.log_repeats_per_minute,
+    )
     if sys.argv[1:]:
         print(f"usage: python main.py [{' | '.join(admin_cli.COMMANDS)}] ...", file=sys.stderr)
         return 2

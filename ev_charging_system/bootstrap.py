@@ -10,10 +10,12 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ev_charging_system.api.chat_routes import install_chat
 from ev_charging_system.api.dependencies import ApiServices
+from ev_charging_system.api.metrics import PrometheusObserver, SystemLevels
 from ev_charging_system.api.rest_api import HttpLimits, create_rest_app
 from ev_charging_system.business_logic.alarm_service import AlarmPolicy, AlarmService
 from ev_charging_system.business_logic.audit_service import AuditService
@@ -81,6 +83,19 @@ logger = logging.getLogger(__name__)
 DEFAULT_TARIFF = FlatTariff(import_price=0.30, feed_in_price=0.08)
 
 
+def pool_levels(engine: AsyncEngine) -> dict[str, int]:
+    """Connections of a queue pool (PostgreSQL); SQLite's pool has no counts to give."""
+    pool = engine.sync_engine.pool
+    levels: dict[str, int] = {}
+    for state, method in (("checked_out", "checkedout"), ("idle", "checkedin"), ("size", "size")):
+        read = getattr(pool, method, None)
+        if callable(read):
+            value = read()
+            if isinstance(value, int):
+                levels[state] = value
+    return levels
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -114,6 +129,9 @@ class System:
 
         self.uow_factory = unit_of_work
         self.events = InProcessEventBus()
+        # The one metrics registry of this application (never the library's global one).
+        self.metrics_registry = CollectorRegistry(auto_describe=True)
+        observer = PrometheusObserver(self.metrics_registry)
         key = settings.secret_key
         self.secret_box = FernetSecretBox(
             key.get_secret_value().encode()
@@ -136,7 +154,7 @@ class System:
             events=self.events,
         )
         commands = RemoteCommandService(
-            unit_of_work, OcppGateway(self.connections), utc_now, self.events
+            unit_of_work, OcppGateway(self.connections), utc_now, self.events, observer
         )
         smart_charging = SmartChargingService(unit_of_work, commands, utc_now)
         self.plan_log = SqlPlanLog(
@@ -147,7 +165,7 @@ class System:
         self.coordinator = Coordinator(
             config=SiteConfig(),
             tariff=DEFAULT_TARIFF,
-            recorder=PublishingPlanRecorder(history_recorder, self.events),
+            recorder=PublishingPlanRecorder(history_recorder, self.events, observer),
             clock=utc_now,
             policies=default_policies(
                 OptimizeSettings(time_limit_s=settings.energy_optimize_time_limit_seconds)
@@ -218,6 +236,7 @@ class System:
                 certificates,
                 storage=self.database_health,
                 database_timeout_seconds=settings.database_timeout_seconds,
+                observer=observer,
             ),
             self.connections,
             OcppServerOptions(
@@ -251,6 +270,7 @@ class System:
                 meter_history=self.meter_history,
             ),
             audit,
+            observer,
         )
         self.rest_app = create_rest_app(
             ApiServices(
@@ -261,6 +281,17 @@ class System:
                 tokens=tokens,
             ),
             HttpLimits(settings.max_request_body_bytes, settings.rest_allowed_hosts),
+            self.metrics_registry,
+        )
+        observer.watch(
+            lambda: SystemLevels(
+                stations_connected=self.connections.count_by_version(),
+                stations_accepted=devices.accepted_online_count(),
+                event_subscribers=self.events.subscriber_count,
+                events_published=self.events.published,
+                events_dropped=self.events.dropped_total,
+                database_pool=pool_levels(self.engine),
+            )
         )
         self.mcp = build_mcp(
             self.operations,

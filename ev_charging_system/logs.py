@@ -7,13 +7,28 @@ URLs and the values of credential configuration keys never reach the log.
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
-from typing import TextIO
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Literal, TextIO
 
 from ev_charging_system.business_logic.redaction import redact_text
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+LogFormat = Literal["text", "json"]
+
+# Fields a log call may add (`extra=`) that the JSON lines carry: who, which message, how long.
+CONTEXT_FIELDS = (
+    "charge_point_id",
+    "message_id",
+    "action",
+    "ocpp_version",
+    "outcome",
+    "latency_ms",
+)
 
 
 class RedactingFilter(logging.Filter):
@@ -29,6 +44,66 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class RepeatLimiter(logging.Filter):
+    """At most `per_minute` warnings and errors of one kind (logger, level, message
+    template) a minute; the rest are counted, and the next one let through says how many
+    were left out. A station that retries a bad frame every second, or ten thousand
+    stations refused at once, cannot flood the log; INFO and DEBUG pass untouched."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self._limit = per_minute
+        self._clock = clock
+        self._windows: dict[tuple[str, int, str], tuple[float, int, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING or self._limit <= 0:
+            return True
+        key = (record.name, record.levelno, str(record.msg))
+        now = self._clock()
+        started, shown, suppressed = self._windows.get(key, (now, 0, 0))
+        if now - started >= 60:
+            started, shown = now, 0
+        if shown >= self._limit:
+            self._windows[key] = (started, shown, suppressed + 1)
+            return False
+        if suppressed:
+            record.msg = f"{record.getMessage()} ({suppressed} similar left out)"
+            record.args = None
+        self._windows[key] = (started, shown + 1, 0)
+        if len(self._windows) > MAX_REPEAT_KINDS:  # bounded memory: forget the oldest kinds
+            for old in list(self._windows)[: MAX_REPEAT_KINDS // 2]:
+                del self._windows[old]
+        return True
+
+
+MAX_REPEAT_KINDS = 10_000
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and the context fields.
+
+    Runs after RedactingFilter (a handler's filters come first), so the message and the
+    traceback are already redacted; string context fields are redacted here too."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                line[name] = redact_text(value) if isinstance(value, str) else value
+        if record.exc_text:
+            line["exception"] = record.exc_text
+        elif record.exc_info:
+            line["exception"] = redact_text(self.formatException(record.exc_info))
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
 # Libraries that log whole frames (and so whatever a frame carries) speak up only for
 # problems, whatever LOG_LEVEL says: protocol traces belong in a capture, not in the log.
 QUIET_LIBRARIES = ("ocpp", "websockets", "httpcore", "httpx", "anthropic", "aiosqlite")
@@ -37,9 +112,16 @@ QUIET_LIBRARIES = ("ocpp", "websockets", "httpcore", "httpx", "anthropic", "aios
 OUTAGE_REPEATERS = ("psycopg",)
 
 
-def configure_logging(level: str, stream: TextIO | None = None) -> logging.Handler:
+def configure_logging(
+    level: str,
+    stream: TextIO | None = None,
+    log_format: LogFormat = "text",
+    repeats_per_minute: int = 0,
+) -> logging.Handler:
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.setFormatter(JsonFormatter() if log_format == "json" else logging.Formatter(FORMAT))
+    if repeats_per_minute > 0:
+        handler.addFilter(RepeatLimiter(repeats_per_minute))
     handler.addFilter(RedactingFilter())
     logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     for name in QUIET_LIBRARIES:

@@ -178,18 +178,20 @@ def operation_router(catalogue: Catalogue) -> APIRouter:
     router = APIRouter()
     for operation in catalogue:
         for binding in operation.http:
-            csv_options: dict[str, Any] = (
-                {"response_model": None, "response_class": CsvResponse}
-                if binding.csv is not None
-                else {"response_model": operation.output}
-            )
+            responses = _responses(operation, binding)
+            if binding.csv is not None:
+                # Errors stay JSON (the route's default class); only success is CSV.
+                responses[200] = {
+                    "description": "the rows as CSV (a header line, then one line each)",
+                    "content": {CsvResponse.media_type: {"schema": {"type": "string"}}},
+                }
             router.add_api_route(
                 binding.path,
                 _endpoint(operation, binding),
                 methods=[binding.method],
-                **csv_options,
+                response_model=None if binding.csv is not None else operation.output,
                 status_code=binding.status_code,
-                responses=_responses(operation, binding),
+                responses=responses,
                 summary=operation.title,
                 description=operation.description,
                 name=operation.name if binding is operation.http[0] else None,

@@ -9,9 +9,10 @@ from dataclasses import dataclass
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 
-from ev_charging_system.api import chat_routes, dashboard, event_routes
+from ev_charging_system.api import chat_routes, dashboard, event_routes, metrics
 from ev_charging_system.api.dependencies import ApiServices, Services
 from ev_charging_system.api.errors import install_error_handlers
 from ev_charging_system.api.http_guards import (
@@ -39,7 +40,9 @@ class HttpLimits:
     allowed_hosts: Sequence[str]
 
 
-def create_rest_app(services: ApiServices, limits: HttpLimits) -> FastAPI:
+def create_rest_app(
+    services: ApiServices, limits: HttpLimits, metrics_registry: CollectorRegistry | None = None
+) -> FastAPI:
     app = FastAPI(
         title="ev_charging_system",
         summary="Charging-station management (OCPP 1.6J and 2.0.1) with site energy coordination",
@@ -80,4 +83,6 @@ def create_rest_app(services: ApiServices, limits: HttpLimits) -> FastAPI:
     app.include_router(event_routes.router)
     app.include_router(chat_routes.router)
     app.include_router(dashboard.router)
+    app.state.metrics_registry = metrics_registry or CollectorRegistry(auto_describe=True)
+    app.include_router(metrics.router)
     return app

@@ -7,6 +7,7 @@ from typing import Any
 
 from ev_charging_system.business_logic.ports import Clock, UnitOfWorkFactory
 from ev_charging_system.models.audit import AuditEntry, AuditOutcome
+from ev_charging_system.models.listing import AuditQuery
 
 MAX_RESULT_CHARACTERS = 4000  # keep audit rows small; the full answer went to the caller
 
@@ -50,6 +51,10 @@ class AuditService:
             stored = await uow.audit.add(entry)
             await uow.commit()
         return stored
+
+    async def page(self, query: AuditQuery) -> tuple[list[AuditEntry], int]:
+        async with self._uow_factory() as uow:
+            return await uow.audit.search(query)
 
     async def recent(
         self,

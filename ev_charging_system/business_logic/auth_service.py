@@ -8,6 +8,7 @@ from datetime import datetime
 from ev_charging_system.business_logic.ports import Clock, UnitOfWork, UnitOfWorkFactory
 from ev_charging_system.models.errors import ConflictError, InvalidInputError, NotFoundError
 from ev_charging_system.models.id_token import AuthorizationStatus, IdTag, IdTagInfo
+from ev_charging_system.models.listing import IdTagQuery
 
 MAX_ID_TAG_LENGTH = 36  # OCPP 2.0.1 idToken; 1.6 stations carry at most 20
 
@@ -70,9 +71,9 @@ class AuthService:
 
     # --- operator management -------------------------------------------------------
 
-    async def list_id_tags(self, limit: int, offset: int) -> tuple[list[IdTag], int]:
+    async def list_id_tags(self, query: IdTagQuery) -> tuple[list[IdTag], int]:
         async with self._uow_factory() as uow:
-            return await uow.id_tags.page(limit, offset)
+            return await uow.id_tags.search(query)
 
     async def get_id_tag(self, id_tag: str) -> IdTag:
         async with self._uow_factory() as uow:

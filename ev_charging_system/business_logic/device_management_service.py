@@ -50,6 +50,7 @@ from ev_charging_system.models.errors import (
     NotFoundError,
     StationNotAcceptedError,
 )
+from ev_charging_system.models.listing import StationQuery
 from ev_charging_system.models.station_event import EventKind, StationEvent
 
 MAX_CHARGE_POINT_ID_LENGTH = 48  # OCPP 2.0.1 identity: identifierString[48]
@@ -375,10 +376,28 @@ class DeviceManagementService:
     def online_count(self) -> int:
         return len(self._presence.online_ids())
 
+    def accepted_online_count(self) -> int:
+        """Connected stations whose registration is Accepted (as far as this process knows)."""
+        accepted = RegistrationStatus.ACCEPTED
+        return sum(1 for i in self._presence.online_ids() if self._registration.get(i) is accepted)
+
     async def list_charge_points(self) -> list[ChargePointView]:
         async with self._uow_factory() as uow:
             stations = await uow.charge_points.all()
         return [self._view(station) for station in stations]
+
+    async def page_charge_points(
+        self, query: StationQuery
+    ) -> tuple[list[ChargePointView], int, list[str]]:
+        """One page of stations (filtered and sorted by the database), the number matching,
+        and the vendors known."""
+        query = replace(query, online_ids=self._presence.online_ids())
+        async with self._uow_factory() as uow:
+            page = await uow.charge_points.search(query)
+        # "online" as the query saw it, so a row never contradicts the filter it passed
+        online = query.online_ids
+        views = [self._view(station, station.id in online) for station in page.items]
+        return views, page.total, page.vendors
 
     async def get_charge_point(self, charge_point_id: str) -> ChargePointView:
         async with self._uow_factory() as uow:
@@ -458,11 +477,13 @@ class DeviceManagementService:
 
     # --- internals -------------------------------------------------------------------
 
-    def _view(self, station: ChargePoint) -> ChargePointView:
+    def _view(self, station: ChargePoint, online: bool | None = None) -> ChargePointView:
         pending = self._last_seen.pending(station.id)
         if pending is not None and (station.last_seen_at is None or pending > station.last_seen_at):
             station = replace(station, last_seen_at=pending)
-        return ChargePointView(station, online=self._presence.is_online(station.id))
+        if online is None:
+            online = self._presence.is_online(station.id)
+        return ChargePointView(station, online=online)
 
     async def _get_or_register(
         self, uow: UnitOfWork, charge_point_id: str, now: datetime

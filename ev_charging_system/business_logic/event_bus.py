@@ -35,11 +35,14 @@ class QueueSubscription:
     def dropped(self) -> int:
         return self._dropped
 
-    def offer(self, event: DomainEvent) -> None:
-        if len(self._queue) == self._queue.maxlen:
+    def offer(self, event: DomainEvent) -> bool:
+        """Queue the event; True when that pushed the oldest one out."""
+        full = len(self._queue) == self._queue.maxlen
+        if full:
             self._dropped += 1  # deque(maxlen) pushes the oldest out on append
         self._queue.append(event)
         self._ready.set()
+        return full
 
     async def next(self) -> DomainEvent:
         while not self._queue:
@@ -60,6 +63,7 @@ class InProcessEventBus:
     def __init__(self) -> None:
         self._subscriptions: list[QueueSubscription] = []
         self.published = 0
+        self.dropped_total = 0  # events lost by any subscriber since start (for metrics)
 
     @property
     def subscriber_count(self) -> int:
@@ -75,7 +79,8 @@ class InProcessEventBus:
         for subscription in tuple(self._subscriptions):
             if subscription.filter.matches(event):
                 try:
-                    subscription.offer(event)
+                    if subscription.offer(event):
+                        self.dropped_total += 1
                 except Exception:  # a consumer's bug must not reach the publisher
                     logger.exception("event consumer failed; dropping it")
                     subscription.close()

@@ -20,6 +20,13 @@ from ev_charging_system.models.commands import Command, CommandRecord, CommandRe
 from ev_charging_system.models.device_model import DeviceModelEntry
 from ev_charging_system.models.diagnostics import UsageGrouping, UsageRow
 from ev_charging_system.models.id_token import IdTag
+from ev_charging_system.models.listing import (
+    AuditQuery,
+    CommandQuery,
+    IdTagQuery,
+    StationPage,
+    StationQuery,
+)
 from ev_charging_system.models.meter_rollup import MeterRollup
 from ev_charging_system.models.station_event import StationEvent
 from ev_charging_system.models.transaction import (
@@ -51,6 +58,9 @@ class ChargePointRepository(Protocol):
 
     async def all(self) -> list[ChargePoint]: ...
 
+    async def search(self, query: StationQuery) -> StationPage:
+        """One page of stations matching `query`, and how many match in all."""
+
     async def record_last_seen(self, last_seen: Mapping[str, datetime]) -> None:
         """Move `last_seen_at` forward (never backward) for many stations at once."""
 
@@ -74,6 +84,9 @@ class IdTagRepository(Protocol):
     async def delete(self, id_tag: str) -> None: ...
 
     async def page(self, limit: int, offset: int) -> tuple[list[IdTag], int]: ...
+
+    async def search(self, query: IdTagQuery) -> tuple[list[IdTag], int]:
+        """One page of tags matching `query`, and how many match in all."""
 
 
 class TransactionRepository(Protocol):
@@ -154,6 +167,9 @@ class AuditLogRepository(Protocol):
         channel: str | None = None,
     ) -> list[AuditEntry]: ...
 
+    async def search(self, query: AuditQuery) -> tuple[list[AuditEntry], int]:
+        """One page of records matching `query`, and how many match in all."""
+
 
 class ConversationRepository(Protocol):
     async def add(self, conversation: Conversation) -> None: ...
@@ -173,6 +189,9 @@ class CommandLogRepository(Protocol):
     async def add(self, record: CommandRecord) -> CommandRecord: ...
 
     async def recent(self, charge_point_id: str | None, limit: int) -> list[CommandRecord]: ...
+
+    async def search(self, query: CommandQuery) -> tuple[list[CommandRecord], int]:
+        """One page of commands matching `query`, and how many match in all."""
 
 
 class UnitOfWork(Protocol):

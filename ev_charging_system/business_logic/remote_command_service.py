@@ -14,6 +14,7 @@ from ev_charging_system.business_logic.events import (
     EventPublisher,
     NoEvents,
 )
+from ev_charging_system.business_logic.observability import NO_OBSERVER, Observer
 from ev_charging_system.business_logic.ports import ChargerGateway, Clock, UnitOfWorkFactory
 from ev_charging_system.business_logic.redaction import redact_value
 from ev_charging_system.models.commands import (
@@ -37,6 +38,7 @@ from ev_charging_system.models.errors import (
     StationCallError,
     StationOfflineError,
 )
+from ev_charging_system.models.listing import CommandQuery
 from ev_charging_system.models.transaction import Transaction
 
 _OUTCOME_OF_ERROR: list[tuple[type[CommandError], CommandOutcome]] = [
@@ -78,8 +80,10 @@ class RemoteCommandService:
         gateway: ChargerGateway,
         clock: Clock,
         events: EventPublisher | None = None,
+        observer: Observer = NO_OBSERVER,
     ) -> None:
         self._uow_factory = uow_factory
+        self._observer = observer
         self._gateway = gateway
         self._clock = clock
         self._events: EventPublisher = events if events is not None else NoEvents()
@@ -131,6 +135,17 @@ class RemoteCommandService:
         ocpp_id = transaction.ocpp_transaction_id or str(transaction.id)
         return await self.execute(charge_point_id, RemoteStop(ocpp_id), requested_by)
 
+    async def page(self, query: CommandQuery) -> tuple[list[CommandRecord], int]:
+        """Commands matching `query` (404 for a station that does not exist), and the total."""
+        async with self._uow_factory() as uow:
+            station = query.charge_point_id
+            if (
+                station is not None
+                and await uow.charge_points.get(station, with_connectors=False) is None
+            ):
+                raise NotFoundError("charge point", station)
+            return await uow.commands.search(query)
+
     async def recent(self, charge_point_id: str | None, limit: int = 100) -> list[CommandRecord]:
         async with self._uow_factory() as uow:
             if (
@@ -167,6 +182,12 @@ class RemoteCommandService:
             response=redact_value(plain(result.data)) if result else {},
             error_code=error.code if isinstance(error, StationCallError) else None,
             error_description=str(error) if error else None,
+        )
+        self._observer.command_finished(
+            record.action,
+            outcome.value,
+            (record.completed_at - requested_at).total_seconds(),
+            charge_point_id,
         )
         async with self._uow_factory() as uow:
             await uow.commands.add(record)

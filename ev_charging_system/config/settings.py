@@ -50,6 +50,10 @@ class Settings(BaseSettings):
 
     environment: Environment = Environment.DEVELOPMENT
     log_level: str = "INFO"
+    # json: one JSON object per line (station id, message id, action, latency where known)
+    log_format: Literal["text", "json"] = "text"
+    # warnings/errors of one kind logged at most this often a minute (0: no limit)
+    log_repeats_per_minute: int = Field(default=10, ge=0, le=10_000)
 
     database_url: str = f"sqlite+aiosqlite:///{DEFAULT_SQLITE_PATH}"
     migrate_on_start: bool = True

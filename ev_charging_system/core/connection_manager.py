@@ -62,6 +62,13 @@ class ConnectionManager:
     def __len__(self) -> int:
         return len(self._connections)
 
+    def count_by_version(self) -> dict[str, int]:
+        """Connected stations per OCPP version (for metrics)."""
+        counts: dict[str, int] = {}
+        for connection in self._connections.values():
+            counts[connection.ocpp_version] = counts.get(connection.ocpp_version, 0) + 1
+        return counts
+
     async def close_all(self, reason: str) -> None:
         connections = list(self._connections.values())
         await asyncio.gather(

@@ -17,7 +17,9 @@ decided here, for both versions:
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from types import ModuleType
@@ -187,6 +189,7 @@ class OcppEndpoint:
 
     async def _route_call(self, frame: frames.CallFrame) -> None:
         """Answer every call, within DATABASE_TIMEOUT_SECONDS even if the database hangs."""
+        started = time.perf_counter()
         timeout = self._services.database_timeout_seconds
         try:
             reply = await within(timeout, self._reply_to(frame))
@@ -201,6 +204,16 @@ class OcppEndpoint:
             )
         await self._send(reply)
         self._start_follow_ups()  # none after an error: those paths drop them
+        # An action the version does not define is counted as one label, whatever its name.
+        action = frame.action if frame.action in self.actions else "unknown"
+        self._services.observer.ocpp_call_handled(
+            self.ocpp_version,
+            action,
+            _outcome_of(reply),
+            time.perf_counter() - started,
+            self.id,
+            frame.message_id,
+        )
 
     async def _reply_to(self, frame: frames.CallFrame) -> str:
         """The CALLRESULT or CALLERROR frame for a station's call."""
@@ -315,6 +328,16 @@ def _database_unavailable(frame: frames.CallFrame) -> str:
         "InternalError",
         f"the CSMS could not handle {frame.action}: its database is unavailable; retry later",
     )
+
+
+def _outcome_of(reply: str) -> str:
+    """ "ok" for a CALLRESULT, else the CALLERROR's code (read only for errors: rare)."""
+    if reply.startswith("[3"):
+        return "ok"
+    try:
+        return str(json.loads(reply)[2])
+    except (ValueError, IndexError, TypeError):
+        return "InternalError"
 
 
 def _cause(error: OCPPError) -> str:

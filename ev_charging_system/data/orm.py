@@ -44,6 +44,13 @@ class Base(DeclarativeBase):
 
 class ChargePointRow(Base):
     __tablename__ = "charge_points"
+    # The station list filters and sorts by these (migration 0013_list_indexes).
+    __table_args__ = (
+        Index("ix_charge_points_vendor_model", "vendor", "model"),
+        Index("ix_charge_points_registration", "registration_status"),
+        Index("ix_charge_points_last_seen", "last_seen_at"),
+        Index("ix_charge_points_last_boot", "last_boot_at"),
+    )
 
     id: Mapped[str] = mapped_column(String(48), primary_key=True)
     registration_status: Mapped[str] = mapped_column(String(16))
@@ -104,6 +111,7 @@ class StatusChangeRow(Base):
 
 class IdTagRow(Base):
     __tablename__ = "id_tags"
+    __table_args__ = (Index("ix_id_tags_status", "status"),)
 
     id_tag: Mapped[str] = mapped_column(String(36), primary_key=True)
     status: Mapped[str] = mapped_column(String(16))
@@ -130,6 +138,7 @@ class TransactionRow(Base):
         UniqueConstraint("charge_point_id", "ocpp_transaction_id", name="uq_transactions_ocpp_id"),
         Index("ix_transactions_id_tag_active", "id_tag", "stopped_at"),
         Index("ix_transactions_station_started", "charge_point_id", "started_at"),
+        Index("ix_transactions_started", "started_at"),  # the list of every station
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -235,7 +244,10 @@ class RemoteStartRow(Base):
 
 class CommandRow(Base):
     __tablename__ = "station_commands"
-    __table_args__ = (Index("ix_station_commands_station_time", "charge_point_id", "requested_at"),)
+    __table_args__ = (
+        Index("ix_station_commands_station_time", "charge_point_id", "requested_at"),
+        Index("ix_station_commands_action", "action"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     charge_point_id: Mapped[str] = mapped_column(String(48))
@@ -253,7 +265,12 @@ class CommandRow(Base):
 
 class AuditRow(Base):
     __tablename__ = "audit_log"
-    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_channel", "channel"))
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_channel", "channel"),
+        Index("ix_audit_log_actor", "actor"),
+        Index("ix_audit_log_tool", "tool"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -18,9 +18,11 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import fields
+from datetime import time
 from typing import Annotated, Any, Union
 
 from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
+from pydantic_core import core_schema
 
 from ev_charging_system.energy.errors import PhysicalLimitError
 
@@ -42,6 +44,10 @@ Efficiency = Annotated[float, Gt(0), Le(1)]
 Identifier = Annotated[str, MinLen(1), MaxLen(MAX_ID_LENGTH)]
 
 
+def _without_offset(value: Any) -> Any:
+    return value.replace(tzinfo=None) if isinstance(value, time) else value
+
+
 class ClockTime:
     """Marks a `datetime.time` field as a local clock time without offset ("07:00").
 
@@ -51,6 +57,11 @@ class ClockTime:
     """
 
     PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$"
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        # Whatever form a time arrives in (pydantic also reads seconds since midnight,
+        # which come back with a UTC offset), a site-local clock time carries none.
+        return core_schema.no_info_after_validator_function(_without_offset, handler(source))
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Each resource is a catalogue read operation with fixed arguments, run through the same
 OperationRunner as the tools and REST. URIs (RFC 6570 templates):
 
-    evcs://charge-points                                   all stations
+    evcs://charge-points                                   the first 500 stations by id
+                                                           (`total` says how many exist)
     evcs://charge-points/{charge_point_id}                 one station's details
     evcs://charge-points/{charge_point_id}/status          connectors + running sessions
                                                            (subscribable: updated on change)
@@ -77,8 +78,9 @@ def register_resources(server: MCPServer[Any], runner: OperationRunner) -> None:
 
     @server.resource(f"{SCHEME}charge-points", title="Charge points", mime_type=JSON)
     async def charge_points() -> str:
-        """Every known charge point with connection state and connector status."""
-        return await read("list_charge_points")
+        """Charge points (up to 500, by id) with connection state and connector status;
+        `total` says how many there are (the list_charge_points tool pages through all)."""
+        return await read("list_charge_points", limit=500)
 
     @server.resource(
         f"{SCHEME}charge-points/{{charge_point_id}}", title="Charge point", mime_type=JSON

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import TypeAlias
 
 from ev_charging_system.models.id_token import AuthorizationStatus
+from ev_charging_system.models.listing import SortOrder, TransactionSort
 
 # The stop reason of a transaction the CSMS closed because the station started a new one
 # on the same connector (1.6) or EVSE (2.0.1) without ever stopping it.
@@ -162,6 +163,8 @@ class TransactionFilter:
     active: bool | None = None
     limit: int = 50
     offset: int = 0
+    sort: TransactionSort = TransactionSort.STARTED
+    order: SortOrder = SortOrder.DESC  # newest first
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ stopped from the page, the event stream patching the page, first-load size, lang
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from datetime import UTC, datetime
 
@@ -304,9 +305,11 @@ async def test_a_thousand_stations_are_paged_sorted_and_searched(
                 await connection.execute(insert(ChargePointRow), records)
         finally:
             await engine.dispose()
-        assert len((await network.rest.get("/api/charge-points")).json()) == 1003
+        assert (await network.rest.get("/api/charge-points")).json()["total"] == 1003
         handle = await open_page(app.rest_port)
         page = handle.page
+        asked: list[str] = []
+        page.on("request", lambda r: asked.append(r.url) if "charge-points?" in r.url else None)
         await handle.open("#/charge-points")
         await handle.settle()
         rows = page.locator("table tbody tr")
@@ -321,6 +324,9 @@ async def test_a_thousand_stations_are_paged_sorted_and_searched(
         await page.get_by_label("Search charge points").fill("SITE-012")
         await expect(rows).to_have_count(10)
         await expect(page.locator(".view-lede")).to_contain_text("10 match")
+        assert any(
+            "q=SITE-012" in url and "limit=50" in url for url in asked
+        )  # the server searched
         await page.get_by_label("Filter charge points").select_option("online")
         await expect(rows).to_have_count(1)  # the empty-list row
         await expect(rows.first).to_contain_text("No charge point matches")
@@ -387,3 +393,54 @@ async def test_transactions_are_exported_as_csv_from_the_page(
         assert lines[0].startswith("id,charge_point_id,connector_id")
         assert len(lines) > 1 and all(LIVE in line for line in lines[1:])
         assert await unexpected_errors(handle) == []
+
+
+async def test_the_station_list_pages_from_the_server_and_patches_its_rows_live(
+    app: Application, open_page: PageFactory
+) -> None:
+    """The list asks the server for one page (with its query); a status change on the
+    event stream redraws the row from the store while the page's own reads are held."""
+    async with small_network(app):
+        event = {
+            "charge_point_id": LIVE,
+            "connector_id": 2,
+            "status": "Faulted",
+            "error_code": "GroundFailure",
+            "reported_at": "2030-01-01T00:00:00Z",
+            "at": "2030-01-01T00:00:00Z",
+        }
+        release, done = asyncio.Event(), asyncio.Event()
+        served: list[Request] = []
+        page_reads: list[str] = []
+
+        async def events(route: Route) -> None:
+            served.append(route.request)
+            if len(served) == 1:
+                await release.wait()  # the event comes once the list is on screen
+                body = f"event: connector.status_changed\ndata: {json.dumps(event)}\n\n"
+                await route.fulfill(
+                    status=200, headers={"Content-Type": "text/event-stream"}, body=body
+                )
+            else:
+                await route.fulfill(status=404, json={"detail": "Not Found"})
+
+        async def list_page(route: Route) -> None:
+            page_reads.append(route.request.url)
+            if release.is_set():  # from now on the page cannot be read again
+                await done.wait()
+            with contextlib.suppress(Exception):  # the page may be gone by then
+                await route.continue_()
+
+        handle = await open_page(app.rest_port, token=True)
+        page = handle.page
+        await page.route("**/api/events*", events)
+        await page.route("**/api/charge-points?sort=online*", list_page)
+        try:
+            await handle.open("#/charge-points?sort=online&limit=25")
+            row = page.locator("tbody tr", has=page.get_by_role("link", name=LIVE, exact=True))
+            await expect(page.locator("tbody tr").first).to_contain_text(LIVE)  # online first
+            assert any("limit=25" in url and "offset=0" in url for url in page_reads)
+            release.set()
+            await expect(row).to_contain_text("GroundFailure")
+        finally:
+            done.set()

@@ -41,6 +41,7 @@ from ev_charging_system.models.commands import CommandOutcome, CommandRecord
 from ev_charging_system.models.device_model import DeviceModelEntry
 from ev_charging_system.models.diagnostics import UsageGrouping, UsageRow
 from ev_charging_system.models.id_token import AuthorizationStatus, IdTag
+from ev_charging_system.models.listing import SortOrder, StationFilter, StationQuery, StationSort
 from ev_charging_system.models.station_event import EventKind, StationEvent
 from ev_charging_system.models.transaction import (
     CLOSED_BY_CSMS_REASON,
@@ -1225,3 +1226,36 @@ async def test_a_remote_start_token_is_remembered_per_station(backend: Backend) 
         assert await uow.transactions.remote_start_tag("CP-1", 77) == "OTHER"
         with pytest.raises(backend.refused):
             await uow.transactions.remember_remote_start("CP-404", 1, "CARD", T0)
+
+
+async def test_station_pages_take_the_connected_ids_of_a_large_network(backend: Backend) -> None:
+    """Who is online is a set of ids from memory: ten thousand of them (most of them not
+    in this table) filter and sort the same way in SQL as in the fakes."""
+    async with backend.open() as uow:
+        for name, vendor in (("CP-A", "Volt"), ("CP-B", None), ("CP-C", "Acme"), ("CP-D", None)):
+            boot = BootInfo(vendor=vendor, model="M") if vendor else None
+            await uow.charge_points.add(station(name, boot=boot, last_boot_at=T0 if boot else None))
+        await uow.charge_points.save_connector_status(
+            "CP-C", ConnectorStatus(1, "Faulted", "GroundFailure", T0)
+        )
+        await uow.charge_points.save_connector_status(
+            "CP-D", ConnectorStatus(1, "Faulted", "GroundFailure", T0)
+        )
+        await uow.commit()
+    online = frozenset({"CP-A", "CP-C"} | {f"ELSEWHERE-{n}" for n in range(10_000)})
+
+    async def ids(**criteria: Any) -> tuple[list[str], int]:
+        async with backend.open() as uow:
+            page = await uow.charge_points.search(StationQuery(online_ids=online, **criteria))
+        return [s.id for s in page.items], page.total
+
+    assert await ids(status=StationFilter.ONLINE) == (["CP-A", "CP-C"], 2)
+    assert await ids(status=StationFilter.OFFLINE) == (["CP-B", "CP-D"], 2)
+    assert await ids(status=StationFilter.FAULTED) == (["CP-C"], 1)  # CP-D is offline
+    assert await ids(sort=StationSort.ONLINE, limit=3) == (["CP-A", "CP-C", "CP-B"], 4)
+    assert await ids(sort=StationSort.ONLINE, order=SortOrder.DESC, limit=1) == (["CP-D"], 4)
+    assert await ids(sort=StationSort.VENDOR) == (["CP-C", "CP-A", "CP-B", "CP-D"], 4)
+    assert await ids(status=StationFilter.BOOTED, text="ACM") == (["CP-C"], 1)
+    async with backend.open() as uow:
+        vendors = (await uow.charge_points.search(StationQuery(limit=1))).vendors
+    assert vendors == ["Acme", "Volt"]

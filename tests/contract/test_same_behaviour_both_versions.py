@@ -155,7 +155,7 @@ async def test_the_operator_scenario_gives_the_same_results_on_both_versions(
         assert reset.json()["status"] == "Accepted"
         await station.settle()
 
-    log = (await rest.get("/api/charge-points/CP-X/commands")).json()
+    log = (await rest.get("/api/charge-points/CP-X/commands")).json()["items"]
     assert [entry["action"] for entry in reversed(log)] == [
         "RemoteStart",
         "RemoteStop",
@@ -191,7 +191,7 @@ async def test_a_call_error_becomes_502_with_its_code(
         answer = await command(rest, operator, "CP-E", "unlock-connector", {"connector_id": 1})
     assert answer.status_code == 502
     assert answer.json()["error_code"] == "GenericError"
-    log = (await rest.get("/api/charge-points/CP-E/commands")).json()
+    log = (await rest.get("/api/charge-points/CP-E/commands")).json()["items"]
     assert log[0]["outcome"] == "call_error" and log[0]["error_code"] == "GenericError"
 
 
@@ -267,5 +267,5 @@ async def test_a_composite_schedule_is_answered_and_logged(
         )
     assert schedule.status_code == 200, schedule.text
     assert schedule.json()["status"] == "Accepted"
-    log = (await rest.get("/api/charge-points/CP-S/commands")).json()
+    log = (await rest.get("/api/charge-points/CP-S/commands")).json()["items"]
     assert log[0]["action"] == "GetCompositeSchedule" and log[0]["outcome"] == "answered"

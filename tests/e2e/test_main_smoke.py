@@ -75,8 +75,8 @@ async def test_the_readme_run_command_serves_all_three_ports_and_stops_cleanly(
                     listed = await http.get(
                         f"http://127.0.0.1:{ports['FASTAPI_PORT']}/api/charge-points"
                     )
-                assert [cp["id"] for cp in listed.json()] == ["CP-SMOKE"]
-                assert listed.json()[0]["online"] is True
+                assert [cp["id"] for cp in listed.json()["items"]] == ["CP-SMOKE"]
+                assert listed.json()["items"][0]["online"] is True
 
                 process.send_signal(stop_signal)
                 # The server closes the station's socket as part of a clean shutdown.

@@ -102,7 +102,7 @@ async def test_an_action_waits_for_the_users_confirmation(
     assert confirmed.json()["pending_action"] is None
     [result] = claude.requests[-1]["messages"][-1]["content"]
     assert result["tool_use_id"] == "toolu_1" and '"state":"executed"' in result["content"]
-    audit = (await rest.get("/api/audit", params={"actor": f"chat:{conversation}"})).json()
+    audit = (await rest.get("/api/audit", params={"actor": f"chat:{conversation}"})).json()["items"]
     assert [a["outcome"] for a in reversed(audit)] == ["confirmation_required", "ok"]
     assert {a["channel"] for a in audit} == {"chat"}
     again = await rest.post(
@@ -136,7 +136,7 @@ async def test_a_declined_action_is_not_carried_out(
     assert declined.json()["reply"] == "Understood, I left it locked."
     [result] = claude.requests[-1]["messages"][-1]["content"]
     assert result["is_error"] is True and "declined" in result["content"]
-    audit = (await rest.get("/api/audit", params={"tool": "unlock_connector"})).json()
+    audit = (await rest.get("/api/audit", params={"tool": "unlock_connector"})).json()["items"]
     assert [a["outcome"] for a in reversed(audit)] == ["confirmation_required", "cancelled"]
 
 

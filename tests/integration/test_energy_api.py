@@ -195,7 +195,7 @@ async def test_a_bound_station_receives_charging_profiles_that_follow_the_plan(
         assert vehicle["bound"] is True and vehicle["connected"] is True
         assert vehicle["session_energy_kwh"] == pytest.approx(3.5)  # from meterStart 0
 
-    commands = (await rest.get("/api/charge-points/CP-EV/commands")).json()
+    commands = (await rest.get("/api/charge-points/CP-EV/commands")).json()["items"]
     assert {c["requested_by"] for c in commands} == {"energy:coordinator"}
     assert all(c["action"] == "SetChargingProfile" for c in commands)
 

@@ -81,7 +81,7 @@ async def test_energy_tools_answer_from_the_running_coordinator(
         assert unknown.value.error.code == INVALID_PARAMS
 
     assert (await rest.get("/energy/policy")).json()["policy"] == "pv_surplus"
-    audit = (await rest.get("/api/audit", params={"tool": "set_energy_policy"})).json()
+    audit = (await rest.get("/api/audit", params={"tool": "set_energy_policy"})).json()["items"]
     assert [entry["outcome"] for entry in reversed(audit)][:3] == [
         "denied",
         "confirmation_required",

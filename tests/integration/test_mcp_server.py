@@ -102,11 +102,11 @@ async def test_read_token_reads_but_cannot_operate(mcp: Served) -> None:
             refused = await session.call_tool("send_remote_reset", {"charge_point_id": "CP-1"})
 
     assert listed.structured_content is not None
-    [summary] = listed.structured_content["result"]
+    [summary] = listed.structured_content["items"]
     assert summary["id"] == "CP-1" and summary["boot"]["vendor"] == "Acme" and summary["online"]
     assert '"connector_id":1' in resource.contents[0].text  # type: ignore[union-attr]
     assert refused.is_error and "operator role" in refused.content[0].text  # type: ignore[union-attr]
-    audit = (await mcp.rest.get("/api/audit", params={"tool": "send_remote_reset"})).json()
+    audit = (await mcp.rest.get("/api/audit", params={"tool": "send_remote_reset"})).json()["items"]
     assert [(a["actor"], a["outcome"]) for a in audit] == [("mcp:read-token", "denied")]
 
 
@@ -128,12 +128,12 @@ async def test_a_reset_runs_only_after_confirmation_and_is_audited(mcp: Served) 
     assert done.structured_content["state"] == "executed"
     assert done.structured_content["status"] == "Accepted"
     assert any("Reset" in str(m) for m in station.received)
-    audit = (await mcp.rest.get("/api/audit", params={"tool": "send_remote_reset"})).json()
+    audit = (await mcp.rest.get("/api/audit", params={"tool": "send_remote_reset"})).json()["items"]
     assert [a["outcome"] for a in reversed(audit)] == ["confirmation_required", "ok"]
     assert audit[0]["arguments"] == {"charge_point_id": "CP-1", "type": "Soft", "when": "Immediate"}
     assert audit[0]["result"]["status"] == "Accepted"
     assert audit[0]["client"].startswith("127.0.0.1:")  # 2026-07-28 has no session id
-    commands = (await mcp.rest.get("/api/charge-points/CP-1/commands")).json()
+    commands = (await mcp.rest.get("/api/charge-points/CP-1/commands")).json()["items"]
     assert commands[0]["action"] == "Reset" and commands[0]["requested_by"] == "mcp:operate-token"
 
 

@@ -77,7 +77,7 @@ async def test_a_reset_leaves_the_same_audit_record_through_rest_mcp_and_chat(
     assert by_chat.json()["reply"] == "CP-1 is resetting."
     assert len(resets) == 3
 
-    audit = (await rest.get("/api/audit", params={"tool": "send_remote_reset"})).json()
+    audit = (await rest.get("/api/audit", params={"tool": "send_remote_reset"})).json()["items"]
     done = {entry["channel"]: entry for entry in audit if entry["outcome"] == "ok"}
     assert set(done) == {"rest", "mcp", "chat"}
     shapes = {
@@ -98,7 +98,7 @@ async def test_a_reset_leaves_the_same_audit_record_through_rest_mcp_and_chat(
     assert done["mcp"]["actor"] == "mcp:operate-token"
     assert done["chat"]["actor"].startswith("chat:")
     assert done["chat"]["client"] == "rest:api-token"  # the person behind the chat
-    rest_only = (await rest.get("/api/audit", params={"channel": "rest"})).json()
+    rest_only = (await rest.get("/api/audit", params={"channel": "rest"})).json()["items"]
     assert {e["channel"] for e in rest_only} == {"rest"}
 
 

@@ -41,10 +41,10 @@ async def test_a_viewer_reads_but_cannot_operate(rest: httpx.AsyncClient) -> Non
     )
     me = await rest.get("/api/me", headers=viewer)
 
-    assert listed.status_code == 200 and listed.json()[0]["id"] == "CP-1"
+    assert listed.status_code == 200 and listed.json()["items"][0]["id"] == "CP-1"
     assert reset.status_code == 403 and "operator" in reset.json()["detail"]
     assert me.json() == {"name": "rest:wall-screen", "role": "viewer", "channel": "rest"}
-    [denied] = (await rest.get("/api/audit", params={"tool": "send_remote_reset"})).json()
+    [denied] = (await rest.get("/api/audit", params={"tool": "send_remote_reset"})).json()["items"]
     assert denied["outcome"] == "denied" and denied["actor"] == "rest:wall-screen"
 
 

@@ -15,11 +15,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from ev_charging_system.application import Application
 from ev_charging_system.data.orm import Base
-from ev_charging_system.logs import OUTAGE_REPEATERS, QUIET_LIBRARIES, configure_logging
+from ev_charging_system.logs import (
+    OUTAGE_REPEATERS,
+    QUIET_LIBRARIES,
+    LogFormat,
+    configure_logging,
+)
 from tests.conftest import ADMIN_HEADERS, AppFactory, ocpp_url
 from tests.integration.chat_support import scripted_chat
 from tests.integration.test_mcp_server import OPERATE_TOKEN, READ_TOKEN, client
@@ -42,13 +48,13 @@ SECRETS = (
 
 
 @contextmanager
-def captured_logs() -> Iterator[io.StringIO]:
+def captured_logs(log_format: LogFormat = "text") -> Iterator[io.StringIO]:
     """What `python main.py` would log at LOG_LEVEL=DEBUG, through its own configuration."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     quiet = {name: logging.getLogger(name).level for name in (*QUIET_LIBRARIES, *OUTAGE_REPEATERS)}
     stream = io.StringIO()
-    configure_logging("DEBUG", stream)
+    configure_logging("DEBUG", stream, log_format)
     try:
         yield stream
     finally:
@@ -69,8 +75,8 @@ async def all_tables(app: Application) -> str:
 
 async def every_api_answer(rest: httpx.AsyncClient, conversation: str) -> str:
     paths = [
-        "/api/audit?limit=1000",
-        "/api/commands?limit=1000",
+        "/api/audit?limit=500",
+        "/api/commands?limit=500",
         "/api/charge-points",
         "/api/charge-points/CP-16/commands",
         "/api/charge-points/CP-201/commands",
@@ -88,13 +94,14 @@ async def every_api_answer(rest: httpx.AsyncClient, conversation: str) -> str:
     return "\n".join(answers)
 
 
+@pytest.mark.parametrize("log_format", ["text", "json"])
 async def test_no_secret_sent_through_any_channel_can_be_read_back(
-    app_factory: AppFactory,
+    app_factory: AppFactory, log_format: LogFormat
 ) -> None:
     app = await app_factory(mcp_read_token=READ_TOKEN, mcp_operate_token=OPERATE_TOKEN)
     outputs: list[str] = []
     mcp_url = f"http://127.0.0.1:{app.mcp_port}/mcp"
-    with captured_logs() as logs:
+    with captured_logs(log_format) as logs:
         async with (
             httpx.AsyncClient(
                 base_url=f"http://127.0.0.1:{app.rest_port}", headers=ADMIN_HEADERS
@@ -170,4 +177,9 @@ async def test_no_secret_sent_through_any_channel_can_be_read_back(
         ):
             assert secret not in content, f"{secret} readable in {where}"
     assert "***" in stored  # redacted, not dropped: the operator sees a value was set
+    if log_format == "json":  # every line one object; the stations' calls carry their context
+        lines = [json.loads(line) for line in logs.getvalue().splitlines()]
+        calls = [line for line in lines if "message_id" in line]
+        assert {c["charge_point_id"] for c in calls} >= {"CP-16", "CP-201"}
+        assert all(isinstance(c["latency_ms"], float) and c["action"] for c in calls)
     assert any("chat:" in line for line in stored.splitlines())

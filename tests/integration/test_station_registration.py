@@ -79,7 +79,9 @@ async def test_a_station_that_never_booted_is_shown_connected_but_not_accepted(
         assert shown["registration_status"] is None  # never "Accepted": nobody said so
         assert shown["admission"] == "Accepted"  # what its BootNotification will get
         [listed] = [
-            p for p in (await rest.get("/api/charge-points")).json() if p["id"] == "CP-QUIET"
+            p
+            for p in (await rest.get("/api/charge-points")).json()["items"]
+            if p["id"] == "CP-QUIET"
         ]
         assert listed["registration_status"] is None and listed["online"] is True
 

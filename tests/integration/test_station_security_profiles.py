@@ -157,7 +157,7 @@ async def test_a_station_asks_for_a_certificate_and_then_connects_with_it(
         assert cp.pending_calls() == 0  # nothing is sent for a refused request
 
     assert common_name(chain) == station
-    commands = (await admin.get(f"/api/charge-points/{station}/commands")).json()
+    commands = (await admin.get(f"/api/charge-points/{station}/commands")).json()["items"]
     delivered = [c for c in commands if c["action"] == "CertificateSigned"]
     assert delivered and delivered[0]["status"] == "Accepted"
 

@@ -42,6 +42,18 @@ from ev_charging_system.models.commands import CommandRecord
 from ev_charging_system.models.device_model import DeviceModelEntry
 from ev_charging_system.models.diagnostics import UsageGrouping, UsageRow
 from ev_charging_system.models.id_token import AuthorizationStatus, IdTag
+from ev_charging_system.models.listing import (
+    AuditQuery,
+    CommandQuery,
+    IdTagQuery,
+    IdTagSort,
+    SortOrder,
+    StationFilter,
+    StationPage,
+    StationQuery,
+    StationSort,
+    TransactionSort,
+)
 from ev_charging_system.models.meter_rollup import MeterRollup
 from ev_charging_system.models.station_event import StationEvent
 from ev_charging_system.models.transaction import (
@@ -259,6 +271,49 @@ def _connector_key(connector: ConnectorStatus) -> tuple[int, int]:
     return connector.connector_id, connector.evse_connector_id or 0
 
 
+def _station_matches(station: ChargePoint, query: StationQuery) -> bool:
+    boot = station.boot
+    online = station.id in query.online_ids
+    words = [station.id]
+    if boot is not None:
+        words += [boot.vendor, boot.model, boot.serial_number or "", boot.firmware_version or ""]
+        words.append(boot.charge_box_serial_number or "")
+    registration = station.registration_status.value.lower()
+    checks = {
+        StationFilter.ALL: True,
+        StationFilter.ONLINE: online,
+        StationFilter.OFFLINE: not online,
+        StationFilter.ACCEPTED: registration == "accepted",
+        StationFilter.PENDING: registration == "pending",
+        StationFilter.REJECTED: registration == "rejected",
+        StationFilter.FAULTED: online and any(c.status == "Faulted" for c in station.connectors),
+        StationFilter.BOOTED: station.last_boot_at is not None,
+        StationFilter.NEVER_BOOTED: station.last_boot_at is None,
+    }
+    return (
+        checks[query.status]
+        and (not query.text or any(query.text.lower() in w.lower() for w in words))
+        and (query.vendor is None or (boot is not None and boot.vendor == query.vendor))
+        and (query.model is None or (boot is not None and boot.model == query.model))
+    )
+
+
+def _missing_last(value: Any) -> tuple[bool, Any]:
+    return value is None, value if value is not None else ""
+
+
+_STATION_SORT_KEYS: dict[StationSort, Callable[[ChargePoint, StationQuery], Any]] = {
+    StationSort.ID: lambda s, q: 0,
+    StationSort.ONLINE: lambda s, q: s.id not in q.online_ids,
+    StationSort.REGISTRATION: lambda s, q: s.registration_status.value,
+    StationSort.VENDOR: lambda s, q: _missing_last(s.boot and (s.boot.vendor, s.boot.model)),
+    StationSort.FIRMWARE: lambda s, q: _missing_last(s.boot and s.boot.firmware_version),
+    StationSort.LAST_SEEN: lambda s, q: _missing_last(s.last_seen_at),
+    StationSort.LAST_BOOT: lambda s, q: _missing_last(s.last_boot_at),
+    StationSort.CREATED: lambda s, q: s.created_at,
+}
+
+
 class FakeChargePoints:
     def __init__(self, session: _Session) -> None:
         self._session = session
@@ -317,6 +372,18 @@ class FakeChargePoints:
     async def all(self) -> list[ChargePoint]:
         stations = self._session.read().charge_points
         return [copy.deepcopy(stations[key]) for key in sorted(stations)]
+
+    async def search(self, query: StationQuery) -> StationPage:
+        stations = list(self._session.read().charge_points.values())
+        matching = [s for s in stations if _station_matches(s, query)]
+        key = _STATION_SORT_KEYS[query.sort]
+        matching.sort(key=lambda s: s.id, reverse=query.order is SortOrder.DESC)
+        matching.sort(key=lambda s: key(s, query), reverse=query.order is SortOrder.DESC)
+        page = matching[query.offset : query.offset + query.limit]
+        vendors = sorted({s.boot.vendor for s in stations if s.boot is not None})
+        return StationPage(
+            items=[copy.deepcopy(s) for s in page], total=len(matching), vendors=vendors
+        )
 
     async def record_last_seen(self, last_seen: Mapping[str, datetime]) -> None:
         seen = {station: _utc(at) for station, at in last_seen.items()}
@@ -405,6 +472,28 @@ class FakeIdTags:
         tags = self._session.read().id_tags
         ordered = [copy.deepcopy(tags[key]) for key in sorted(tags)]
         return ordered[offset : offset + limit], len(ordered)
+
+    async def search(self, query: IdTagQuery) -> tuple[list[IdTag], int]:
+        needle = (query.text or "").lower()
+        found = [
+            t
+            for t in self._session.read().id_tags.values()
+            if (not needle or needle in t.id_tag.lower() or needle in (t.name or "").lower())
+            and query.status in (None, t.status.value)
+            and query.parent_id_tag in (None, t.parent_id_tag)
+        ]
+        key: dict[IdTagSort, Callable[[IdTag], Any]] = {
+            IdTagSort.ID_TAG: lambda t: 0,
+            IdTagSort.NAME: lambda t: _missing_last(t.name),
+            IdTagSort.STATUS: lambda t: t.status.value,
+            IdTagSort.EXPIRY: lambda t: _missing_last(t.expiry_date),
+            IdTagSort.CREATED: lambda t: t.created_at,
+        }
+        descending = query.order is SortOrder.DESC
+        found.sort(key=lambda t: t.id_tag, reverse=descending)
+        found.sort(key=key[query.sort], reverse=descending)
+        page = found[query.offset : query.offset + query.limit]
+        return [copy.deepcopy(t) for t in page], len(found)
 
 
 _START_KEY = ("charge_point_id", "connector_id", "id_tag", "meter_start_wh", "started_at")
@@ -591,7 +680,15 @@ class FakeTransactions:
 
     async def search(self, criteria: TransactionFilter) -> TransactionPage:
         found = [t for t in self._session.read().transactions.values() if _matches(t, criteria)]
-        found.sort(key=lambda t: (t.started_at, t.id), reverse=True)
+        descending = criteria.order is SortOrder.DESC
+        keys: dict[TransactionSort, Callable[[Transaction], Any]] = {
+            TransactionSort.STARTED: lambda t: t.started_at,
+            TransactionSort.STOPPED: lambda t: _missing_last(t.stopped_at),
+            TransactionSort.ENERGY: lambda t: _missing_last(t.energy_wh),
+            TransactionSort.CHARGE_POINT: lambda t: (t.charge_point_id, t.started_at),
+        }
+        found.sort(key=lambda t: t.id, reverse=descending)
+        found.sort(key=keys[criteria.sort], reverse=descending)
         page = found[criteria.offset : criteria.offset + criteria.limit]
         return TransactionPage([copy.deepcopy(t) for t in page], len(found))
 
@@ -642,6 +739,13 @@ def _newest_first(rows: Sequence[_Numbered], limit: int) -> list[_Numbered]:
     return [copy.deepcopy(row) for row in ordered[:limit]]
 
 
+def _page_by_id(
+    rows: Sequence[_Numbered], order: SortOrder, limit: int, offset: int
+) -> list[_Numbered]:
+    ordered = sorted(rows, key=lambda row: row.id or 0, reverse=order is SortOrder.DESC)
+    return [copy.deepcopy(row) for row in ordered[offset : offset + limit]]
+
+
 class FakeEvents:
     def __init__(self, session: _Session) -> None:
         self._session = session
@@ -671,6 +775,16 @@ class FakeCommands:
         return _newest_first(
             [c for c in commands if charge_point_id in (None, c.charge_point_id)], limit
         )
+
+    async def search(self, query: CommandQuery) -> tuple[list[CommandRecord], int]:
+        found = [
+            c
+            for c in self._session.read().commands
+            if query.charge_point_id in (None, c.charge_point_id)
+            and query.action in (None, c.action)
+            and query.outcome in (None, c.outcome.value)
+        ]
+        return _page_by_id(found, query.order, query.limit, query.offset), len(found)
 
 
 def _device_model_key(entry: DeviceModelEntry) -> tuple[object, ...]:
@@ -731,6 +845,17 @@ class FakeAudit:
             if actor in (None, e.actor) and tool in (None, e.tool) and channel in (None, e.channel)
         ]
         return _newest_first(found, limit)
+
+    async def search(self, query: AuditQuery) -> tuple[list[AuditEntry], int]:
+        found = [
+            e
+            for e in self._session.read().audit
+            if query.actor in (None, e.actor)
+            and query.tool in (None, e.tool)
+            and query.channel in (None, e.channel)
+            and query.outcome in (None, e.outcome.value)
+        ]
+        return _page_by_id(found, query.order, query.limit, query.offset), len(found)
 
 
 class FakeConversations:

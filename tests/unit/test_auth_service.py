@@ -9,6 +9,7 @@ import pytest
 from ev_charging_system.business_logic.auth_service import AuthService, IdTagChanges
 from ev_charging_system.models.errors import ConflictError, InvalidInputError, NotFoundError
 from ev_charging_system.models.id_token import AuthorizationStatus
+from ev_charging_system.models.listing import IdTagQuery
 from tests.unit.fakes import FakeClock, FakeStore, FakeUnitOfWork
 
 
@@ -69,7 +70,7 @@ async def test_bad_tags_are_refused_and_nothing_is_stored(auth: AuthService) -> 
         await auth.create_id_tag("SELF", parent_id_tag="SELF")
     with pytest.raises(NotFoundError):  # a parent that is not there: nothing to point at
         await auth.create_id_tag("ORPHAN", parent_id_tag="MISSING")
-    assert (await auth.list_id_tags(10, 0))[1] == 0
+    assert (await auth.list_id_tags(IdTagQuery(limit=10)))[1] == 0
     await auth.create_id_tag("ONCE")
     with pytest.raises(ConflictError):
         await auth.create_id_tag("ONCE")

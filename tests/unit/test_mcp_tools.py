@@ -104,7 +104,7 @@ async def test_read_tools_answer_from_the_services(world: World) -> None:
             status = await client.call_tool("get_charge_point_status", {"charge_point_id": "CP-2"})
 
     assert listed.structured_content is not None
-    assert [cp["id"] for cp in listed.structured_content["result"]] == ["CP-1"]
+    assert [cp["id"] for cp in listed.structured_content["items"]] == ["CP-1"]
     assert free.structured_content == {
         "connectors": [
             {

@@ -51,6 +51,8 @@ TransactionId = Annotated[
 ]
 PositiveId = Annotated[int, Field(ge=1, le=2**31 - 1)]  # OCPP integer fields are 32-bit
 Offset = Annotated[int, Field(ge=0, le=10_000_000, description="items to skip")]
+MAX_PAGE_SIZE = 500  # rows one list call returns at most (a page, not an export)
+PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE, description="items per page")]
 
 
 def _assume_utc(moment: datetime) -> datetime:

@@ -18,11 +18,13 @@ from ev_charging_system.business_logic.operations.catalogue import (
 from ev_charging_system.business_logic.operations.fields import (
     IdTagValue,
     Offset,
+    PageSize,
     Strict,
     UtcDateTime,
 )
 from ev_charging_system.business_logic.read_models.id_tags import IdTagOut, IdTagPageOut
 from ev_charging_system.models.id_token import AuthorizationStatus
+from ev_charging_system.models.listing import IdTagQuery, IdTagSort, SortOrder
 
 # What a tag can be stored as; ConcurrentTx and Unknown are decided per request.
 StoredStatus = Annotated[
@@ -39,7 +41,14 @@ MaxActive = Annotated[int, Field(ge=1, le=100)]
 
 
 class ListIdTagsIn(Strict):
-    limit: Annotated[int, Field(ge=1, le=500)] = 50
+    q: Annotated[str, Field(max_length=100)] | None = Field(
+        default=None, description="text in the tag or its holder's name"
+    )
+    status: StoredStatus | None = None
+    parent_id_tag: IdTagValue | None = Field(default=None, description="the tags of one group")
+    sort: IdTagSort = IdTagSort.ID_TAG
+    order: SortOrder = SortOrder.ASC
+    limit: PageSize = 50
     offset: Offset = 0
 
 
@@ -94,7 +103,17 @@ class UpdateIdTagIn(Strict):
 
 
 async def list_id_tags(ctx: OperationContext, i: ListIdTagsIn) -> IdTagPageOut:
-    tags, total = await ctx.services.auth.list_id_tags(i.limit, i.offset)
+    tags, total = await ctx.services.auth.list_id_tags(
+        IdTagQuery(
+            text=(i.q or "").strip() or None,
+            status=i.status.value if i.status else None,
+            parent_id_tag=i.parent_id_tag,
+            sort=i.sort,
+            order=i.order,
+            limit=i.limit,
+            offset=i.offset,
+        )
+    )
     return IdTagPageOut(
         items=[IdTagOut.of(t) for t in tags], total=total, limit=i.limit, offset=i.offset
     )
@@ -139,7 +158,8 @@ ID_TAG_OPERATIONS: tuple[AnyOperation, ...] = (
     Operation(
         name="list_id_tags",
         title="Id tags",
-        description="Id tags (RFID cards, tokens) and whether they may charge.",
+        description="Id tags (RFID cards, tokens) and whether they may charge, a page at a "
+        "time: search the tag or name, filter by status or group, sort.",
         input=ListIdTagsIn,
         output=IdTagPageOut,
         role=Role.VIEWER,

@@ -18,19 +18,24 @@ from ev_charging_system.business_logic.operations.fields import (
     PERIOD_ALIASES,
     ChargePointId,
     IdTagValue,
+    Offset,
+    PageSize,
     Period,
     StationTarget,
     Strict,
 )
 from ev_charging_system.business_logic.read_models.insight import (
     AuditEntryOut,
+    AuditPageOut,
+    CommandPageOut,
     CommandRecordOut,
     HealthReportOut,
     UsageRowOut,
 )
+from ev_charging_system.models.audit import AuditOutcome
+from ev_charging_system.models.commands import CommandOutcome
 from ev_charging_system.models.diagnostics import UsageGrouping
-
-Limit = Annotated[int, Field(ge=1, le=1000, description="how many to return")]
+from ev_charging_system.models.listing import AuditQuery, CommandQuery, SortOrder
 
 
 class DiagnoseIn(StationTarget):
@@ -44,15 +49,22 @@ class UsageReportIn(Period):
 
 
 class AuditLogIn(Strict):
-    limit: Limit = 100
     actor: Annotated[str, Field(max_length=255)] | None = None
     tool: Annotated[str, Field(max_length=64, description="the operation's name")] | None = None
     channel: Annotated[str, Field(pattern="^(rest|mcp|chat|system)$")] | None = None
+    outcome: AuditOutcome | None = None
+    order: SortOrder = Field(default=SortOrder.DESC, description="desc: newest first")
+    limit: PageSize = 100
+    offset: Offset = 0
 
 
 class CommandLogIn(Strict):
     charge_point_id: ChargePointId | None = None
-    limit: Limit = 100
+    action: Annotated[str, Field(max_length=48, description="e.g. Reset")] | None = None
+    outcome: CommandOutcome | None = None
+    order: SortOrder = Field(default=SortOrder.DESC, description="desc: newest first")
+    limit: PageSize = 100
+    offset: Offset = 0
 
 
 async def diagnose(ctx: OperationContext, i: DiagnoseIn) -> HealthReportOut:
@@ -66,14 +78,37 @@ async def usage(ctx: OperationContext, i: UsageReportIn) -> list[UsageRowOut]:
     return [UsageRowOut.of(r) for r in rows]
 
 
-async def audit_log(ctx: OperationContext, i: AuditLogIn) -> list[AuditEntryOut]:
-    entries = await ctx.services.audit.recent(i.limit, i.actor, i.tool, i.channel)
-    return [AuditEntryOut.of(e) for e in entries]
+async def audit_log(ctx: OperationContext, i: AuditLogIn) -> AuditPageOut:
+    entries, total = await ctx.services.audit.page(
+        AuditQuery(
+            actor=i.actor,
+            tool=i.tool,
+            channel=i.channel,
+            outcome=i.outcome.value if i.outcome else None,
+            order=i.order,
+            limit=i.limit,
+            offset=i.offset,
+        )
+    )
+    return AuditPageOut(
+        items=[AuditEntryOut.of(e) for e in entries], total=total, limit=i.limit, offset=i.offset
+    )
 
 
-async def command_log(ctx: OperationContext, i: CommandLogIn) -> list[CommandRecordOut]:
-    records = await ctx.services.commands.recent(i.charge_point_id, i.limit)
-    return [CommandRecordOut.of(r) for r in records]
+async def command_log(ctx: OperationContext, i: CommandLogIn) -> CommandPageOut:
+    records, total = await ctx.services.commands.page(
+        CommandQuery(
+            charge_point_id=i.charge_point_id,
+            action=i.action,
+            outcome=i.outcome.value if i.outcome else None,
+            order=i.order,
+            limit=i.limit,
+            offset=i.offset,
+        )
+    )
+    return CommandPageOut(
+        items=[CommandRecordOut.of(r) for r in records], total=total, limit=i.limit, offset=i.offset
+    )
 
 
 INSIGHT_OPERATIONS: tuple[AnyOperation, ...] = (
@@ -112,9 +147,9 @@ INSIGHT_OPERATIONS: tuple[AnyOperation, ...] = (
         name="list_audit_log",
         title="Audit log",
         description="Operator actions through REST, MCP, the chat and the system: who, what, "
-        "arguments (secrets redacted), outcome, newest first.",
+        "arguments (secrets redacted), outcome, newest first, a page at a time.",
         input=AuditLogIn,
-        output=list[AuditEntryOut],
+        output=AuditPageOut,
         role=Role.VIEWER,
         perform=audit_log,
         http=(Http("GET", "/api/audit"),),
@@ -124,9 +159,9 @@ INSIGHT_OPERATIONS: tuple[AnyOperation, ...] = (
         name="list_commands",
         title="Command log",
         description="Commands sent to stations (one station, or all): who asked, what, when, "
-        "and the station's answer, newest first.",
+        "and the station's answer, newest first, a page at a time (total says how many).",
         input=CommandLogIn,
-        output=list[CommandRecordOut],
+        output=CommandPageOut,
         role=Role.VIEWER,
         perform=command_log,
         http=(

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ev_charging_system.business_logic.audit_service import AuditService
+from ev_charging_system.business_logic.observability import NO_OBSERVER, Observer
 from ev_charging_system.business_logic.operations.actor import Actor, Role
 from ev_charging_system.business_logic.operations.catalogue import (
     AnyOperation,
@@ -81,9 +82,14 @@ def jsonable(value: Any) -> Any:
 
 class OperationRunner:
     def __init__(
-        self, catalogue: Catalogue, services: OperationServices, audit: AuditService
+        self,
+        catalogue: Catalogue,
+        services: OperationServices,
+        audit: AuditService,
+        observer: Observer = NO_OBSERVER,
     ) -> None:
         self.catalogue = catalogue
+        self._observer = observer
         self._services = services
         self._audit = audit
 
@@ -104,6 +110,7 @@ class OperationRunner:
         if actor.may(operation.role):
             return
         error = denial(operation, actor)
+        self._observer.operation_called(actor.channel.value, operation.name, "denied")
         if operation.recorded:
             await self.record(operation, arguments, actor, AuditOutcome.DENIED, error=str(error))
         raise error
@@ -123,9 +130,11 @@ class OperationRunner:
         try:
             result = await operation.perform(self._context(actor), arguments)
         except DomainError as error:
+            self._observer.operation_called(actor.channel.value, operation.name, "error")
             if operation.recorded:
                 await self.record(operation, arguments, actor, AuditOutcome.ERROR, error=str(error))
             raise
+        self._observer.operation_called(actor.channel.value, operation.name, "ok")
         if operation.recorded:
             await self.record(operation, arguments, actor, AuditOutcome.OK, result=result)
         return result

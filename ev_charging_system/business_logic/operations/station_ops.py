@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from ev_charging_system.business_logic.operations.actor import Role
 from ev_charging_system.business_logic.operations.catalogue import (
@@ -18,6 +18,8 @@ from ev_charging_system.business_logic.operations.fields import (
     ChargePointId,
     ConnectorId,
     NoInput,
+    Offset,
+    PageSize,
     StationTarget,
     Strict,
 )
@@ -26,6 +28,7 @@ from ev_charging_system.business_logic.read_models.stations import (
     AvailableConnectorsOut,
     CertificateAuthorityOut,
     ChargePointOut,
+    ChargePointPageOut,
     ConnectorOut,
     DeviceModelEntryOut,
     FaultedConnectorOut,
@@ -43,6 +46,7 @@ from ev_charging_system.models.charge_point import (
     RegistrationStatus,
     SecurityProfile,
 )
+from ev_charging_system.models.listing import SortOrder, StationFilter, StationQuery, StationSort
 from ev_charging_system.models.station_event import EventKind
 from ev_charging_system.models.transaction import TransactionFilter
 
@@ -69,7 +73,41 @@ Limit = Annotated[int, Field(ge=1, le=1000, description="how many to return")]
 
 
 class ListChargePointsIn(Strict):
-    online_only: bool = Field(default=False, description="only stations connected now")
+    q: Annotated[str, Field(max_length=100)] | None = Field(
+        default=None, description="text in the id, vendor, model, serial numbers or firmware"
+    )
+    status: StationFilter = Field(
+        default=StationFilter.ALL,
+        description="online/offline (connected now), accepted/pending/rejected (registration), "
+        "faulted (connected with a Faulted connector), booted/never_booted",
+    )
+    vendor: Annotated[str, Field(max_length=50)] | None = None
+    model: Annotated[str, Field(max_length=50)] | None = None
+    sort: StationSort = StationSort.ID
+    order: SortOrder = SortOrder.ASC
+    limit: PageSize = 50
+    offset: Offset = 0
+    online_only: bool = Field(
+        default=False, description="only stations connected now (older name of status=online)"
+    )
+
+    @model_validator(mode="after")
+    def _one_status(self) -> Self:
+        if self.online_only and self.status not in (StationFilter.ALL, StationFilter.ONLINE):
+            raise ValueError("online_only cannot be combined with another status")
+        return self
+
+    def query(self) -> StationQuery:
+        return StationQuery(
+            text=(self.q or "").strip() or None,
+            status=StationFilter.ONLINE if self.online_only else self.status,
+            vendor=self.vendor,
+            model=self.model,
+            sort=self.sort,
+            order=self.order,
+            limit=self.limit,
+            offset=self.offset,
+        )
 
 
 class StationStatusIn(StationTarget):
@@ -144,9 +182,15 @@ def _available(views: list[ChargePointView]) -> AvailableConnectorsOut:
     return AvailableConnectorsOut(connectors=found, count=len(found))
 
 
-async def list_charge_points(ctx: OperationContext, i: ListChargePointsIn) -> list[ChargePointOut]:
-    views = await ctx.services.devices.list_charge_points()
-    return [ChargePointOut.of(v) for v in views if v.online or not i.online_only]
+async def list_charge_points(ctx: OperationContext, i: ListChargePointsIn) -> ChargePointPageOut:
+    views, total, vendors = await ctx.services.devices.page_charge_points(i.query())
+    return ChargePointPageOut(
+        items=[ChargePointOut.of(v) for v in views],
+        total=total,
+        limit=i.limit,
+        offset=i.offset,
+        vendors=vendors,
+    )
 
 
 async def get_charge_point(ctx: OperationContext, i: StationTarget) -> ChargePointOut:
@@ -268,9 +312,10 @@ STATION_OPERATIONS: tuple[AnyOperation, ...] = (
         name="list_charge_points",
         title="List charge points",
         description="The network's charge points with their connection state and connector "
-        "status. Connector 0 is the station as a whole.",
+        "status, a page at a time (total says how many match): search, filter by state or "
+        "vendor/model, sort. Connector 0 is the station as a whole.",
         input=ListChargePointsIn,
-        output=list[ChargePointOut],
+        output=ChargePointPageOut,
         role=Role.VIEWER,
         perform=list_charge_points,
         http=(Http("GET", "/api/charge-points"),),

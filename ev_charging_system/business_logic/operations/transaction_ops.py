@@ -30,6 +30,7 @@ from ev_charging_system.business_logic.read_models.transactions import (
     TransactionPageOut,
 )
 from ev_charging_system.business_logic.transaction_service import MAX_PAGE_SIZE
+from ev_charging_system.models.listing import SortOrder, TransactionSort
 from ev_charging_system.models.transaction import TransactionFilter
 
 
@@ -37,6 +38,8 @@ class ListTransactionsIn(Period):
     charge_point_id: ChargePointId | None = None
     id_tag: IdTagValue | None = None
     active: bool | None = Field(default=None, description="true: running; false: finished")
+    sort: TransactionSort = TransactionSort.STARTED
+    order: SortOrder = Field(default=SortOrder.DESC, description="desc: newest first")
     limit: Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)] = 50
     offset: Offset = 0
 
@@ -55,6 +58,8 @@ async def list_transactions(ctx: OperationContext, i: ListTransactionsIn) -> Tra
             active=i.active,
             limit=i.limit,
             offset=i.offset,
+            sort=i.sort,
+            order=i.order,
         )
     )
     return TransactionPageOut.of(page, i.limit, i.offset)

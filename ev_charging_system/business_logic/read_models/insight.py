@@ -126,3 +126,17 @@ class CommandRecordOut(BaseModel):
             error_code=record.error_code,
             error_description=record.error_description,
         )
+
+
+class AuditPageOut(BaseModel):
+    items: list[AuditEntryOut]
+    total: int = Field(description="matching records in all pages")
+    limit: int
+    offset: int
+
+
+class CommandPageOut(BaseModel):
+    items: list[CommandRecordOut]
+    total: int = Field(description="matching commands in all pages")
+    limit: int
+    offset: int

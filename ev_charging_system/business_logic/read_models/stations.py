@@ -122,6 +122,14 @@ class ChargePointOut(BaseModel):
         )
 
 
+class ChargePointPageOut(BaseModel):
+    items: list[ChargePointOut]
+    total: int = Field(description="matching charge points in all pages")
+    limit: int
+    offset: int
+    vendors: list[str] = Field(description="every vendor known, for a filter menu")
+
+
 class StatusChangeOut(BaseModel):
     connector_id: int
     status: str

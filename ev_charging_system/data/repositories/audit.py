@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ev_charging_system.data.orm import AuditRow
 from ev_charging_system.models.audit import AuditEntry, AuditOutcome
+from ev_charging_system.models.listing import AuditQuery, SortOrder
 
 
 class SqlAuditLogRepository:
@@ -45,6 +46,29 @@ class SqlAuditLogRepository:
             query = query.where(AuditRow.tool == tool)
         rows = await self._session.scalars(query.order_by(AuditRow.id.desc()).limit(limit))
         return [_audit(row) for row in rows]
+
+    async def search(self, query: AuditQuery) -> tuple[list[AuditEntry], int]:
+        conditions = []
+        if query.actor is not None:
+            conditions.append(AuditRow.actor == query.actor)
+        if query.tool is not None:
+            conditions.append(AuditRow.tool == query.tool)
+        if query.channel is not None:
+            conditions.append(AuditRow.channel == query.channel)
+        if query.outcome is not None:
+            conditions.append(AuditRow.outcome == query.outcome)
+        total = await self._session.scalar(
+            select(func.count()).select_from(AuditRow).where(*conditions)
+        )
+        order = AuditRow.id.desc() if query.order is SortOrder.DESC else AuditRow.id.asc()
+        rows = await self._session.scalars(
+            select(AuditRow)
+            .where(*conditions)
+            .order_by(order)
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        return [_audit(row) for row in rows], total or 0
 
 
 def _audit(row: AuditRow) -> AuditEntry:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.elements import ColumnElement
 
 from ev_charging_system.data.orm import (
     ChargePointRow,
@@ -22,6 +24,14 @@ from ev_charging_system.models.charge_point import (
     RegistrationStatus,
     SecurityProfile,
     StatusChange,
+)
+from ev_charging_system.models.listing import (
+    SortOrder,
+    StationFilter,
+    StationPage,
+    StationQuery,
+    StationSort,
+    like_pattern,
 )
 
 NO_EVSE_CONNECTOR = 0  # the key value of a 1.6 connector, which has no EVSE connector
@@ -92,6 +102,46 @@ class SqlChargePointRepository:
         ):
             connectors.setdefault(connector.charge_point_id, []).append(connector)
         return [_charge_point(row, connectors.get(row.id, [])) for row in rows]
+
+    async def search(self, query: StationQuery) -> StationPage:
+        """One page, filtered and sorted in SQL; connectors are read for that page only."""
+        conditions = _station_conditions(query)
+        total = await self._session.scalar(
+            select(func.count()).select_from(ChargePointRow).where(*conditions)
+        )
+        rows = list(
+            await self._session.scalars(
+                select(ChargePointRow)
+                .where(*conditions)
+                .order_by(*_station_order(query))
+                .limit(query.limit)
+                .offset(query.offset)
+            )
+        )
+        connectors: dict[str, list[ConnectorRow]] = {}
+        if rows:
+            for connector in await self._session.scalars(
+                select(ConnectorRow)
+                .where(ConnectorRow.charge_point_id.in_([row.id for row in rows]))
+                .order_by(
+                    ConnectorRow.charge_point_id,
+                    ConnectorRow.connector_id,
+                    ConnectorRow.evse_connector_id,
+                )
+            ):
+                connectors.setdefault(connector.charge_point_id, []).append(connector)
+        vendors = await self._session.scalars(
+            select(ChargePointRow.vendor)
+            .where(ChargePointRow.vendor.is_not(None))
+            .distinct()
+            .order_by(ChargePointRow.vendor)
+            .limit(MAX_VENDORS)
+        )
+        return StationPage(
+            items=[_charge_point(row, connectors.get(row.id, [])) for row in rows],
+            total=total or 0,
+            vendors=[v for v in vendors if v],
+        )
 
     async def record_last_seen(self, last_seen: Mapping[str, datetime]) -> None:
         table = cast(Table, ChargePointRow.__table__)
@@ -166,6 +216,100 @@ class SqlChargePointRepository:
             )
             for row in await self._session.scalars(query)
         ]
+
+
+MAX_VENDORS = 500  # the filter menu's choices, not a page
+
+
+def _online(query: StationQuery) -> ColumnElement[bool]:
+    # Who is connected lives in memory (presence), not in the table: the ids travel as one
+    # bound list (expanding IN), which both databases take for the 10,000 stations a
+    # process holds.
+    return ChargePointRow.id.in_(sorted(query.online_ids))
+
+
+def _station_conditions(query: StationQuery) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if query.text:
+        pattern = like_pattern(query.text)
+        conditions.append(
+            or_(
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in (
+                        ChargePointRow.id,
+                        ChargePointRow.vendor,
+                        ChargePointRow.model,
+                        ChargePointRow.serial_number,
+                        ChargePointRow.charge_box_serial_number,
+                        ChargePointRow.firmware_version,
+                    )
+                )
+            )
+        )
+    if query.vendor is not None:
+        conditions.append(ChargePointRow.vendor == query.vendor)
+    if query.model is not None:
+        conditions.append(ChargePointRow.model == query.model)
+    status = query.status
+    if status is StationFilter.ONLINE:
+        conditions.append(_online(query))
+    elif status is StationFilter.OFFLINE:
+        conditions.append(~_online(query))
+    elif status is StationFilter.ACCEPTED:
+        conditions.append(ChargePointRow.registration_status == RegistrationStatus.ACCEPTED.value)
+    elif status is StationFilter.PENDING:
+        conditions.append(ChargePointRow.registration_status == RegistrationStatus.PENDING.value)
+    elif status is StationFilter.REJECTED:
+        conditions.append(ChargePointRow.registration_status == RegistrationStatus.REJECTED.value)
+    elif status is StationFilter.BOOTED:
+        conditions.append(ChargePointRow.last_boot_at.is_not(None))
+    elif status is StationFilter.NEVER_BOOTED:
+        conditions.append(ChargePointRow.last_boot_at.is_(None))
+    elif status is StationFilter.FAULTED:
+        # As the dashboard counts it: an offline station's last status is history.
+        conditions.append(_online(query))
+        conditions.append(
+            exists().where(
+                ConnectorRow.charge_point_id == ChargePointRow.id,
+                ConnectorRow.status == "Faulted",
+            )
+        )
+    return conditions
+
+
+SortKey = ColumnElement[Any] | InstrumentedAttribute[Any]
+
+
+def _station_order(query: StationQuery) -> list[SortKey]:
+    columns: list[SortKey]
+    match query.sort:
+        case StationSort.ID:
+            columns = []
+        case StationSort.ONLINE:
+            # "online first" reads as the ascending order, as in the dashboard
+            columns = [case((_online(query), 0), else_=1)]
+        case StationSort.REGISTRATION:
+            columns = [ChargePointRow.registration_status]
+        case StationSort.VENDOR:
+            columns = [*_nulls_last(ChargePointRow.vendor), ChargePointRow.model]
+        case StationSort.FIRMWARE:
+            columns = _nulls_last(ChargePointRow.firmware_version)
+        case StationSort.LAST_SEEN:
+            columns = _nulls_last(ChargePointRow.last_seen_at)
+        case StationSort.LAST_BOOT:
+            columns = _nulls_last(ChargePointRow.last_boot_at)
+        case StationSort.CREATED:
+            columns = [ChargePointRow.created_at]
+    columns.append(ChargePointRow.id)  # a total order, so pages neither skip nor repeat
+    if query.order is SortOrder.DESC:
+        return [column.desc() for column in columns]
+    return columns
+
+
+def _nulls_last(column: InstrumentedAttribute[Any]) -> list[SortKey]:
+    """Sort key putting NULL after every value (ascending), on SQLite and PostgreSQL."""
+    return [case((column.is_(None), 1), else_=0), column]
 
 
 def _copy_charge_point(charge_point: ChargePoint, row: ChargePointRow) -> None:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ev_charging_system.data.orm import CommandRow
 from ev_charging_system.models.commands import CommandOutcome, CommandRecord
+from ev_charging_system.models.listing import CommandQuery, SortOrder
 
 
 class SqlCommandLogRepository:
@@ -37,6 +38,27 @@ class SqlCommandLogRepository:
             query = query.where(CommandRow.charge_point_id == charge_point_id)
         rows = await self._session.scalars(query.order_by(CommandRow.id.desc()).limit(limit))
         return [_command(row) for row in rows]
+
+    async def search(self, query: CommandQuery) -> tuple[list[CommandRecord], int]:
+        conditions = []
+        if query.charge_point_id is not None:
+            conditions.append(CommandRow.charge_point_id == query.charge_point_id)
+        if query.action is not None:
+            conditions.append(CommandRow.action == query.action)
+        if query.outcome is not None:
+            conditions.append(CommandRow.outcome == query.outcome)
+        total = await self._session.scalar(
+            select(func.count()).select_from(CommandRow).where(*conditions)
+        )
+        order = CommandRow.id.desc() if query.order is SortOrder.DESC else CommandRow.id.asc()
+        rows = await self._session.scalars(
+            select(CommandRow)
+            .where(*conditions)
+            .order_by(order)
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        return [_command(row) for row in rows], total or 0
 
 
 def _command(row: CommandRow) -> CommandRecord:

@@ -22,6 +22,7 @@ from ev_charging_system.data.sample_keys import sample_key
 from ev_charging_system.data.sql_dialects import insert_ignoring_duplicates, is_unique_violation
 from ev_charging_system.models.diagnostics import UsageGrouping, UsageRow
 from ev_charging_system.models.id_token import AuthorizationStatus
+from ev_charging_system.models.listing import SortOrder, TransactionSort
 from ev_charging_system.models.transaction import (
     MeterSample,
     NewTransaction,
@@ -190,7 +191,7 @@ class SqlTransactionRepository:
         rows = await self._session.scalars(
             select(TransactionRow)
             .where(*conditions)
-            .order_by(TransactionRow.started_at.desc(), TransactionRow.id.desc())
+            .order_by(*_transaction_order(criteria))
             .limit(criteria.limit)
             .offset(criteria.offset)
         )
@@ -339,3 +340,25 @@ def _signed(row: MeterSampleRow) -> SignedMeterValue | None:
         encoding_method=row.encoding_method,
         public_key=row.public_key,
     )
+
+
+def _transaction_order(criteria: TransactionFilter) -> list[Any]:
+    """ORDER BY for the list, ending in the id so pages neither skip nor repeat rows."""
+    stopped = TransactionRow.stopped_at
+    # as Transaction.energy_wh: a meter that went backwards delivered nothing
+    start, stop = TransactionRow.meter_start_wh, TransactionRow.meter_stop_wh
+    energy = case((stop >= start, stop - start), else_=0)
+    orders: dict[TransactionSort, list[Any]] = {
+        TransactionSort.STARTED: [TransactionRow.started_at],
+        TransactionSort.STOPPED: [case((stopped.is_(None), 1), else_=0), stopped],
+        TransactionSort.ENERGY: [
+            case((TransactionRow.meter_stop_wh.is_(None), 1), else_=0),
+            energy,
+        ],
+        TransactionSort.CHARGE_POINT: [TransactionRow.charge_point_id, TransactionRow.started_at],
+    }
+    keys = orders[criteria.sort]
+    keys.append(TransactionRow.id)
+    if criteria.order is SortOrder.DESC:
+        return [key.desc() for key in keys]
+    return keys

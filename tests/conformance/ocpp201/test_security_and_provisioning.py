@@ -388,7 +388,7 @@ async def test_client_certificate(csms: Application, operator: Operator, tmp_pat
         async with expecting(csms, "command.completed", "TC_A_07") as recorded:
             await station.reply(signed, {"status": "Rejected"})
             await recorded()
-    commands = await operator.get("/api/charge-points/TC_A_07/commands")
+    commands = (await operator.get("/api/charge-points/TC_A_07/commands"))["items"]
     assert [c["status"] for c in commands if c["action"] == "CertificateSigned"] == ["Rejected"]
 
     await operator.security_profile("TC_A_07", 3)

@@ -1,8 +1,8 @@
 // The charge points every view shares, kept current by events instead of re-reading the
 // whole list: a status change patches one connector, a new station is read on its own.
 //
-// Today GET /api/charge-points answers the whole list (no paging on the server yet), so
-// the store holds it once and list views page, sort and filter it here (see listing.js).
+// The list view asks the server for one page at a time (queryStations); the store still
+// reads every station, a page at a time, for the overview's counts.
 
 import { enc, get } from "./api.js";
 
@@ -29,10 +29,22 @@ export function subscribe(listener) {
 export const isLoaded = () => loaded;
 export const storeVersion = () => version;
 
+const PAGE = 500; // the server's largest page
+
+/** Every station, a page at a time (the overview counts them all). */
+async function readAll() {
+  const list = [];
+  for (let offset = 0; ; offset += PAGE) {
+    const page = await get("/api/charge-points", { limit: PAGE, offset });
+    list.push(...page.items);
+    if (!page.items.length || offset + PAGE >= page.total) return list;
+  }
+}
+
 /** Read every station again (first load, a reconnect of the event stream, a slow poll). */
 export function reloadStations() {
   if (!loading) {
-    loading = get("/api/charge-points")
+    loading = readAll()
       .then((list) => {
         stations.clear();
         for (const station of list) stations.set(station.id, station);
@@ -149,43 +161,25 @@ function applyToKnown(type, data) {
   return true;
 }
 
-const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
-const hasFault = (p) => p.online && p.connectors.some((c) => c.status === "Faulted");
-const FILTERS = {
-  online: (p) => p.online,
-  offline: (p) => !p.online,
-  pending: (p) => p.admission === "Pending",
-  rejected: (p) => p.admission === "Rejected",
-  faulted: hasFault,
-};
-const SORTS = {
-  id: (a, b) => collator.compare(a.id, b.id),
-  online: (a, b) => Number(b.online) - Number(a.online),
-  registration: (a, b) => collator.compare(a.registration_status || "~", b.registration_status || "~"),
-  vendor: (a, b) => collator.compare(`${a.boot?.vendor || "~"} ${a.boot?.model || ""}`, `${b.boot?.vendor || "~"} ${b.boot?.model || ""}`),
-  firmware: (a, b) => collator.compare(a.boot?.firmware_version || "~", b.boot?.firmware_version || "~"),
-  last_seen: (a, b) => (Date.parse(a.last_heartbeat_at || 0) || 0) - (Date.parse(b.last_heartbeat_at || 0) || 0),
-};
-export const STATION_SORTS = Object.keys(SORTS);
-export const STATION_FILTERS = ["all", ...Object.keys(FILTERS)];
-
-function text(p) {
-  const boot = p.boot || {};
-  return [p.id, boot.vendor, boot.model, boot.serial_number, boot.charge_box_serial_number, boot.firmware_version].filter(Boolean).join(" ").toLowerCase();
-}
+/** What the server's list takes as `status=` and `sort=`. */
+export const STATION_FILTERS = ["all", "online", "offline", "accepted", "pending", "rejected", "faulted", "booted", "never_booted"];
+export const STATION_SORTS = ["id", "online", "registration", "vendor", "firmware", "last_seen", "last_boot", "created"];
 
 /**
- * One page of stations, as `GET /api/charge-points?q=&status=&vendor=&sort=&order=&limit=&offset=`
- * will answer it once the server pages: {items, total, vendors}. Computed here from the store
- * until then; callers only see the query and the page.
+ * One page of stations, paged, sorted and filtered by the server:
+ * `GET /api/charge-points?q=&status=&vendor=&sort=&order=&limit=&offset=` answers
+ * {items, total, limit, offset, vendors}. A station the store already holds is shown as the
+ * store has it (the event stream keeps it current); others join the store.
  */
 export async function queryStations({ q = "", status = "all", vendor = "", sort = "id", order = "asc", limit = 50, offset = 0 } = {}) {
-  if (!loaded) await reloadStations();
-  const needle = q.trim().toLowerCase();
-  const filter = FILTERS[status];
-  const matching = allStations().filter((p) => (!filter || filter(p)) && (!vendor || (p.boot && p.boot.vendor) === vendor) && (!needle || text(p).includes(needle)));
-  const compare = SORTS[sort] || SORTS.id;
-  matching.sort((a, b) => (order === "desc" ? -1 : 1) * (compare(a, b) || SORTS.id(a, b)));
-  const vendors = [...new Set(allStations().map((p) => p.boot && p.boot.vendor).filter(Boolean))].sort(collator.compare);
-  return { items: matching.slice(offset, offset + limit), total: matching.length, vendors };
+  const query = { sort, order, limit, offset };
+  if (q.trim()) query.q = q.trim();
+  if (status && status !== "all") query.status = status;
+  if (vendor) query.vendor = vendor;
+  const page = await get("/api/charge-points", query);
+  const items = page.items.map((fresh) => {
+    if (!stations.has(fresh.id)) stations.set(fresh.id, fresh);
+    return stations.get(fresh.id);
+  });
+  return { ...page, items };
 }

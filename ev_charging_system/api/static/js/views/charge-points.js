@@ -205,25 +205,23 @@ export function chargePointsView() {
     return tr;
   }
 
-  /** Only the rows of one page exist in the DOM, so 10,000 stations cost what 50 do. */
+  let shown = new Set(); // ids on the page now
+  let lastPage = null;
+
+  /** Only the rows of one page exist in the DOM, and the server pages, sorts and filters,
+   * so 10,000 stations cost what 50 do. */
   async function renderTable() {
     const page = await stations.queryStations(query);
     if (!root) return;
+    lastPage = page;
+    shown = new Set(page.items.map((p) => p.id));
     if (!page.items.length && page.total > 0 && query.offset > 0) {
       navigate("charge-points", null, routeQuery({ offset: 0 }), { replace: true });
       return;
     }
-    const everything = stations.allStations();
-    const filtered = page.total !== everything.length;
-    renderRows(tbody, page.items, (p) => p.id, row, 7, everything.length ? t("No charge point matches the search or filter.") : t("No charge points yet."));
-    const online = everything.filter((p) => p.online).length;
-    summary.textContent = [
-      tn(everything.length, "{count} charge point", "{count} charge points"),
-      t("{count} online", { count: formatNumber(online, 0) }),
-      filtered ? tn(page.total, "{count} match", "{count} matches") : null,
-    ]
-      .filter(Boolean)
-      .join(" · ");
+    const anyStation = page.total > 0 || stations.allStations().length > 0;
+    renderRows(tbody, page.items, (p) => p.id, row, 7, anyStation ? t("No charge point matches the search or filter.") : t("No charge points yet."));
+    renderSummary(page);
     setChildren(pager, pagination({ total: page.total, limit: query.limit, offset: query.offset, sizes: [25, 50, 100, 200, 500], onChange: (next) => navigate("charge-points", null, routeQuery(next)) }));
     const vendors = [["", t("Any vendor")], ...page.vendors.map((v) => [v, v])];
     if (form.vendor.dataset.signature !== JSON.stringify(vendors)) {
@@ -232,7 +230,34 @@ export function chargePointsView() {
     }
   }
 
-  /** Station events arrive in bursts (a whole site reconnecting): redraw at most once a second. */
+  /** Counts of the whole network come from the store (every station, kept by events). */
+  function renderSummary(page) {
+    const everything = stations.allStations();
+    const filtered = page.total !== everything.length;
+    const online = everything.filter((p) => p.online).length;
+    summary.textContent = [
+      tn(everything.length, "{count} charge point", "{count} charge points"),
+      t("{count} online", { count: formatNumber(online, 0) }),
+      filtered ? tn(page.total, "{count} match", "{count} matches") : null,
+    ]
+      .filter(Boolean)
+      .join(" · ");
+  }
+
+  /** Rows on the page follow the store (patched by the event stream) at once, without
+   * asking the server; a change elsewhere may move stations in or out of the page, so the
+   * page is read again, at most once a second (stations come and go in bursts). */
+  function onStationsChanged(ids) {
+    if (ids && lastPage && ids.every((id) => shown.has(id))) {
+      const items = lastPage.items.map((p) => stations.station(p.id) || p);
+      lastPage = { ...lastPage, items };
+      renderRows(tbody, items, (p) => p.id, row, 7, t("No charge point matches the search or filter."));
+      renderSummary(lastPage);
+      return;
+    }
+    scheduleRender();
+  }
+
   function scheduleRender() {
     if (renderTimer) return;
     renderTimer = setTimeout(() => {
@@ -761,7 +786,7 @@ export function chargePointsView() {
       );
       container.append(root);
       fillForm();
-      unsubscribe = stations.subscribe(() => scheduleRender());
+      unsubscribe = stations.subscribe(onStationsChanged);
       syncDetail(route);
     },
     update(route) {

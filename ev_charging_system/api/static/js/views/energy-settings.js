@@ -276,8 +276,8 @@ export function configEditor({ onSaved } = {}) {
   async function load(force = false) {
     if (dirty && !force) return;
     try {
-      const [config, stations] = await Promise.all([get("/energy/config"), get("/api/charge-points").catch(() => [])]);
-      setChildren(datalists.lastChild, stations.map((p) => h("option", { value: p.id })));
+      const [config, stations] = await Promise.all([get("/energy/config"), get("/api/charge-points", { limit: 500 }).catch(() => ({ items: [] }))]);
+      setChildren(datalists.lastChild, stations.items.map((p) => h("option", { value: p.id })));
       loaded = config;
       render(config);
     } catch (error) {

@@ -50,6 +50,7 @@ const OUTCOMES = {
 const TRIGGERS_16 = ["BootNotification", "Heartbeat", "StatusNotification", "MeterValues", "FirmwareStatusNotification", "DiagnosticsStatusNotification"];
 const TRIGGERS_201 = ["BootNotification", "Heartbeat", "StatusNotification", "MeterValues", "FirmwareStatusNotification", "TransactionEvent"];
 const PAGE_STEP = 50;
+const MAX_COMMANDS = 500; // the server's largest page
 
 export const answerTone = (status) => STATUS_TONES[status] || (status && /^Accept|^Unlock/.test(status) ? "ok" : "muted");
 
@@ -718,6 +719,7 @@ export function commandLog(ctx) {
   const outcome = select([["", t("All outcomes")], ...Object.entries(OUTCOMES).map(([k, [label]]) => [k, label])], "", { class: "input input-sm", "aria-label": t("Outcome") });
   const count = h("span", { class: "muted small", "aria-live": "polite" });
   let limit = PAGE_STEP;
+  let total = 0;
   let records = [];
   outcome.addEventListener("change", () => render());
 
@@ -769,12 +771,14 @@ export function commandLog(ctx) {
       5,
       records.length ? t("No command with this outcome.") : t("No command was sent to this station yet."),
     );
-    setChildren(more, records.length >= limit && limit < 1000 ? button(t("Show older"), { size: "sm", onClick: () => { limit = Math.min(1000, limit + PAGE_STEP); refresh(); } }) : null);
+    setChildren(more, records.length < total && limit < MAX_COMMANDS ? button(t("Show older"), { size: "sm", onClick: () => { limit = Math.min(MAX_COMMANDS, limit + PAGE_STEP); refresh(); } }) : null);
   }
 
   async function refresh() {
     try {
-      records = await get(`${ctx.base}/commands`, { limit });
+      const page = await get(`${ctx.base}/commands`, { limit });
+      records = page.items;
+      total = page.total;
       errorArea.replaceChildren();
       render();
     } catch (error) {

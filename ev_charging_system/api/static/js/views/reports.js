@@ -171,7 +171,7 @@ export function reportsView() {
       }
     } else {
       try {
-        const entries = await get("/api/audit", { limit: filters.limit, actor: filters.actor, tool: filters.tool });
+        const entries = (await get("/api/audit", { limit: filters.limit, actor: filters.actor, tool: filters.tool })).items;
         if (!root || current !== generation) return;
         auditError.replaceChildren();
         renderAudit(entries);
@@ -193,8 +193,8 @@ export function reportsView() {
 
   async function loadSuggestions() {
     try {
-      const [points, tags] = await Promise.all([get("/api/charge-points"), get("/api/id-tags", { limit: 500 })]);
-      setChildren(lists.children[0], points.map((p) => h("option", { value: p.id })));
+      const [points, tags] = await Promise.all([get("/api/charge-points", { limit: 500 }), get("/api/id-tags", { limit: 500 })]);
+      setChildren(lists.children[0], points.items.map((p) => h("option", { value: p.id })));
       setChildren(lists.children[1], tags.items.map((t) => h("option", { value: t.id_tag })));
     } catch {
       // Suggestions only.

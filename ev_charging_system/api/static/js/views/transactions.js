@@ -172,8 +172,8 @@ export function transactionsView() {
 
   async function loadSuggestions() {
     try {
-      const [points, tags] = await Promise.all([get("/api/charge-points"), get("/api/id-tags", { limit: 500 })]);
-      setChildren(lists, datalist(stationList, points.map((p) => p.id)), datalist(tagList, tags.items.map((tx) => tx.id_tag)));
+      const [points, tags] = await Promise.all([get("/api/charge-points", { limit: 500 }), get("/api/id-tags", { limit: 500 })]);
+      setChildren(lists, datalist(stationList, points.items.map((p) => p.id)), datalist(tagList, tags.items.map((tx) => tx.id_tag)));
     } catch {
       // Suggestions are a convenience; the filters work without them.
     }
