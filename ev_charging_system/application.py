@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ev_charging_system.api.http_guards import BodyLimit, SecurityHeaders
 from ev_charging_system.bootstrap import System, utc_now
+from ev_charging_system.cluster.node import ClusterStartError
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.data.database import migrate_to_head
 from ev_charging_system.energy.history_store import restore_history
@@ -54,6 +55,8 @@ def describe_startup_failure(error: Exception, settings: Settings) -> str:
             f"{settings.ocpp_server_port}, FASTAPI_PORT={settings.fastapi_port}, "
             f"MCP_SERVER_PORT={settings.mcp_server_port}"
         )
+    if isinstance(error, ClusterStartError):
+        return f"this node cannot join its cluster: {error}"
     if isinstance(error, SQLAlchemyError | OSError):
         database = make_url(settings.database_url).render_as_string(hide_password=True)
         return f"the database at {database} cannot be used: {error}"
@@ -88,7 +91,11 @@ class Application(System):
         )
         if restored:
             logger.info("energy: forecasts start from %d stored 15-minute slots", restored)
-        self.coordinator.start()
+        if self.cluster is None:
+            self.coordinator.start()
+        else:
+            # The planner is a singleton: it runs on whichever node holds the leadership.
+            await self.cluster.start(self._lead, self._follow)
         await self.ocpp.start()
         self.rest_port = await self._start_http(
             self.rest_app, settings.fastapi_host, settings.fastapi_port
@@ -115,6 +122,17 @@ class Application(System):
         )
         if self.settings.anthropic_api_key is None:
             logger.info("ANTHROPIC_API_KEY is not set: the chat feature is unavailable")
+
+    async def _lead(self) -> None:
+        # Whatever was configured through any node is in the database: start from it.
+        try:
+            await self.site.restore()
+        except Exception:
+            logger.exception("energy: could not restore the stored site configuration")
+        self.coordinator.start()
+
+    async def _follow(self) -> None:
+        await self.coordinator.stop()
 
     async def _start_http(self, app: object, host: str, port: int) -> int:
         sock = listening_socket(host, port)
@@ -150,12 +168,18 @@ class Application(System):
 
     async def stop(self) -> None:
         """Close station sockets, stop HTTP servers, flush buffered state, close the DB."""
+        if self.cluster is not None:
+            await self.cluster.stop_singletons()  # another node takes the planner over
         await self.coordinator.stop()
         if self._flush_task is not None:
             self._flush_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flush_task
         await self.ocpp.stop()
+        if self.cluster is not None:
+            # After the stations' sockets closed (forwarded calls answered "offline"):
+            # give the lease back and leave NATS.
+            await self.cluster.stop()
         for server, _task in self._http_servers:
             server.should_exit = True
         await asyncio.gather(*(task for _server, task in self._http_servers))
