@@ -97,12 +97,16 @@ class NatsEventBus:
         )
         self._sender = asyncio.create_task(self._send(nats), name="cluster-event-sender")
 
-    async def stop(self) -> None:
+    async def stop(self, drain_seconds: float = 2.0) -> None:
+        """Stop listening, then send what is still queued (this node's last disconnects)
+        for at most `drain_seconds`."""
         if self._subscription is not None:
             with contextlib.suppress(Exception):
                 await self._subscription.unsubscribe()
             self._subscription = None
         if self._sender is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._outgoing.join(), drain_seconds)
             self._sender.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sender
@@ -120,6 +124,8 @@ class NatsEventBus:
             except Exception as error:  # a full buffer, a closed client: count and go on
                 self.outgoing_dropped += 1
                 logger.warning("cluster: could not send %s to other nodes: %s", event.type, error)
+            finally:
+                self._outgoing.task_done()
 
     async def _received(self, message: Msg) -> None:
         node_id = message.subject.rsplit(".", 1)[-1]

@@ -111,6 +111,7 @@ class ClusterNode:
         self.leader: LeaderElection | None = None
         self._nats: Client | None = None
         self._refresher: asyncio.Task[None] | None = None
+        self._leaving = False  # an orderly stop: losing the NATS link is expected
 
     @property
     def is_leader(self) -> bool:
@@ -158,6 +159,7 @@ class ClusterNode:
     async def stop(self) -> None:
         """Leave the cluster: after this node's stations were closed (their in-flight
         forwarded commands answered), hand back the lease and close the NATS link."""
+        self._leaving = True
         await self.stop_singletons()
         if self._refresher is not None:
             self._refresher.cancel()
@@ -204,7 +206,8 @@ class ClusterNode:
             logger.warning("cluster: NATS: %s", error)
 
         async def disconnected_cb() -> None:
-            logger.warning("cluster: lost the NATS link; reconnecting")
+            if not self._leaving:
+                logger.warning("cluster: lost the NATS link; reconnecting")
 
         async def reconnected_cb() -> None:
             logger.info("cluster: NATS link back")

@@ -1,8 +1,9 @@
 """Two nodes on one PostgreSQL database and one NATS server (issue #16).
 
-A station connected to node B is operated through node A's REST API with the station's
-real answers and errors; A's event stream shows B's station events; stopping B moves its
-station to A; the energy planner runs on exactly one node and moves when that one stops.
+A station connected to node B is operated through node A's REST API and MCP server with
+the station's real answers and errors; A's event stream shows B's station events; stopping
+B moves its station to A; the energy planner runs on exactly one node and moves when that
+one stops.
 """
 
 from __future__ import annotations
@@ -15,12 +16,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import httpx2
 import nats
 import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from ev_charging_system.application import Application, StartupError
 from ev_charging_system.cluster.ownership import StationOwnership
+from ev_charging_system.llm_integration.mcp_server import MCP_PATH
 from tests.cluster.conftest import LEASE_SECONDS, Cluster, until
 from tests.conformance.station import IncomingCall, Operator, RawStation, raw_station
 from tests.conftest import API_TOKEN, expecting
@@ -93,6 +98,27 @@ async def test_a_station_on_node_b_is_operated_through_node_a(cluster: Cluster) 
         offline = await operator.post("/api/charge-points/CP-B/commands/clear-cache", {})
         assert offline.status_code == 409, offline.text
         assert (await operator.station("CP-B"))["online"] is False
+
+
+async def test_a_station_on_node_b_answers_an_mcp_tool_on_node_a(cluster: Cluster) -> None:
+    a = await cluster.start(
+        "node-a", mcp_read_token="test-mcp-read-token", mcp_operate_token="test-mcp-op-token"
+    )
+    b = await cluster.start("node-b")
+    url = f"http://127.0.0.1:{a.mcp_port}{MCP_PATH}"
+    async with (
+        station_on(b, a, "CP-M") as station,
+        httpx2.AsyncClient(headers={"Authorization": "Bearer test-mcp-op-token"}) as http,
+        Client(streamable_http_client(url, http_client=http)) as session,
+    ):
+        asked = asyncio.create_task(
+            session.call_tool("get_configuration", {"charge_point_id": "CP-M"})
+        )
+        await station.reply(await station.expect_call("GetConfiguration"), CONFIGURATION)
+        result = await asyncio.wait_for(asked, 10)
+    assert not result.is_error, result.content
+    assert result.structured_content is not None
+    assert "77" in json.dumps(result.structured_content)
 
 
 async def test_an_event_stream_on_node_a_shows_node_b_stations_in_order(
