@@ -41,6 +41,7 @@ from ev_charging_system.business_logic.token_service import TokenService
 from ev_charging_system.business_logic.transaction_event_service import TransactionEventService
 from ev_charging_system.business_logic.transaction_service import TransactionService
 from ev_charging_system.cluster.event_bus import NatsEventBus
+from ev_charging_system.cluster.invalidation import registration_invalidator
 from ev_charging_system.cluster.node import ClusterNode, ClusterOptions
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.core.connection_manager import ConnectionManager
@@ -150,6 +151,10 @@ class System:
             presence=presence,
             events=self.events,
         )
+        if self.cluster is not None:
+            self.cluster.events.add_remote_tap(
+                registration_invalidator(devices.forget_registration)
+            )
         commands = RemoteCommandService(unit_of_work, gateway, utc_now, self.events)
         smart_charging = SmartChargingService(unit_of_work, commands, utc_now)
         self.plan_log = SqlPlanLog(

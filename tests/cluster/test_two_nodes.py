@@ -121,6 +121,20 @@ async def test_a_station_on_node_b_answers_an_mcp_tool_on_node_a(cluster: Cluste
     assert "77" in json.dumps(result.structured_content)
 
 
+async def test_a_station_rejected_through_node_a_is_refused_by_node_b(cluster: Cluster) -> None:
+    """Node B caches registrations; A's change reaches it as an event and applies there."""
+    a = await cluster.start("node-a")
+    b = await cluster.start("node-b")
+    async with rest_of(a) as operator, station_on(b, a, "CP-R") as station:
+        assert "currentTime" in await station.call("Heartbeat")  # accepted, cached on B
+        async with expecting(b, "station.registration_changed", "CP-R") as changed:
+            rejected = await operator.post("/api/charge-points/CP-R/reject")
+            assert rejected.status_code == 200, rejected.text
+            await changed()
+        code, _ = await station.call_error("Heartbeat", {})
+        assert code == "SecurityError"
+
+
 async def test_an_event_stream_on_node_a_shows_node_b_stations_in_order(
     cluster: Cluster,
 ) -> None:
