@@ -201,6 +201,8 @@ class Application(System):
             await self.start()
         except Exception as error:
             await self._abandon_start()
+            for sig in (signal.SIGINT, signal.SIGTERM):  # or Ctrl-C would be ignored after
+                loop.remove_signal_handler(sig)
             raise StartupError(describe_startup_failure(error, self.settings)) from error
         try:
             await stop.wait()

@@ -26,6 +26,7 @@ from ev_charging_system.business_logic.event_bus import InProcessEventBus, Queue
 from ev_charging_system.business_logic.events import DomainEvent, EventFilter
 from ev_charging_system.cluster.codec import CodecError, decode_event, encode_event
 from ev_charging_system.cluster.subjects import Subjects
+from ev_charging_system.cluster.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -107,9 +108,7 @@ class NatsEventBus:
         if self._sender is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._outgoing.join(), drain_seconds)
-            self._sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sender
+            await cancel_and_wait(self._sender)
             self._sender = None
 
     async def _send(self, nats: Client) -> None:

@@ -13,13 +13,14 @@ the old leader vanished without closing its socket).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from ev_charging_system.cluster.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -62,9 +63,7 @@ class LeaderElection:
     async def stop(self) -> None:
         """Step down (the singletons stop first) and release the lock with the session."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait(self._task)
             self._task = None
 
     async def _run(self) -> None:

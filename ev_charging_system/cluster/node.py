@@ -35,6 +35,7 @@ from ev_charging_system.cluster.ownership import StationOwnership
 from ev_charging_system.cluster.presence import ClusterPresence
 from ev_charging_system.cluster.routing import ClusterGateway, CommandServer
 from ev_charging_system.cluster.subjects import Subjects
+from ev_charging_system.cluster.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -161,10 +162,7 @@ class ClusterNode:
         forwarded commands answered), hand back the lease and close the NATS link."""
         self._leaving = True
         await self.stop_singletons()
-        if self._refresher is not None:
-            self._refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
+        await cancel_and_wait(self._refresher)
         await self.command_server.stop()
         with contextlib.suppress(Exception):
             await self.ownership.flush()
@@ -174,7 +172,7 @@ class ClusterNode:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._nats.drain(), self.options.connect_timeout_seconds)
             with contextlib.suppress(Exception):
-                await self._nats.close()
+                await asyncio.wait_for(self._nats.close(), self.options.connect_timeout_seconds)
             self._nats = None
         await self._engine.dispose()
         await self._leader_engine.dispose()

@@ -14,13 +14,14 @@ node: a station that already moved to another node stays there.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from ev_charging_system.cluster.tasks import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -88,11 +89,7 @@ class StationOwnership:
 
     async def stop(self) -> None:
         """Give every station and the lease back at once (an orderly stop)."""
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._tasks)
         self._tasks = []
         try:
             async with self._engine.begin() as connection:

@@ -29,6 +29,7 @@ from ev_charging_system.business_logic.ports import ChargerGateway, StationPrese
 from ev_charging_system.cluster import codec
 from ev_charging_system.cluster.ownership import StationOwnership
 from ev_charging_system.cluster.subjects import Subjects
+from ev_charging_system.cluster.tasks import cancel_and_wait
 from ev_charging_system.models.commands import Command, CommandResult
 from ev_charging_system.models.errors import (
     CommandError,
@@ -155,9 +156,7 @@ class CommandServer:
             with contextlib.suppress(Exception):
                 await self._subscription.unsubscribe()
             self._subscription = None
-        for task in list(self._running):
-            task.cancel()
-        await asyncio.gather(*self._running, return_exceptions=True)
+        await cancel_and_wait(*self._running)
 
     async def _received(self, message: Msg) -> None:
         # NATS runs one subscription's callbacks one after another: each command gets its

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
@@ -76,13 +77,27 @@ class Cluster:
         await node.stop()
 
 
+WATCHDOG_SECONDS = 90.0  # no test here takes this long: print where every task waits
+
+
+async def _watchdog() -> None:
+    await asyncio.sleep(WATCHDOG_SECONDS)
+    print(f"--- cluster test still running after {WATCHDOG_SECONDS:g} s; tasks:", file=sys.stderr)
+    for task in asyncio.all_tasks():
+        task.print_stack(file=sys.stderr)
+
+
 @pytest.fixture
 async def cluster(migrated_database: str, nats_url: str) -> AsyncIterator[Cluster]:
+    watchdog = asyncio.create_task(_watchdog())
     await empty_all_tables(migrated_database)
     running = Cluster(migrated_database, nats_url)
-    yield running
-    for node in list(running.nodes):
-        await running.stop(node)
+    try:
+        yield running
+        for node in list(running.nodes):
+            await running.stop(node)
+    finally:
+        watchdog.cancel()
 
 
 async def until(condition: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -14,7 +15,7 @@ import pytest
 from sqlalchemy import inspect
 from sqlalchemy.engine import make_url
 
-from ev_charging_system.data.database import PROJECT_ROOT, create_engine
+from ev_charging_system.data.database import PROJECT_ROOT, create_engine, migrate_to_head
 from ev_charging_system.data.orm import Base
 from tests.conftest import TEST_POSTGRES_URL, _admin_dsn, running_in_ci
 
@@ -81,3 +82,18 @@ async def test_downgrade_to_base_and_back_up(empty_database: str) -> None:
     assert downgraded.returncode == 0, downgraded.stderr
     assert await table_names(empty_database) == set()
     assert alembic(empty_database, "upgrade", "head").returncode == 0
+
+
+async def test_nodes_migrating_at_once_take_turns(empty_database: str) -> None:
+    """Cluster nodes start together and each migrates on start: one at a time on
+    PostgreSQL (an advisory lock), and the later ones find the schema at head."""
+    if empty_database.startswith("sqlite"):
+        pytest.skip("several nodes need PostgreSQL; SQLite serves one process")
+    engines = [create_engine(empty_database) for _ in range(3)]
+    try:
+        # Without the lock they deadlock on each other's DDL: bounded, so that fails.
+        await asyncio.wait_for(asyncio.gather(*(migrate_to_head(engine) for engine in engines)), 60)
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert await table_names(empty_database) == set(Base.metadata.tables)
