@@ -164,9 +164,7 @@ class ClusterNode:
         await self.stop_singletons()
         await cancel_and_wait(self._refresher)
         await self.command_server.stop()
-        with contextlib.suppress(Exception):
-            await self.ownership.flush()
-        await self.ownership.stop()
+        await self.ownership.stop()  # deletes every row of this node: no flush needed
         await self.events.stop()
         if self._nats is not None:
             with contextlib.suppress(Exception):
