@@ -17,6 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ev_charging_system.api.http_guards import BodyLimit, SecurityHeaders
 from ev_charging_system.bootstrap import System, utc_now
+from ev_charging_system.cluster.node import ClusterStartError
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.core.bounded import DeadlineExceededError, within
 from ev_charging_system.data.database import migrate_to_head
@@ -59,6 +60,8 @@ def describe_startup_failure(error: Exception, settings: Settings) -> str:
             f"{settings.ocpp_server_port}, FASTAPI_PORT={settings.fastapi_port}, "
             f"MCP_SERVER_PORT={settings.mcp_server_port}"
         )
+    if isinstance(error, ClusterStartError):
+        return f"this node cannot join its cluster: {error}"
     if isinstance(error, SQLAlchemyError | OSError):
         database = make_url(settings.database_url).render_as_string(hide_password=True)
         return f"the database at {database} cannot be used: {error}"
@@ -103,9 +106,12 @@ class Application(System):
         )
         if restored:
             logger.info("energy: forecasts start from %d stored 15-minute slots", restored)
-        self.coordinator.start()
-        await self.alarms.start()
-        self.meter_history.start()
+        if self.cluster is None:
+            await self._lead()
+        else:
+            # The planner, alarm rules and meter retention are singletons: they run on
+            # whichever node holds the leadership.
+            await self.cluster.start(self._lead, self._follow)
         await self.ocpp.start()
         self.rest_port = await self._start_http(
             self.rest_app, settings.fastapi_host, settings.fastapi_port
@@ -139,6 +145,23 @@ class Application(System):
         )
         if self.settings.anthropic_api_key is None:
             logger.info("ANTHROPIC_API_KEY is not set: the chat feature is unavailable")
+
+    async def _lead(self) -> None:
+        """Start the singletons: the planner, the alarm rules, meter retention."""
+        if self.cluster is not None:
+            # Whatever was configured through any node is in the database: start from it.
+            try:
+                await self.site.restore()
+            except Exception:
+                logger.exception("energy: could not restore the stored site configuration")
+        self.coordinator.start()
+        await self.alarms.start()
+        self.meter_history.start()
+
+    async def _follow(self) -> None:
+        await self.coordinator.stop()
+        await self.alarms.stop()
+        await self.meter_history.stop()
 
     async def _start_http(self, app: object, host: str, port: int) -> int:
         sock = listening_socket(host, port)
@@ -189,6 +212,8 @@ class Application(System):
         if self._stopped:
             return
         self._stopped = True
+        if self.cluster is not None:
+            await self.cluster.stop_singletons()  # another node takes the singletons over
         await self.coordinator.stop()
         await self.alarms.stop()
         await self.meter_history.stop()
@@ -198,6 +223,10 @@ class Application(System):
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flush_task
         await self.ocpp.stop(drain_seconds=self.settings.shutdown_timeout_seconds - 1)
+        if self.cluster is not None:
+            # After the stations' sockets closed (forwarded calls answered "offline"):
+            # give the lease back and leave NATS.
+            await self.cluster.stop()
         for server, _task in self._http_servers:
             server.should_exit = True
         await asyncio.gather(*(task for _server, task in self._http_servers))
@@ -216,6 +245,8 @@ class Application(System):
             await self.start()
         except Exception as error:
             await self._abandon_start()
+            for sig in (signal.SIGINT, signal.SIGTERM):  # or Ctrl-C would be ignored after
+                loop.remove_signal_handler(sig)
             raise StartupError(describe_startup_failure(error, self.settings)) from error
         try:
             await stop.wait()

@@ -37,13 +37,16 @@ from ev_charging_system.business_logic.operations.services import (
     OperationServices,
 )
 from ev_charging_system.business_logic.plan_events import PublishingPlanRecorder
-from ev_charging_system.business_logic.ports import UnitOfWork
+from ev_charging_system.business_logic.ports import ChargerGateway, StationPresence, UnitOfWork
 from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
 from ev_charging_system.business_logic.reporting_service import ReportingService
 from ev_charging_system.business_logic.smart_charging_service import SmartChargingService
 from ev_charging_system.business_logic.token_service import TokenService
 from ev_charging_system.business_logic.transaction_event_service import TransactionEventService
 from ev_charging_system.business_logic.transaction_service import TransactionService
+from ev_charging_system.cluster.event_bus import NatsEventBus
+from ev_charging_system.cluster.invalidation import registration_invalidator
+from ev_charging_system.cluster.node import ClusterNode, ClusterOptions
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.core.connection_manager import ConnectionManager
 from ev_charging_system.core.gateway import OcppGateway
@@ -128,7 +131,6 @@ class System:
             return SqlAlchemyUnitOfWork(session_factory, self.database_health)
 
         self.uow_factory = unit_of_work
-        self.events = InProcessEventBus()
         # The one metrics registry of this application (never the library's global one).
         self.metrics_registry = CollectorRegistry(auto_describe=True)
         observer = PrometheusObserver(self.metrics_registry)
@@ -139,6 +141,31 @@ class System:
             else development_key(settings.data_dir / "secret.key")
         )
         self.connections = ConnectionManager()
+        local_gateway = OcppGateway(self.connections)
+        # One process (the default) or one node of a cluster: only the event bus, the
+        # gateway and presence differ; every service is wired the same way below.
+        self.cluster: ClusterNode | None = None
+        self.events: InProcessEventBus | NatsEventBus
+        gateway: ChargerGateway = local_gateway
+        presence: StationPresence = self.connections
+        if settings.cluster_nats_url is not None:
+            self.cluster = ClusterNode(
+                ClusterOptions(
+                    nats_url=settings.cluster_nats_url,
+                    node_id=settings.node_id,
+                    cluster_name=settings.cluster_name,
+                    database_url=settings.database_url,
+                    lease_seconds=settings.cluster_lease_seconds,
+                    connect_timeout_seconds=settings.cluster_connect_timeout_seconds,
+                    call_timeout_seconds=settings.ocpp_call_timeout_seconds,
+                ),
+                local_gateway,
+                self.connections,
+            )
+            self.events = self.cluster.events
+            gateway, presence = self.cluster.gateway, self.cluster.presence
+        else:
+            self.events = InProcessEventBus()
         last_seen = LastSeenTracker()
         auth = AuthService(unit_of_work, utc_now)
         devices = DeviceManagementService(
@@ -150,12 +177,14 @@ class System:
                 retry_interval_seconds=settings.boot_retry_interval_seconds,
             ),
             last_seen,
-            presence=self.connections,
+            presence=presence,
             events=self.events,
         )
-        commands = RemoteCommandService(
-            unit_of_work, OcppGateway(self.connections), utc_now, self.events, observer
-        )
+        if self.cluster is not None:
+            self.cluster.events.add_remote_tap(
+                registration_invalidator(devices.forget_registration)
+            )
+        commands = RemoteCommandService(unit_of_work, gateway, utc_now, self.events, observer)
         smart_charging = SmartChargingService(unit_of_work, commands, utc_now)
         self.plan_log = SqlPlanLog(
             session_factory, timedelta(days=settings.energy_plan_retention_days)
@@ -183,7 +212,7 @@ class System:
         transactions = TransactionService(
             unit_of_work, utc_now, auth, observer=sessions, events=self.events
         )
-        diagnostics = DiagnosticsService(unit_of_work, utc_now, self.connections)
+        diagnostics = DiagnosticsService(unit_of_work, utc_now, presence)
         reporting = ReportingService(unit_of_work)
         audit = AuditService(unit_of_work, utc_now)
         conversations = ConversationService(unit_of_work, utc_now)

@@ -133,6 +133,11 @@ class DeviceManagementService:
     def attach_presence(self, presence: StationPresence) -> None:
         self._presence = presence
 
+    def forget_registration(self, charge_point_id: str) -> None:
+        """Another process changed the station's registration: read it again when the
+        station next sends something (a cluster node's registration cache)."""
+        self._registration.pop(charge_point_id, None)
+
     # --- station-initiated -----------------------------------------------------------
 
     async def station_connected(self, charge_point_id: str, ocpp_version: str) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import base64
+import os
+import re
+import socket
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal, Self
@@ -17,6 +20,16 @@ DEFAULT_SQLITE_PATH = Path("data") / "ev_charging.db"
 DEVELOPMENT_API_TOKEN = "dev-token"  # documented demo values, refused in production
 DEVELOPMENT_MCP_READ_TOKEN = "dev-mcp-read"
 DEVELOPMENT_MCP_OPERATE_TOKEN = "dev-mcp-operate"
+
+
+# A node id is a NATS subject token and a database key: letters, digits, '-' and '_'.
+NODE_ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+def default_node_id() -> str:
+    """host-pid, reduced to the characters a node id may hold."""
+    host = re.sub(r"[^A-Za-z0-9_-]", "-", socket.gethostname())[:48] or "node"
+    return f"{host}-{os.getpid()}"
 
 
 class Environment(StrEnum):
@@ -144,10 +157,34 @@ class Settings(BaseSettings):
     # answered, sockets closed with 1001, buffered state flushed; all within this.
     shutdown_timeout_seconds: float = Field(default=10, gt=0)
 
+    # Scale-out (docs/scaling.md). Unset: one process, no broker, nothing below is used.
+    # Set (nats://host:4222): this process is one node of a cluster sharing PostgreSQL.
+    cluster_nats_url: str | None = None
+    node_id: str = Field(default_factory=default_node_id)
+    # Prefix of every NATS subject and key of the advisory lock: clusters sharing a NATS
+    # server or a database stay apart.
+    cluster_name: str = Field(default="evcs", pattern=r"^[A-Za-z0-9_-]{1,32}$")
+    # A node that stops renewing loses its stations (and they count as offline elsewhere)
+    # after this long; it renews every third of it.
+    cluster_lease_seconds: float = Field(default=15, ge=1, le=600)
+    cluster_connect_timeout_seconds: float = Field(default=10, gt=0, le=120)
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, value: str) -> str:
         return normalise_database_url(value)
+
+    @field_validator("cluster_nats_url")
+    @classmethod
+    def _empty_url_is_none(cls, value: str | None) -> str | None:
+        return value.strip() or None if value is not None else None
+
+    @field_validator("node_id")
+    @classmethod
+    def _node_id_token(cls, value: str) -> str:
+        if not NODE_ID_PATTERN.match(value):
+            raise ValueError("NODE_ID must be 1 to 64 letters, digits, '-' or '_'")
+        return value
 
     @field_validator("anthropic_api_key")
     @classmethod
@@ -216,7 +253,17 @@ class Settings(BaseSettings):
         ):
             if path is not None and not path.is_file():
                 raise ValueError(f"{name}: {path} is not a readable file")
+        if self.cluster_nats_url is not None and not self.database_url.startswith("postgresql"):
+            raise ValueError(
+                "CLUSTER_NATS_URL needs a shared PostgreSQL database: set DATABASE_URL to "
+                "postgresql://... (every node uses the same one), or unset CLUSTER_NATS_URL "
+                "to run a single process"
+            )
         return self
+
+    @property
+    def is_cluster(self) -> bool:
+        return self.cluster_nats_url is not None
 
     @property
     def is_sqlite(self) -> bool:

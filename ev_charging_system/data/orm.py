@@ -429,3 +429,26 @@ class MeterRollupRow(Base):
     maximum: Mapped[Decimal] = mapped_column(ExactDecimal())
     last: Mapped[Decimal] = mapped_column(ExactDecimal())
     last_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# --- scale-out (docs/scaling.md): written and read only by ev_charging_system.cluster ------
+
+
+class ClusterNodeRow(Base):
+    """A running node and its lease; a node that stops renewing loses its stations."""
+
+    __tablename__ = "cluster_nodes"
+
+    node_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lease_expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class StationOwnershipRow(Base):
+    """Which node holds a station's WebSocket; valid while that node's lease is."""
+
+    __tablename__ = "station_ownership"
+
+    charge_point_id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    node_id: Mapped[str] = mapped_column(String(64), index=True)
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())

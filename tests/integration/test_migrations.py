@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from ev_charging_system.data.database import (
     PROJECT_ROOT,
     create_engine,
     create_session_factory,
+    migrate_to_head,
 )
 from ev_charging_system.data.orm import Base
 from ev_charging_system.data.types import ExactDecimal, UTCDateTime
@@ -171,3 +173,18 @@ async def test_meter_dedupe_deletes_stored_copies_and_keys_agree_with_the_reposi
             await uow.commit()
     finally:
         await engine.dispose()
+
+
+async def test_nodes_migrating_at_once_take_turns(empty_database: str) -> None:
+    """Cluster nodes start together and each migrates on start: one at a time on
+    PostgreSQL (an advisory lock), and the later ones find the schema at head."""
+    if empty_database.startswith("sqlite"):
+        pytest.skip("several nodes need PostgreSQL; SQLite serves one process")
+    engines = [create_engine(empty_database) for _ in range(3)]
+    try:
+        # Without the lock they deadlock on each other's DDL: bounded, so that fails.
+        await asyncio.wait_for(asyncio.gather(*(migrate_to_head(engine) for engine in engines)), 60)
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    assert await table_names(empty_database) == set(Base.metadata.tables)

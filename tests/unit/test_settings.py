@@ -50,3 +50,25 @@ def test_shutdown_leaves_time_to_answer_a_call_waiting_on_the_database() -> None
         Settings.model_validate({"database_timeout_seconds": 10, "shutdown_timeout_seconds": 10})
     settings = Settings.model_validate({})
     assert settings.shutdown_timeout_seconds > settings.database_timeout_seconds + 1
+
+
+def test_a_single_process_is_the_default() -> None:
+    settings = Settings.model_validate({})
+    assert settings.cluster_nats_url is None and not settings.is_cluster
+    assert settings.node_id  # host-pid, used only in a cluster
+
+
+def test_cluster_mode_needs_postgresql() -> None:
+    with pytest.raises(ValidationError, match="CLUSTER_NATS_URL needs a shared PostgreSQL"):
+        Settings.model_validate({"cluster_nats_url": "nats://127.0.0.1:4222"})
+    settings = Settings.model_validate(
+        {"cluster_nats_url": "nats://n:4222", "database_url": "postgresql://u@h/db"}
+    )
+    assert settings.is_cluster
+    assert Settings.model_validate({"cluster_nats_url": " "}).cluster_nats_url is None
+
+
+def test_a_node_id_is_a_subject_token() -> None:
+    with pytest.raises(ValidationError, match="NODE_ID"):
+        Settings.model_validate({"node_id": "a.b"})
+    assert Settings.model_validate({"node_id": "node-1"}).node_id == "node-1"

@@ -1,0 +1,23 @@
+"""The NATS subjects of one cluster (CLUSTER_NAME keeps clusters on one server apart)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Subjects:
+    cluster: str
+
+    def events_of(self, node_id: str) -> str:
+        """Where a node publishes its domain events: one publisher per subject keeps each
+        station's events in order (a station is held by one node at a time)."""
+        return f"{self.cluster}.events.{node_id}"
+
+    @property
+    def all_events(self) -> str:
+        return f"{self.cluster}.events.*"
+
+    def commands_of(self, node_id: str) -> str:
+        """Where a node takes commands for the stations it holds (request/reply)."""
+        return f"{self.cluster}.commands.{node_id}"
