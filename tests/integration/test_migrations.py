@@ -175,11 +175,11 @@ async def test_meter_dedupe_deletes_stored_copies_and_keys_agree_with_the_reposi
         await engine.dispose()
 
 
+@pytest.mark.parametrize("empty_database", ["postgresql"], indirect=True)
 async def test_nodes_migrating_at_once_take_turns(empty_database: str) -> None:
     """Cluster nodes start together and each migrates on start: one at a time on
-    PostgreSQL (an advisory lock), and the later ones find the schema at head."""
-    if empty_database.startswith("sqlite"):
-        pytest.skip("several nodes need PostgreSQL; SQLite serves one process")
+    PostgreSQL (an advisory lock), and the later ones find the schema at head. (Several
+    nodes need PostgreSQL; SQLite serves one process.)"""
     engines = [create_engine(empty_database) for _ in range(3)]
     try:
         # Without the lock they deadlock on each other's DDL: bounded, so that fails.
