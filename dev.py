@@ -88,13 +88,22 @@ def ensure_browser() -> bool:
     return any(shutil.which(name) for name in BROWSERS)
 
 
+def parallel(pytest_args: list[str]) -> list[str]:
+    """Worker processes for the suite (pytest-xdist), one per core up to four: most tests
+    wait on sockets and databases, so this halves the wall time on two cores. Each worker
+    has its own databases, ports and browser. `-n 0` (or any -n) overrides."""
+    if any(arg == "-n" or arg.startswith(("-n", "--numprocesses")) for arg in pytest_args):
+        return []
+    return ["-n", str(min(4, os.cpu_count() or 1))]
+
+
 def run_checks(python: Path, pytest_args: list[str]) -> int:
     steps: list[tuple[str, list[str]]] = [
         ("ruff check", [str(python), "-m", "ruff", "check", "."]),
         ("ruff format --check", [str(python), "-m", "ruff", "format", "--check", "."]),
         ("mypy", [str(python), "-m", "mypy"]),
         ("import-linter", [str(python.parent / "lint-imports"), "--no-cache"]),
-        ("pytest", [str(python), "-m", "pytest", *pytest_args]),
+        ("pytest", [str(python), "-m", "pytest", *parallel(pytest_args), *pytest_args]),
     ]
     failed: list[str] = []
     print("\n=== browser ===", flush=True)
