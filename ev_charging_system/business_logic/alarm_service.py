@@ -87,7 +87,9 @@ class AlarmService:
         self._storage = storage
         self._notifier = notifier
         self._active: dict[str, Alarm] = {}
-        self._unsaved: dict[str, Alarm] = {}  # changes the database did not take yet
+        self._unsaved: dict[
+            tuple[str, datetime], Alarm
+        ] = {}  # changes the database did not take yet
         self._lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
         self._offline_timers: dict[str, asyncio.TimerHandle] = {}
@@ -364,9 +366,9 @@ class AlarmService:
                 await self._store.update(alarm)
         except Exception:
             # The database may be the very thing that is down: keep it, store it later.
-            self._unsaved[alarm.key + (f"|{alarm.raised_at.isoformat()}")] = alarm
+            self._unsaved[_occurrence(alarm)] = alarm
         else:
-            self._unsaved.pop(alarm.key + (f"|{alarm.raised_at.isoformat()}"), None)
+            self._unsaved.pop(_occurrence(alarm), None)
 
     async def _store_unsaved(self) -> None:
         async with self._lock:
@@ -386,3 +388,8 @@ class AlarmService:
     def _notify(self, alarm: Alarm, change: str) -> None:
         if self._notifier is not None:
             self._spawn(self._notifier.notify(replace(alarm), change))
+
+
+def _occurrence(alarm: Alarm) -> tuple[str, datetime]:
+    """One raising of an alarm (its key may be raised again after it cleared)."""
+    return alarm.key, alarm.raised_at

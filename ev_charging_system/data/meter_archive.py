@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import fields
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select
@@ -18,19 +19,7 @@ KEPT_CONTEXTS = ("Transaction.Begin", "Transaction.End")
 
 
 def _rollup(row: MeterRollupRow) -> MeterRollup:
-    return MeterRollup(
-        charge_point_id=row.charge_point_id,
-        connector_id=row.connector_id,
-        measurand=row.measurand,
-        phase=row.phase,
-        bucket_start=row.bucket_start,
-        count=row.count,
-        total=row.total,
-        minimum=row.minimum,
-        maximum=row.maximum,
-        last=row.last,
-        last_at=row.last_at,
-    )
+    return MeterRollup(**{field.name: getattr(row, field.name) for field in fields(MeterRollup)})
 
 
 class SqlMeterArchive:
@@ -109,16 +98,4 @@ class SqlMeterArchive:
 
 
 def _columns(rollup: MeterRollup) -> dict[str, object]:
-    return {
-        "charge_point_id": rollup.charge_point_id,
-        "connector_id": rollup.connector_id,
-        "measurand": rollup.measurand,
-        "phase": rollup.phase,
-        "bucket_start": rollup.bucket_start,
-        "count": rollup.count,
-        "total": rollup.total,
-        "minimum": rollup.minimum,
-        "maximum": rollup.maximum,
-        "last": rollup.last,
-        "last_at": rollup.last_at,
-    }
+    return {field.name: getattr(rollup, field.name) for field in fields(MeterRollup)}
