@@ -17,9 +17,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ev_charging_system.api.http_guards import BodyLimit, SecurityHeaders
 from ev_charging_system.bootstrap import System, utc_now
+from ev_charging_system.business_logic.bounded import DeadlineExceededError, within
 from ev_charging_system.cluster.node import ClusterStartError
 from ev_charging_system.config.settings import Settings
-from ev_charging_system.core.bounded import DeadlineExceededError, within
 from ev_charging_system.data.database import migrate_to_head
 from ev_charging_system.energy.history_store import restore_history
 from ev_charging_system.llm_integration.mcp_server import MCP_PATH

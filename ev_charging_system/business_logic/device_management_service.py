@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -12,6 +15,7 @@ from ev_charging_system.business_logic.events import (
     ConnectorStatusChanged,
     EventPublisher,
     NoEvents,
+    StationAccessChanged,
     StationBooted,
     StationConnected,
     StationDisconnected,
@@ -111,6 +115,15 @@ class NoStations:
         return frozenset()
 
 
+@dataclass(frozen=True, slots=True)
+class StationAccess:
+    """How a known station authenticates, as remembered between its handshakes."""
+
+    security_profile: SecurityProfile
+    password_hash: str | None
+    matched: bytes | None = None  # keyed digest of the last password that verified
+
+
 class DeviceManagementService:
     def __init__(
         self,
@@ -129,6 +142,9 @@ class DeviceManagementService:
         self._presence: StationPresence = presence if presence is not None else NoStations()
         # Registration is read on every message; keep it in memory, write through.
         self._registration: dict[str, RegistrationStatus] = {}
+        self._access: dict[str, StationAccess] = {}
+        # Keys the in-memory memo of matched passwords; never leaves this process.
+        self._password_memo_key = secrets.token_bytes(32)
 
     def attach_presence(self, presence: StationPresence) -> None:
         self._presence = presence
@@ -137,6 +153,7 @@ class DeviceManagementService:
         """Another process changed the station's registration: read it again when the
         station next sends something (a cluster node's registration cache)."""
         self._registration.pop(charge_point_id, None)
+        self._access.pop(charge_point_id, None)
 
     # --- station-initiated -----------------------------------------------------------
 
@@ -307,31 +324,50 @@ class DeviceManagementService:
         very station id. A certificate issued to another station is refused on any profile.
         Stations nobody registered are let through: their BootNotification meets the
         unknown-station policy.
+
+        A known station's profile and password hash are kept in memory (forgotten when
+        they change, here or, through its event, on another node), and so is the last
+        password that matched: a reconnect costs neither a database read nor a scrypt.
         """
         subject = channel.certificate_subject
         if subject is not None and subject != charge_point_id:
             return AccessRefusal(f"the client certificate belongs to {subject!r}")
-        async with self._uow_factory() as uow:
-            station = await uow.charge_points.get(charge_point_id, with_connectors=False)
-        if station is None:
-            return None
-        profile = station.security_profile
+        access = self._access.get(charge_point_id)
+        if access is None:
+            async with self._uow_factory() as uow:
+                station = await uow.charge_points.get(charge_point_id, with_connectors=False)
+            if station is None:
+                return None  # not remembered: it may be registered elsewhere any moment
+            access = StationAccess(station.security_profile, station.password_hash)
+            self._access[charge_point_id] = access
+        profile = access.security_profile
         if profile is not SecurityProfile.BASIC_AUTH and not channel.tls:
             return AccessRefusal(f"security profile {profile.value} requires TLS (wss://)")
         if profile is SecurityProfile.TLS_CLIENT_CERTIFICATE:
             if subject is None:
                 return AccessRefusal("security profile 3 requires a client certificate")
             return None
-        if station.password_hash is None:
+        if access.password_hash is None:
             if profile is SecurityProfile.TLS_BASIC_AUTH:
                 return AccessRefusal("security profile 2 requires a station password; none is set")
             return None
         if password is None:
             return AccessRefusal("a password is required", credentials_missing=True)
+        digest = hmac.new(self._password_memo_key, password.encode(), hashlib.sha256).digest()
+        if access.matched is not None and hmac.compare_digest(access.matched, digest):
+            return None
         # scrypt is deliberately slow: keep it off the event loop.
-        if not await asyncio.to_thread(verify_password, password, station.password_hash):
+        if not await asyncio.to_thread(verify_password, password, access.password_hash):
             return AccessRefusal("wrong password", credentials_missing=True)
+        if self._access.get(charge_point_id) is access:  # unchanged while scrypt ran
+            self._access[charge_point_id] = replace(access, matched=digest)
         return None
+
+    def _access_changed(self, charge_point_id: str, change: str) -> None:
+        self._access.pop(charge_point_id, None)
+        self._events.publish(
+            StationAccessChanged(at=self._clock(), charge_point_id=charge_point_id, change=change)
+        )
 
     async def set_security_profile(
         self, charge_point_id: str, profile: SecurityProfile
@@ -352,6 +388,7 @@ class DeviceManagementService:
                 {"from": previous.value, "to": profile.value},
             )
             await uow.commit()
+        self._access_changed(charge_point_id, "security_profile")
         return self._view(station)
 
     async def store_device_model(
@@ -463,6 +500,7 @@ class DeviceManagementService:
             station.password_hash = password_hash
             await uow.charge_points.update(station)
             await uow.commit()
+        self._access_changed(charge_point_id, "password")
         return self._view(station)
 
     async def status_history(

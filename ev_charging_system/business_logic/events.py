@@ -76,6 +76,15 @@ class StationRegistrationChanged(DomainEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class StationAccessChanged(DomainEvent):
+    """How the station must authenticate changed (its password or security profile);
+    never carries the credential itself."""
+
+    type: ClassVar[str] = "station.access_changed"
+    change: str  # "password" or "security_profile"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConnectorStatusChanged(DomainEvent):
     type: ClassVar[str] = "connector.status_changed"
     connector_id: int
@@ -178,6 +187,7 @@ EVENT_TYPES: tuple[type[DomainEvent], ...] = (
     StationDisconnected,
     StationBooted,
     StationRegistrationChanged,
+    StationAccessChanged,
     ConnectorStatusChanged,
     TransactionStarted,
     TransactionUpdated,

@@ -7,6 +7,8 @@ Both are normalised here so energy is always Wh, power W, and so on.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from ev_charging_system.models.transaction import MeterSample, RawSampledValue, SignedMeterValue
@@ -105,35 +107,79 @@ def energy_register_wh(samples: Iterable[MeterSample]) -> Decimal | None:
     """The last whole-meter (phase-less) energy register reading, in Wh."""
     reading: Decimal | None = None
     for sample in samples:
-        if (
-            sample.measurand == ENERGY_REGISTER
-            and sample.phase is None
-            and sample.value is not None
-            and sample.unit == "Wh"
-        ):
+        if is_register_reading(sample):
             reading = sample.value
     return reading
 
 
-def transaction_registers(samples: Iterable[MeterSample]) -> tuple[Decimal | None, Decimal | None]:
-    """(begin, end) energy register of a transaction, the same way for every OCPP version.
+def is_register_reading(sample: MeterSample) -> bool:
+    """A whole-meter (phase-less) energy register reading in Wh."""
+    return (
+        sample.measurand == ENERGY_REGISTER
+        and sample.phase is None
+        and sample.value is not None
+        and sample.unit == "Wh"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    timestamp: datetime
+    value: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterReadings:
+    """What a transaction's begin and end registers are decided from, kept up to date
+    sample by sample, so that a session's thousandth event costs what its first did.
 
     Readings with context Transaction.Begin / Transaction.End win; otherwise the earliest
-    and the latest whole-meter register reading stand in for them.
+    and the latest whole-meter register reading stand in for them. Samples must be added
+    in the order they were stored: among readings with the same timestamp the first
+    stored begins and the last stored ends.
     """
-    readings = sorted(
-        (
-            s
-            for s in samples
-            if s.measurand == ENERGY_REGISTER
-            and s.phase is None
-            and s.value is not None
-            and s.unit == "Wh"
-        ),
-        key=lambda s: s.timestamp,
-    )
-    if not readings:
-        return None, None
-    begin = next((s for s in readings if s.context == "Transaction.Begin"), readings[0])
-    end = next((s for s in reversed(readings) if s.context == "Transaction.End"), readings[-1])
-    return begin.value, end.value
+
+    first_begin: Reading | None = None  # earliest Transaction.Begin reading
+    earliest: Reading | None = None
+    last_end: Reading | None = None  # latest Transaction.End reading
+    latest: Reading | None = None
+
+    def add(self, samples: Iterable[MeterSample]) -> RegisterReadings:
+        first_begin, earliest, last_end, latest = (
+            self.first_begin,
+            self.earliest,
+            self.last_end,
+            self.latest,
+        )
+        for sample in samples:
+            if not is_register_reading(sample) or sample.value is None:
+                continue
+            reading = Reading(sample.timestamp, sample.value)
+            if earliest is None or reading.timestamp < earliest.timestamp:
+                earliest = reading
+            if latest is None or reading.timestamp >= latest.timestamp:
+                latest = reading
+            if sample.context == "Transaction.Begin" and (
+                first_begin is None or reading.timestamp < first_begin.timestamp
+            ):
+                first_begin = reading
+            if sample.context == "Transaction.End" and (
+                last_end is None or reading.timestamp >= last_end.timestamp
+            ):
+                last_end = reading
+        return RegisterReadings(first_begin, earliest, last_end, latest)
+
+    def registers(self) -> tuple[Decimal | None, Decimal | None]:
+        """(begin, end) energy register of the transaction, in Wh."""
+        begin = self.first_begin or self.earliest
+        end = self.last_end or self.latest
+        return (
+            begin.value if begin is not None else None,
+            end.value if end is not None else None,
+        )
+
+
+def transaction_registers(samples: Iterable[MeterSample]) -> tuple[Decimal | None, Decimal | None]:
+    """(begin, end) energy register of a transaction, the same way for every OCPP version
+    (samples in the order they were stored)."""
+    return RegisterReadings().add(samples).registers()

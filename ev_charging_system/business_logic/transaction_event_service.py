@@ -17,7 +17,7 @@ from ev_charging_system.business_logic.events import (
     TransactionStarted,
     TransactionUpdated,
 )
-from ev_charging_system.business_logic.metering import normalise_samples, transaction_registers
+from ev_charging_system.business_logic.metering import RegisterReadings, normalise_samples
 from ev_charging_system.business_logic.ports import (
     Clock,
     DuplicateTransactionError,
@@ -40,6 +40,9 @@ from ev_charging_system.models.transaction import (
 )
 
 ENDED = "Ended"
+# Register readings kept per station for its running sessions (a station rarely has more
+# than one per EVSE); beyond this many the least recent is read again when needed.
+REGISTERS_PER_STATION = 8
 # Tokens the station vouches for itself: no id tag to look up.
 SELF_AUTHORIZED_TOKEN_TYPES = frozenset({"NoAuthorization"})
 
@@ -73,6 +76,13 @@ class TransactionEventService:
         self._auth = auth
         self._observer = observer
         self._events: EventPublisher = events if events is not None else NoEvents()
+        # station -> transaction id -> its register readings so far. Valid while the
+        # station stays connected here: only its own messages add samples, and on a new
+        # connection (maybe after sending to another node) they are read again.
+        self._registers: dict[str, dict[int, RegisterReadings]] = {}
+
+    def station_connected(self, charge_point_id: str) -> None:
+        self._registers.pop(charge_point_id, None)
 
     async def authorize_token(self, id_token: str, token_type: str) -> IdTagInfo:
         if token_type in SELF_AUTHORIZED_TOKEN_TYPES:
@@ -132,9 +142,11 @@ class TransactionEventService:
                     event.meter_values,
                 )
             )
-            transaction = await self._with_energy(uow, transaction)
+            readings = await self._readings(uow, transaction, samples)
+            transaction = _with_energy(transaction, readings)
             await uow.transactions.update(transaction)
             await uow.commit()
+        self._keep_readings(transaction, readings)
         if self._observer is not None:
             connector = transaction.connector_id
             if superseded:  # the forgotten session on this EVSE ended when this one started
@@ -275,12 +287,31 @@ class TransactionEventService:
             )
         return updated
 
-    async def _with_energy(self, uow: UnitOfWork, transaction: Transaction) -> Transaction:
-        begin, end = transaction_registers(
-            await uow.transactions.list_meter_samples(transaction.id)
-        )
-        meter_start = round(begin) if begin is not None else transaction.meter_start_wh
-        meter_stop = None
-        if transaction.stopped_at is not None:
-            meter_stop = round(end) if end is not None else meter_start
-        return replace(transaction, meter_start_wh=meter_start, meter_stop_wh=meter_stop)
+    async def _readings(
+        self, uow: UnitOfWork, transaction: Transaction, new_samples: list[MeterSample]
+    ) -> RegisterReadings:
+        known = self._registers.get(transaction.charge_point_id, {}).get(transaction.id)
+        if known is not None:
+            return known.add(new_samples)
+        # Includes the samples just inserted: the same database transaction.
+        return RegisterReadings().add(await uow.transactions.list_meter_samples(transaction.id))
+
+    def _keep_readings(self, transaction: Transaction, readings: RegisterReadings) -> None:
+        """Remember them once committed; an ended session needs them no more."""
+        station = self._registers.setdefault(transaction.charge_point_id, {})
+        station.pop(transaction.id, None)
+        if transaction.active:
+            station[transaction.id] = readings
+            if len(station) > REGISTERS_PER_STATION:
+                del station[next(iter(station))]
+        elif not station:
+            del self._registers[transaction.charge_point_id]
+
+
+def _with_energy(transaction: Transaction, readings: RegisterReadings) -> Transaction:
+    begin, end = readings.registers()
+    meter_start = round(begin) if begin is not None else transaction.meter_start_wh
+    meter_stop = None
+    if transaction.stopped_at is not None:
+        meter_stop = round(end) if end is not None else meter_start
+    return replace(transaction, meter_start_wh=meter_start, meter_stop_wh=meter_stop)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -15,6 +16,7 @@ from ev_charging_system.business_logic.events import (
     TransactionEnded,
     TransactionStarted,
 )
+from ev_charging_system.business_logic.group_commit import BatchStats, GroupCommit
 from ev_charging_system.business_logic.metering import normalise_samples
 from ev_charging_system.business_logic.ports import (
     Clock,
@@ -41,6 +43,17 @@ from ev_charging_system.models.transaction import (
 )
 
 MAX_PAGE_SIZE = 500
+DEFAULT_WRITE_TIMEOUT_SECONDS = 5.0
+# Which station a transaction belongs to never changes: remembered for the meter values
+# of running sessions, so that storing them needs no read. Bounded, least recent out.
+OWNER_CACHE_SIZE = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class SampleWrite:
+    """One MeterValues message's samples, waiting for a shared commit."""
+
+    samples: list[MeterSample]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +84,20 @@ class TransactionService:
         auth: AuthService,
         observer: SessionObserver | None = None,
         events: EventPublisher | None = None,
+        write_timeout_seconds: float = DEFAULT_WRITE_TIMEOUT_SECONDS,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._auth = auth
         self._observer = observer
         self._events: EventPublisher = events if events is not None else NoEvents()
+        self._owners: OrderedDict[int, str] = OrderedDict()
+        self._sample_writes: GroupCommit[SampleWrite, list[MeterSample]] = GroupCommit(
+            self._write_samples, write_timeout_seconds
+        )
+
+    def sample_batches(self) -> BatchStats:
+        return self._sample_writes.stats()
 
     async def start(
         self,
@@ -117,6 +138,7 @@ class TransactionService:
             if replay is None:
                 raise RuntimeError("duplicate start key reported but no transaction found")
             return replay
+        self._remember_owner(transaction.id, charge_point_id)
         if self._observer is not None:
             for old in superseded:
                 self._observer.session_changed(
@@ -164,28 +186,57 @@ class TransactionService:
         transaction_id: int | None,
         values: Sequence[RawSampledValue],
     ) -> None:
-        async with self._uow_factory() as uow:
-            known_id = None
-            if transaction_id is not None:
-                transaction = await self._transaction_of(uow, charge_point_id, transaction_id)
-                if transaction is None:
+        known_id = None
+        if transaction_id is not None:
+            if await self._belongs_to(charge_point_id, transaction_id):
+                known_id = transaction_id
+            else:
+                async with self._uow_factory() as uow:
                     await self._event(
                         uow,
                         charge_point_id,
                         EventKind.UNKNOWN_TRANSACTION_METER_VALUES,
                         {"transaction_id": transaction_id, "connector_id": connector_id},
                     )
-                else:
-                    known_id = transaction.id
-            samples = await uow.transactions.add_meter_samples(
-                normalise_samples(charge_point_id, connector_id, known_id, values)
-            )
-            await uow.commit()
+                    await uow.commit()
+        # Acknowledged only once durable; concurrent messages share one commit.
+        samples = await self._sample_writes.submit(
+            SampleWrite(normalise_samples(charge_point_id, connector_id, known_id, values))
+        )
         # Only what is new: a replay (a station resending after a reconnect) changes nothing.
         if self._observer is not None and samples:
             self._observer.meter_samples(charge_point_id, connector_id, samples)
         if samples:
             self._events.publish(samples_stored(self._clock(), connector_id, known_id, samples))
+
+    async def _belongs_to(self, charge_point_id: str, transaction_id: int) -> bool:
+        owner = self._owners.get(transaction_id)
+        if owner is None:
+            async with self._uow_factory() as uow:
+                transaction = await uow.transactions.get(transaction_id)
+            if transaction is None:
+                return False
+            owner = transaction.charge_point_id
+            self._remember_owner(transaction_id, owner)
+        else:
+            self._owners.move_to_end(transaction_id)
+        return owner == charge_point_id
+
+    def _remember_owner(self, transaction_id: int, charge_point_id: str) -> None:
+        self._owners[transaction_id] = charge_point_id
+        if len(self._owners) > OWNER_CACHE_SIZE:
+            self._owners.popitem(last=False)
+
+    async def _write_samples(self, writes: Sequence[SampleWrite]) -> list[list[MeterSample]]:
+        """One transaction for every waiting message; each gets back what was new of its own
+        samples (a sample sent twice, even by two messages of one batch, is stored once)."""
+        async with self._uow_factory() as uow:
+            stored = await uow.transactions.add_meter_samples(
+                [sample for write in writes for sample in write.samples]
+            )
+            await uow.commit()
+        new = {id(sample) for sample in stored}
+        return [[sample for sample in write.samples if id(sample) in new] for write in writes]
 
     async def stop(
         self,

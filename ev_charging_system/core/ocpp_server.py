@@ -21,12 +21,12 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
+from ev_charging_system.business_logic.bounded import DeadlineExceededError, within
 from ev_charging_system.business_logic.device_management_service import (
     CHARGE_POINT_ID_RULE,
     valid_charge_point_id,
 )
 from ev_charging_system.core import v16, v201
-from ev_charging_system.core.bounded import DeadlineExceededError, within
 from ev_charging_system.core.command_dispatcher import (
     BeforeSend,
     CommandDispatcher,
@@ -339,6 +339,9 @@ class OcppServer:
             logger.exception("%s: could not record the connection", station_id)
             await websocket.close(code=1011, reason="CSMS temporarily unavailable")
             return
+        # What this process remembers of the station's sessions may be older than what
+        # it sent elsewhere (another node) while away: read again on first use.
+        self._services.transaction_events.station_connected(station_id)
         dispatcher = CommandDispatcher(
             station_id, handler, translator, self._options.call_timeout, before_send=before_send
         )

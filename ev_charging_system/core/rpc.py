@@ -36,8 +36,8 @@ from ocpp.exceptions import NotImplementedError as ActionNotImplementedError
 from ocpp.messages import Call, CallResult, validate_payload
 from websockets.asyncio.connection import Connection
 
+from ev_charging_system.business_logic.bounded import DeadlineExceededError, within
 from ev_charging_system.core import frames
-from ev_charging_system.core.bounded import DeadlineExceededError, within
 from ev_charging_system.core.routing import routes_of
 from ev_charging_system.core.services import OcppServices
 from ev_charging_system.models.errors import (

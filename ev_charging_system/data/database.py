@@ -24,7 +24,7 @@ ALEMBIC_INI = PROJECT_ROOT / "alembic.ini"
 
 def create_engine(database_url: str, timeout_seconds: float | None = None) -> AsyncEngine:
     """`timeout_seconds` bounds a pool checkout and (PostgreSQL) opening a connection;
-    callers bound their statements themselves (core/bounded.py)."""
+    callers bound their statements themselves (business_logic/bounded.py)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":

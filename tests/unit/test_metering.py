@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from ev_charging_system.business_logic.metering import (
+    RegisterReadings,
     energy_register_wh,
     normalise_samples,
     normalise_value,
+    transaction_registers,
 )
-from ev_charging_system.models.transaction import RawSampledValue
+from ev_charging_system.models.transaction import MeterSample, RawSampledValue
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -75,3 +77,58 @@ def test_kwh_and_wh_readings_of_the_same_energy_agree(kwh: Decimal) -> None:
     from_kwh, _ = normalise_value(str(kwh), "kWh", 0, "Energy.Active.Import.Register")
     from_wh, _ = normalise_value(str(kwh * 1000), "Wh", 0, "Energy.Active.Import.Register")
     assert from_kwh == from_wh
+
+
+# --- a session's registers, sample by sample -----------------------------------------
+
+
+def _reference_registers(samples: list[MeterSample]) -> tuple[Decimal | None, Decimal | None]:
+    """The rule stated once more, the plain way: sort by time (stable), Begin/End win."""
+    readings = sorted(
+        (
+            s
+            for s in samples
+            if s.measurand == "Energy.Active.Import.Register"
+            and s.phase is None
+            and s.value is not None
+            and s.unit == "Wh"
+        ),
+        key=lambda s: s.timestamp,
+    )
+    if not readings:
+        return None, None
+    begin = next((s for s in readings if s.context == "Transaction.Begin"), readings[0])
+    end = next((s for s in reversed(readings) if s.context == "Transaction.End"), readings[-1])
+    return begin.value, end.value
+
+
+_sample = st.builds(
+    lambda minute, value, measurand, phase, context: MeterSample(
+        charge_point_id="CP",
+        connector_id=1,
+        transaction_id=1,
+        timestamp=AT + timedelta(minutes=minute),
+        measurand=measurand,
+        raw_value=str(value),
+        value=Decimal(value),
+        unit="Wh",
+        phase=phase,
+        context=context,
+    ),
+    st.integers(0, 20),  # few minutes: many equal timestamps
+    st.integers(0, 10**6),
+    st.sampled_from(["Energy.Active.Import.Register", "Power.Active.Import"]),
+    st.sampled_from([None, None, "L1"]),
+    st.sampled_from(["Sample.Periodic", "Transaction.Begin", "Transaction.End"]),
+)
+
+
+@given(st.lists(_sample, max_size=30), st.integers(1, 7))
+def test_registers_kept_message_by_message_equal_reading_all_samples_again(
+    samples: list[MeterSample], chunk: int
+) -> None:
+    readings = RegisterReadings()
+    for start in range(0, len(samples), chunk):
+        readings = readings.add(samples[start : start + chunk])
+    assert readings.registers() == _reference_registers(samples)
+    assert transaction_registers(samples) == _reference_registers(samples)

@@ -1,0 +1,107 @@
+"""Writes that arrive while a commit is in flight share the next one; failures stay local."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import pytest
+
+from ev_charging_system.business_logic.group_commit import GroupCommit
+from ev_charging_system.models.errors import StorageUnavailableError
+
+
+class Database:
+    """A flush that records its batches and holds each commit until released."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[str]] = []
+        self.release = asyncio.Event()
+        self.refused: set[str] = set()
+        self.down = False
+
+    async def flush(self, items: Sequence[str]) -> list[str]:
+        self.batches.append(list(items))
+        await self.release.wait()
+        if self.down:
+            raise StorageUnavailableError("connection refused")
+        if self.refused & set(items):
+            raise ValueError(f"value too long: {sorted(self.refused & set(items))}")
+        return [f"stored {item}" for item in items]
+
+
+async def settle() -> None:
+    for _ in range(5):
+        await asyncio.sleep(0)
+
+
+async def test_the_first_write_goes_alone_and_those_arriving_meanwhile_share_the_next() -> None:
+    database = Database()
+    writes: GroupCommit[str, str] = GroupCommit(database.flush, timeout_seconds=5)
+    first = asyncio.create_task(writes.submit("a"))
+    await settle()
+    later = [asyncio.create_task(writes.submit(item)) for item in ("b", "c", "d")]
+    await settle()
+    assert database.batches == [["a"]]  # b, c and d wait for a's commit
+
+    database.release.set()
+    assert await first == "stored a"
+    assert await asyncio.gather(*later) == ["stored b", "stored c", "stored d"]
+    assert database.batches == [["a"], ["b", "c", "d"]]
+    stats = writes.stats()
+    assert (stats.batches, stats.writes, stats.largest) == (2, 4, 3)
+
+
+async def test_a_refused_write_fails_alone_and_the_rest_of_its_batch_is_stored() -> None:
+    database = Database()
+    database.refused = {"odd"}
+    writes: GroupCommit[str, str] = GroupCommit(database.flush, timeout_seconds=5)
+    blocker = asyncio.create_task(writes.submit("first"))
+    await settle()
+    batch = [asyncio.create_task(writes.submit(item)) for item in ("b", "odd", "c")]
+    await settle()
+    database.release.set()
+    await blocker
+    results = await asyncio.gather(*batch, return_exceptions=True)
+
+    assert results[0] == "stored b" and results[2] == "stored c"
+    assert isinstance(results[1], ValueError)
+    assert database.batches[1:] == [["b", "odd", "c"], ["b"], ["odd"], ["c"]]
+    assert writes.stats().split == 1
+
+
+async def test_a_database_outage_fails_the_whole_batch_without_retrying_each_write() -> None:
+    database = Database()
+    database.down = True
+    database.release.set()
+    writes: GroupCommit[str, str] = GroupCommit(database.flush, timeout_seconds=5)
+    results = await asyncio.gather(writes.submit("a"), writes.submit("b"), return_exceptions=True)
+    assert all(isinstance(result, StorageUnavailableError) for result in results)
+    assert database.batches == [["a", "b"]]  # not retried one by one
+    assert writes.stats().split == 0
+
+
+async def test_a_hung_database_fails_the_batch_at_the_deadline() -> None:
+    database = Database()  # never released
+    writes: GroupCommit[str, str] = GroupCommit(database.flush, timeout_seconds=0.05)
+    with pytest.raises(StorageUnavailableError):
+        await writes.submit("a")
+    # The next write is not stuck behind the hung one.
+    database.release.set()
+    assert await writes.submit("b") == "stored b"
+
+
+async def test_a_writer_that_gave_up_is_left_out_of_the_next_batch() -> None:
+    database = Database()
+    writes: GroupCommit[str, str] = GroupCommit(database.flush, timeout_seconds=5)
+    first = asyncio.create_task(writes.submit("a"))
+    await settle()
+    impatient = asyncio.create_task(writes.submit("gave up"))
+    patient = asyncio.create_task(writes.submit("b"))
+    await settle()
+    impatient.cancel()
+    await settle()
+    database.release.set()
+    await first
+    assert await patient == "stored b"
+    assert database.batches == [["a"], ["b"]]
