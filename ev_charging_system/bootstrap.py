@@ -6,6 +6,7 @@ runs it (listeners, background tasks, signals, orderly shutdown).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -48,6 +49,7 @@ from ev_charging_system.cluster.event_bus import NatsEventBus
 from ev_charging_system.cluster.invalidation import registration_invalidator
 from ev_charging_system.cluster.node import ClusterNode, ClusterOptions
 from ev_charging_system.config.settings import Settings
+from ev_charging_system.core.admission import AdmissionPolicy
 from ev_charging_system.core.connection_manager import ConnectionManager
 from ev_charging_system.core.gateway import OcppGateway
 from ev_charging_system.core.ocpp_server import (
@@ -56,6 +58,7 @@ from ev_charging_system.core.ocpp_server import (
     TlsListener,
     validate_frames_inline,
 )
+from ev_charging_system.core.rate_limit import RateLimit
 from ev_charging_system.core.services import OcppServices
 from ev_charging_system.data.alarm_store import SqlAlarmStore
 from ev_charging_system.data.certificate_authority import CertificateAuthorityStore
@@ -210,7 +213,12 @@ class System:
         self.site = SiteSettingsService(self.coordinator, SqlSiteSettingsStore(session_factory))
         sessions = VehicleSessionFeed(self.coordinator)
         transactions = TransactionService(
-            unit_of_work, utc_now, auth, observer=sessions, events=self.events
+            unit_of_work,
+            utc_now,
+            auth,
+            observer=sessions,
+            events=self.events,
+            write_timeout_seconds=settings.database_timeout_seconds,
         )
         diagnostics = DiagnosticsService(unit_of_work, utc_now, presence)
         reporting = ReportingService(unit_of_work)
@@ -278,6 +286,13 @@ class System:
                 max_frame_bytes=settings.ocpp_max_frame_bytes,
                 plain=settings.ocpp_plain_enabled,
                 tls=self._tls_listener(settings),
+                admission=AdmissionPolicy(
+                    max_pending=settings.ocpp_admission_max_pending,
+                    rate_per_second=settings.ocpp_admission_rate,
+                ),
+                station_message_limit=RateLimit(
+                    settings.ocpp_station_message_rate, settings.ocpp_station_message_burst
+                ),
             ),
         )
         tokens = TokenService(unit_of_work, utc_now, settings.api_token.get_secret_value())
@@ -320,6 +335,8 @@ class System:
                 events_published=self.events.published,
                 events_dropped=self.events.dropped_total,
                 database_pool=pool_levels(self.engine),
+                meter_batches=dataclasses.asdict(transactions.sample_batches()),
+                handshakes=dataclasses.asdict(self.ocpp.admission.counts()),
             )
         )
         self.mcp = build_mcp(

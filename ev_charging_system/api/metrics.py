@@ -44,6 +44,10 @@ class SystemLevels:
     events_published: int  # since start
     events_dropped: int  # since start, lost by slow subscribers
     database_pool: Mapping[str, int] = field(default_factory=dict)  # checked_out, size ...
+    # Meter-value group commit: batches, writes, largest, split (retried one by one)
+    meter_batches: Mapping[str, int] = field(default_factory=dict)
+    # New station connections: admitted, refused (503), lost (never completed), pending
+    handshakes: Mapping[str, int] = field(default_factory=dict)
 
 
 class _LevelsCollector(Collector):
@@ -82,6 +86,34 @@ class _LevelsCollector(Collector):
         for state, count in sorted(now.database_pool.items()):
             pool.add_metric([state], count)
         yield pool
+        batches = CounterMetricFamily(
+            "evcs_meter_sample_batches",
+            "Meter-value group commits: batches committed, writes in them, and batches "
+            "split (a refused row retried one write at a time)",
+            labels=["kind"],
+        )
+        for kind in ("batches", "writes", "split"):
+            batches.add_metric([kind], now.meter_batches.get(kind, 0))
+        yield batches
+        yield GaugeMetricFamily(
+            "evcs_meter_sample_batch_largest",
+            "Most MeterValues messages committed together",
+            value=now.meter_batches.get("largest", 0),
+        )
+        handshakes = CounterMetricFamily(
+            "evcs_ocpp_handshakes",
+            "New station connections: admitted, refused (503 + Retry-After, reconnect storm), "
+            "lost (admitted, never completed)",
+            labels=["outcome"],
+        )
+        for outcome in ("admitted", "refused", "lost"):
+            handshakes.add_metric([outcome], now.handshakes.get(outcome, 0))
+        yield handshakes
+        yield GaugeMetricFamily(
+            "evcs_ocpp_handshakes_pending",
+            "Station connections being set up now",
+            value=now.handshakes.get("pending", 0),
+        )
 
 
 class PrometheusObserver:
@@ -135,6 +167,12 @@ class PrometheusObserver:
             registry=registry,
         )
 
+        self._throttled = Counter(
+            "evcs_ocpp_messages_throttled",
+            "Station frames held back because the station sent faster than its rate limit",
+            registry=registry,
+        )
+
     def watch(self, levels: Callable[[], SystemLevels]) -> None:
         self.registry.register(_LevelsCollector(levels))
 
@@ -160,6 +198,9 @@ class PrometheusObserver:
         # One line per call is for debugging (DEBUG); refusals are worth a look (INFO).
         level = logging.DEBUG if outcome == "ok" else logging.INFO
         logger.log(level, "%s %s answered %s", charge_point_id, action, outcome, extra=fields)
+
+    def ocpp_message_throttled(self, charge_point_id: str) -> None:
+        self._throttled.inc()
 
     def command_finished(
         self, action: str, outcome: str, seconds: float, charge_point_id: str

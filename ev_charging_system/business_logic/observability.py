@@ -23,6 +23,9 @@ class Observer(Protocol):
     ) -> None:
         """A station's CALL was answered."""
 
+    def ocpp_message_throttled(self, charge_point_id: str) -> None:
+        """A station's frame was held back: it sends faster than its rate limit."""
+
     def command_finished(
         self, action: str, outcome: str, seconds: float, charge_point_id: str
     ) -> None:
@@ -45,6 +48,9 @@ class NoObserver:
         charge_point_id: str,
         message_id: str,
     ) -> None:
+        pass
+
+    def ocpp_message_throttled(self, charge_point_id: str) -> None:
         pass
 
     def command_finished(

@@ -117,6 +117,17 @@ class Settings(BaseSettings):
     # page, a 1.6 local list of thousands of tags); raise it for stations that send more.
     ocpp_max_frame_bytes: int = Field(default=1024 * 1024, ge=4096, le=64 * 1024 * 1024)
     last_seen_flush_seconds: float = Field(default=10, gt=0)
+    # Reconnect storms: at most this many new connections are being set up at once
+    # (credential check, connection record); more get HTTP 503 with a Retry-After spread
+    # over the time the backlog needs at the measured rate. 0 = no bound.
+    ocpp_admission_max_pending: int = Field(default=50, ge=0, le=100_000)
+    # And at most this many new connections start per second (0 = only the bound above).
+    ocpp_admission_rate: float = Field(default=0, ge=0)
+    # A station sending faster than this (messages per second, after a burst) is held
+    # back: its frames are read later, nothing is lost. 0 = no limit. The burst lets a
+    # station replay what it queued offline at full speed.
+    ocpp_station_message_rate: float = Field(default=20, ge=0)
+    ocpp_station_message_burst: int = Field(default=200, ge=1)
     # OCPP security profiles 2 and 3: a wss:// listener beside (or instead of) ws://.
     # Without certificate files, the CSMS's own CA (under DATA_DIR/ca, or CA_CERT_FILE /
     # CA_KEY_FILE) issues the server certificate for OCPP_TLS_HOSTNAMES.

@@ -8,6 +8,7 @@ import binascii
 import contextlib
 import logging
 import ssl
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -27,13 +28,15 @@ from ev_charging_system.business_logic.device_management_service import (
     valid_charge_point_id,
 )
 from ev_charging_system.core import v16, v201
+from ev_charging_system.core.admission import AdmissionPolicy, ConnectionAdmission, Ticket
 from ev_charging_system.core.command_dispatcher import (
     BeforeSend,
     CommandDispatcher,
     CommandTranslator,
 )
 from ev_charging_system.core.connection_manager import ConnectionManager, StationConnection
-from ev_charging_system.core.rpc import OcppEndpoint
+from ev_charging_system.core.rate_limit import RateLimit
+from ev_charging_system.core.rpc import UNLIMITED, OcppEndpoint
 from ev_charging_system.core.services import OcppServices
 from ev_charging_system.core.v16_commands import V16Commands
 from ev_charging_system.core.v201_commands import V201Commands, remote_start_recorder
@@ -67,6 +70,9 @@ class TlsListener:
     client_ca_file: Path  # client certificates must chain to one of these (profile 3)
 
 
+NO_ADMISSION_LIMIT = AdmissionPolicy(max_pending=0)
+
+
 @dataclass(frozen=True, slots=True)
 class OcppServerOptions:
     host: str
@@ -78,6 +84,11 @@ class OcppServerOptions:
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     plain: bool = True  # the ws:// listener (security profile 1); off when only TLS is allowed
     tls: TlsListener | None = None
+    admission: AdmissionPolicy = NO_ADMISSION_LIMIT
+    # Connections the kernel queues before they are accepted: asyncio's default of 100
+    # drops the SYNs of a reconnect storm silently (clients only see timeouts).
+    listen_backlog: int = 4096
+    station_message_limit: RateLimit = UNLIMITED
 
 
 def server_tls_context(listener: TlsListener) -> ssl.SSLContext:
@@ -167,6 +178,10 @@ class OcppServer:
         self._server: Server | None = None
         self._tls_server: Server | None = None
         self._endpoints: set[OcppEndpoint] = set()
+        self.admission = ConnectionAdmission(options.admission)
+        self._tickets: weakref.WeakKeyDictionary[ServerConnection, Ticket] = (
+            weakref.WeakKeyDictionary()
+        )
 
     @property
     def port(self) -> int | None:
@@ -197,6 +212,7 @@ class OcppServer:
             ping_interval=self._options.ping_interval,
             ping_timeout=self._options.ping_timeout,
             close_timeout=self._options.close_timeout,
+            backlog=self._options.listen_backlog,
         )
 
     @property
@@ -253,16 +269,27 @@ class OcppServer:
     async def _check_handshake(
         self, connection: ServerConnection, request: Request
     ) -> Response | None:
+        admitted = self.admission.try_admit()
+        if not isinstance(admitted, Ticket):
+            return _service_unavailable(
+                connection, "CSMS busy: many stations are connecting; retry later\n", admitted
+            )
         try:
-            return await within(self._database_timeout, self._refusal(connection, request))
+            refusal = await within(self._database_timeout, self._refusal(connection, request))
         except (DeadlineExceededError, StorageUnavailableError) as error:
+            admitted.done()
             if isinstance(error, DeadlineExceededError):
                 self._services.storage.failed(f"a station's handshake waited: {error}")
-            response = connection.respond(
-                HTTPStatus.SERVICE_UNAVAILABLE, "CSMS database unavailable; retry later\n"
+            return _service_unavailable(
+                connection,
+                "CSMS database unavailable; retry later\n",
+                HANDSHAKE_RETRY_AFTER_SECONDS,
             )
-            response.headers["Retry-After"] = str(HANDSHAKE_RETRY_AFTER_SECONDS)
-            return response
+        if refusal is not None:
+            admitted.done()
+            return refusal
+        self._tickets[connection] = admitted  # done once the connection is recorded
+        return None
 
     async def _refusal(self, connection: ServerConnection, request: Request) -> Response | None:
         """The HTTP answer refusing this handshake, or None to accept it."""
@@ -316,15 +343,24 @@ class OcppServer:
         before_send: BeforeSend | None = None
         if version == SUBPROTOCOL_V16:
             handler = v16.V16Handler(
-                station_id, websocket, self._services, self._options.call_timeout
+                station_id,
+                websocket,
+                self._services,
+                self._options.call_timeout,
+                self._options.station_message_limit,
             )
             translator, ocpp_version = V16Commands(), v16.OCPP_VERSION
         else:
             handler = v201.V201Handler(
-                station_id, websocket, self._services, self._options.call_timeout
+                station_id,
+                websocket,
+                self._services,
+                self._options.call_timeout,
+                self._options.station_message_limit,
             )
             translator, ocpp_version = V201Commands(), v201.OCPP_VERSION
             before_send = remote_start_recorder(station_id, self._services.transaction_events)
+        ticket = self._tickets.pop(websocket, None)
         try:
             await within(
                 self._database_timeout,
@@ -339,6 +375,9 @@ class OcppServer:
             logger.exception("%s: could not record the connection", station_id)
             await websocket.close(code=1011, reason="CSMS temporarily unavailable")
             return
+        finally:
+            if ticket is not None:
+                ticket.done()
         # What this process remembers of the station's sessions may be older than what
         # it sent elsewhere (another node) while away: read again on first use.
         self._services.transaction_events.station_connected(station_id)
@@ -377,3 +416,9 @@ class OcppServer:
                 logger.warning("%s: disconnection not recorded: %s", station_id, error)
             except Exception:
                 logger.exception("%s: could not record the disconnection", station_id)
+
+
+def _service_unavailable(connection: ServerConnection, text: str, retry_after: int) -> Response:
+    response = connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, text)
+    response.headers["Retry-After"] = str(retry_after)
+    return response

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -38,6 +39,7 @@ from websockets.asyncio.connection import Connection
 
 from ev_charging_system.business_logic.bounded import DeadlineExceededError, within
 from ev_charging_system.core import frames
+from ev_charging_system.core.rate_limit import RateLimit, TokenBucket
 from ev_charging_system.core.routing import routes_of
 from ev_charging_system.core.services import OcppServices
 from ev_charging_system.models.errors import (
@@ -53,6 +55,8 @@ logger = logging.getLogger(__name__)
 BOOT_NOTIFICATION = "BootNotification"  # the same action name in every OCPP version
 # While draining for shutdown: how long to wait for calls already on their way.
 DRAIN_GRACE_SECONDS = 0.1
+UNLIMITED = RateLimit(per_second=0, burst=1)
+THROTTLE_LOG_INTERVAL_SECONDS = 60.0
 
 
 class OcppEndpoint:
@@ -73,6 +77,7 @@ class OcppEndpoint:
         connection: Connection,
         services: OcppServices,
         call_timeout: float,
+        message_limit: RateLimit = UNLIMITED,
     ) -> None:
         self.id = charge_point_id
         self._connection = connection
@@ -84,6 +89,9 @@ class OcppEndpoint:
         self._handling = False  # a station's call is being answered
         self._draining = False
         self._reader: asyncio.Task[Any] | None = None
+        self._messages = TokenBucket(message_limit)
+        self._throttled = 0  # messages held back since the last log line
+        self._throttle_logged_at = -math.inf
 
     def after_reply(self, follow_up: Callable[[], Awaitable[None]]) -> None:
         """Run `follow_up` once the answer to the call being handled has been sent.
@@ -135,6 +143,7 @@ class OcppEndpoint:
                 if self._reader is not None:
                     self._reader.uncancel()
                 break
+            await self._pace()
             await self._route(raw)
         # Calls the station sent before it could learn that the CSMS is stopping are
         # answered too; the grace ends when nothing more arrives.
@@ -144,6 +153,27 @@ class OcppEndpoint:
             except TimeoutError:
                 return
             await self._route(raw)
+
+    async def _pace(self) -> None:
+        """Hold a station that sends faster than its rate limit: nothing it sends is
+        lost, its next frames are read later (TCP pushes back), and a flood from one
+        station cannot take the process's time from the others."""
+        wait = self._messages.reserve()
+        if wait <= 0:
+            return
+        self._throttled += 1
+        self._services.observer.ocpp_message_throttled(self.id)
+        now = time.monotonic()
+        if now - self._throttle_logged_at >= THROTTLE_LOG_INTERVAL_SECONDS:
+            logger.warning(
+                "%s: sends faster than its rate limit: %d messages held back (this one %.2f s)",
+                self.id,
+                self._throttled,
+                wait,
+            )
+            self._throttled = 0
+            self._throttle_logged_at = now
+        await asyncio.sleep(wait)
 
     def drain(self) -> None:
         """Stop serving once the call in hand (and any already on its way) is answered."""

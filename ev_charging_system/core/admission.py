@@ -1,0 +1,161 @@
+"""Admission of new station connections during a reconnect storm.
+
+After a CSMS restart or a network outage every station reconnects at once. Each new
+connection costs a credential check, a connection record and a boot: accepted all at
+once they queue on the database pool, their handshakes time out and the stations retry,
+which makes the storm last longer. Instead, at most `max_pending` connections are being
+set up at a time (and, if configured, at most `rate_per_second` start per second); a
+handshake beyond that is refused at once with HTTP 503 and a Retry-After spread over the
+time the backlog needs at the rate connections are actually being set up (measured).
+
+Nothing is dropped silently: refusals are counted and logged once per interval, and so
+are admitted handshakes that never reached the point where the connection is recorded
+(the station gave up or its handshake timed out).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ev_charging_system.core.rate_limit import RateLimit, TokenBucket
+
+logger = logging.getLogger(__name__)
+
+# How long an admitted handshake may take to be recorded before it is counted as lost
+# (websockets' own opening-handshake timeout is 10 s).
+DEFAULT_HOLD_SECONDS = 15.0
+MEASURE_WINDOW_SECONDS = 5.0
+MAX_RETRY_AFTER_SECONDS = 60
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionPolicy:
+    max_pending: int  # connections being set up at once; 0 = no limit
+    rate_per_second: float = 0.0  # new connections per second at most; 0 = no limit
+    log_interval_seconds: float = 10.0
+    hold_seconds: float = DEFAULT_HOLD_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionCounts:
+    """Since the process started (metrics read them)."""
+
+    admitted: int
+    refused: int
+    lost: int  # admitted, but the connection was never recorded
+    pending: int
+
+
+class Ticket:
+    """An admitted connection being set up; `done()` once it is recorded (or refused)."""
+
+    __slots__ = ("_admission", "deadline", "settled")
+
+    def __init__(self, admission: ConnectionAdmission, deadline: float) -> None:
+        self._admission = admission
+        self.deadline = deadline
+        self.settled = False
+
+    def done(self) -> None:
+        if not self.settled:
+            self.settled = True
+            self._admission._settled(self)
+
+
+class ConnectionAdmission:
+    def __init__(
+        self,
+        policy: AdmissionPolicy,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[float, float], float] = random.uniform,
+    ) -> None:
+        self._policy = policy
+        self._clock = clock
+        self._jitter = jitter
+        self._pending: set[Ticket] = set()
+        rate = policy.rate_per_second
+        self._starts = TokenBucket(RateLimit(rate, max(1, math.ceil(rate))), clock)
+        self._recorded: deque[float] = deque()  # when connections were set up (measure)
+        self._refusals: deque[float] = deque()
+        self._admitted = self._refused = self._lost = 0
+        self._refused_since_log = self._lost_since_log = 0
+        self._logged_at = clock()
+
+    def counts(self) -> AdmissionCounts:
+        return AdmissionCounts(self._admitted, self._refused, self._lost, len(self._pending))
+
+    def try_admit(self) -> Ticket | int:
+        """A ticket for a connection to set up now, or the seconds it should wait."""
+        now = self._clock()
+        self._expire(now)
+        policy = self._policy
+        if 0 < policy.max_pending <= len(self._pending) or not self._starts.take():
+            return self._refuse(now)
+        ticket = Ticket(self, now + policy.hold_seconds)
+        self._pending.add(ticket)
+        self._admitted += 1
+        self._maybe_log(now)
+        return ticket
+
+    def measured_rate(self) -> float:
+        """Connections set up per second, lately (at least 1)."""
+        now = self._clock()
+        _trim(self._recorded, now - MEASURE_WINDOW_SECONDS)
+        rate = len(self._recorded) / MEASURE_WINDOW_SECONDS
+        if self._policy.rate_per_second > 0:
+            rate = min(rate, self._policy.rate_per_second) if rate else self._policy.rate_per_second
+        return max(1.0, rate)
+
+    def _refuse(self, now: float) -> int:
+        self._refused += 1
+        self._refused_since_log += 1
+        self._refusals.append(now)
+        _trim(self._refusals, now - MEASURE_WINDOW_SECONDS)
+        # Those refused lately will all come back: spread them over the time the backlog
+        # takes at the rate connections are being set up now.
+        backlog_seconds = (len(self._refusals) + len(self._pending)) / self.measured_rate()
+        longest = min(MAX_RETRY_AFTER_SECONDS, max(1.0, backlog_seconds))
+        self._maybe_log(now)
+        return max(1, min(MAX_RETRY_AFTER_SECONDS, math.ceil(self._jitter(1.0, longest))))
+
+    def _settled(self, ticket: Ticket) -> None:
+        now = self._clock()
+        if ticket in self._pending:
+            self._pending.discard(ticket)
+            self._recorded.append(now)
+        self._maybe_log(now)
+
+    def _expire(self, now: float) -> None:
+        expired = [ticket for ticket in self._pending if ticket.deadline <= now]
+        for ticket in expired:
+            self._pending.discard(ticket)
+            ticket.settled = True
+        self._lost += len(expired)
+        self._lost_since_log += len(expired)
+
+    def _maybe_log(self, now: float) -> None:
+        if now - self._logged_at < self._policy.log_interval_seconds:
+            return
+        if self._refused_since_log or self._lost_since_log:
+            logger.warning(
+                "OCPP admission: %d handshakes refused with 503 + Retry-After and %d admitted "
+                "ones never completed in the last %.0f s (%d being set up, about %.0f/s)",
+                self._refused_since_log,
+                self._lost_since_log,
+                now - self._logged_at,
+                len(self._pending),
+                self.measured_rate(),
+            )
+        self._refused_since_log = self._lost_since_log = 0
+        self._logged_at = now
+
+
+def _trim(times: deque[float], before: float) -> None:
+    while times and times[0] < before:
+        times.popleft()

@@ -1,0 +1,116 @@
+"""A reconnect storm is admitted at the pace connections are set up; the rest are told
+when to come back, counted and logged, never dropped silently."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from ev_charging_system.core.admission import AdmissionPolicy, ConnectionAdmission, Ticket
+from ev_charging_system.core.rate_limit import RateLimit, TokenBucket
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def longest_wait(low: float, high: float) -> float:
+    return high  # the jitter's upper end: what the spread is
+
+
+def test_beyond_the_pending_bound_a_handshake_is_refused_with_a_retry_after() -> None:
+    clock = Clock()
+    admission = ConnectionAdmission(AdmissionPolicy(max_pending=2), clock, longest_wait)
+    first, second = admission.try_admit(), admission.try_admit()
+    assert isinstance(first, Ticket) and isinstance(second, Ticket)
+
+    refused = admission.try_admit()
+    assert isinstance(refused, int) and refused >= 1
+
+    first.done()
+    assert isinstance(admission.try_admit(), Ticket)
+    counts = admission.counts()
+    assert (counts.admitted, counts.refused, counts.pending) == (3, 1, 2)
+
+
+def test_retry_after_spreads_the_backlog_over_the_measured_setup_rate() -> None:
+    clock = Clock()
+    admission = ConnectionAdmission(AdmissionPolicy(max_pending=10), clock, longest_wait)
+    # 10 connections set up per second for a while: that is the measured rate.
+    for _ in range(50):
+        ticket = admission.try_admit()
+        assert isinstance(ticket, Ticket)
+        ticket.done()
+        clock.now += 0.1
+    held = [admission.try_admit() for _ in range(10)]
+    assert all(isinstance(t, Ticket) for t in held)
+    waits = [admission.try_admit() for _ in range(200)]
+    assert all(isinstance(w, int) for w in waits)
+    # 200 refused + 10 pending at 10/s: the last are told about 21 s, the first 1-2 s.
+    assert waits[0] <= 2
+    assert 19 <= waits[-1] <= 22
+
+
+def test_a_storm_of_more_than_a_minute_is_told_at_most_a_minute() -> None:
+    clock = Clock()
+    admission = ConnectionAdmission(AdmissionPolicy(max_pending=1), clock, longest_wait)
+    assert isinstance(admission.try_admit(), Ticket)
+    waits = [admission.try_admit() for _ in range(5000)]
+    assert max(w for w in waits if isinstance(w, int)) == 60
+
+
+def test_an_admitted_handshake_that_never_completes_is_counted_lost_and_frees_its_place() -> None:
+    clock = Clock()
+    admission = ConnectionAdmission(
+        AdmissionPolicy(max_pending=1, hold_seconds=15), clock, longest_wait
+    )
+    assert isinstance(admission.try_admit(), Ticket)  # its station vanishes
+    assert isinstance(admission.try_admit(), int)
+    clock.now += 16
+    assert isinstance(admission.try_admit(), Ticket)
+    assert admission.counts().lost == 1
+
+
+def test_a_start_rate_holds_even_with_room_to_spare() -> None:
+    clock = Clock()
+    admission = ConnectionAdmission(
+        AdmissionPolicy(max_pending=0, rate_per_second=5), clock, longest_wait
+    )
+    outcomes = [admission.try_admit() for _ in range(8)]
+    assert sum(isinstance(o, Ticket) for o in outcomes) == 5
+    clock.now += 1
+    assert sum(isinstance(admission.try_admit(), Ticket) for _ in range(8)) == 5
+
+
+def test_refusals_are_logged_once_per_interval_with_their_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()
+    admission = ConnectionAdmission(
+        AdmissionPolicy(max_pending=1, log_interval_seconds=10), clock, longest_wait
+    )
+    with caplog.at_level(logging.WARNING, logger="ev_charging_system.core.admission"):
+        admission.try_admit()
+        for _ in range(300):
+            admission.try_admit()
+            clock.now += 0.01  # 3 s of refusals: not yet an interval
+        assert caplog.records == []
+        clock.now += 8
+        admission.try_admit()
+    [line] = caplog.records
+    assert "301 handshakes refused" in line.getMessage()
+
+
+def test_a_token_bucket_lets_a_burst_through_then_paces_at_its_rate() -> None:
+    clock = Clock()
+    bucket = TokenBucket(RateLimit(per_second=10, burst=3), clock)
+    assert [bucket.reserve() for _ in range(3)] == [0, 0, 0]
+    assert bucket.reserve() == pytest.approx(0.1)
+    assert bucket.reserve() == pytest.approx(0.2)  # borrowed ahead: waits add up
+    clock.now += 0.2
+    assert bucket.reserve() == pytest.approx(0.1)
