@@ -315,6 +315,7 @@ class System:
             ),
             audit,
             observer,
+            read_timeout_seconds=settings.api_read_timeout_seconds,
         )
         self.rest_app = create_rest_app(
             ApiServices(

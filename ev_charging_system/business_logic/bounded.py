@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Coroutine
+from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -26,7 +26,7 @@ class DeadlineExceededError(TimeoutError):
     """The work did not finish within its bound (it was cancelled, left to clean up)."""
 
 
-async def within(seconds: float, work: Coroutine[Any, Any, T]) -> T:
+async def within(seconds: float, work: Awaitable[T]) -> T:
     """Run `work` for at most `seconds`, else raise DeadlineExceededError at once."""
     task = asyncio.ensure_future(work)
     try:

@@ -112,15 +112,9 @@ class GroupCommit(Generic[Item, Result]):
 
     async def _bounded(self, items: list[Item]) -> Sequence[Result]:
         try:
-            return await within(self._timeout, _call(self._flush, items))
+            return await within(self._timeout, self._flush(items))
         except DeadlineExceededError as error:
             raise StorageUnavailableError(f"a batch of writes waited: {error}") from error
-
-
-async def _call(
-    flush: Callable[[Sequence[Item]], Awaitable[Sequence[Result]]], items: list[Item]
-) -> Sequence[Result]:
-    return await flush(items)
 
 
 def _fail(batch: list[tuple[Item, asyncio.Future[Result]]], error: BaseException) -> None:

@@ -145,6 +145,9 @@ class Settings(BaseSettings):
     # database, a lock): then it is answered CALLERROR InternalError and the station
     # retries. Also bounds pool checkouts and (PostgreSQL) new connections.
     database_timeout_seconds: float = Field(default=5, gt=0, le=300)
+    # A REST/MCP/chat read of the CSMS's own data (lists, reports) answers within this,
+    # or 503 with Retry-After: longer than a station's bound, reports may scan a lot.
+    api_read_timeout_seconds: float = Field(default=15, gt=0, le=600)
 
     # Raw meter samples are kept this long, then folded into 15-minute rollups (signed
     # readings and transaction begin/end readings are kept: they are billing evidence).

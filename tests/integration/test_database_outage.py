@@ -15,7 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from ev_charging_system.application import Application
-from tests.conformance.station import OCPP16, RawStation, at, raw_station
+from tests.conformance.station import OCPP16, OPERATOR, RawStation, at, raw_station
 from tests.conftest import AppFactory
 from tests.faults import StallingProxy, table_locked
 
@@ -55,6 +55,11 @@ async def health(app: Application) -> httpx.Response:
         return await client.get("/api/health", timeout=HEALTH_BOUND)
 
 
+async def operator_read(app: Application, path: str, bound: float) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{app.rest_port}") as client:
+        return await client.get(path, headers=OPERATOR, timeout=bound)
+
+
 async def refused_for_database(station: RawStation, payload: dict[str, Any]) -> str:
     code, description = await station.call_error("MeterValues", payload)
     assert code == "InternalError", description
@@ -92,7 +97,11 @@ async def test_a_hung_postgresql_gets_stations_internal_errors_and_health_503(
 ) -> None:
     caplog.set_level(logging.INFO, logger="ev_charging_system")
     proxy, through_proxy = stalling_database
-    app = await app_factory(database_url=through_proxy, database_timeout_seconds=TIMEOUT)
+    app = await app_factory(
+        database_url=through_proxy,
+        database_timeout_seconds=TIMEOUT,
+        api_read_timeout_seconds=TIMEOUT,
+    )
     async with raw_station(app, "CP-HUNG", OCPP16) as station:
         assert await station.call("MeterValues", meter_values(0)) == {}
         assert (await health(app)).status_code == 200
@@ -105,6 +114,11 @@ async def test_a_hung_postgresql_gets_stations_internal_errors_and_health_503(
         assert down.status_code == 503
         assert down.json()["database"] == "unreachable"
         assert (await health(app)).status_code == 503  # again, still within the bound
+        # An operator's list answers too: 503 with Retry-After, not a hang.
+        listing = await operator_read(app, "/api/transactions", TIMEOUT + HEALTH_BOUND)
+        assert listing.status_code == 503, listing.text
+        assert listing.headers["Retry-After"]
+        assert listing.json()["detail"] == "the database is unavailable; retry later"
         await refused_for_database(station, meter_values(1))  # a station's retry
 
         proxy.resume()

@@ -18,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from ev_charging_system.business_logic.audit_service import AuditService
+from ev_charging_system.business_logic.bounded import DeadlineExceededError, within
 from ev_charging_system.business_logic.observability import NO_OBSERVER, Observer
 from ev_charging_system.business_logic.operations.actor import Actor, Role
 from ev_charging_system.business_logic.operations.catalogue import (
@@ -33,6 +34,7 @@ from ev_charging_system.models.errors import (
     FieldProblem,
     InputValidationError,
     PermissionDeniedError,
+    StorageUnavailableError,
 )
 
 
@@ -87,8 +89,10 @@ class OperationRunner:
         services: OperationServices,
         audit: AuditService,
         observer: Observer = NO_OBSERVER,
+        read_timeout_seconds: float | None = None,
     ) -> None:
         self.catalogue = catalogue
+        self._read_timeout = read_timeout_seconds
         self._observer = observer
         self._services = services
         self._audit = audit
@@ -128,7 +132,7 @@ class OperationRunner:
         """Perform a (confirmed, where the channel asks) call; actions are audited."""
         await self.authorize(operation, arguments, actor)
         try:
-            result = await operation.perform(self._context(actor), arguments)
+            result = await self._perform(operation, arguments, actor)
         except DomainError as error:
             self._observer.operation_called(actor.channel.value, operation.name, "error")
             if operation.recorded:
@@ -138,6 +142,18 @@ class OperationRunner:
         if operation.recorded:
             await self.record(operation, arguments, actor, AuditOutcome.OK, result=result)
         return result
+
+    async def _perform(self, operation: AnyOperation, arguments: BaseModel, actor: Actor) -> Any:
+        """A read of our own data answers within the read timeout, even when the database
+        hangs (503 then; the read is simply asked again). Actions are not cut short: one
+        may have committed when the deadline passes, and station calls have their own."""
+        work = operation.perform(self._context(actor), arguments)
+        if self._read_timeout is None or not operation.read_only or operation.open_world:
+            return await work
+        try:
+            return await within(self._read_timeout, work)
+        except DeadlineExceededError as error:
+            raise StorageUnavailableError(f"{operation.name} waited: {error}") from error
 
     async def run(self, name: str, raw: Mapping[str, Any], actor: Actor) -> Any:
         """Validate and execute in one go (REST, system jobs: no one else to ask)."""
