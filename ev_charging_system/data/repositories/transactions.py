@@ -19,7 +19,11 @@ from ev_charging_system.data.orm import (
     TransactionRow,
 )
 from ev_charging_system.data.sample_keys import sample_key
-from ev_charging_system.data.sql_dialects import insert_ignoring_duplicates, is_unique_violation
+from ev_charging_system.data.sql_dialects import (
+    insert_ignoring_duplicates,
+    insert_new_rows,
+    is_unique_violation,
+)
 from ev_charging_system.models.diagnostics import UsageGrouping, UsageRow
 from ev_charging_system.models.id_token import AuthorizationStatus
 from ev_charging_system.models.listing import SortOrder, TransactionSort
@@ -227,13 +231,10 @@ class SqlTransactionRepository:
             keyed.setdefault(sample_key(sample.natural_key), sample)
         if not keyed:
             return []
-        table = _table(MeterSampleRow)
-        statement = insert_ignoring_duplicates(self._session, table, ("sample_key",))
-        inserted = await self._session.scalars(
-            statement.returning(table.c.sample_key),
-            [_sample_row(key, sample) for key, sample in keyed.items()],
+        rows = [_sample_row(key, sample) for key, sample in keyed.items()]
+        stored = set(
+            await insert_new_rows(self._session, _table(MeterSampleRow), rows, "sample_key")
         )
-        stored = set(inserted)
         return [sample for key, sample in keyed.items() if key in stored]
 
     async def list_meter_samples(self, transaction_id: int) -> list[MeterSample]:
