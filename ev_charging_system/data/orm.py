@@ -97,10 +97,9 @@ class ChargePointRow(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     firmware_status: Mapped[str | None] = mapped_column(String(50))
     diagnostics_status: Mapped[str | None] = mapped_column(String(50))
-    # RESTRICT: a site with stations cannot be deleted (the service says so first, with 409).
-    site_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("sites.id", ondelete="RESTRICT"), index=True
-    )
+    # No ON DELETE action: a site with stations cannot be deleted (the service says so
+    # first, with 409). The SQLite migration adds the column in place (see 0015_sites).
+    site_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("sites.id"), index=True)
 
 
 class ConnectorRow(Base):

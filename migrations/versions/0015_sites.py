@@ -50,16 +50,24 @@ def upgrade() -> None:
         sqlite_where=sa.text("energy_planner"),
         postgresql_where=sa.text("energy_planner"),
     )
-    with op.batch_alter_table("charge_points") as batch:
-        batch.add_column(sa.Column("site_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite")))
-        batch.create_foreign_key(
+    if op.get_bind().dialect.name == "sqlite":
+        # A plain ADD COLUMN: batch mode would copy charge_points into a new table and drop
+        # the old one, and with foreign keys on, that drop cascades into every table that
+        # references stations (meter samples, transactions ...).
+        op.execute(
+            "ALTER TABLE charge_points ADD COLUMN site_id INTEGER "
+            "CONSTRAINT fk_charge_points_site_id_sites REFERENCES sites (id)"
+        )
+    else:
+        op.add_column("charge_points", sa.Column("site_id", sa.BigInteger(), nullable=True))
+        op.create_foreign_key(
             op.f("fk_charge_points_site_id_sites"),
+            "charge_points",
             "sites",
             ["site_id"],
             ["id"],
-            ondelete="RESTRICT",
         )
-        batch.create_index(op.f("ix_charge_points_site_id"), ["site_id"], unique=False)
+    op.create_index(op.f("ix_charge_points_site_id"), "charge_points", ["site_id"], unique=False)
 
     connection = op.get_bind()
     in_use = connection.execute(
@@ -82,9 +90,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_charge_points_site_id"), table_name="charge_points")
+    # SQLite cannot drop a column that references another table: batch mode copies the
+    # table (beware: on SQLite that copy drops the old table, cascading as said above).
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint(
+            op.f("fk_charge_points_site_id_sites"), "charge_points", type_="foreignkey"
+        )
     with op.batch_alter_table("charge_points") as batch:
-        batch.drop_index(op.f("ix_charge_points_site_id"))
-        batch.drop_constraint(op.f("fk_charge_points_site_id_sites"), type_="foreignkey")
         batch.drop_column("site_id")
     op.drop_index("uq_sites_energy_planner", table_name="sites")
     op.drop_table("sites")
