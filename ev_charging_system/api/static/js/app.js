@@ -16,6 +16,7 @@ import { energyView } from "./views/energy.js";
 import { idTagsView } from "./views/id-tags.js";
 import { overviewView } from "./views/overview.js";
 import { reportsView } from "./views/reports.js";
+import { sitesView } from "./views/sites.js";
 import { transactionsView } from "./views/transactions.js";
 
 /** While the event stream is down, the data is read again this often (and on demand). */
@@ -25,6 +26,7 @@ const EVENT_REFRESH_MS = 2000;
 const VIEWS = {
   overview: overviewView,
   "charge-points": chargePointsView,
+  sites: sitesView,
   transactions: transactionsView,
   "id-tags": idTagsView,
   alarms: alarmsView,
