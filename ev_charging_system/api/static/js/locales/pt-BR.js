@@ -892,6 +892,7 @@ export default {
   "Create site": "Criar local",
   "Delete site {name}?": "Excluir o local {name}?",
   "Energy planner": "Planejador de energia",
+  "Give both latitude and longitude, or neither.": "Informe latitude e longitude, ou nenhuma das duas.",
   "Grid connection limit": "Limite da conexão à rede",
   "Grid connection limit (kW)": "Limite da conexão à rede (kW)",
   "Grid limit": "Limite da rede",

@@ -55,6 +55,11 @@ export function openSiteDialog(site, after) {
       grid_limit_kw: numberOrNull(grid.value),
     };
     showFieldErrors(controls, [], summary);
+    if ((body.latitude === null) !== (body.longitude === null)) {
+      const path = body.latitude === null ? "latitude" : "longitude";
+      showFieldErrors(controls, [{ path, message: t("Give both latitude and longitude, or neither.") }], summary);
+      return;
+    }
     submit.disabled = true;
     try {
       const saved = site ? await put(`/api/sites/${enc(site.id)}`, body) : await post("/api/sites", body);
