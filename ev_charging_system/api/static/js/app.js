@@ -5,6 +5,7 @@ import { get, getToken, onTokenChange, setToken, verifyToken } from "./api.js";
 import { h } from "./dom.js";
 import { formatTime } from "./format.js";
 import { LOCALES, locale, setLocale, t, tn } from "./i18n.js";
+import { lazyView } from "./lazy-view.js";
 import { connectLive } from "./live.js";
 import { parseRoute, setRouteHandler } from "./router.js";
 import * as stations from "./stations.js";
@@ -16,7 +17,6 @@ import { energyView } from "./views/energy.js";
 import { idTagsView } from "./views/id-tags.js";
 import { overviewView } from "./views/overview.js";
 import { reportsView } from "./views/reports.js";
-import { sitesView } from "./views/sites.js";
 import { transactionsView } from "./views/transactions.js";
 
 /** While the event stream is down, the data is read again this often (and on demand). */
@@ -26,7 +26,7 @@ const EVENT_REFRESH_MS = 2000;
 const VIEWS = {
   overview: overviewView,
   "charge-points": chargePointsView,
-  sites: sitesView,
+  sites: () => lazyView(() => import("./views/sites.js").then((m) => m.sitesView), t("Sites")),
   transactions: transactionsView,
   "id-tags": idTagsView,
   alarms: alarmsView,

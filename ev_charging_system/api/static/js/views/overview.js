@@ -98,7 +98,7 @@ export function overviewView() {
   const sessionsBody = h("tbody");
   const attention = h("div", { class: "attention" });
   const connectorSummary = h("div", { class: "status-summary" });
-  const siteCards = h("div", { class: "kpis kpis-compact" });
+  const siteCards = h("div", { class: "site-cards kpis-compact" });
   const sitesPanel = panel(t("Sites"), siteCards, { actions: h("a", { class: "btn btn-sm btn-ghost", href: hashFor("sites") }, t("All sites →")) });
   sitesPanel.hidden = true;
 
