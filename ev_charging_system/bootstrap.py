@@ -41,6 +41,7 @@ from ev_charging_system.business_logic.plan_events import PublishingPlanRecorder
 from ev_charging_system.business_logic.ports import ChargerGateway, StationPresence, UnitOfWork
 from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
 from ev_charging_system.business_logic.reporting_service import ReportingService
+from ev_charging_system.business_logic.site_service import SiteService
 from ev_charging_system.business_logic.smart_charging_service import SmartChargingService
 from ev_charging_system.business_logic.token_service import TokenService
 from ev_charging_system.business_logic.transaction_event_service import TransactionEventService
@@ -312,6 +313,7 @@ class System:
                 certificates=certificates,
                 alarms=self.alarms,
                 meter_history=self.meter_history,
+                sites=SiteService(unit_of_work, utc_now, devices, self.meter_history),
             ),
             audit,
             observer,

@@ -418,6 +418,10 @@ class DeviceManagementService:
     def online_count(self) -> int:
         return len(self._presence.online_ids())
 
+    def online_ids(self) -> frozenset[str]:
+        """Who is connected now (presence, not stored)."""
+        return self._presence.online_ids()
+
     def accepted_online_count(self) -> int:
         """Connected stations whose registration is Accepted (as far as this process knows)."""
         accepted = RegistrationStatus.ACCEPTED

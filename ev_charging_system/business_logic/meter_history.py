@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime, timedelta
 
 from ev_charging_system.business_logic.device_management_service import DeviceManagementService
@@ -95,14 +95,31 @@ class MeterHistoryService:
         energy register gets the mean power of each bucket from the register's increase.
         """
         await self._devices.get_charge_point(charge_point_id)  # unknown: not found
+        return await self._chart([charge_point_id], connector_id, hours)
+
+    async def total_power(self, charge_point_ids: Collection[str], hours: int) -> list[PowerPoint]:
+        """The stations' charts added up bucket by bucket (a site's power).
+
+        Each station's chart is made as `power` makes it, then summed: mean power and energy
+        add up; the peak is the sum of the stations' peaks (an upper bound of the site's
+        peak, since they need not peak at the same moment). A bucket no station has data
+        for stays empty (null), not zero.
+        """
+        return await self._chart(charge_point_ids, None, hours)
+
+    async def _chart(
+        self, charge_point_ids: Collection[str], connector_id: int | None, hours: int
+    ) -> list[PowerPoint]:
         until = self._clock()
         since = bucket_start(until - timedelta(hours=hours))
+        if not charge_point_ids:
+            return _points([], since, until)
         measurands = (POWER, ENERGY_REGISTER)
         pieces = await self._archive.rollups(
-            charge_point_id, connector_id, measurands, since - BUCKET, until
+            charge_point_ids, connector_id, measurands, since - BUCKET, until
         )
         raw = await self._archive.samples(
-            charge_point_id, connector_id, measurands, since - BUCKET, until
+            charge_point_ids, connector_id, measurands, since - BUCKET, until
         )
         merged: dict[tuple[str, int, str, str, datetime], MeterRollup] = {}
         for piece in [*pieces, *fold(raw).values()]:
@@ -110,7 +127,30 @@ class MeterHistoryService:
                 merged[piece.key].merge(piece)
             else:
                 merged[piece.key] = piece
-        return _points(list(merged.values()), since, until)
+        by_station: dict[str, list[MeterRollup]] = defaultdict(list)
+        for piece in merged.values():
+            by_station[piece.charge_point_id].append(piece)
+        if not by_station:
+            return _points([], since, until)
+        return _added([_points(pieces, since, until) for pieces in by_station.values()])
+
+
+def _sum(values: list[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+def _added(charts: list[list[PowerPoint]]) -> list[PowerPoint]:
+    """Charts of the same buckets, added bucket by bucket."""
+    return [
+        PowerPoint(
+            bucket[0].bucket_start,
+            _sum([p.average_w for p in bucket]),
+            _sum([p.maximum_w for p in bucket]),
+            _sum([p.energy_wh for p in bucket]),
+        )
+        for bucket in zip(*charts, strict=True)
+    ]
 
 
 def _points(rollups: list[MeterRollup], since: datetime, until: datetime) -> list[PowerPoint]:

@@ -28,6 +28,7 @@ from ev_charging_system.models.listing import (
     StationQuery,
 )
 from ev_charging_system.models.meter_rollup import MeterRollup
+from ev_charging_system.models.site import Site, SiteCounts, SiteDetails
 from ev_charging_system.models.station_event import StationEvent
 from ev_charging_system.models.transaction import (
     MeterSample,
@@ -194,6 +195,45 @@ class CommandLogRepository(Protocol):
         """One page of commands matching `query`, and how many match in all."""
 
 
+class SiteRepository(Protocol):
+    async def get(self, site_id: int) -> Site | None:
+        """The site with the number of stations assigned to it."""
+        ...
+
+    async def by_name(self, name: str) -> Site | None: ...
+
+    async def add(self, details: SiteDetails, created_at: datetime, energy_planner: bool) -> Site:
+        """Store a new site; DuplicateNameError when the name is taken."""
+        ...
+
+    async def update(self, site_id: int, details: SiteDetails) -> None:
+        """DuplicateNameError when another site has the name."""
+        ...
+
+    async def delete(self, site_id: int) -> None: ...
+
+    async def page(self, text: str | None, limit: int, offset: int) -> tuple[list[Site], int]:
+        """Sites by name (with their station counts), and how many match in all."""
+        ...
+
+    async def energy_site(self) -> Site | None:
+        """The site the energy planner plans for, if one is marked."""
+        ...
+
+    async def mark_energy_site(self, site_id: int) -> None:
+        """Make this site the energy planner's (and no other)."""
+        ...
+
+    async def assign_station(self, charge_point_id: str, site_id: int | None) -> None: ...
+
+    async def station_ids(self, site_id: int) -> list[str]: ...
+
+    async def counts(self, online_ids: frozenset[str]) -> list[SiteCounts]:
+        """Stations per site (None: without one) by state, and their connectors by
+        status, counted by the database (grouped queries, not a read of every station)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     """One database transaction: commit explicitly, roll back on exit otherwise."""
 
@@ -223,6 +263,9 @@ class UnitOfWork(Protocol):
 
     @property
     def api_tokens(self) -> ApiTokenRepository: ...
+
+    @property
+    def sites(self) -> SiteRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -258,7 +301,7 @@ class MeterArchive(Protocol):
 
     async def rollups(
         self,
-        charge_point_id: str,
+        charge_point_ids: Collection[str],
         connector_id: int | None,
         measurands: Collection[str],
         since: datetime,
@@ -267,13 +310,14 @@ class MeterArchive(Protocol):
 
     async def samples(
         self,
-        charge_point_id: str,
+        charge_point_ids: Collection[str],
         connector_id: int | None,
         measurands: Collection[str],
         since: datetime,
         until: datetime,
     ) -> list[MeterSample]:
-        """Raw samples in the period (at most a few days' worth: callers bound it)."""
+        """Raw samples of these stations in the period (at most a few days' worth:
+        callers bound it)."""
         ...
 
 

@@ -58,14 +58,14 @@ class SqlMeterArchive:
 
     async def rollups(
         self,
-        charge_point_id: str,
+        charge_point_ids: Collection[str],
         connector_id: int | None,
         measurands: Collection[str],
         since: datetime,
         until: datetime,
     ) -> list[MeterRollup]:
         query = select(MeterRollupRow).where(
-            MeterRollupRow.charge_point_id == charge_point_id,
+            MeterRollupRow.charge_point_id.in_(sorted(charge_point_ids)),
             MeterRollupRow.measurand.in_(list(measurands)),
             MeterRollupRow.bucket_start >= bucket_start(since),
             MeterRollupRow.bucket_start < until,
@@ -78,14 +78,14 @@ class SqlMeterArchive:
 
     async def samples(
         self,
-        charge_point_id: str,
+        charge_point_ids: Collection[str],
         connector_id: int | None,
         measurands: Collection[str],
         since: datetime,
         until: datetime,
     ) -> list[MeterSample]:
         query = select(MeterSampleRow).where(
-            MeterSampleRow.charge_point_id == charge_point_id,
+            MeterSampleRow.charge_point_id.in_(sorted(charge_point_ids)),
             MeterSampleRow.measurand.in_(list(measurands)),
             MeterSampleRow.timestamp >= since,
             MeterSampleRow.timestamp < until,

@@ -20,6 +20,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql import text
 from sqlalchemy.sql.expression import false
 
 from ev_charging_system.data.sample_keys import SAMPLE_KEY_LENGTH
@@ -40,6 +41,31 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class SiteRow(Base):
+    """Where stations stand (migration 0015_sites)."""
+
+    __tablename__ = "sites"
+    __table_args__ = (
+        # One site at most is the energy planner's: a partial unique index on both databases.
+        Index(
+            "uq_sites_energy_planner",
+            "energy_planner",
+            unique=True,
+            sqlite_where=text("energy_planner"),
+            postgresql_where=text("energy_planner"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    address: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    grid_limit_kw: Mapped[float | None] = mapped_column(Float)
+    energy_planner: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ChargePointRow(Base):
@@ -71,6 +97,9 @@ class ChargePointRow(Base):
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     firmware_status: Mapped[str | None] = mapped_column(String(50))
     diagnostics_status: Mapped[str | None] = mapped_column(String(50))
+    # No ON DELETE action: a site with stations cannot be deleted (the service says so
+    # first, with 409). The SQLite migration adds the column in place (see 0015_sites).
+    site_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("sites.id"), index=True)
 
 
 class ConnectorRow(Base):

@@ -16,6 +16,7 @@ from ev_charging_system.business_logic.ports import (
     ConversationRepository,
     DeviceModelRepository,
     IdTagRepository,
+    SiteRepository,
     StationEventRepository,
     StorageHealth,
     TransactionRepository,
@@ -29,6 +30,7 @@ from ev_charging_system.data.repositories import (
     SqlConversationRepository,
     SqlDeviceModelRepository,
     SqlIdTagRepository,
+    SqlSiteRepository,
     SqlStationEventRepository,
     SqlTransactionRepository,
 )
@@ -45,6 +47,7 @@ class SqlAlchemyUnitOfWork:
     audit: AuditLogRepository
     conversations: ConversationRepository
     api_tokens: ApiTokenRepository
+    sites: SiteRepository
 
     def __init__(
         self,
@@ -67,6 +70,7 @@ class SqlAlchemyUnitOfWork:
         self.audit = SqlAuditLogRepository(session)
         self.conversations = SqlConversationRepository(session)
         self.api_tokens = SqlApiTokenRepository(session)
+        self.sites = SqlSiteRepository(session)
         return self
 
     async def __aexit__(

@@ -114,6 +114,7 @@ class ChargePoint:
     firmware_status: str | None = None
     diagnostics_status: str | None = None
     connectors: list[ConnectorStatus] = field(default_factory=list)
+    site_id: int | None = None  # the site it stands at (models/site.py), if assigned
 
     @property
     def requires_password(self) -> bool:

@@ -44,10 +44,11 @@ class UsageGrouping(StrEnum):
     CHARGE_POINT = "charge_point"
     ID_TAG = "id_tag"
     DAY = "day"
+    SITE = "site"  # the site the station is at now; "" for stations without one
 
 
 @dataclass(frozen=True, slots=True)
 class UsageRow:
-    key: str  # station id, id tag or day, depending on the grouping
+    key: str  # station id, id tag, day or site name, depending on the grouping
     sessions: int
     energy_wh: int

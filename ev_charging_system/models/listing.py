@@ -46,6 +46,8 @@ class StationQuery:
     status: StationFilter = StationFilter.ALL
     vendor: str | None = None
     model: str | None = None
+    site_id: int | None = None  # stations of this site
+    without_site: bool = False  # stations of no site (site_id is then None)
     sort: StationSort = StationSort.ID
     order: SortOrder = SortOrder.ASC
     limit: int = 50

@@ -22,6 +22,7 @@ LIVE = "CP-LIVE"
 FAULTY_OFFLINE = "CP-GONE"
 NEVER_SEEN = "CP-NEW"
 TAG = "RFID-0001"
+SITE = "Depot Norte"
 
 
 @dataclass
@@ -30,6 +31,7 @@ class Network:
     live: SimulatedStation
     running_transaction: int
     finished_transaction: int
+    site_id: int  # a site the live station stands at
 
 
 async def _api(rest: httpx.AsyncClient, method: str, path: str, body: object = None) -> object:
@@ -41,17 +43,21 @@ async def _api(rest: httpx.AsyncClient, method: str, path: str, body: object = N
 @contextlib.asynccontextmanager
 async def small_network(app: Application) -> AsyncIterator[Network]:
     """One station online with a session running and one finished; one station that went
-    offline while Faulted; one registered station that never connected; an id tag."""
+    offline while Faulted; one registered station that never connected; an id tag; a site
+    where the live station stands."""
     async with httpx.AsyncClient(
         base_url=f"http://127.0.0.1:{app.rest_port}", headers=OPERATOR
     ) as rest:
         await _api(rest, "POST", "/api/id-tags", {"id_tag": TAG, "name": "Ana Souza"})
         await _api(rest, "POST", "/api/charge-points", {"id": NEVER_SEEN})
+        site = await _api(rest, "POST", "/api/sites", {"name": SITE, "address": "Rua A, 100"})
+        assert isinstance(site, dict)
         async with connected_station(ocpp_url(app), FAULTY_OFFLINE) as gone:
             await gone.boot(firmware_version="0.9.1")
             await gone.status(1, ChargePointStatus.faulted, ChargePointErrorCode.ground_failure)
         async with connected_station(ocpp_url(app), LIVE) as live:
             await live.boot(firmware_version="1.2.3")
+            await _api(rest, "PUT", f"/api/charge-points/{LIVE}/site", {"site_id": site["id"]})
             await live.status(0)
             await live.status(1)
             await live.status(2)
@@ -66,4 +72,5 @@ async def small_network(app: Application) -> AsyncIterator[Network]:
                 live=live,
                 running_transaction=running.transaction_id,
                 finished_transaction=done.transaction_id,
+                site_id=site["id"],
             )

@@ -13,10 +13,12 @@ from tests.browser.conftest import DESKTOP, OUTPUT_DIR, PHONE, BrowserPage, Page
 from tests.browser.network import LIVE, small_network
 
 
-def pages(running: int, finished: int) -> list[tuple[str, str]]:
+def pages(running: int, finished: int, site: int) -> list[tuple[str, str]]:
     return [
         ("overview", "#/overview"),
         ("charge-points", "#/charge-points"),
+        ("sites", "#/sites"),
+        ("site", f"#/sites/{site}"),
         ("station", f"#/charge-points/{LIVE}"),
         ("station-remote", f"#/charge-points/{LIVE}?tab=remote"),
         ("station-commands", f"#/charge-points/{LIVE}?tab=commands"),
@@ -66,7 +68,8 @@ async def test_every_page_is_accessible_fits_the_screen_and_logs_no_error(
         await handle.open()
         report: dict[str, object] = {}
         problems: list[str] = []
-        for name, route in pages(network.running_transaction, network.finished_transaction):
+        routes = pages(network.running_transaction, network.finished_transaction, network.site_id)
+        for name, route in routes:
             await handle.go(route)
             await handle.settle()
             await handle.screenshot(f"{size}-{name}")

@@ -55,6 +55,7 @@ from ev_charging_system.models.listing import (
     TransactionSort,
 )
 from ev_charging_system.models.meter_rollup import MeterRollup
+from ev_charging_system.models.site import OFFLINE_CONNECTOR, Site, SiteCounts, SiteDetails
 from ev_charging_system.models.station_event import StationEvent
 from ev_charging_system.models.transaction import (
     MeterSample,
@@ -110,6 +111,7 @@ class Tables:
     audit: list[AuditEntry] = field(default_factory=list)
     conversations: dict[str, Conversation] = field(default_factory=dict)
     api_tokens: dict[str, ApiToken] = field(default_factory=dict)
+    sites: dict[int, Site] = field(default_factory=dict)  # station_count is not stored
     # (station, remoteStartId) -> the id tag a RequestStartTransaction asked for
     remote_starts: dict[tuple[str, int], str] = field(default_factory=dict)
 
@@ -295,6 +297,8 @@ def _station_matches(station: ChargePoint, query: StationQuery) -> bool:
         and (not query.text or any(query.text.lower() in w.lower() for w in words))
         and (query.vendor is None or (boot is not None and boot.vendor == query.vendor))
         and (query.model is None or (boot is not None and boot.model == query.model))
+        and (query.site_id is None or station.site_id == query.site_id)
+        and (not query.without_site or station.site_id is None)
     )
 
 
@@ -365,6 +369,7 @@ class FakeChargePoints:
                 connectors=stored.connectors,
                 boot=new.boot if new.boot is not None else stored.boot,
                 last_seen_at=_later(stored.last_seen_at, new.last_seen_at),
+                site_id=stored.site_id,  # written by assign_station only, as in SQL
             )
 
         self._session.write(apply)
@@ -694,10 +699,13 @@ class FakeTransactions:
 
     async def usage(self, criteria: TransactionFilter, group_by: UsageGrouping) -> list[UsageRow]:
         totals: dict[str, tuple[int, int]] = {}
-        for t in self._session.read().transactions.values():
+        tables = self._session.read()
+        for t in tables.transactions.values():
             if not _matches(t, criteria):
                 continue
+            site = tables.sites.get(tables.charge_points[t.charge_point_id].site_id or 0)
             key = {
+                UsageGrouping.SITE: site.name if site is not None else "",
                 UsageGrouping.CHARGE_POINT: t.charge_point_id,
                 UsageGrouping.ID_TAG: t.id_tag,
                 UsageGrouping.DAY: t.started_at.date().isoformat(),  # stored in UTC
@@ -956,6 +964,125 @@ class FakeApiTokens:
         return True
 
 
+class FakeSites:
+    def __init__(self, session: _Session) -> None:
+        self._session = session
+
+    def _counted(self, site: Site) -> Site:
+        stations = self._session.read().charge_points.values()
+        return replace(site, station_count=sum(1 for s in stations if s.site_id == site.id))
+
+    async def get(self, site_id: int) -> Site | None:
+        site = self._session.read().sites.get(site_id)
+        return None if site is None else self._counted(site)
+
+    async def by_name(self, name: str) -> Site | None:
+        sites = self._session.read().sites.values()
+        return next((self._counted(s) for s in sites if s.name == name), None)
+
+    def _check_unique(self, tables: Tables, site: Site) -> None:
+        for other in tables.sites.values():
+            if other.id != site.id and (
+                other.name == site.name or (other.energy_planner and site.energy_planner)
+            ):
+                raise DuplicateNameError(site.name)  # SQL: the unique name or planner index
+
+    async def add(self, details: SiteDetails, created_at: datetime, energy_planner: bool) -> Site:
+        site = Site(self._session.store.next_id("sites"), details, _utc(created_at), energy_planner)
+
+        def insert(tables: Tables) -> None:
+            self._check_unique(tables, site)
+            tables.sites[site.id] = site
+
+        self._session.write(insert)
+        return site
+
+    async def update(self, site_id: int, details: SiteDetails) -> None:
+        if site_id not in self._session.read().sites:
+            raise LookupError(site_id)
+
+        def apply(tables: Tables) -> None:
+            changed = replace(tables.sites[site_id], details=details)
+            self._check_unique(tables, changed)
+            tables.sites[site_id] = changed
+
+        self._session.write(apply)
+
+    async def delete(self, site_id: int) -> None:
+        def remove(tables: Tables) -> None:
+            if any(s.site_id == site_id for s in tables.charge_points.values()):
+                raise ConstraintViolationError(f"site {site_id} has stations")  # RESTRICT
+            tables.sites.pop(site_id, None)
+
+        self._session.write(remove)
+
+    async def page(self, text: str | None, limit: int, offset: int) -> tuple[list[Site], int]:
+        sites = [
+            s
+            for s in self._session.read().sites.values()
+            if not text or any(text.lower() in w.lower() for w in (s.name, s.details.address))
+        ]
+        sites.sort(key=lambda s: (s.name.lower(), s.id))
+        return [self._counted(s) for s in sites[offset : offset + limit]], len(sites)
+
+    async def energy_site(self) -> Site | None:
+        sites = self._session.read().sites.values()
+        return next((self._counted(s) for s in sites if s.energy_planner), None)
+
+    async def mark_energy_site(self, site_id: int) -> None:
+        def apply(tables: Tables) -> None:
+            for key, site in tables.sites.items():
+                tables.sites[key] = replace(site, energy_planner=key == site_id)
+
+        self._session.write(apply)
+
+    async def assign_station(self, charge_point_id: str, site_id: int | None) -> None:
+        def apply(tables: Tables) -> None:
+            if site_id is not None and site_id not in tables.sites:
+                raise ConstraintViolationError(f"no site {site_id}")
+            station = tables.charge_points.get(charge_point_id)
+            if station is not None:
+                station.site_id = site_id
+
+        self._session.write(apply)
+
+    async def station_ids(self, site_id: int) -> list[str]:
+        stations = self._session.read().charge_points.values()
+        return sorted(s.id for s in stations if s.site_id == site_id)
+
+    async def counts(self, online_ids: frozenset[str]) -> list[SiteCounts]:
+        tables = self._session.read()
+        numbers: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        connectors: dict[int | None, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for s in tables.charge_points.values():
+            online = s.id in online_ids
+            registration = s.registration_status
+            n = numbers[s.site_id]
+            n["stations"] += 1
+            n["online"] += online
+            n["accepted"] += registration is RegistrationStatus.ACCEPTED
+            n["pending"] += registration is RegistrationStatus.PENDING
+            n["rejected"] += registration is RegistrationStatus.REJECTED
+            n["rejected_online"] += registration is RegistrationStatus.REJECTED and online
+            n["booted"] += s.last_boot_at is not None
+            n["faulted"] += online and any(c.status == "Faulted" for c in s.connectors)
+            n["offline_accepted"] += registration is RegistrationStatus.ACCEPTED and not online
+            for c in s.connectors:
+                if c.connector_id > 0:
+                    connectors[s.site_id][c.status if online else OFFLINE_CONNECTOR] += 1
+
+        def counted(site_id: int | None, name: str | None) -> SiteCounts:
+            return SiteCounts(
+                site_id, name, **numbers.get(site_id, {}), connectors=dict(connectors[site_id])
+            )
+
+        ordered = sorted(tables.sites.values(), key=lambda s: (s.name.lower(), s.id))
+        result = [counted(s.id, s.name) for s in ordered]
+        if None in numbers:
+            result.append(counted(None, None))
+        return result
+
+
 # --- the unit of work --------------------------------------------------------------------
 
 
@@ -971,6 +1098,7 @@ class FakeUnitOfWork:
     audit: FakeAudit
     conversations: FakeConversations
     api_tokens: FakeApiTokens
+    sites: FakeSites
 
     def __init__(self, store: FakeStore) -> None:
         self.store = store
@@ -988,6 +1116,7 @@ class FakeUnitOfWork:
         self.audit = FakeAudit(session)
         self.conversations = FakeConversations(session)
         self.api_tokens = FakeApiTokens(session)
+        self.sites = FakeSites(session)
         return self
 
     async def __aexit__(

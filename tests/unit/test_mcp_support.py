@@ -35,6 +35,7 @@ from ev_charging_system.business_logic.operations.services import (
 )
 from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
 from ev_charging_system.business_logic.reporting_service import ReportingService
+from ev_charging_system.business_logic.site_service import SiteService
 from ev_charging_system.business_logic.smart_charging_service import SmartChargingService
 from ev_charging_system.business_logic.token_service import TokenService
 from ev_charging_system.business_logic.transaction_service import TransactionService
@@ -138,6 +139,9 @@ class World:
             clock=lambda: datetime(2026, 6, 1, 12, tzinfo=UTC),
             policy="rule",
         )
+        meter_history = MeterHistoryService(
+            NoMeterArchive(), self.devices, self.clock, timedelta(days=90)
+        )
         self.services = OperationServices(
             devices=self.devices,
             auth=auth,
@@ -157,9 +161,8 @@ class World:
                 CertificateAuthorityStore(Path(tempfile.mkdtemp())), self.devices, commands
             ),
             alarms=AlarmService(MemoryAlarmStore(), self.events, self.devices, self.clock),
-            meter_history=MeterHistoryService(
-                NoMeterArchive(), self.devices, self.clock, timedelta(days=90)
-            ),
+            meter_history=meter_history,
+            sites=SiteService(uow, self.clock, self.devices, meter_history),
         )
         self.runner = OperationRunner(build_catalogue(), self.services, self.audit)
 

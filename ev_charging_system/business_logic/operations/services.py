@@ -13,6 +13,7 @@ from ev_charging_system.business_logic.diagnostics_service import DiagnosticsSer
 from ev_charging_system.business_logic.meter_history import MeterHistoryService
 from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
 from ev_charging_system.business_logic.reporting_service import ReportingService
+from ev_charging_system.business_logic.site_service import SiteService
 from ev_charging_system.business_logic.smart_charging_service import SmartChargingService
 from ev_charging_system.business_logic.token_service import TokenService
 from ev_charging_system.business_logic.transaction_service import TransactionService
@@ -43,3 +44,4 @@ class OperationServices:
     certificates: CertificateService
     alarms: AlarmService
     meter_history: MeterHistoryService
+    sites: SiteService

@@ -83,6 +83,9 @@ class ListChargePointsIn(Strict):
     )
     vendor: Annotated[str, Field(max_length=50)] | None = None
     model: Annotated[str, Field(max_length=50)] | None = None
+    site: Annotated[str, Field(pattern=r"^(none|[1-9][0-9]{0,14})$")] | None = Field(
+        default=None, description="a site's id: its stations; 'none': stations of no site"
+    )
     sort: StationSort = StationSort.ID
     order: SortOrder = SortOrder.ASC
     limit: PageSize = 50
@@ -103,6 +106,8 @@ class ListChargePointsIn(Strict):
             status=StationFilter.ONLINE if self.online_only else self.status,
             vendor=self.vendor,
             model=self.model,
+            site_id=int(self.site) if self.site not in (None, "none") else None,
+            without_site=self.site == "none",
             sort=self.sort,
             order=self.order,
             limit=self.limit,
@@ -312,8 +317,8 @@ STATION_OPERATIONS: tuple[AnyOperation, ...] = (
         name="list_charge_points",
         title="List charge points",
         description="The network's charge points with their connection state and connector "
-        "status, a page at a time (total says how many match): search, filter by state or "
-        "vendor/model, sort. Connector 0 is the station as a whole.",
+        "status, a page at a time (total says how many match): search, filter by state, "
+        "vendor/model or site, sort. Connector 0 is the station as a whole.",
         input=ListChargePointsIn,
         output=ChargePointPageOut,
         role=Role.VIEWER,

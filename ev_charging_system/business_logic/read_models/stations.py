@@ -98,6 +98,7 @@ class ChargePointOut(BaseModel):
     diagnostics_status: str | None
     boot: BootInfoOut | None
     connectors: list[ConnectorOut]
+    site_id: int | None = Field(default=None, description="the site it stands at (null: none)")
 
     @classmethod
     def of(cls, view: ChargePointView) -> ChargePointOut:
@@ -119,6 +120,7 @@ class ChargePointOut(BaseModel):
             diagnostics_status=station.diagnostics_status,
             boot=BootInfoOut.of(station.boot) if station.boot else None,
             connectors=[ConnectorOut.of(c) for c in station.connectors],
+            site_id=station.site_id,
         )
 
 

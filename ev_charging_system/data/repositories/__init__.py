@@ -7,6 +7,7 @@ from ev_charging_system.data.repositories.commands import SqlCommandLogRepositor
 from ev_charging_system.data.repositories.conversations import SqlConversationRepository
 from ev_charging_system.data.repositories.device_model import SqlDeviceModelRepository
 from ev_charging_system.data.repositories.id_tags import SqlIdTagRepository
+from ev_charging_system.data.repositories.sites import SqlSiteRepository
 from ev_charging_system.data.repositories.station_events import SqlStationEventRepository
 from ev_charging_system.data.repositories.transactions import SqlTransactionRepository
 
@@ -18,6 +19,7 @@ __all__ = [
     "SqlConversationRepository",
     "SqlDeviceModelRepository",
     "SqlIdTagRepository",
+    "SqlSiteRepository",
     "SqlStationEventRepository",
     "SqlTransactionRepository",
 ]

@@ -251,6 +251,10 @@ def _station_conditions(query: StationQuery) -> list[ColumnElement[bool]]:
         conditions.append(ChargePointRow.vendor == query.vendor)
     if query.model is not None:
         conditions.append(ChargePointRow.model == query.model)
+    if query.site_id is not None:
+        conditions.append(ChargePointRow.site_id == query.site_id)
+    elif query.without_site:
+        conditions.append(ChargePointRow.site_id.is_(None))
     status = query.status
     if status is StationFilter.ONLINE:
         conditions.append(_online(query))
@@ -321,6 +325,8 @@ def _copy_charge_point(charge_point: ChargePoint, row: ChargePointRow) -> None:
     row.last_boot_at = charge_point.last_boot_at
     row.firmware_status = charge_point.firmware_status
     row.diagnostics_status = charge_point.diagnostics_status
+    # site_id is written by the site repository only (assign_station): a station's own
+    # updates (a boot, a status) carry the site they read and must not undo an assignment.
     if charge_point.last_seen_at is not None and (
         row.last_seen_at is None or charge_point.last_seen_at > row.last_seen_at
     ):
@@ -346,6 +352,7 @@ def _charge_point(row: ChargePointRow, connectors: Sequence[ConnectorRow]) -> Ch
         last_seen_at=row.last_seen_at,
         firmware_status=row.firmware_status,
         diagnostics_status=row.diagnostics_status,
+        site_id=row.site_id,
         connectors=[
             ConnectorStatus(
                 connector_id=c.connector_id,

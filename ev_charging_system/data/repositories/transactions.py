@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ev_charging_system.business_logic.ports import DuplicateTransactionError
 from ev_charging_system.data.orm import (
+    ChargePointRow,
     MeterSampleRow,
     RemoteStartRow,
+    SiteRow,
     TransactionEventRow,
     TransactionRow,
 )
@@ -207,6 +209,8 @@ class SqlTransactionRepository:
             key = TransactionRow.charge_point_id
         elif group_by is UsageGrouping.ID_TAG:
             key = TransactionRow.id_tag
+        elif group_by is UsageGrouping.SITE:
+            key = func.coalesce(SiteRow.name, "")
         else:
             # Day in UTC; both databases can cut an ISO timestamp's date off as text.
             key = func.substr(cast_text(TransactionRow.started_at), 1, 10)
@@ -217,11 +221,14 @@ class SqlTransactionRepository:
             ),
             else_=0,
         )
+        query = select(key.label("key"), func.count(), func.coalesce(func.sum(energy), 0))
+        if group_by is UsageGrouping.SITE:
+            # The station's site now (a moved station's history moves with it).
+            query = query.outerjoin(
+                ChargePointRow, ChargePointRow.id == TransactionRow.charge_point_id
+            ).outerjoin(SiteRow, SiteRow.id == ChargePointRow.site_id)
         rows = await self._session.execute(
-            select(key.label("key"), func.count(), func.coalesce(func.sum(energy), 0))
-            .where(*_conditions(criteria))
-            .group_by(key)
-            .order_by(key)
+            query.where(*_conditions(criteria)).group_by(key).order_by(key)
         )
         return [UsageRow(str(k), int(n), int(wh)) for k, n, wh in rows]
 

@@ -5,6 +5,7 @@ import { get, getToken, onTokenChange, setToken, verifyToken } from "./api.js";
 import { h } from "./dom.js";
 import { formatTime } from "./format.js";
 import { LOCALES, locale, setLocale, t, tn } from "./i18n.js";
+import { lazyView } from "./lazy-view.js";
 import { connectLive } from "./live.js";
 import { parseRoute, setRouteHandler } from "./router.js";
 import * as stations from "./stations.js";
@@ -25,6 +26,7 @@ const EVENT_REFRESH_MS = 2000;
 const VIEWS = {
   overview: overviewView,
   "charge-points": chargePointsView,
+  sites: () => lazyView(() => import("./views/sites.js").then((m) => m.sitesView), t("Sites")),
   transactions: transactionsView,
   "id-tags": idTagsView,
   alarms: alarmsView,

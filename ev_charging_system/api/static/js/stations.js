@@ -1,19 +1,15 @@
 // The charge points every view shares, kept current by events instead of re-reading the
 // whole list: a status change patches one connector, a new station is read on its own.
 //
-// The list view asks the server for one page at a time (queryStations); the store still
-// reads every station, a page at a time, for the overview's counts.
+// The store holds the stations the views have read (a page of the list, the overview's
+// attention list), never the whole network: counts come from the server's summary
+// (GET /api/overview, counted per site by the database).
 
 import { enc, get } from "./api.js";
 
 const stations = new Map();
 const listeners = new Set();
-let loaded = false;
-let loading = null;
 let version = 0;
-/** Events that arrive while the whole list is being read: applied on top of that answer,
- * which may have been taken before them. */
-let pending = [];
 
 function notify(ids) {
   version += 1;
@@ -26,40 +22,15 @@ export function subscribe(listener) {
   return () => listeners.delete(listener);
 }
 
-export const isLoaded = () => loaded;
 export const storeVersion = () => version;
 
-const PAGE = 500; // the server's largest page
-
-/** Every station, a page at a time (the overview counts them all). */
-async function readAll() {
-  const list = [];
-  for (let offset = 0; ; offset += PAGE) {
-    const page = await get("/api/charge-points", { limit: PAGE, offset });
-    list.push(...page.items);
-    if (!page.items.length || offset + PAGE >= page.total) return list;
-  }
-}
-
-/** Read every station again (first load, a reconnect of the event stream, a slow poll). */
+/** Forget every station held (a reconnect of the event stream, a slow poll, a click on the
+ * indicator): events may have been missed, so the views read what they show again (the app
+ * refreshes the current view right after) instead of trusting older copies. */
 export function reloadStations() {
-  if (!loading) {
-    loading = readAll()
-      .then((list) => {
-        stations.clear();
-        for (const station of list) stations.set(station.id, station);
-        loaded = true;
-        const queued = pending;
-        pending = [];
-        for (const [type, data] of queued) patch(type, data);
-        notify(null);
-        return list;
-      })
-      .finally(() => {
-        loading = null;
-      });
-  }
-  return loading;
+  stations.clear();
+  notify(null);
+  return Promise.resolve([]);
 }
 
 /** Every station as an array (in no particular order). */
@@ -106,20 +77,23 @@ export function reloadStation(id) {
 export function applyEvent(type, data) {
   const id = data.charge_point_id;
   if (!id || (!type.startsWith("station.") && type !== "connector.status_changed")) return false;
-  if (loading) pending.push([type, data]);
-  else if (loaded) patch(type, data);
-  // Before the first read nothing needs patching: that read includes the change.
+  patch(type, data);
   return true;
 }
 
 function patch(type, data) {
   const id = data.charge_point_id;
   if (!stations.has(id)) {
-    // A station this page has not seen yet (e.g. it connected for the first time). A read
-    // already in flight may predate this event: apply the event again once it is known.
-    reloadStation(id).then((fresh) => {
-      if (fresh && type !== "station.connected") patch(type, data);
-    });
+    // A station no view holds: the views decide whether to read again (the overview reads
+    // its counts). A fault needs the station itself (the attention list names it): read it,
+    // and since a read already in flight may predate this event, apply it once it is known.
+    if (type === "connector.status_changed" && data.status === "Faulted") {
+      reloadStation(id).then((fresh) => {
+        if (fresh) patch(type, data);
+      });
+    } else {
+      notify([id]);
+    }
     return;
   }
   if (applyToKnown(type, data)) {
@@ -167,15 +141,16 @@ export const STATION_SORTS = ["id", "online", "registration", "vendor", "firmwar
 
 /**
  * One page of stations, paged, sorted and filtered by the server:
- * `GET /api/charge-points?q=&status=&vendor=&sort=&order=&limit=&offset=` answers
+ * `GET /api/charge-points?q=&status=&vendor=&site=&sort=&order=&limit=&offset=` answers
  * {items, total, limit, offset, vendors}. A station the store already holds is shown as the
  * store has it (the event stream keeps it current); others join the store.
  */
-export async function queryStations({ q = "", status = "all", vendor = "", sort = "id", order = "asc", limit = 50, offset = 0 } = {}) {
+export async function queryStations({ q = "", status = "all", vendor = "", site = "", sort = "id", order = "asc", limit = 50, offset = 0 } = {}) {
   const query = { sort, order, limit, offset };
   if (q.trim()) query.q = q.trim();
   if (status && status !== "all") query.status = status;
   if (vendor) query.vendor = vendor;
+  if (site) query.site = site;
   const page = await get("/api/charge-points", query);
   const items = page.items.map((fresh) => {
     if (!stations.has(fresh.id)) stations.set(fresh.id, fresh);

@@ -73,10 +73,12 @@ function listQuery(query) {
   const offset = Number(query.get("offset"));
   const status = query.get("status");
   const sort = query.get("sort");
+  const site = query.get("site") || "";
   return {
     q: query.get("q") || "",
     status: stations.STATION_FILTERS.includes(status) ? status : "all",
     vendor: query.get("vendor") || "",
+    site: /^(none|[1-9][0-9]{0,14})$/.test(site) ? site : "",
     sort: stations.STATION_SORTS.includes(sort) ? sort : "id",
     order: query.get("order") === "desc" ? "desc" : "asc",
     limit: Number.isInteger(limit) && limit >= 1 && limit <= 500 ? limit : DEFAULT_LIMIT,
@@ -147,8 +149,36 @@ function eventDetail(detail) {
   );
 }
 
+/** The sites to choose from (GET /api/sites), for the filter, the column and the drawer. */
+let siteChoices = [];
+
+function siteName(siteId) {
+  if (siteId === null || siteId === undefined) return null;
+  const site = siteChoices.find((s) => s.id === siteId);
+  return site ? site.name : `#${siteId}`;
+}
+
+/** The station's site, changed on the spot (an administrator's token is needed). */
+function siteControl(cp, after) {
+  const choice = select([["", t("No site")], ...siteChoices.map((s) => [String(s.id), s.name])], cp.site_id === null ? "" : String(cp.site_id), {
+    class: "input input-sm",
+    "aria-label": t("Site of {id}", { id: cp.id }),
+  });
+  choice.addEventListener("change", () =>
+    busy(choice, async () => {
+      const site_id = choice.value ? Number(choice.value) : null;
+      await put(`/api/charge-points/${enc(cp.id)}/site`, { site_id });
+      toast(site_id === null ? t("{id} stands at no site now.", { id: cp.id }) : t("{id} stands at {site} now.", { id: cp.id, site: siteName(site_id) }));
+      after();
+    }),
+  );
+  return choice;
+}
+
 export function chargePointsView() {
   let root = null;
+  /** Counts of the whole network (GET /api/overview, counted by the server). */
+  let networkTotal = null;
   let query = listQuery(new URLSearchParams());
   let inFlight = null;
   let detail = null;
@@ -167,6 +197,7 @@ export function chargePointsView() {
       q: q.q || null,
       status: q.status === "all" ? null : q.status,
       vendor: q.vendor || null,
+      site: q.site || null,
       sort: q.sort === "id" ? null : q.sort,
       order: q.order === "asc" ? null : q.order,
       limit: q.limit === DEFAULT_LIMIT ? null : q.limit,
@@ -193,6 +224,7 @@ export function chargePointsView() {
       h("td", {}, onlineBadge(p.online)),
       h("td", {}, h("div", { class: "stack-sm" }, registrationBadge(p.registration_status), p.admission !== "Accepted" ? registrationButtons(p, () => stations.reloadStation(p.id)) : null)),
       h("td", {}, p.boot ? h("div", {}, p.boot.vendor, h("div", { class: "cell-sub" }, p.boot.model)) : h("span", { class: "muted" }, t("No boot yet"))),
+      h("td", {}, dash(siteName(p.site_id))),
       h("td", { class: "mono" }, dash(p.boot && p.boot.firmware_version)),
       h("td", {}, timeAgo(p.last_heartbeat_at)),
       h("td", {}, connectorChips(p.connectors, p.online)),
@@ -219,8 +251,8 @@ export function chargePointsView() {
       navigate("charge-points", null, routeQuery({ offset: 0 }), { replace: true });
       return;
     }
-    const anyStation = page.total > 0 || stations.allStations().length > 0;
-    renderRows(tbody, page.items, (p) => p.id, row, 7, anyStation ? t("No charge point matches the search or filter.") : t("No charge points yet."));
+    const anyStation = page.total > 0 || (networkTotal && networkTotal.stations > 0);
+    renderRows(tbody, page.items, (p) => p.id, row, 8, anyStation ? t("No charge point matches the search or filter.") : t("No charge points yet."));
     renderSummary(page);
     setChildren(pager, pagination({ total: page.total, limit: query.limit, offset: query.offset, sizes: [25, 50, 100, 200, 500], onChange: (next) => navigate("charge-points", null, routeQuery(next)) }));
     const vendors = [["", t("Any vendor")], ...page.vendors.map((v) => [v, v])];
@@ -230,14 +262,13 @@ export function chargePointsView() {
     }
   }
 
-  /** Counts of the whole network come from the store (every station, kept by events). */
+  /** Counts of the whole network come from the server's summary, read with the page. */
   function renderSummary(page) {
-    const everything = stations.allStations();
-    const filtered = page.total !== everything.length;
-    const online = everything.filter((p) => p.online).length;
+    if (!networkTotal) return;
+    const filtered = page.total !== networkTotal.stations;
     summary.textContent = [
-      tn(everything.length, "{count} charge point", "{count} charge points"),
-      t("{count} online", { count: formatNumber(online, 0) }),
+      tn(networkTotal.stations, "{count} charge point", "{count} charge points"),
+      t("{count} online", { count: formatNumber(networkTotal.online, 0) }),
       filtered ? tn(page.total, "{count} match", "{count} matches") : null,
     ]
       .filter(Boolean)
@@ -251,7 +282,7 @@ export function chargePointsView() {
     if (ids && lastPage && ids.every((id) => shown.has(id))) {
       const items = lastPage.items.map((p) => stations.station(p.id) || p);
       lastPage = { ...lastPage, items };
-      renderRows(tbody, items, (p) => p.id, row, 7, t("No charge point matches the search or filter."));
+      renderRows(tbody, items, (p) => p.id, row, 8, t("No charge point matches the search or filter."));
       renderSummary(lastPage);
       return;
     }
@@ -266,8 +297,16 @@ export function chargePointsView() {
     }, 1000);
   }
 
+  async function loadSites() {
+    const [sites, counted] = await Promise.all([get("/api/sites", { limit: 500 }), get("/api/overview")]);
+    siteChoices = sites.items;
+    networkTotal = counted.total;
+    const options = [["", t("Any site")], ["none", t("No site")], ...siteChoices.map((s) => [String(s.id), s.name])];
+    setChildren(form.site, options.map(([value, label]) => h("option", { value, selected: value === query.site }, label)));
+  }
+
   async function load() {
-    await stations.reloadStations();
+    await loadSites();
     if (!root) return;
     errorSlot.replaceChildren();
     await renderTable();
@@ -290,6 +329,7 @@ export function chargePointsView() {
   function fillForm() {
     form.search.value = query.q;
     form.filter.value = query.status;
+    form.site.value = query.site;
     form.sort.value = query.sort;
     form.order.value = query.order;
   }
@@ -492,6 +532,7 @@ export function chargePointsView() {
             h("h3", {}, t("Status")),
             definitionList([
               [t("Connection"), onlineBadge(cp.online)],
+              [t("Site"), siteControl(cp, () => current.refresh())],
               [t("Last message"), timeAgo(cp.last_heartbeat_at)],
               [t("Last boot"), timeExact(cp.last_boot_at)],
               [t("Known since"), timeExact(cp.created_at)],
@@ -762,6 +803,8 @@ export function chargePointsView() {
       form.filter.addEventListener("change", () => navigate("charge-points", null, routeQuery({ status: form.filter.value, offset: 0 })));
       form.vendor = select([["", t("Any vendor")]], query.vendor, { class: "input", "aria-label": t("Vendor") });
       form.vendor.addEventListener("change", () => navigate("charge-points", null, routeQuery({ vendor: form.vendor.value, offset: 0 })));
+      form.site = select([["", t("Any site")], ["none", t("No site")]], query.site, { class: "input", "aria-label": t("Site") });
+      form.site.addEventListener("change", () => navigate("charge-points", null, routeQuery({ site: form.site.value, offset: 0 })));
       form.sort = select(SORTS, query.sort, { class: "input", "aria-label": t("Sort by") });
       form.sort.addEventListener("change", () => navigate("charge-points", null, routeQuery({ sort: form.sort.value, offset: 0 })));
       form.order = select([["asc", t("Ascending")], ["desc", t("Descending")]], query.order, { class: "input", "aria-label": t("Order") });
@@ -775,12 +818,12 @@ export function chargePointsView() {
           h("div", {}, h("h1", {}, t("Charge points")), summary),
           button(t("Add charge point"), { kind: "primary", onClick: openCreateDialog }),
         ),
-        h("div", { class: "toolbar" }, form.search, form.filter, form.vendor, form.sort, form.order),
+        h("div", { class: "toolbar" }, form.search, form.filter, form.vendor, form.site, form.sort, form.order),
         errorSlot,
         h(
           "div",
           { class: "panel panel-flush" },
-          table([t("Charge point"), t("Connection"), t("Registration"), t("Vendor · model"), t("Firmware"), t("Last heartbeat"), t("Connectors")], tbody, { caption: t("Charge points") }),
+          table([t("Charge point"), t("Connection"), t("Registration"), t("Vendor · model"), t("Site"), t("Firmware"), t("Last heartbeat"), t("Connectors")], tbody, { caption: t("Charge points") }),
           pager,
         ),
       );

@@ -1,6 +1,9 @@
 // Overview: what an operator checks first. Counts, running sessions, what needs attention.
-// Stations come from the shared store (patched by events); sessions are read again when a
-// transaction event arrives (or by the slow poll while the event stream is down).
+// Counts come from the server's summary (GET /api/overview: one grouped query, per site),
+// never from reading every station; the attention list holds the few stations it names
+// (pending, faulted, rejected, the longest silent), kept in the shared store and patched by
+// events. Station events make the summary be read again (once per burst); sessions are read
+// again when a transaction event arrives (or by the slow poll while the stream is down).
 
 import { enc, get } from "../api.js";
 import { latestReading } from "../chart.js";
@@ -10,7 +13,7 @@ import { t, tn } from "../i18n.js";
 import { energyCell, plausibleEnergy, plausiblePower, powerCell } from "../plausible.js";
 import { hashFor } from "../router.js";
 import * as stations from "../stations.js";
-import { connectorBadge, connectorTone, durationSince, errorBox, panel, registrationBadge, statusLabel, table, timeAgo } from "../ui.js";
+import { badge, connectorBadge, connectorTone, durationSince, errorBox, panel, registrationBadge, statusLabel, table, timeAgo } from "../ui.js";
 import { registrationButtons } from "./actions.js";
 import { stopButton } from "./remote.js";
 
@@ -19,6 +22,12 @@ const TODAY_PAGE = 500;
 /** The attention list names this many items; the rest are counted with a link to the list. */
 const MAX_ATTENTION_ITEMS = 12;
 const SESSION_EVENTS_MS = 1000;
+const SUMMARY_EVENTS_MS = 1000;
+/** Pending, faulted and rejected stations are few: all of them are read (a page each). */
+const ATTENTION_PAGE = 500;
+/** Offline stations may be thousands: the longest silent are read, the rest counted. */
+const OFFLINE_PAGE = 50;
+const MAX_SITE_CARDS = 24;
 const CONNECTOR_ORDER = ["Available", "Preparing", "Charging", "Occupied", "SuspendedEV", "SuspendedEVSE", "Finishing", "Reserved", "Unavailable", "Faulted", "Offline"];
 
 async function todaysTransactions() {
@@ -56,9 +65,30 @@ export function attentionOf(points) {
   return { rejectedOnline, pending, faults, offline, total: rejectedOnline.length + pending.length + faults.length + offline.length };
 }
 
+/** A site's counts as one compact card: connected of all, and what is wrong there. */
+function siteCard(site) {
+  const name = site.site_id === null ? t("No site") : site.name;
+  const label = site.site_id === null ? h("a", { href: hashFor("charge-points", null, { site: "none" }) }, name) : h("a", { href: hashFor("sites", site.site_id) }, name);
+  const problems = [
+    site.offline ? tn(site.offline, "{count} offline", "{count} offline") : null,
+    site.faulted ? tn(site.faulted, "{count} faulted", "{count} faulted") : null,
+    site.pending ? tn(site.pending, "{count} pending", "{count} pending") : null,
+  ].filter(Boolean);
+  const tone = site.faulted ? "danger" : site.offline ? "warn" : site.stations ? "ok" : "";
+  return kpi(
+    label,
+    h("span", {}, formatNumber(site.online, 0), h("span", { class: "kpi-total" }, ` / ${formatNumber(site.stations, 0)}`)),
+    site.stations === 0 ? t("No stations") : problems.length ? problems.join(" · ") : t("All stations connected"),
+    tone,
+  );
+}
+
 export function overviewView() {
   let root = null;
   let inFlight = null;
+  /** GET /api/overview: counts of the whole network and per site. */
+  let summary = null;
+  let summaryTimer = null;
   let sessions = { active: { items: [], total: 0 }, today: [], readings: new Map() };
   let sessionsTimer = null;
   let stationsTimer = null;
@@ -68,11 +98,30 @@ export function overviewView() {
   const sessionsBody = h("tbody");
   const attention = h("div", { class: "attention" });
   const connectorSummary = h("div", { class: "status-summary" });
+  const siteCards = h("div", { class: "site-cards kpis-compact" });
+  const sitesPanel = panel(t("Sites"), siteCards, { actions: h("a", { class: "btn btn-sm btn-ghost", href: hashFor("sites") }, t("All sites →")) });
+  sitesPanel.hidden = true;
+
+  /** What needs attention: offline, pending and rejected-yet-connected stations are counted
+   * by the server; faults by the stations held (faulted ones are all read, and events
+   * patch them at once). */
+  function needs(points) {
+    const need = attentionOf(points);
+    const total = summary.total;
+    const counts = {
+      offline: total.offline_accepted,
+      faults: need.faults.length,
+      pending: total.pending,
+      rejectedOnline: total.rejected_online,
+    };
+    return { need, counts, total: counts.offline + counts.faults + counts.pending + counts.rejectedOnline };
+  }
 
   function renderKpis(points) {
     const { active, today, readings } = sessions;
-    const online = points.filter((p) => p.online).length;
-    const need = attentionOf(points);
+    const online = summary.total.online;
+    const stationCount = summary.total.stations;
+    const { counts, total: attentionTotal } = needs(points);
     let energyWh = 0;
     let implausible = 0;
     for (const tx of today) {
@@ -85,18 +134,18 @@ export function overviewView() {
     const powerW = powers.filter(plausiblePower).reduce((sum, w) => sum + w, 0);
     const stationsCharging = new Set(active.items.map((tx) => tx.charge_point_id)).size;
     const parts = [
-      need.offline.length ? tn(need.offline.length, "{count} station offline", "{count} stations offline") : "",
-      need.faults.length ? tn(need.faults.length, "{count} faulted connector", "{count} faulted connectors") : "",
-      need.pending.length ? tn(need.pending.length, "{count} registration to decide", "{count} registrations to decide") : "",
-      need.rejectedOnline.length ? tn(need.rejectedOnline.length, "{count} rejected station connected", "{count} rejected stations connected") : "",
+      counts.offline ? tn(counts.offline, "{count} station offline", "{count} stations offline") : "",
+      counts.faults ? tn(counts.faults, "{count} faulted connector", "{count} faulted connectors") : "",
+      counts.pending ? tn(counts.pending, "{count} registration to decide", "{count} registrations to decide") : "",
+      counts.rejectedOnline ? tn(counts.rejectedOnline, "{count} rejected station connected", "{count} rejected stations connected") : "",
     ].filter(Boolean);
     setChildren(
       kpis,
       kpi(
         t("Charge points online"),
-        h("span", {}, formatNumber(online, 0), h("span", { class: "kpi-total" }, ` / ${formatNumber(points.length, 0)}`)),
-        points.length === 0 ? t("No stations registered yet") : online === points.length ? t("All stations connected") : tn(points.length - online, "{count} offline", "{count} offline"),
-        points.length && online < points.length ? "warn" : "ok",
+        h("span", {}, formatNumber(online, 0), h("span", { class: "kpi-total" }, ` / ${formatNumber(stationCount, 0)}`)),
+        stationCount === 0 ? t("No stations registered yet") : online === stationCount ? t("All stations connected") : tn(stationCount - online, "{count} offline", "{count} offline"),
+        stationCount && online < stationCount ? "warn" : "ok",
       ),
       kpi(
         t("Active sessions"),
@@ -112,7 +161,7 @@ export function overviewView() {
           implausible ? h("span", { class: "text-warn" }, " · ", tn(implausible, "{count} implausible reading left out", "{count} implausible readings left out")) : null,
         ],
       ),
-      kpi(t("Needs attention"), formatNumber(need.total, 0), need.total ? parts.join(" · ") : t("Nothing pending, faulted or offline"), need.total ? "danger" : "ok"),
+      kpi(t("Needs attention"), formatNumber(attentionTotal, 0), attentionTotal ? parts.join(" · ") : t("Nothing pending, faulted or offline"), attentionTotal ? "danger" : "ok"),
     );
   }
 
@@ -144,7 +193,7 @@ export function overviewView() {
   }
 
   function renderAttention(points) {
-    const need = attentionOf(points);
+    const { need, counts, total: attentionTotal } = needs(points);
     const items = [];
     for (const p of need.rejectedOnline) {
       items.push(item("danger", [stationLink(p.id), " ", registrationBadge("Rejected")], t("Rejected but still connected: its messages get SecurityError"), registrationButtons(p, () => stations.reloadStation(p.id))));
@@ -172,11 +221,12 @@ export function overviewView() {
         ),
       );
     }
-    if (!items.length) {
+    if (!items.length && !attentionTotal) {
       setChildren(attention, h("p", { class: "all-clear" }, t("All clear: no pending stations, faults or offline stations.")));
       return;
     }
-    const hidden = items.length - MAX_ATTENTION_ITEMS;
+    // The list names what the page holds; the rest of the count is in the station list.
+    const hidden = Math.max(items.length, attentionTotal) - Math.min(items.length, MAX_ATTENTION_ITEMS);
     setChildren(
       attention,
       h("ul", { class: "attention-list" }, items.slice(0, MAX_ATTENTION_ITEMS)),
@@ -184,23 +234,15 @@ export function overviewView() {
         ? h(
             "p",
             { class: "more" },
-            h("a", { href: hashFor("charge-points", null, { status: need.offline.length > hidden ? "offline" : null }) }, tn(hidden, "{count} more in the charge point list →", "{count} more in the charge point list →")),
+            h("a", { href: hashFor("charge-points", null, { status: counts.offline >= hidden ? "offline" : null }) }, tn(hidden, "{count} more in the charge point list →", "{count} more in the charge point list →")),
           )
         : null,
     );
   }
 
-  function renderConnectorSummary(points) {
-    const counts = new Map();
-    let total = 0;
-    for (const p of points) {
-      for (const c of p.connectors) {
-        if (c.connector_id === 0) continue;
-        const key = p.online ? c.status : "Offline";
-        counts.set(key, (counts.get(key) || 0) + 1);
-        total += 1;
-      }
-    }
+  function renderConnectorSummary() {
+    const counts = new Map(Object.entries(summary.total.connectors));
+    const total = [...counts.values()].reduce((sum, n) => sum + n, 0);
     if (!total) {
       setChildren(connectorSummary, h("p", { class: "muted" }, t("No connector has reported a status yet.")));
       return;
@@ -230,12 +272,47 @@ export function overviewView() {
     );
   }
 
+  function renderSites() {
+    const named = summary.sites.filter((site) => site.site_id !== null);
+    sitesPanel.hidden = named.length === 0;
+    if (!named.length) return;
+    const shown = summary.sites.filter((site) => site.site_id !== null || site.stations > 0).slice(0, MAX_SITE_CARDS);
+    setChildren(siteCards, shown.map(siteCard), summary.sites.length > MAX_SITE_CARDS ? badge(tn(summary.sites.length - MAX_SITE_CARDS, "{count} more site", "{count} more sites")) : null);
+  }
+
   function renderStations() {
-    if (!root || !stations.isLoaded()) return;
+    if (!root || !summary) return;
     const points = stations.allStations();
     renderKpis(points);
     renderAttention(points);
-    renderConnectorSummary(points);
+    renderConnectorSummary();
+    renderSites();
+  }
+
+  /** The counts, and the stations the attention list names (into the shared store). */
+  async function loadStations() {
+    const [counted] = await Promise.all([
+      get("/api/overview"),
+      stations.queryStations({ status: "pending", limit: ATTENTION_PAGE }),
+      stations.queryStations({ status: "faulted", limit: ATTENTION_PAGE }),
+      stations.queryStations({ status: "rejected", limit: ATTENTION_PAGE }),
+      stations.queryStations({ status: "offline", sort: "last_seen", limit: OFFLINE_PAGE }),
+    ]);
+    summary = counted;
+  }
+
+  /** Stations changed (events): read the counts again, once per burst. */
+  function scheduleSummary() {
+    if (summaryTimer) return;
+    summaryTimer = setTimeout(async () => {
+      summaryTimer = null;
+      try {
+        await loadStations();
+        renderStations();
+      } catch (error) {
+        if (root) setChildren(errorSlot, errorBox(error));
+      }
+    }, SUMMARY_EVENTS_MS);
   }
 
   async function loadSessions() {
@@ -247,7 +324,7 @@ export function overviewView() {
   }
 
   async function load() {
-    await Promise.all([stations.reloadStations(), loadSessions()]);
+    await Promise.all([loadStations(), loadSessions()]);
     if (!root) return;
     errorSlot.replaceChildren();
     renderStations();
@@ -292,6 +369,7 @@ export function overviewView() {
         h("div", { class: "view-header" }, h("div", {}, h("h1", {}, t("Overview")), h("p", { class: "view-lede" }, t("Live state of the charging network.")))),
         errorSlot,
         kpis,
+        sitesPanel,
         h(
           "div",
           { class: "grid-2" },
@@ -318,13 +396,16 @@ export function overviewView() {
     refresh,
     onEvent(type) {
       if (type.startsWith("transaction.") || type === "meter.sample_stored") scheduleSessions();
+      if (type.startsWith("station.") || type === "connector.status_changed") scheduleSummary();
     },
     unmount() {
       root = null;
       clearTimeout(sessionsTimer);
       clearTimeout(stationsTimer);
+      clearTimeout(summaryTimer);
       sessionsTimer = null;
       stationsTimer = null;
+      summaryTimer = null;
       if (unsubscribe) unsubscribe();
     },
   };

@@ -13,6 +13,7 @@ const GROUPS = [
   ["charge_point", t("Charge point")],
   ["id_tag", t("Id tag")],
   ["day", t("Day (UTC)")],
+  ["site", t("Site")],
 ];
 const OUTCOME_TONES = { ok: "ok", error: "danger", denied: "danger", confirmation_required: "warn", cancelled: "muted" };
 const CHANNEL_TONES = { mcp: "violet", chat: "teal", rest: "info" };
@@ -78,6 +79,8 @@ export function reportsView() {
   function keyCell(key) {
     if (filters.group_by === "charge_point") return h("a", { href: hashFor("charge-points", key), class: "mono strong" }, key);
     if (filters.group_by === "id_tag") return h("a", { href: hashFor("transactions", null, { id_tag: key }), class: "mono strong" }, key);
+    // A site's name (the station's site now); "" gathers the stations of no site.
+    if (filters.group_by === "site") return key ? h("span", { class: "strong" }, key) : h("span", { class: "muted" }, t("No site"));
     const from = new Date(`${key}T00:00:00Z`);
     const to = new Date(from.getTime() + 86_400_000);
     return h("a", { href: hashFor("transactions", null, { from: from.toISOString(), to: to.toISOString() }), class: "strong" }, formatDateWith(new Date(`${key}T12:00:00Z`), { weekday: "short", year: "numeric", month: "short", day: "numeric", timeZone: "UTC" }));
