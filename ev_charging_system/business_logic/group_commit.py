@@ -29,6 +29,9 @@ Result = TypeVar("Result")
 
 # One batch is one INSERT; beyond this many writes the statement itself gets slow.
 DEFAULT_MAX_BATCH = 500
+# Batches committing at once. While one waits for the database (its commit, the disk)
+# the next is already on its way: two keep the database busy without a queue of them.
+DEFAULT_IN_FLIGHT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +56,14 @@ class GroupCommit(Generic[Item, Result]):
         flush: Callable[[Sequence[Item]], Awaitable[Sequence[Result]]],
         timeout_seconds: float,
         max_batch: int = DEFAULT_MAX_BATCH,
+        in_flight: int = DEFAULT_IN_FLIGHT,
     ) -> None:
         self._flush = flush
         self._timeout = timeout_seconds
         self._max_batch = max_batch
+        self._in_flight = in_flight
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._writers: set[asyncio.Task[None]] = set()
         self._batches = self._writes = self._largest = self._split = 0
 
     def stats(self) -> BatchStats:
@@ -72,8 +77,8 @@ class GroupCommit(Generic[Item, Result]):
         """
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, future))
-        if self._writer is None:
-            self._writer = asyncio.create_task(self._write_all())
+        if len(self._writers) < self._in_flight:
+            self._writers.add(asyncio.create_task(self._write_all()))
         return await future
 
     async def _write_all(self) -> None:
@@ -84,7 +89,11 @@ class GroupCommit(Generic[Item, Result]):
                 if batch:
                     await self._write(batch)
         finally:
-            self._writer = None
+            # Here, not in a done callback: a write submitted right after this one's last
+            # batch must find the writer gone, or it would wait for no one.
+            current = asyncio.current_task()
+            if current is not None:
+                self._writers.discard(current)
 
     async def _write(self, batch: list[tuple[Item, asyncio.Future[Result]]]) -> None:
         self._batches += 1

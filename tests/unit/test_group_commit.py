@@ -37,7 +37,7 @@ async def settle() -> None:
 
 async def test_the_first_write_goes_alone_and_those_arriving_meanwhile_share_the_next() -> None:
     database = Database()
-    writes: GroupCommit[str, str] = GroupCommit(database.flush, timeout_seconds=5)
+    writes: GroupCommit[str, str] = GroupCommit(database.flush, timeout_seconds=5, in_flight=1)
     first = asyncio.create_task(writes.submit("a"))
     await settle()
     later = [asyncio.create_task(writes.submit(item)) for item in ("b", "c", "d")]
@@ -55,7 +55,7 @@ async def test_the_first_write_goes_alone_and_those_arriving_meanwhile_share_the
 async def test_a_refused_write_fails_alone_and_the_rest_of_its_batch_is_stored() -> None:
     database = Database()
     database.refused = {"odd"}
-    writes: GroupCommit[str, str] = GroupCommit(database.flush, timeout_seconds=5)
+    writes: GroupCommit[str, str] = GroupCommit(database.flush, timeout_seconds=5, in_flight=1)
     blocker = asyncio.create_task(writes.submit("first"))
     await settle()
     batch = [asyncio.create_task(writes.submit(item)) for item in ("b", "odd", "c")]
@@ -74,7 +74,7 @@ async def test_a_database_outage_fails_the_whole_batch_without_retrying_each_wri
     database = Database()
     database.down = True
     database.release.set()
-    writes: GroupCommit[str, str] = GroupCommit(database.flush, timeout_seconds=5)
+    writes: GroupCommit[str, str] = GroupCommit(database.flush, timeout_seconds=5, in_flight=1)
     results = await asyncio.gather(writes.submit("a"), writes.submit("b"), return_exceptions=True)
     assert all(isinstance(result, StorageUnavailableError) for result in results)
     assert database.batches == [["a", "b"]]  # not retried one by one
@@ -83,7 +83,7 @@ async def test_a_database_outage_fails_the_whole_batch_without_retrying_each_wri
 
 async def test_a_hung_database_fails_the_batch_at_the_deadline() -> None:
     database = Database()  # never released
-    writes: GroupCommit[str, str] = GroupCommit(database.flush, timeout_seconds=0.05)
+    writes: GroupCommit[str, str] = GroupCommit(database.flush, timeout_seconds=0.05, in_flight=1)
     with pytest.raises(StorageUnavailableError):
         await writes.submit("a")
     # The next write is not stuck behind the hung one.
@@ -93,7 +93,7 @@ async def test_a_hung_database_fails_the_batch_at_the_deadline() -> None:
 
 async def test_a_writer_that_gave_up_is_left_out_of_the_next_batch() -> None:
     database = Database()
-    writes: GroupCommit[str, str] = GroupCommit(database.flush, timeout_seconds=5)
+    writes: GroupCommit[str, str] = GroupCommit(database.flush, timeout_seconds=5, in_flight=1)
     first = asyncio.create_task(writes.submit("a"))
     await settle()
     impatient = asyncio.create_task(writes.submit("gave up"))
@@ -105,3 +105,19 @@ async def test_a_writer_that_gave_up_is_left_out_of_the_next_batch() -> None:
     await first
     assert await patient == "stored b"
     assert database.batches == [["a"], ["b"]]
+
+
+async def test_with_two_in_flight_a_second_batch_goes_while_the_first_commits() -> None:
+    database = Database()
+    writes: GroupCommit[str, str] = GroupCommit(database.flush, timeout_seconds=5, in_flight=2)
+    first = asyncio.create_task(writes.submit("a"))
+    await settle()
+    second = asyncio.create_task(writes.submit("b"))
+    await settle()
+    rest = [asyncio.create_task(writes.submit(item)) for item in ("c", "d")]
+    await settle()
+    assert database.batches == [["a"], ["b"]]  # both committing; c and d wait for either
+
+    database.release.set()
+    assert await asyncio.gather(first, second, *rest) == [f"stored {x}" for x in "abcd"]
+    assert database.batches == [["a"], ["b"], ["c", "d"]]
