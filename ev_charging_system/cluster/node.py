@@ -7,7 +7,9 @@ connections; `start` connects and joins, `stop` leaves in order. The parts:
 - `ownership` (StationOwnership): leases and station -> node rows in PostgreSQL;
 - `presence` (ClusterPresence): "is this station online" for the whole cluster;
 - `gateway` (ClusterGateway) + `command_server` (CommandServer): command routing;
-- `leader` (LeaderElection): the singletons run where the advisory lock is held.
+- `leader` (LeaderElection): the singletons run where the advisory lock is held;
+- `site` (SiteSync): energy site changes made through any node reach every planner;
+- shared MCP confirm tokens and rate limits (PostgreSQL), made on request.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ from ev_charging_system.cluster.leader import LeaderElection, lock_key
 from ev_charging_system.cluster.ownership import StationOwnership
 from ev_charging_system.cluster.presence import ClusterPresence
 from ev_charging_system.cluster.routing import ClusterGateway, CommandServer
+from ev_charging_system.cluster.shared_limits import SharedRateLimiter
+from ev_charging_system.cluster.shared_tokens import SharedConfirmationTokens
+from ev_charging_system.cluster.site_sync import SiteSync
 from ev_charging_system.cluster.subjects import Subjects
 from ev_charging_system.cluster.tasks import cancel_and_wait
 
@@ -107,12 +112,21 @@ class ClusterNode:
         self.command_server = CommandServer(
             local_gateway, options.node_id, self.subjects, options.call_timeout_seconds
         )
+        self.site = SiteSync(options.node_id, self.subjects)
         self.events.add_remote_tap(self.presence.observe)
         self.events.add_local_tap(self._own_event)
         self.leader: LeaderElection | None = None
         self._nats: Client | None = None
         self._refresher: asyncio.Task[None] | None = None
         self._leaving = False  # an orderly stop: losing the NATS link is expected
+
+    def confirmation_tokens(self, ttl_seconds: float) -> SharedConfirmationTokens:
+        """MCP confirm tokens every node can redeem (exactly once)."""
+        return SharedConfirmationTokens(self._engine, ttl_seconds)
+
+    def rate_limiter(self, per_minute: int) -> SharedRateLimiter:
+        """A limit counted over every node's calls."""
+        return SharedRateLimiter(self._engine, per_minute)
 
     @property
     def is_leader(self) -> bool:
@@ -132,6 +146,7 @@ class ClusterNode:
             ) from error
         await self.events.start(self._nats)
         await self.command_server.start(self._nats)
+        await self.site.start(self._nats)
         self.gateway.attach(self._nats)
         # The subscriptions are registered with the server before anyone relies on them.
         await self._nats.flush(timeout=int(self.options.connect_timeout_seconds) or 1)
@@ -164,6 +179,7 @@ class ClusterNode:
         await self.stop_singletons()
         await cancel_and_wait(self._refresher)
         await self.command_server.stop()
+        await self.site.stop()
         await self.ownership.stop()  # deletes every row of this node: no flush needed
         await self.events.stop()
         if self._nats is not None:

@@ -21,3 +21,8 @@ class Subjects:
     def commands_of(self, node_id: str) -> str:
         """Where a node takes commands for the stations it holds (request/reply)."""
         return f"{self.cluster}.commands.{node_id}"
+
+    @property
+    def site_changed(self) -> str:
+        """Announced by the node through which the energy site's settings changed."""
+        return f"{self.cluster}.site.changed"

@@ -17,6 +17,7 @@ from mcp.types import INVALID_PARAMS, ElicitResult
 
 from ev_charging_system.business_logic.operations import build_catalogue
 from ev_charging_system.business_logic.operations.actor import Actor, Channel, Role
+from ev_charging_system.business_logic.operations.confirmation_tokens import ConfirmationTokens
 from ev_charging_system.llm_integration.mcp_operations import CONFIRMATION_META_KEY
 from ev_charging_system.models.audit import AuditOutcome
 from ev_charging_system.models.commands import (
@@ -190,7 +191,9 @@ async def test_an_action_needs_a_confirm_token_bound_to_the_same_call(
 async def test_a_confirm_token_is_personal_and_expires(world: World) -> None:
     endpoint = world.endpoint(ttl_seconds=30)
     now = [1000.0]
-    endpoint.tools.tokens._monotonic = lambda: now[0]
+    tokens = endpoint.tools.tokens
+    assert isinstance(tokens, ConfirmationTokens)  # one process: in memory
+    tokens._monotonic = lambda: now[0]
     arguments = {"charge_point_id": "CP-1", "connector_id": 1}
     with as_caller(OPERATOR):
         async with Client(endpoint.server) as client:
