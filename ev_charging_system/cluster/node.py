@@ -126,7 +126,7 @@ class ClusterNode:
 
     def rate_limiter(self, per_minute: int) -> SharedRateLimiter:
         """A limit counted over every node's calls."""
-        return SharedRateLimiter(self._engine, per_minute)
+        return SharedRateLimiter(self._engine, per_minute, self.options.cluster_name)
 
     @property
     def is_leader(self) -> bool:

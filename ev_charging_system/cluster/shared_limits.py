@@ -41,12 +41,17 @@ _FORGET_ENDED = text(
 
 class SharedRateLimiter:
     def __init__(
-        self, engine: AsyncEngine, limit: int, window_seconds: float = WINDOW_SECONDS
+        self,
+        engine: AsyncEngine,
+        limit: int,
+        namespace: str,
+        window_seconds: float = WINDOW_SECONDS,
     ) -> None:
         if limit < 1:
             raise ValueError("a rate limit needs at least one call per window")
         self._engine = engine
         self.limit = limit
+        self._namespace = namespace  # the cluster's name: clusters sharing a database
         self._window = window_seconds
         self._swept_at = 0.0
 
@@ -59,7 +64,9 @@ class SharedRateLimiter:
                     DB_TIMEOUT_SECONDS,
                 )
             result = await asyncio.wait_for(
-                connection.execute(_HIT, {"key": key, "window": self._window}),
+                connection.execute(
+                    _HIT, {"key": f"{self._namespace}/{key}", "window": self._window}
+                ),
                 DB_TIMEOUT_SECONDS,
             )
             row = result.one()

@@ -49,24 +49,26 @@ async def test_a_confirm_token_from_node_a_is_redeemed_on_node_b_exactly_once(
     arguments = {"charge_point_id": "CP-T", "type": "Soft"}
     async with station_on(b, a, "CP-T") as station:
         async with mcp_of(a) as on_a:
-            asked = await on_a.call_tool("reset", arguments)
+            asked = await on_a.call_tool("send_remote_reset", arguments)
         assert asked.structured_content is not None, asked.content
         assert asked.structured_content["state"] == "confirmation_required"
         token = asked.structured_content["confirm_token"]
 
         async with mcp_of(b) as on_b:
             confirmed = asyncio.create_task(
-                on_b.call_tool("reset", {**arguments, "confirm_token": token})
+                on_b.call_tool("send_remote_reset", {**arguments, "confirm_token": token})
             )
             await station.reply(await station.expect_call("Reset"), {"status": "Accepted"})
             done = await asyncio.wait_for(confirmed, 10)
             assert not done.is_error, done.content
             assert done.structured_content is not None
             assert done.structured_content["state"] == "executed"
-            again = await on_b.call_tool("reset", {**arguments, "confirm_token": token})
+            again = await on_b.call_tool("send_remote_reset", {**arguments, "confirm_token": token})
         assert again.is_error and "already used" in str(again.content)
         async with mcp_of(a) as on_a:
-            back_on_a = await on_a.call_tool("reset", {**arguments, "confirm_token": token})
+            back_on_a = await on_a.call_tool(
+                "send_remote_reset", {**arguments, "confirm_token": token}
+            )
         assert back_on_a.is_error and "already used" in str(back_on_a.content)
 
 
@@ -105,10 +107,13 @@ async def test_a_callers_action_limit_holds_across_nodes(cluster: Cluster) -> No
     a = await cluster.start("node-a", mcp_actions_per_minute=3, **MCP)
     b = await cluster.start("node-b", mcp_actions_per_minute=3, **MCP)
     arguments = {"charge_point_id": "CP-L", "type": "Soft"}
+    async with rest_of(a) as admin:
+        created = await admin.post("/api/charge-points", {"id": "CP-L"})
+        assert created.status_code == 201, created.text
     async with mcp_of(a) as on_a, mcp_of(b) as on_b:
         answers: list[Any] = []
         for session in (on_a, on_b, on_a, on_b):
-            answers.append(await session.call_tool("reset", arguments))
+            answers.append(await session.call_tool("send_remote_reset", arguments))
         # Reading is not limited.
         listed = await on_b.call_tool("list_charge_points", {})
     states = [r.structured_content["state"] for r in answers[:3] if r.structured_content]
@@ -137,3 +142,41 @@ async def test_a_revoked_api_token_is_refused_by_the_other_node_within_a_second(
             while (await on_b.get("/api/charge-points", headers=headers)).status_code == 200:
                 assert loop.time() - since < 1.0, "node B still accepts the revoked token"
                 await asyncio.sleep(0.05)
+
+
+async def test_an_id_tag_blocked_through_node_a_is_refused_by_a_station_on_node_b(
+    cluster: Cluster,
+) -> None:
+    """Authorisation is read from the database at each use: nothing to invalidate."""
+    a = await cluster.start("node-a")
+    b = await cluster.start("node-b")
+    async with rest_of(a) as operator, station_on(b, a, "CP-I") as station:
+        created = await operator.post("/api/id-tags", {"id_tag": "CARD-I"})
+        assert created.status_code == 201, created.text
+        answer = await station.call("Authorize", {"idTag": "CARD-I"})
+        assert answer["idTagInfo"]["status"] == "Accepted"
+        blocked = await operator.rest.patch(
+            "/api/id-tags/CARD-I", json={"status": "Blocked"}, headers=ADMIN
+        )
+        assert blocked.status_code == 200, blocked.text
+        answer = await station.call("Authorize", {"idTag": "CARD-I"})
+        assert answer["idTagInfo"]["status"] == "Blocked"
+
+
+async def test_a_site_change_through_one_node_applies_on_the_other_within_a_second(
+    cluster: Cluster,
+) -> None:
+    a = await cluster.start("node-a")
+    b = await cluster.start("node-b")
+    async with (
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{a.rest_port}", headers=ADMIN) as on_a,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{b.rest_port}", headers=ADMIN) as on_b,
+    ):
+        tariff = {"kind": "flat", "import_price": 0.42, "feed_in_price": 0.05}
+        changed = await on_a.put("/energy/tariff", json=tariff)
+        assert changed.status_code == 200, changed.text
+        loop = asyncio.get_running_loop()
+        since = loop.time()
+        while (await on_b.get("/energy/tariff")).json().get("import_price") != 0.42:
+            assert loop.time() - since < 1.0, "node B still has the old tariff"
+            await asyncio.sleep(0.05)
