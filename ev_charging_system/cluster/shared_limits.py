@@ -56,6 +56,7 @@ class SharedRateLimiter:
         self._swept_at = 0.0
 
     async def hit(self, key: str) -> RateDecision:
+        values = {"key": f"{self._namespace}/{key}", "window": self._window}
         async with self._engine.begin() as connection:
             if time.monotonic() - self._swept_at > self._window:
                 self._swept_at = time.monotonic()
@@ -64,9 +65,7 @@ class SharedRateLimiter:
                     DB_TIMEOUT_SECONDS,
                 )
             result = await asyncio.wait_for(
-                connection.execute(
-                    _HIT, {"key": f"{self._namespace}/{key}", "window": self._window}
-                ),
+                connection.execute(_HIT, values),
                 DB_TIMEOUT_SECONDS,
             )
             row = result.one()
