@@ -160,6 +160,7 @@ class System:
                     lease_seconds=settings.cluster_lease_seconds,
                     connect_timeout_seconds=settings.cluster_connect_timeout_seconds,
                     call_timeout_seconds=settings.ocpp_call_timeout_seconds,
+                    event_replay_seconds=settings.cluster_event_replay_seconds,
                 ),
                 local_gateway,
                 self.connections,

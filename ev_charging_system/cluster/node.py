@@ -76,6 +76,7 @@ class ClusterOptions:
     lease_seconds: float
     connect_timeout_seconds: float
     call_timeout_seconds: float
+    event_replay_seconds: float = 300.0
 
 
 Hook = Callable[[], Awaitable[None]]
@@ -98,7 +99,9 @@ class ClusterNode:
         self._leader_engine = create_async_engine(
             options.database_url, poolclass=NullPool, connect_args=_CONNECT_ARGS
         )
-        self.events = NatsEventBus(options.node_id, self.subjects)
+        self.events = NatsEventBus(
+            options.node_id, self.subjects, replay_seconds=options.event_replay_seconds
+        )
         self.ownership = StationOwnership(self._engine, options.node_id, options.lease_seconds)
         self.presence = ClusterPresence(local_presence, options.node_id)
         self.gateway = ClusterGateway(
