@@ -114,8 +114,7 @@ async def test_a_killed_node_loses_its_stations_and_the_planner_to_the_other(
             a = await cluster.start("node-a")
             assert a.cluster is not None and not a.cluster.is_leader
             stations = [await stack.enter_async_context(station_at(b_port, s)) for s in STATIONS]
-            for station_id in STATIONS:
-                await until(lambda s=station_id: _is(a, s, "node-b"), 5, f"B holds {station_id}")
+            await until(lambda: _all_held(a, "node-b"), 5, "B holds its stations")
             # Operated through A while B lives: routed to the process.
             async with rest_of(a) as operator:
                 _, answered = await operator.command(
@@ -147,8 +146,7 @@ async def test_a_killed_node_loses_its_stations_and_the_planner_to_the_other(
         # The stations reconnect (the balancer now only has A) and are operable there.
         async with AsyncExitStack() as stack:
             back = [await stack.enter_async_context(station_at(a.ocpp_port, s)) for s in STATIONS]
-            for station_id in STATIONS:
-                await until(lambda s=station_id: _is(a, s, "node-a"), 5, f"A holds {station_id}")
+            await until(lambda: _all_held(a, "node-a"), 5, "A holds the stations")
             async with rest_of(a) as operator:
                 for station in back:
                     _, answered = await operator.command(
@@ -167,8 +165,8 @@ async def test_a_killed_node_loses_its_stations_and_the_planner_to_the_other(
     assert lease_gone_after <= LEASE_SECONDS + 1.0, lease_gone_after
 
 
-async def _is(node: Application, station: str, owner: str) -> bool:
-    return await _owner(node, station) == owner
+async def _all_held(node: Application, owner: str) -> bool:
+    return all([await _owner(node, station) == owner for station in STATIONS])
 
 
 async def _leads(node: Application) -> bool:
