@@ -23,6 +23,7 @@ from ev_charging_system.business_logic.operations.rate_limits import (
     RateDecision,
     decide,
 )
+from ev_charging_system.cluster.shared_tokens import database_errors
 
 DB_TIMEOUT_SECONDS = 5.0
 
@@ -57,7 +58,7 @@ class SharedRateLimiter:
 
     async def hit(self, key: str) -> RateDecision:
         values = {"key": f"{self._namespace}/{key}", "window": self._window}
-        async with self._engine.begin() as connection:
+        async with database_errors(), self._engine.begin() as connection:
             if time.monotonic() - self._swept_at > self._window:
                 self._swept_at = time.monotonic()
                 await asyncio.wait_for(

@@ -15,11 +15,13 @@ bucket to create or size. Only a SHA-256 digest of the token is stored.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Mapping
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Result, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from ev_charging_system.business_logic.operations.confirmation_tokens import (
@@ -33,6 +35,7 @@ from ev_charging_system.business_logic.operations.confirmation_tokens import (
     new_token,
     token_digest,
 )
+from ev_charging_system.models.errors import StorageUnavailableError
 
 DB_TIMEOUT_SECONDS = 5.0
 
@@ -68,7 +71,7 @@ class SharedConfirmationTokens:
             "actor": actor,
             "ttl": self.ttl_seconds,
         }
-        async with self._engine.begin() as connection:
+        async with database_errors(), self._engine.begin() as connection:
             self._issued += 1
             if self._issued % 100 == 1:  # now and then: the table holds live tokens only
                 await _bounded(connection.execute(_EXPIRED))
@@ -86,7 +89,7 @@ class SharedConfirmationTokens:
             "tool": tool,
             "binding": binding_digest(tool, arguments),
         }
-        async with self._engine.begin() as connection:
+        async with database_errors(), self._engine.begin() as connection:
             used = await _bounded(connection.execute(_REDEEM, values))
             if used.first() is not None:
                 return
@@ -101,6 +104,16 @@ class SharedConfirmationTokens:
         if row.actor != actor:
             raise ConfirmationError(OTHER_CALLER)
         raise ConfirmationError(different_call_message(str(row.tool)))
+
+
+@contextlib.asynccontextmanager
+async def database_errors() -> AsyncIterator[None]:
+    """A database that fails or does not answer: the domain's "retry later" (MCP shows it
+    as a tool error), the cause kept for the log."""
+    try:
+        yield
+    except (SQLAlchemyError, OSError, TimeoutError) as error:
+        raise StorageUnavailableError(f"{type(error).__name__}: {error}") from error
 
 
 async def _bounded(statement: Awaitable[Result[Any]]) -> Result[Any]:

@@ -311,7 +311,10 @@ class OperationTools:
         beyond the limit, before anything is asked or done."""
         if self.actions is None or operation.read_only:
             return
-        decision = await self.actions.hit(f"mcp-actions:{actor_name}")
+        try:
+            decision = await self.actions.hit(f"mcp-actions:{actor_name}")
+        except DomainError as error:  # a shared counter whose database is away
+            raise ToolError(actionable(error)) from None
         if not decision.allowed:
             raise ToolError(str(RateLimitedError("actions", decision)))
 
