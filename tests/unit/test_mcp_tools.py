@@ -404,3 +404,15 @@ async def test_energy_actions_have_the_same_safety_as_station_actions(world: Wor
         AuditOutcome.CONFIRMATION_REQUIRED,
         AuditOutcome.OK,
     ]
+
+
+async def test_a_callers_acting_calls_are_limited_per_minute_reads_are_not(world: World) -> None:
+    endpoint = world.endpoint(actions_per_minute=2)
+    arguments = {"charge_point_id": "CP-1", "connector_id": 1}
+    with as_caller(OPERATOR):
+        async with Client(endpoint.server) as client:
+            answers = [await client.call_tool("unlock_connector", arguments) for _ in range(3)]
+            listed = await client.call_tool("list_charge_points", {})
+    assert [a.is_error for a in answers] == [False, False, True]
+    assert "rate limit: at most 2 actions per minute" in str(answers[2].content)
+    assert not listed.is_error
