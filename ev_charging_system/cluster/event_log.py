@@ -20,7 +20,7 @@ from collections import deque
 
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy, DiscardPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import BadRequestError, NotFoundError
 
 from ev_charging_system.business_logic.events import (
     DomainEvent,
@@ -50,8 +50,11 @@ async def ensure_stream(js: JetStreamContext, subjects: Subjects, keep_seconds: 
     try:
         info = await js.stream_info(subjects.stream)
     except NotFoundError:
-        await js.add_stream(config)
-        return
+        try:
+            await js.add_stream(config)
+            return
+        except BadRequestError:  # another node created it meanwhile
+            info = await js.stream_info(subjects.stream)
     if info.config.max_age != keep_seconds or info.config.max_bytes != MAX_LOG_BYTES:
         await js.update_stream(config)
 

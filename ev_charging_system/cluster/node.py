@@ -147,7 +147,17 @@ class ClusterNode:
                 f"cannot take this node's lease in {database}: {error} (are the "
                 "migrations applied?)"
             ) from error
-        await self.events.start(self._nats)
+        try:
+            await self.events.start(self._nats)
+        except Exception as error:
+            await self.ownership.stop()
+            with contextlib.suppress(Exception):
+                await self._nats.close()
+            raise ClusterStartError(
+                f"cannot open the cluster's event log on NATS at {shown_url(self.options.nats_url)}"
+                f" ({type(error).__name__}: {error}); JetStream must be enabled "
+                "(nats-server -js)"
+            ) from error
         await self.command_server.start(self._nats)
         await self.site.start(self._nats)
         self.gateway.attach(self._nats)
