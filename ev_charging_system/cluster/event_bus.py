@@ -24,7 +24,7 @@ from collections.abc import Callable
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import DeliverPolicy
+from nats.js.api import ConsumerConfig, DeliverPolicy
 
 from ev_charging_system.business_logic.event_bus import InProcessEventBus, QueueSubscription
 from ev_charging_system.business_logic.events import DomainEvent, EventFilter
@@ -140,15 +140,21 @@ class NatsEventBus:
     async def start(self, nats: Client) -> None:
         self._js = nats.jetstream()
         await ensure_stream(self._js, self._subjects, self._replay_seconds)
-        # From now on (what happened before this node joined is not its news); an ordered
-        # consumer re-creates itself after a gap from the last sequence it delivered.
+        # From now on: what happened before this node joined is not its news.
+        self.last_sequence = (await self._js.stream_info(self._subjects.stream)).state.last_seq
+        # An ordered consumer re-creates itself after a gap, from the last sequence it
+        # delivered (from the log's start if it had delivered none: `_received` skips
+        # what this node has had already).
         self._subscription = await self._js.subscribe(
             self._subjects.all_events,
             stream=self._subjects.stream,
             cb=self._received,
             ordered_consumer=True,
             idle_heartbeat=self._heartbeat_seconds,
-            deliver_policy=DeliverPolicy.NEW,
+            config=ConsumerConfig(
+                deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                opt_start_seq=self.last_sequence + 1,
+            ),
             pending_msgs_limit=100_000,
         )
         self._sender = asyncio.create_task(self._send(nats), name="cluster-event-sender")
@@ -186,6 +192,8 @@ class NatsEventBus:
     async def _received(self, message: Msg) -> None:
         node_id = message.subject.rsplit(".", 1)[-1]
         sequence = message.metadata.sequence.stream
+        if sequence <= self.last_sequence:
+            return  # delivered before a consumer reset, or from before this node joined
         self.last_sequence = sequence
         try:
             event = decode_event(message.data)

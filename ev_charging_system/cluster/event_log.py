@@ -163,7 +163,12 @@ async def replay(
     up_to = after
     try:
         state = (await js.stream_info(subjects.stream)).state
-        up_to = max(after, state.last_seq)
+        if after > state.last_seq:
+            # Not a position of this log (another cluster's, or the stream was made anew):
+            # nothing to replay, and no live event to hold back.
+            up_to = state.last_seq
+            return
+        up_to = state.last_seq
         start = max(after + 1, state.first_seq)
         if start > after + 1:
             subscription.missed(start - after - 1)

@@ -220,3 +220,15 @@ async def test_a_last_event_id_older_than_the_log_is_reported_as_dropped(
 async def _logged(node: Application, count: int) -> bool:
     assert node.cluster is not None
     return node.cluster.events.last_sequence >= count
+
+
+async def test_a_last_event_id_the_log_never_had_resumes_with_live_events(
+    cluster: Cluster,
+) -> None:
+    """A position ahead of the log (another cluster's, a stream made anew) replays nothing
+    and holds nothing back."""
+    a = await cluster.start("node-a")
+    async with raw_station(a, "CP-E") as station, sse(a, last_event_id="999999") as lines:
+        await send_statuses(station, STATUSES[:1])
+        [(identity, _, data)] = await frames(lines, 1)
+    assert data["status"] == STATUSES[0] and int(identity) < 999999
