@@ -65,6 +65,7 @@ async def _frames(
             if subscription.dropped > reported:
                 reported = subscription.dropped
                 yield f"event: stream.dropped\ndata: {json.dumps({'dropped': reported})}\n\n"
+            # Only a cluster's log subscriptions have a position (in-process ones do not).
             yield frame(event, getattr(subscription, "position", None))
     finally:
         subscription.close()
