@@ -10,6 +10,7 @@ import dataclasses
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -49,6 +50,7 @@ from ev_charging_system.business_logic.transaction_service import TransactionSer
 from ev_charging_system.cluster.event_bus import NatsEventBus
 from ev_charging_system.cluster.invalidation import registration_invalidator
 from ev_charging_system.cluster.node import ClusterNode, ClusterOptions
+from ev_charging_system.cluster.session_feed import remote_session_feed
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.core.admission import AdmissionPolicy
 from ev_charging_system.core.connection_manager import ConnectionManager
@@ -78,7 +80,7 @@ from ev_charging_system.energy.history_store import HistoryKeepingRecorder
 from ev_charging_system.energy.models import FlatTariff, SiteConfig
 from ev_charging_system.energy.policies import OptimizeSettings, default_policies
 from ev_charging_system.energy.session_feed import VehicleSessionFeed
-from ev_charging_system.energy.site_settings import SiteSettingsService
+from ev_charging_system.energy.site_settings import SiteSettingsService, SiteSettingsStore
 from ev_charging_system.llm_integration.chat import ChatSettings, build_chat_engine
 from ev_charging_system.llm_integration.chat_tools import ChatTools
 from ev_charging_system.llm_integration.mcp_server import McpSettings, build_mcp
@@ -162,6 +164,7 @@ class System:
                     lease_seconds=settings.cluster_lease_seconds,
                     connect_timeout_seconds=settings.cluster_connect_timeout_seconds,
                     call_timeout_seconds=settings.ocpp_call_timeout_seconds,
+                    event_replay_seconds=settings.cluster_event_replay_seconds,
                 ),
                 local_gateway,
                 self.connections,
@@ -211,8 +214,14 @@ class System:
             charger=smart_charging,
         )
         history_recorder.attach(self.coordinator.history)
-        self.site = SiteSettingsService(self.coordinator, SqlSiteSettingsStore(session_factory))
+        site_store: SiteSettingsStore = SqlSiteSettingsStore(session_factory)
+        if self.cluster is not None:  # changes through any node reach every planner
+            site_store = self.cluster.site.store(site_store)
+        self.site = SiteSettingsService(self.coordinator, site_store)
         sessions = VehicleSessionFeed(self.coordinator)
+        if self.cluster is not None:  # sessions on other nodes' stations, too
+            self.cluster.site.on_change(self.site.restore)
+            self.cluster.events.add_remote_tap(remote_session_feed(sessions))
         transactions = TransactionService(
             unit_of_work,
             utc_now,
@@ -352,6 +361,8 @@ class System:
                 allowed_hosts=settings.mcp_allowed_hosts,
                 allowed_origins=settings.mcp_allowed_origins,
                 token_holder=tokens.holder,
+                actions_per_minute=settings.mcp_actions_per_minute,
+                **self._shared_mcp_state(settings),
             ),
         )
         api_key = settings.anthropic_api_key
@@ -369,6 +380,18 @@ class System:
             box=self.secret_box,
         )
         install_chat(self.rest_app, self.chat)
+
+    def _shared_mcp_state(self, settings: Settings) -> dict[str, Any]:
+        """A cluster's nodes share confirm tokens and rate limits; one process keeps them."""
+        if self.cluster is None:
+            return {}
+        limit = settings.mcp_actions_per_minute
+        return {
+            "confirmation_store": self.cluster.confirmation_tokens(
+                settings.mcp_confirmation_ttl_seconds
+            ),
+            "action_limiter": self.cluster.rate_limiter(limit) if limit > 0 else None,
+        }
 
     def _tls_listener(self, settings: Settings) -> TlsListener | None:
         """The wss:// listener's files: the operator's, or issued by the CSMS's own CA."""

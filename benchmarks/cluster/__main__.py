@@ -25,7 +25,9 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
+import nats
 import psycopg
+from nats.js.errors import NotFoundError
 from sqlalchemy.engine import make_url
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Subprotocol
@@ -174,6 +176,17 @@ async def main(commands: int, stations: int) -> None:
             await a.stop()
             with contextlib.suppress(Exception):
                 await b.stop()
+            await forget_event_log(cluster)
+
+
+async def forget_event_log(cluster: str) -> None:
+    """The run's cluster made a JetStream stream (its event log) on the shared server."""
+    client = await nats.connect(NATS, connect_timeout=3, allow_reconnect=False)
+    try:
+        with contextlib.suppress(NotFoundError):
+            await client.jetstream().delete_stream(f"{cluster}_events")
+    finally:
+        await client.close()
 
 
 if __name__ == "__main__":

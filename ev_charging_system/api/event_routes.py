@@ -5,6 +5,10 @@ least `at` and, where one applies, `charge_point_id`. Filters: `charge_point_id`
 `type`, each repeatable. A client that reads too slowly loses its oldest events, never
 holds up the stations: it is told with a `stream.dropped` event (how many so far). A
 comment line every KEEPALIVE_SECONDS keeps proxies from closing a quiet stream.
+
+In a cluster each event has an `id:` (its position in the cluster's event log): a client
+that reconnects with `Last-Event-ID` (browsers do it by themselves), to any node, first
+gets the events it missed that the log still holds; older ones count as dropped.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from ev_charging_system.business_logic.events import (
     EVENT_TYPE_NAMES,
     DomainEvent,
     EventFilter,
+    PositionedSubscription,
+    ResumableEventBus,
     Subscription,
     SubscriptionClosedError,
 )
@@ -36,12 +42,15 @@ MAX_QUEUED_PER_CLIENT = 1_000
 RETRY_MILLISECONDS = 3_000
 
 
-def frame(event: DomainEvent) -> str:
+def frame(event: DomainEvent, position: str | None = None) -> str:
     data = json.dumps(event.payload(), separators=(",", ":"))
-    return f"event: {event.type}\ndata: {data}\n\n"
+    identity = f"id: {position}\n" if position is not None else ""
+    return f"{identity}event: {event.type}\ndata: {data}\n\n"
 
 
-async def _frames(request: Request, subscription: Subscription) -> AsyncIterator[str]:
+async def _frames(
+    request: Request, subscription: Subscription | PositionedSubscription
+) -> AsyncIterator[str]:
     reported = 0
     try:
         yield f"retry: {RETRY_MILLISECONDS}\n: connected\n\n"
@@ -56,7 +65,8 @@ async def _frames(request: Request, subscription: Subscription) -> AsyncIterator
             if subscription.dropped > reported:
                 reported = subscription.dropped
                 yield f"event: stream.dropped\ndata: {json.dumps({'dropped': reported})}\n\n"
-            yield frame(event)
+            # Only a cluster's log subscriptions have a position (in-process ones do not).
+            yield frame(event, getattr(subscription, "position", None))
     finally:
         subscription.close()
 
@@ -91,9 +101,13 @@ async def events(
             f"unknown event type(s) {', '.join(unknown)}; known: "
             f"{', '.join(sorted(EVENT_TYPE_NAMES))}"
         )
-    subscription = services.events.subscribe(
-        EventFilter.of(charge_point_id or (), type or ()), MAX_QUEUED_PER_CLIENT
-    )
+    wanted = EventFilter.of(charge_point_id or (), type or ())
+    subscription: Subscription
+    if isinstance(services.events, ResumableEventBus):
+        resume_after = request.headers.get("last-event-id")
+        subscription = services.events.subscribe_from(resume_after, wanted, MAX_QUEUED_PER_CLIENT)
+    else:
+        subscription = services.events.subscribe(wanted, MAX_QUEUED_PER_CLIENT)
     return StreamingResponse(
         _frames(request, subscription),
         media_type="text/event-stream",

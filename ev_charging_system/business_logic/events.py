@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -243,6 +243,25 @@ class EventBus(EventPublisher, Protocol):
     """The port consumers subscribe on; in-process today, a broker in a cluster."""
 
     def subscribe(self, event_filter: EventFilter, max_queued: int) -> Subscription: ...
+
+
+class PositionedSubscription(Subscription, Protocol):
+    @property
+    def position(self) -> str | None:
+        """Where the event `next()` last returned stands in the bus's log: a client that
+        lost its stream resumes after it, through any node (an SSE `id`)."""
+
+
+@runtime_checkable
+class ResumableEventBus(EventBus, Protocol):
+    """A bus with a log every node shares (a cluster's): consumers can resume."""
+
+    def subscribe_from(
+        self, position: str | None, event_filter: EventFilter, max_queued: int
+    ) -> PositionedSubscription:
+        """Every event in the log's order, each with its position; with `position`, first
+        the events after it that the log still holds (those already gone count as
+        dropped)."""
 
 
 class NoEvents:

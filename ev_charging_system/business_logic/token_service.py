@@ -4,8 +4,9 @@ Tokens are random (256 bits), so a SHA-256 digest is all that is stored: the sec
 shown once, when it is created, and cannot be read back. The bootstrap admin token
 (API_TOKEN from the settings) is compared in constant time and never stored.
 
-Looking a token up happens on every request, so known tokens are remembered for a few
-seconds; a revocation through this service forgets them at once.
+Looking a token up happens on every request, so known tokens are remembered for a
+second; a revocation through this service forgets them at once, and one made through
+another node of a cluster applies here within that second (no message needed).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ev_charging_system.models.errors import ConflictError, InvalidInputError, N
 TOKEN_PREFIX = "evcs_"
 BOOTSTRAP_NAME = "api-token"  # how the audit log names the settings' API_TOKEN
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-CACHE_SECONDS = 5.0
+CACHE_SECONDS = 1.0
 MAX_CACHED = 10_000
 
 

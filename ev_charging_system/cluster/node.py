@@ -7,7 +7,9 @@ connections; `start` connects and joins, `stop` leaves in order. The parts:
 - `ownership` (StationOwnership): leases and station -> node rows in PostgreSQL;
 - `presence` (ClusterPresence): "is this station online" for the whole cluster;
 - `gateway` (ClusterGateway) + `command_server` (CommandServer): command routing;
-- `leader` (LeaderElection): the singletons run where the advisory lock is held.
+- `leader` (LeaderElection): the singletons run where the advisory lock is held;
+- `site` (SiteSync): energy site changes made through any node reach every planner;
+- shared MCP confirm tokens and rate limits (PostgreSQL), made on request.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ from ev_charging_system.cluster.leader import LeaderElection, lock_key
 from ev_charging_system.cluster.ownership import StationOwnership
 from ev_charging_system.cluster.presence import ClusterPresence
 from ev_charging_system.cluster.routing import ClusterGateway, CommandServer
+from ev_charging_system.cluster.shared_limits import SharedRateLimiter
+from ev_charging_system.cluster.shared_tokens import SharedConfirmationTokens
+from ev_charging_system.cluster.site_sync import SiteSync
 from ev_charging_system.cluster.subjects import Subjects
 from ev_charging_system.cluster.tasks import cancel_and_wait
 
@@ -71,6 +76,7 @@ class ClusterOptions:
     lease_seconds: float
     connect_timeout_seconds: float
     call_timeout_seconds: float
+    event_replay_seconds: float = 300.0
 
 
 Hook = Callable[[], Awaitable[None]]
@@ -93,7 +99,9 @@ class ClusterNode:
         self._leader_engine = create_async_engine(
             options.database_url, poolclass=NullPool, connect_args=_CONNECT_ARGS
         )
-        self.events = NatsEventBus(options.node_id, self.subjects)
+        self.events = NatsEventBus(
+            options.node_id, self.subjects, replay_seconds=options.event_replay_seconds
+        )
         self.ownership = StationOwnership(self._engine, options.node_id, options.lease_seconds)
         self.presence = ClusterPresence(local_presence, options.node_id)
         self.gateway = ClusterGateway(
@@ -107,12 +115,21 @@ class ClusterNode:
         self.command_server = CommandServer(
             local_gateway, options.node_id, self.subjects, options.call_timeout_seconds
         )
+        self.site = SiteSync(options.node_id, self.subjects)
         self.events.add_remote_tap(self.presence.observe)
         self.events.add_local_tap(self._own_event)
         self.leader: LeaderElection | None = None
         self._nats: Client | None = None
         self._refresher: asyncio.Task[None] | None = None
         self._leaving = False  # an orderly stop: losing the NATS link is expected
+
+    def confirmation_tokens(self, ttl_seconds: float) -> SharedConfirmationTokens:
+        """MCP confirm tokens every node can redeem (exactly once)."""
+        return SharedConfirmationTokens(self._engine, ttl_seconds)
+
+    def rate_limiter(self, per_minute: int) -> SharedRateLimiter:
+        """A limit counted over every node's calls."""
+        return SharedRateLimiter(self._engine, per_minute, self.options.cluster_name)
 
     @property
     def is_leader(self) -> bool:
@@ -130,8 +147,19 @@ class ClusterNode:
                 f"cannot take this node's lease in {database}: {error} (are the "
                 "migrations applied?)"
             ) from error
-        await self.events.start(self._nats)
+        try:
+            await self.events.start(self._nats)
+        except Exception as error:
+            await self.ownership.stop()
+            with contextlib.suppress(Exception):
+                await self._nats.close()
+            raise ClusterStartError(
+                f"cannot open the cluster's event log on NATS at {shown_url(self.options.nats_url)}"
+                f" ({type(error).__name__}: {error}); JetStream must be enabled "
+                "(nats-server -js)"
+            ) from error
         await self.command_server.start(self._nats)
+        await self.site.start(self._nats)
         self.gateway.attach(self._nats)
         # The subscriptions are registered with the server before anyone relies on them.
         await self._nats.flush(timeout=int(self.options.connect_timeout_seconds) or 1)
@@ -164,6 +192,7 @@ class ClusterNode:
         await self.stop_singletons()
         await cancel_and_wait(self._refresher)
         await self.command_server.stop()
+        await self.site.stop()
         await self.ownership.stop()  # deletes every row of this node: no flush needed
         await self.events.stop()
         if self._nats is not None:

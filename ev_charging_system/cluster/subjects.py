@@ -18,6 +18,16 @@ class Subjects:
     def all_events(self) -> str:
         return f"{self.cluster}.events.*"
 
+    @property
+    def stream(self) -> str:
+        """The JetStream stream that logs every node's events (event_log.py)."""
+        return f"{self.cluster}_events"
+
     def commands_of(self, node_id: str) -> str:
         """Where a node takes commands for the stations it holds (request/reply)."""
         return f"{self.cluster}.commands.{node_id}"
+
+    @property
+    def site_changed(self) -> str:
+        """Announced by the node through which the energy site's settings changed."""
+        return f"{self.cluster}.site.changed"

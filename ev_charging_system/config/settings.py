@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     mcp_read_token: SecretStr = SecretStr(DEVELOPMENT_MCP_READ_TOKEN)
     mcp_operate_token: SecretStr = SecretStr(DEVELOPMENT_MCP_OPERATE_TOKEN)
     mcp_confirmation_ttl_seconds: int = Field(default=120, ge=10, le=3600)
+    # Acting MCP tool calls one caller may make per minute (0: no limit); cluster-wide.
+    mcp_actions_per_minute: int = Field(default=60, ge=0, le=100_000)
 
     # Fernet key for secrets kept at rest (python main.py new-secret-key prints one);
     # development makes one in DATA_DIR when unset.
@@ -182,6 +184,9 @@ class Settings(BaseSettings):
     # after this long; it renews every third of it.
     cluster_lease_seconds: float = Field(default=15, ge=1, le=600)
     cluster_connect_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    # How long the cluster's event log (JetStream) keeps events for replay: a node back
+    # from a NATS blip, or an SSE client resuming on another node, gets what it missed.
+    cluster_event_replay_seconds: float = Field(default=300, ge=10, le=86_400)
 
     @field_validator("database_url")
     @classmethod

@@ -481,3 +481,25 @@ class StationOwnershipRow(Base):
     charge_point_id: Mapped[str] = mapped_column(String(48), primary_key=True)
     node_id: Mapped[str] = mapped_column(String(64), index=True)
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ConfirmationTokenRow(Base):
+    """An MCP confirm token issued by any node (its SHA-256 digest), until redeemed."""
+
+    __tablename__ = "confirmation_tokens"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tool: Mapped[str] = mapped_column(String(64))
+    binding: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RateLimitWindowRow(Base):
+    """Calls counted for one key in one fixed window, by every node."""
+
+    __tablename__ = "rate_limit_windows"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_number: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)

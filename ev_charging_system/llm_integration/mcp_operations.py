@@ -32,7 +32,11 @@ from pydantic.fields import FieldInfo
 from ev_charging_system.business_logic.operations.catalogue import AnyOperation
 from ev_charging_system.business_logic.operations.confirmation_tokens import (
     ConfirmationError,
-    ConfirmationTokens,
+    ConfirmationTokenStore,
+)
+from ev_charging_system.business_logic.operations.rate_limits import (
+    RateLimitedError,
+    RateLimiter,
 )
 from ev_charging_system.business_logic.operations.runner import OperationRunner, jsonable
 from ev_charging_system.llm_integration.confirmation import (
@@ -205,8 +209,10 @@ Confirmation = Annotated[ElicitationResult[Any], Resolve(_confirmation_gate)]
 @dataclass
 class OperationTools:
     runner: OperationRunner
-    tokens: ConfirmationTokens
+    tokens: ConfirmationTokenStore
     elicitation_timeout_seconds: float
+    # Acting calls (anything not read-only) per caller and minute; None: no limit.
+    actions: RateLimiter | None = None
 
     def offers(self, name: str) -> bool:
         try:
@@ -300,9 +306,22 @@ class OperationTools:
         except InputValidationError as error:
             raise invalid_params(error) from None
 
+    async def _within_limit(self, operation: AnyOperation, actor_name: str) -> None:
+        """Count an acting call of this caller (on every node, in a cluster); refuse it
+        beyond the limit, before anything is asked or done."""
+        if self.actions is None or operation.read_only:
+            return
+        try:
+            decision = await self.actions.hit(f"mcp-actions:{actor_name}")
+        except DomainError as error:  # a shared counter whose database is away
+            raise ToolError(actionable(error)) from None
+        if not decision.allowed:
+            raise ToolError(str(RateLimitedError("actions", decision)))
+
     async def _direct(self, operation: AnyOperation, kwargs: Mapping[str, Any]) -> Any:
         actor = current_actor(kwargs.get("ctx"))
         arguments = self._arguments(operation, kwargs)
+        await self._within_limit(operation, actor.name)
         try:
             result = await self.runner.execute(operation, arguments, actor)
         except DomainError as error:
@@ -354,6 +373,8 @@ class OperationTools:
         sentence = operation.sentence(arguments)
         gate = gate_of(kwargs.get("confirmation"))
         bound = arguments.model_dump(mode="json")
+        if gate.kind is not GateKind.DECLINED:
+            await self._within_limit(operation, actor.name)
         try:
             if gate.kind is GateKind.DECLINED:
                 await self.runner.record(operation, arguments, actor, AuditOutcome.CANCELLED)
@@ -362,7 +383,7 @@ class OperationTools:
                 )
             if gate.kind is GateKind.ASK_TOKEN:
                 prepared = await self.runner.prepare(operation, arguments, actor)
-                issued = self.tokens.issue(operation.name, bound, actor.name)
+                issued = await self.tokens.issue(operation.name, bound, actor.name)
                 await self.runner.record(
                     operation,
                     arguments,
@@ -384,7 +405,7 @@ class OperationTools:
                 )
             if gate.kind is GateKind.TOKEN:
                 try:
-                    self.tokens.redeem(
+                    await self.tokens.redeem(
                         str(kwargs.get(CONFIRM_TOKEN) or ""), operation.name, bound, actor.name
                     )
                 except ConfirmationError as error:

@@ -22,7 +22,14 @@ from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 
 from ev_charging_system.business_logic.events import EventBus
-from ev_charging_system.business_logic.operations.confirmation_tokens import ConfirmationTokens
+from ev_charging_system.business_logic.operations.confirmation_tokens import (
+    ConfirmationTokens,
+    ConfirmationTokenStore,
+)
+from ev_charging_system.business_logic.operations.rate_limits import (
+    RateLimiter,
+    WindowRateLimiter,
+)
 from ev_charging_system.business_logic.operations.runner import OperationRunner
 from ev_charging_system.business_logic.token_service import Holder
 from ev_charging_system.llm_integration.llm_prompts import OPERATOR_GUIDE, register_prompts
@@ -50,6 +57,11 @@ class McpSettings:
     token_holder: Callable[[str], Awaitable[Holder | None]] | None = None
     # Static tokens have no OAuth issuer; the SDK requires the field all the same.
     issuer_url: str = "http://localhost"
+    # Acting tool calls per caller and minute (0: no limit).
+    actions_per_minute: int = 0
+    # Shared stores (a cluster's); None: this process's memory.
+    confirmation_store: ConfirmationTokenStore | None = None
+    action_limiter: RateLimiter | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +111,14 @@ def build_mcp(runner: OperationRunner, events: EventBus, settings: McpSettings) 
         ),
         subscriptions=feed.bus,
     )
+    limiter = settings.action_limiter
+    if limiter is None and settings.actions_per_minute > 0:
+        limiter = WindowRateLimiter(settings.actions_per_minute)
     tools = OperationTools(
         runner,
-        ConfirmationTokens(settings.confirmation_ttl_seconds),
+        settings.confirmation_store or ConfirmationTokens(settings.confirmation_ttl_seconds),
         elicitation_timeout_seconds=settings.confirmation_ttl_seconds,
+        actions=limiter,
     )
     tools.register(server)
     register_resources(server, runner)

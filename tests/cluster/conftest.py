@@ -8,6 +8,7 @@ the run instead of skipping it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import socket
 import sys
@@ -16,7 +17,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Protocol
 from urllib.parse import urlsplit
 
+import nats
 import pytest
+from nats.js.errors import NotFoundError
 
 from ev_charging_system.application import Application
 from tests.conftest import empty_all_tables, running_in_ci, test_settings
@@ -98,6 +101,17 @@ async def cluster(migrated_database: str, nats_url: str) -> AsyncIterator[Cluste
             await running.stop(node)
     finally:
         watchdog.cancel()
+        await _forget_event_log(nats_url, running.name)
+
+
+async def _forget_event_log(url: str, cluster_name: str) -> None:
+    """Each test's cluster made its own JetStream stream on the shared server: delete it."""
+    client = await nats.connect(url, connect_timeout=3, allow_reconnect=False)
+    try:
+        with contextlib.suppress(NotFoundError):
+            await client.jetstream().delete_stream(f"{cluster_name}_events")
+    finally:
+        await client.close()
 
 
 async def until(condition: Callable[[], Awaitable[bool]], seconds: float, what: str) -> None:

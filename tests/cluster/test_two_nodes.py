@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import shutil
+import subprocess
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -30,6 +33,7 @@ from tests.cluster.conftest import LEASE_SECONDS, Cluster, until
 from tests.conformance.station import IncomingCall, Operator, RawStation, raw_station
 from tests.conftest import API_TOKEN, expecting
 from tests.conftest import test_settings as settings_for
+from tests.e2e.test_main_smoke import free_port, wait_for_port
 
 CALL_TIMEOUT = 2.0  # seconds a station has to answer (short: the 504 case waits for it)
 CONFIGURATION = {
@@ -309,3 +313,23 @@ async def test_an_unreachable_nats_is_a_clear_startup_error(cluster: Cluster, ur
     node = Application(settings_for(cluster.database_url, **settings))
     with pytest.raises(StartupError, match=r"cannot reach NATS at nats://127\.0\.0\.1:1"):
         await node.run_until_signalled()
+
+
+async def test_a_nats_without_jetstream_is_a_clear_startup_error(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    """The event log is a JetStream stream: a server started without -js is named."""
+    server = shutil.which("nats-server") or "/usr/sbin/nats-server"
+    port = free_port()
+    process = subprocess.Popen(  # noqa: ASYNC220
+        [server, "-a", "127.0.0.1", "-p", str(port), "-l", str(tmp_path / "nats.log")], text=True
+    )
+    try:
+        await asyncio.to_thread(wait_for_port, port, process, 10)
+        settings = cluster.settings_of("node-x", cluster_nats_url=f"nats://127.0.0.1:{port}")
+        node = Application(settings_for(cluster.database_url, **settings))
+        with pytest.raises(StartupError, match=r"JetStream must be enabled \(nats-server -js\)"):
+            await node.run_until_signalled()
+    finally:
+        process.kill()
+        await asyncio.to_thread(process.wait, 10)

@@ -156,25 +156,25 @@ async def test_a_status_change_notifies_subscribers_without_polling(world: World
     assert not feed.has_subscribers()
 
 
-def test_confirm_tokens_are_single_use_bound_and_bounded() -> None:
+async def test_confirm_tokens_are_single_use_bound_and_bounded() -> None:
     now = [0.0]
     tokens = ConfirmationTokens(60, monotonic=lambda: now[0], max_pending=2)
-    first = tokens.issue("reset", {"charge_point_id": "A"}, "me")
+    first = await tokens.issue("reset", {"charge_point_id": "A"}, "me")
     with pytest.raises(ConfirmationError, match="different call"):
-        tokens.redeem(first.token, "reset", {"charge_point_id": "B"}, "me")
+        await tokens.redeem(first.token, "reset", {"charge_point_id": "B"}, "me")
     with pytest.raises(ConfirmationError, match="another caller"):
-        tokens.redeem(first.token, "reset", {"charge_point_id": "A"}, "you")
-    tokens.redeem(first.token, "reset", {"charge_point_id": "A"}, "me")
+        await tokens.redeem(first.token, "reset", {"charge_point_id": "A"}, "you")
+    await tokens.redeem(first.token, "reset", {"charge_point_id": "A"}, "me")
     with pytest.raises(ConfirmationError, match="already used"):
-        tokens.redeem(first.token, "reset", {"charge_point_id": "A"}, "me")
+        await tokens.redeem(first.token, "reset", {"charge_point_id": "A"}, "me")
 
-    second = tokens.issue("reset", {}, "me")
-    tokens.issue("reset", {}, "me")
-    tokens.issue("reset", {}, "me")  # the oldest pending token is dropped
+    second = await tokens.issue("reset", {}, "me")
+    await tokens.issue("reset", {}, "me")
+    await tokens.issue("reset", {}, "me")  # the oldest pending token is dropped
     with pytest.raises(ConfirmationError, match="already used"):
-        tokens.redeem(second.token, "reset", {}, "me")
+        await tokens.redeem(second.token, "reset", {}, "me")
 
-    late = tokens.issue("reset", {}, "me")
+    late = await tokens.issue("reset", {}, "me")
     now[0] = 61
     with pytest.raises(ConfirmationError, match="expired"):
-        tokens.redeem(late.token, "reset", {}, "me")
+        await tokens.redeem(late.token, "reset", {}, "me")

@@ -166,9 +166,12 @@ class World:
         )
         self.runner = OperationRunner(build_catalogue(), self.services, self.audit)
 
-    def endpoint(self, ttl_seconds: float = 120) -> McpEndpoint:
+    def endpoint(self, ttl_seconds: float = 120, actions_per_minute: int = 0) -> McpEndpoint:
         settings = McpSettings(
-            "read-secret", "operate-secret", confirmation_ttl_seconds=ttl_seconds
+            "read-secret",
+            "operate-secret",
+            confirmation_ttl_seconds=ttl_seconds,
+            actions_per_minute=actions_per_minute,
         )
         return build_mcp(self.runner, self.events, settings)
 

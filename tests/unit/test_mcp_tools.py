@@ -17,6 +17,7 @@ from mcp.types import INVALID_PARAMS, ElicitResult
 
 from ev_charging_system.business_logic.operations import build_catalogue
 from ev_charging_system.business_logic.operations.actor import Actor, Channel, Role
+from ev_charging_system.business_logic.operations.confirmation_tokens import ConfirmationTokens
 from ev_charging_system.llm_integration.mcp_operations import CONFIRMATION_META_KEY
 from ev_charging_system.models.audit import AuditOutcome
 from ev_charging_system.models.commands import (
@@ -190,7 +191,9 @@ async def test_an_action_needs_a_confirm_token_bound_to_the_same_call(
 async def test_a_confirm_token_is_personal_and_expires(world: World) -> None:
     endpoint = world.endpoint(ttl_seconds=30)
     now = [1000.0]
-    endpoint.tools.tokens._monotonic = lambda: now[0]
+    tokens = endpoint.tools.tokens
+    assert isinstance(tokens, ConfirmationTokens)  # one process: in memory
+    tokens._monotonic = lambda: now[0]
     arguments = {"charge_point_id": "CP-1", "connector_id": 1}
     with as_caller(OPERATOR):
         async with Client(endpoint.server) as client:
@@ -401,3 +404,15 @@ async def test_energy_actions_have_the_same_safety_as_station_actions(world: Wor
         AuditOutcome.CONFIRMATION_REQUIRED,
         AuditOutcome.OK,
     ]
+
+
+async def test_a_callers_acting_calls_are_limited_per_minute_reads_are_not(world: World) -> None:
+    endpoint = world.endpoint(actions_per_minute=2)
+    arguments = {"charge_point_id": "CP-1", "connector_id": 1}
+    with as_caller(OPERATOR):
+        async with Client(endpoint.server) as client:
+            answers = [await client.call_tool("unlock_connector", arguments) for _ in range(3)]
+            listed = await client.call_tool("list_charge_points", {})
+    assert [a.is_error for a in answers] == [False, False, True]
+    assert "rate limit: at most 2 actions per minute" in str(answers[2].content)
+    assert not listed.is_error

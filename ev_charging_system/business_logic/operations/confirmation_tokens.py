@@ -5,7 +5,10 @@ that token runs the action. A token is single-use, expires after its time to liv
 bound to the operation, its validated arguments and the caller, so it cannot approve
 anything else or be used by anyone else.
 
-Tokens live in this process's memory: a restart forgets them (callers simply ask again).
+`ConfirmationTokenStore` is the port. One process keeps its tokens in memory
+(`ConfirmationTokens`): a restart forgets them (callers simply ask again). The nodes of a
+cluster share one store in PostgreSQL (ev_charging_system.cluster.shared_tokens), so a
+token issued through one node is redeemed through any node, exactly once.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 DEFAULT_MAX_PENDING = 10_000  # bounded memory even if a client never confirms anything
 
@@ -37,6 +40,36 @@ class ConfirmationError(Exception):
     """A confirm token that cannot approve this call; the message says why."""
 
 
+UNKNOWN_TOKEN = (
+    "unknown or already used confirm_token: call the tool again without confirm_token to "
+    "get a new one"
+)
+OTHER_CALLER = "this confirm_token was issued to another caller"
+
+
+def expired_message(ttl_seconds: float) -> str:
+    return (
+        f"confirm_token expired (valid {ttl_seconds:g} s): call the tool again without "
+        "confirm_token to get a new one"
+    )
+
+
+def different_call_message(tool: str) -> str:
+    return (
+        f"this confirm_token approves a different call ({tool} with other arguments); "
+        "repeat exactly the call that returned it"
+    )
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def token_digest(token: str) -> str:
+    """What a shared store keeps instead of the token (a leaked table approves nothing)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
     token: str
@@ -52,7 +85,20 @@ class _Pending:
     deadline: float  # on the monotonic clock
 
 
+class ConfirmationTokenStore(Protocol):
+    ttl_seconds: float
+
+    async def issue(self, tool: str, arguments: Mapping[str, Any], actor: str) -> IssuedToken:
+        """A new single-use token approving exactly this call by this caller."""
+
+    async def redeem(self, token: str, tool: str, arguments: Mapping[str, Any], actor: str) -> None:
+        """Use up `token` for this exact call (at most once, whoever asks), or raise
+        ConfirmationError saying why not."""
+
+
 class ConfirmationTokens:
+    """The store of one process: in memory, bounded."""
+
     def __init__(
         self,
         ttl_seconds: float,
@@ -64,39 +110,30 @@ class ConfirmationTokens:
         self._max_pending = max_pending
         self._pending: dict[str, _Pending] = {}
 
-    def issue(self, tool: str, arguments: Mapping[str, Any], actor: str) -> IssuedToken:
+    async def issue(self, tool: str, arguments: Mapping[str, Any], actor: str) -> IssuedToken:
         now = self._monotonic()
         self._forget_expired(now)
         while len(self._pending) >= self._max_pending:
             self._pending.pop(next(iter(self._pending)))  # the oldest
-        token = secrets.token_urlsafe(18)
+        token = new_token()
         self._pending[token] = _Pending(
             tool, binding_digest(tool, arguments), actor, now + self.ttl_seconds
         )
         expires_at = datetime.now(UTC) + timedelta(seconds=self.ttl_seconds)
         return IssuedToken(token, expires_at.replace(microsecond=0), self.ttl_seconds)
 
-    def redeem(self, token: str, tool: str, arguments: Mapping[str, Any], actor: str) -> None:
+    async def redeem(self, token: str, tool: str, arguments: Mapping[str, Any], actor: str) -> None:
         """Use up `token` for this exact call, or raise ConfirmationError."""
         pending = self._pending.get(token)
         if pending is None:
-            raise ConfirmationError(
-                "unknown or already used confirm_token: call the tool again without "
-                "confirm_token to get a new one"
-            )
+            raise ConfirmationError(UNKNOWN_TOKEN)
         if self._monotonic() >= pending.deadline:
             del self._pending[token]
-            raise ConfirmationError(
-                f"confirm_token expired (valid {self.ttl_seconds:g} s): call the tool again "
-                "without confirm_token to get a new one"
-            )
+            raise ConfirmationError(expired_message(self.ttl_seconds))
         if pending.actor != actor:
-            raise ConfirmationError("this confirm_token was issued to another caller")
+            raise ConfirmationError(OTHER_CALLER)
         if pending.tool != tool or pending.digest != binding_digest(tool, arguments):
-            raise ConfirmationError(
-                f"this confirm_token approves a different call ({pending.tool} with other "
-                "arguments); repeat exactly the call that returned it"
-            )
+            raise ConfirmationError(different_call_message(pending.tool))
         del self._pending[token]
 
     def _forget_expired(self, now: float) -> None:
