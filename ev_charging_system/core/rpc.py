@@ -26,12 +26,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from types import ModuleType
 from typing import Any, ClassVar
 
-from ocpp.charge_point import (
-    camel_to_snake_case,
-    remove_nones,
-    serialize_as_dict,
-    snake_to_camel_case,
-)
+from ocpp.charge_point import remove_nones, serialize_as_dict
 from ocpp.exceptions import InternalError, NotSupportedError, OCPPError
 from ocpp.exceptions import NotImplementedError as ActionNotImplementedError
 from ocpp.messages import Call, CallResult, validate_payload
@@ -39,6 +34,7 @@ from websockets.asyncio.connection import Connection
 
 from ev_charging_system.business_logic.bounded import DeadlineExceededError, within
 from ev_charging_system.core import frames
+from ev_charging_system.core.key_case import camel_case_keys, snake_case_keys
 from ev_charging_system.core.rate_limit import RateLimit, TokenBucket
 from ev_charging_system.core.routing import routes_of
 from ev_charging_system.core.services import OcppServices
@@ -296,11 +292,11 @@ class OcppEndpoint:
         await validate_payload(
             Call(frame.message_id, frame.action, frame.payload), self.ocpp_version
         )
-        arguments = camel_to_snake_case(frame.payload)
+        arguments = snake_case_keys(frame.payload)
         # 2.0.1 lets any message carry a vendor's customData: accepted, not interpreted.
         arguments.pop("custom_data", None)
         response = await getattr(self, name)(**arguments)
-        payload: dict[str, Any] = snake_to_camel_case(remove_nones(serialize_as_dict(response)))
+        payload: dict[str, Any] = camel_case_keys(remove_nones(serialize_as_dict(response)))
         try:
             await validate_payload(
                 CallResult(frame.message_id, payload, frame.action), self.ocpp_version
@@ -317,7 +313,7 @@ class OcppEndpoint:
         """Send a CSMS-initiated request (a library `call` dataclass) and return the answer
         (the matching `call_result` dataclass). The caller bounds the wait."""
         action = type(request).__name__
-        payload = snake_to_camel_case(remove_nones(serialize_as_dict(request)))
+        payload = camel_case_keys(remove_nones(serialize_as_dict(request)))
         message = Call(str(uuid.uuid4()), action, payload)
         try:
             await validate_payload(message, self.ocpp_version)
@@ -341,7 +337,7 @@ class OcppEndpoint:
         result = CallResult(reply.message_id, reply.payload, action)
         try:
             await validate_payload(result, self.ocpp_version)
-            return getattr(self.call_results, action)(**camel_to_snake_case(result.payload))
+            return getattr(self.call_results, action)(**snake_case_keys(result.payload))
         except OCPPError as error:
             raise StationAnswerInvalidError(
                 self.id, action, self.ocpp_version, reply.payload, str(error.code), _cause(error)
