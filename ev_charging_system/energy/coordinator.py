@@ -451,7 +451,12 @@ class Coordinator:
                 self._observed_slot = slot
                 self._tracker.observe(slot, float(pv[-1]), float(critical[-1] + flexible[-1]))
         forecast = self._forecaster.forecast(
-            snapshot.at, self.config.horizon_steps, pv, critical, flexible
+            snapshot.at,
+            self.config.horizon_steps,
+            pv,
+            critical,
+            flexible,
+            measured_load_kw=(snapshot.load.critical_load_kw, snapshot.load.flexible_load_kw),
         )
         self._tracker.record(forecast)
         return forecast
