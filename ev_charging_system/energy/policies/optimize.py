@@ -328,7 +328,8 @@ class OptimizePolicy:
         battery_kw = solution.charge - solution.discharge
         grid = solution.grid_import - solution.grid_export
         job_kw = _job_power(jobs, model, solution, slots.grid)
-        steps = _schedule(model, solution, slots, _job_slots(jobs, job_kw, slots.grid))
+        job_slots = _job_slots(jobs, job_kw, slots.grid)
+        steps = _schedule(model, solution, slots, job_slots)
 
         # Immediate actions: step 0 (the model already keeps chargers at 0 or >= minimum;
         # `feasible_vehicle_power` only removes solver round-off).
@@ -370,7 +371,7 @@ class OptimizePolicy:
             actions=actions,
             steps=steps,
             reason=_explain(
-                model, solution, sessions, jobs, job_kw, actions, cost, solve_ms, config
+                model, solution, sessions, jobs, job_slots, slots, actions, cost, solve_ms, config
             ),
             snapshot=snapshot,
             solve_ms=solve_ms,
@@ -607,7 +608,8 @@ def _explain(
     solution: Solution,
     sessions: list[_VehicleSession],
     jobs: list[_DeferrableJob],
-    job_kw: FloatArray,
+    job_slots: FloatArray,
+    slots: _Slots,
     actions: SiteActions,
     cost: float,
     solve_ms: float,
@@ -641,12 +643,13 @@ def _explain(
             line += f"; target NOT reachable, short by {shortfall:.1f} kWh"
         parts.append(line)
     for j, job in enumerate(jobs):
-        running = np.flatnonzero(job_kw[j] > 1e-6)
+        running = np.flatnonzero(job_slots[j] > 1e-6)
         if job.model is None and not running.size:
             parts.append(f"{job.config.load_id}: done")
             continue
         when = (
-            f"runs from step {int(running[0])} ({running.size} steps)"
+            f"runs from {slots.starts[int(running[0])].astimezone(config.tz):%a %H:%M} "
+            f"({running.size * STEP_HOURS:g} h of 15-minute steps)"
             if running.size
             else "not scheduled in this horizon"
         )
