@@ -90,6 +90,12 @@ GAP_TOLERANCE = 0.01
 # schedule it can only improve on it; in the benchmark's plans, beyond 30 ms it gains
 # about a thousandth of a plan's cost while it sets the tail of the solve time.
 NEIGHBOURHOOD_LIMIT_S = 0.03
+# Until a first schedule exists, the relaxation and each rounding LP get at least this
+# long, even past the time limit: on a busy machine a process can be descheduled for
+# longer than a tick's budget before the solver starts (the benchmark saw plans whose
+# relaxation was left 1 ms), and without any schedule the heuristic would decide. At
+# most four such LPs: the overrun is bounded, well inside the coordinator's budget.
+FIRST_SCHEDULE_FLOOR_S = 0.05
 
 # Outcomes of a solve (Solution.status): OPTIMAL, INFEASIBLE, UNBOUNDED, ERROR and
 # TIME_LIMIT (stopped by the limit without any feasible solution) as HiGHS says, and:
@@ -313,7 +319,9 @@ def solve(
             return Solution(status, message, elapsed, n_integer=n_integer)
         return _solution(model, index, status, message, elapsed, x, fun, gap, n_integer)
 
-    relaxed = session.lp(problem.relaxed_lower(), problem.upper, remaining())
+    relaxed = session.lp(
+        problem.relaxed_lower(), problem.upper, max(remaining(), FIRST_SCHEDULE_FLOOR_S)
+    )
     if relaxed.status != OPTIMAL or relaxed.x is None:
         return finish(relaxed.status, f"LP relaxation: {relaxed.message}", None, np.nan, None)
     bound = relaxed.fun
@@ -511,7 +519,8 @@ def _dive(
             off = is_semi & ~on
             lower[power[on]] = minimum[on]
             lower[power[off]] = upper[power[off]] = 0.0
-        fixed = session.lp(lower, upper, remaining())
+        limit = remaining() if best is not None else max(remaining(), FIRST_SCHEDULE_FLOOR_S)
+        fixed = session.lp(lower, upper, limit)
         best = _better(fixed, best)
     return best
 
