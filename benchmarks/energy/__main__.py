@@ -25,6 +25,7 @@ from benchmarks.energy.scenario import SEASONS, datasets, tariffs
 from benchmarks.energy.simulate import (
     Metrics,
     forecaster_for,
+    oracle_forecast,
     persistence_forecast,
     run_perfect_foresight,
     run_policy,
@@ -34,6 +35,7 @@ from ev_charging_system.energy.policies import OptimizePolicy, PvSurplusPolicy, 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 PERFECT = "perfect foresight"
 PERSISTENCE = "MPC tomorrow=today"
+ORACLE = "MPC real PV/load ahead"  # --diagnose only: not a controller, a measure
 TARGETS = {"flat": 1.0, "time-of-use": 4.0}  # % above perfect foresight
 P95_TARGET_MS = 100.0
 PF_TIME_LIMIT_S = 60.0
@@ -48,7 +50,7 @@ def _p(values: list[float], q: float) -> float:
 
 
 def run_dataset(
-    name: str, seasons: list[str]
+    name: str, seasons: list[str], diagnose: bool = False
 ) -> tuple[str, dict[str, dict[str, Metrics]], list[str]]:
     """All policies on one dataset; returns per tariff and policy the summed metrics."""
     dataset = datasets()[name]
@@ -59,7 +61,10 @@ def run_dataset(
     started = time.perf_counter()
     for tariff_name, tariff in tariffs().items():
         per_policy: dict[str, Metrics] = {}
-        for policy_name in ("optimize", PERSISTENCE, "pv_surplus", PERFECT):
+        policies = ["optimize", PERSISTENCE, "pv_surplus", PERFECT]
+        if diagnose:
+            policies.insert(2, ORACLE)
+        for policy_name in policies:
             total = Metrics()
             for week in weeks:
                 if policy_name == PERFECT:
@@ -80,6 +85,8 @@ def run_dataset(
                     metrics = run_policy(
                         OptimizePolicy(), week, tariff, dataset, persistence_forecast
                     )
+                elif policy_name == ORACLE:
+                    metrics = run_policy(OptimizePolicy(), week, tariff, dataset, oracle_forecast)
                 else:
                     metrics = run_policy(PvSurplusPolicy(surplus), week, tariff, dataset, None)
                 if policy_name == "optimize":
@@ -189,10 +196,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seasons", nargs="*", default=list(SEASONS), choices=SEASONS)
     parser.add_argument("--datasets", nargs="*", default=list(datasets()))
     parser.add_argument("--no-write", action="store_true", help="do not write RESULTS.md")
+    parser.add_argument(
+        "--diagnose",
+        action="store_true",
+        help="also run the MPC on the real PV and load ahead (how much of the gap is "
+        "forecast error); never written to RESULTS.md",
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=min(2, len(args.datasets))) as pool:
-        futures = [pool.submit(run_dataset, name, args.seasons) for name in args.datasets]
+        futures = [
+            pool.submit(run_dataset, name, args.seasons, args.diagnose) for name in args.datasets
+        ]
         outcomes = [future.result() for future in futures]
     output = [
         "# Energy planning benchmark results",
@@ -248,7 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     output.append(f"Benchmark wall time: {time.perf_counter() - started:.0f} s.")
     text = "\n".join(output) + "\n"
     print(text)
-    if not args.no_write and len(args.seasons) == len(SEASONS) and len(args.datasets) == 2:
+    complete = len(args.seasons) == len(SEASONS) and len(args.datasets) == 2
+    if not args.no_write and not args.diagnose and complete:
         RESULTS.write_text(text)
     return 0
 

@@ -335,6 +335,28 @@ def persistence_forecast(week: Week, k: int, config: SiteConfig) -> Forecast:
     )
 
 
+def oracle_forecast(week: Week, k: int, config: SiteConfig) -> Forecast:
+    """What PV and load will really be over the next horizon: no controller has this; it
+    shows how much of the gap to perfect foresight is forecast error (the rest is the
+    trips and jobs nobody announced yet, and the end of the week)."""
+    i = week.history_steps + k
+    n = config.horizon_steps
+
+    def series(values: np.ndarray) -> tuple[float, ...]:
+        ahead = values[i : i + n]
+        if len(ahead) < n:  # past the data's end: its last day again
+            ahead = np.concatenate([ahead, np.tile(values[-STEPS_PER_DAY:], 2)])[:n]
+        return tuple(ahead.tolist())
+
+    return Forecast(
+        step_time(week, k),
+        series(week.pv_kw),
+        series(week.critical_kw),
+        series(week.flexible_kw),
+        "oracle: the real PV and load ahead",
+    )
+
+
 def _empty_forecast(week: Week, k: int, config: SiteConfig) -> Forecast:
     return Forecast(step_time(week, k), (), (), (), "not used")
 

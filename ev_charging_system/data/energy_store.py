@@ -11,10 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ev_charging_system.data.orm import EnergyHistoryRow, EnergyPlanRow, SiteSettingsRow
 from ev_charging_system.energy.history import MeasuredSlot
-from ev_charging_system.energy.models import Plan, SiteConfig, Tariff
+from ev_charging_system.energy.models import DeferrableLoadState, Plan, SiteConfig, Tariff
 from ev_charging_system.energy.site_settings import StoredSite
 
 SITE_KEY = "site"
+# The deferrable jobs' progress: a row of its own (written after plans, while the site's
+# row is written on configuration changes), in the same key/document table.
+PROGRESS_KEY = "deferrable_progress"
 # A plan's schedule is kept for its first hours: enough to explain a decision, while a
 # tick a minute does not grow the database by a full day-long schedule each time.
 STORED_PLAN_STEPS = 16
@@ -22,6 +25,7 @@ STORED_PLAN_STEPS = 16
 _config = TypeAdapter(SiteConfig)
 _tariff: TypeAdapter[Tariff] = TypeAdapter(Tariff)
 _plan = TypeAdapter(Plan)
+_progress = TypeAdapter(tuple[DeferrableLoadState, ...])
 
 
 def tariff_document(tariff: Tariff) -> dict[str, Any]:
@@ -51,6 +55,7 @@ class SqlSiteSettingsStore:
     async def load(self) -> StoredSite | None:
         async with self._session_factory() as session:
             row = await session.get(SiteSettingsRow, SITE_KEY)
+            progress = await session.get(SiteSettingsRow, PROGRESS_KEY)
         if row is None:
             return None
         document = row.document
@@ -58,6 +63,7 @@ class SqlSiteSettingsStore:
             config=_config.validate_python(document["config"]),
             tariff=tariff_from_document(document["tariff"]),
             policy=str(document["policy"]),
+            progress=_progress.validate_python(progress.document["jobs"]) if progress else (),
         )
 
     async def save(self, site: StoredSite) -> None:
@@ -92,6 +98,15 @@ class SqlHistoryStore:
                     )
                 else:  # a slot stored before a restart and completed again after it
                     row.pv_kw, row.critical_kw, row.flexible_kw = pv, critical, flexible
+
+    async def save_progress(self, jobs: tuple[DeferrableLoadState, ...]) -> None:
+        document = {"jobs": _progress.dump_python(jobs, mode="json")}
+        async with self._session_factory() as session, session.begin():
+            row = await session.get(SiteSettingsRow, PROGRESS_KEY)
+            if row is None:
+                session.add(SiteSettingsRow(key=PROGRESS_KEY, document=document))
+            else:
+                row.document = document
 
     async def load(self, since_slot: int) -> list[MeasuredSlot]:
         async with self._session_factory() as session:

@@ -544,6 +544,17 @@ class DeferrableLoadAgent:
             raise PhysicalLimitError("deferrable.load_id", "cannot be changed")
         self.config = config
 
+    def restore(self, stored: DeferrableLoadState) -> None:
+        """Progress stored before a restart. The setpoint is not restored: no energy is
+        counted until the next plan sets one (the appliance's state meanwhile is unknown)."""
+        if stored.load_id != self.load_id:
+            raise PhysicalLimitError("deferrable.load_id", "belongs to another job")
+        delivered = min(self.config.energy_kwh, max(0.0, stored.delivered_kwh))
+        self._state = DeferrableLoadState(
+            load_id=self.load_id, delivered_kwh=delivered, started=stored.started
+        )
+        self._pushed_kw = None
+
     def advance(self, now: datetime) -> DeferrableLoadState:
         """Count the energy received since the last call at the setpoint in force."""
         state = self._state

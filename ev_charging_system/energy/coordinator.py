@@ -292,6 +292,13 @@ class Coordinator:
         kept = tuple(d for d in current.deferrable_loads if d.load_id != load_id)
         self.reconfigure(dataclasses.replace(current, deferrable_loads=kept))
 
+    def restore_progress(self, jobs: tuple[DeferrableLoadState, ...]) -> None:
+        """Progress of jobs stored before a restart; jobs no longer configured are ignored."""
+        for state in jobs:
+            agent = self._deferrables.get(state.load_id)
+            if agent is not None:
+                agent.restore(state)
+
     def deferrable_load(self, load_id: str) -> DeferrableLoadStatus:
         agent = self._deferrables.get(load_id)
         if agent is None:
@@ -444,7 +451,12 @@ class Coordinator:
                 self._observed_slot = slot
                 self._tracker.observe(slot, float(pv[-1]), float(critical[-1] + flexible[-1]))
         forecast = self._forecaster.forecast(
-            snapshot.at, self.config.horizon_steps, pv, critical, flexible
+            snapshot.at,
+            self.config.horizon_steps,
+            pv,
+            critical,
+            flexible,
+            measured_load_kw=(snapshot.load.critical_load_kw, snapshot.load.flexible_load_kw),
         )
         self._tracker.record(forecast)
         return forecast

@@ -22,7 +22,8 @@ time zone, so 07:00 stays 07:00 across daylight-saving changes (a 23-hour or 25-
 maps each measured slot to its own local time). With fewer than two days of a type, the
 profile blends in the all-days profile. The last hour's deviation from the profile is
 added, fading with `tau_hour`. Cold start (less than a day of history): the mean of the
-last hour, held.
+last hour, held; with no completed slot at all (the first minutes after a first start),
+the load measured now, held, rather than an empty house.
 
 History arrays end with the last completed 15-minute slot before the forecast start;
 `end_slot` is the index (slots since the epoch) of the first slot after them.
@@ -90,7 +91,11 @@ class Forecaster:
         pv_history: ArrayLike,
         critical_history: ArrayLike,
         flexible_history: ArrayLike,
+        *,
+        measured_load_kw: tuple[float, float] | None = None,
     ) -> Forecast:
+        """`measured_load_kw` (critical, flexible) now: the level held while the history
+        has no completed slot yet."""
         end_slot = slot_index(start)
         # Step k covers [start + k*STEP, ...): the slot its midpoint falls in.
         first = slot_index(start + STEP / 2)
@@ -101,10 +106,13 @@ class Forecaster:
         else:
             pv = forecast_pv(pv_values, horizon)
             pv_method = "PV: same-slot mean of past days (no array location configured)"
+        now_critical, now_flexible = measured_load_kw or (0.0, 0.0)
         critical, days = self._load(
-            np.asarray(critical_history, dtype=np.float64), end_slot, future
+            np.asarray(critical_history, dtype=np.float64), end_slot, future, now_critical
         )
-        flexible, _ = self._load(np.asarray(flexible_history, dtype=np.float64), end_slot, future)
+        flexible, _ = self._load(
+            np.asarray(flexible_history, dtype=np.float64), end_slot, future, now_flexible
+        )
         load_method = (
             f"load: local working-day/Saturday/Sunday profile of {days:.1f} day(s)"
             if days >= 1
@@ -168,14 +176,14 @@ class Forecaster:
     # ---------------------------------------------------------------------------- load
 
     def _load(
-        self, values: FloatArray, end_slot: int, future: IntArray
+        self, values: FloatArray, end_slot: int, future: IntArray, measured: float
     ) -> tuple[FloatArray, float]:
         n = len(values)
         horizon = len(future)
         valid = ~np.isnan(values)
         days = float(np.count_nonzero(valid)) / STEPS_PER_DAY
         recent = values[-RECENT_STEPS:][valid[-RECENT_STEPS:]] if n else values
-        level = float(np.mean(recent)) if len(recent) else 0.0
+        level = float(np.mean(recent)) if len(recent) else measured
         if days < 1.0:
             return np.full(horizon, max(level, 0.0)), days
         history_slots = np.arange(end_slot - n, end_slot, dtype=np.int64)

@@ -1,7 +1,13 @@
-"""Keeping the 15-minute PV/load history across restarts, so forecasts do not start cold.
+"""What the coordinator learns while it runs, kept across restarts.
 
-Without it a restarted site has no daily profile: the optimiser then sees little PV ahead
-and may buy from the grid what the afternoon sun would have given for free.
+- The 15-minute PV/load history, so forecasts do not start cold: without it a restarted
+  site has no daily profile, and the optimiser sees little PV ahead and may buy from the
+  grid what the afternoon sun would have given for free.
+- Each deferrable job's progress (energy delivered, started or not): without it a
+  restarted site would run a half-done water heater's whole energy again, or restart a
+  dishwasher programme. Stored after each plan when it changed; restored with the site's
+  configuration (`SiteSettingsService.restore`). Energy counted between the last plan
+  and the stop (at most one tick) is not kept.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from ev_charging_system.energy.history import MeasuredSlot, SlotHistory, slot_index
-from ev_charging_system.energy.models import Plan
+from ev_charging_system.energy.models import DeferrableLoadState, Plan
 from ev_charging_system.energy.recorder import PlanRecorder
 
 logger = logging.getLogger(__name__)
@@ -22,6 +28,10 @@ class HistoryStore(Protocol):
 
     async def load(self, since_slot: int) -> list[MeasuredSlot]: ...
 
+    async def save_progress(self, jobs: tuple[DeferrableLoadState, ...]) -> None:
+        """Replace the stored progress of the deferrable jobs with `jobs`."""
+        ...
+
 
 class HistoryKeepingRecorder:
     """A PlanRecorder that also stores the history slots completed since the last plan."""
@@ -30,12 +40,20 @@ class HistoryKeepingRecorder:
         self._plans = plans
         self._store = store
         self._history: SlotHistory | None = None
+        self._saved_progress: tuple[DeferrableLoadState, ...] | None = None
 
     def attach(self, history: SlotHistory) -> None:
         self._history = history
 
     async def record(self, plan: Plan) -> None:
         await self._plans.record(plan)
+        progress = job_progress(plan)
+        if progress != self._saved_progress:
+            try:
+                await self._store.save_progress(progress)
+                self._saved_progress = progress
+            except Exception:  # retried after the next plan; the plan is stored
+                logger.exception("energy: could not store the progress of deferrable jobs")
         if self._history is None:
             return
         closed = self._history.drain_closed()
@@ -44,6 +62,24 @@ class HistoryKeepingRecorder:
                 await self._store.save(closed)
             except Exception:  # the forecast can live without it; the plan is stored
                 logger.exception("energy: could not store %d history slots", len(closed))
+
+
+def job_progress(plan: Plan) -> tuple[DeferrableLoadState, ...]:
+    """Each job's progress after `plan`: delivered as measured at the plan, started once
+    the plan switched it on. The setpoint itself is not kept (after a restart the next
+    plan sets it again), so the power is 0 and no time counts from before the restart."""
+    progress = []
+    for state in plan.snapshot.deferrables:
+        action = plan.actions.deferrable(state.load_id)
+        switched_on = action is not None and action.power_kw > 0
+        progress.append(
+            DeferrableLoadState(
+                load_id=state.load_id,
+                delivered_kwh=state.delivered_kwh,
+                started=state.started or switched_on,
+            )
+        )
+    return tuple(progress)
 
 
 async def restore_history(

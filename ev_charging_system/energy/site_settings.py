@@ -14,6 +14,7 @@ from ev_charging_system.energy.coordinator import Coordinator, DeferrableLoadSta
 from ev_charging_system.energy.models import (
     CircuitConfig,
     DeferrableLoadConfig,
+    DeferrableLoadState,
     SiteConfig,
     Tariff,
     VehicleConfig,
@@ -25,6 +26,9 @@ class StoredSite:
     config: SiteConfig
     tariff: Tariff
     policy: str
+    # Deferrable jobs' progress as last stored after a plan (`history_store`); read with
+    # the settings, written by the plan recorder, never by `save`.
+    progress: tuple[DeferrableLoadState, ...] = ()
 
 
 class SiteSettingsStore(Protocol):
@@ -46,6 +50,7 @@ class SiteSettingsService:
         self._coordinator.reconfigure(stored.config)
         self._coordinator.set_tariff(stored.tariff)
         self._coordinator.set_policy(stored.policy)
+        self._coordinator.restore_progress(stored.progress)
         return True
 
     def current(self) -> StoredSite:

@@ -15,6 +15,7 @@ from sqlalchemy import insert
 from ev_charging_system.application import Application
 from ev_charging_system.data.database import create_engine
 from ev_charging_system.data.orm import ChargePointRow
+from ev_charging_system.energy.models import DeferrableLoadState
 from tests.browser.conftest import OUTPUT_DIR, PHONE, PageFactory
 from tests.browser.network import LIVE, OPERATOR, small_network
 from tests.browser.test_pages import unexpected_errors
@@ -444,3 +445,64 @@ async def test_the_station_list_pages_from_the_server_and_patches_its_rows_live(
             await expect(row).to_contain_text("GroundFailure")
         finally:
             done.set()
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+async def test_an_appliance_job_is_added_listed_with_its_progress_and_removed(
+    app: Application, open_page: PageFactory, size: str
+) -> None:
+    viewport = PHONE if size == "phone" else None
+    handle = await open_page(app.rest_port, token=True, viewport=viewport)
+    page = handle.page
+    await handle.open("#/energy?tab=jobs")
+    await handle.settle()
+    await expect(page.get_by_text("No appliance job. Add one below.")).to_be_visible()
+    form = page.get_by_role("region", name="Add a job")
+
+    # A window too short for the run: the API's 422 appears next to the energy field.
+    await form.get_by_label("Job id").fill("heater")
+    await form.get_by_label("Name").fill("Water heater")
+    await form.get_by_label("Energy (kWh)").fill("30")
+    await form.get_by_label("Power (kW)").fill("2")
+    await form.get_by_label("Interruptible").check()
+    await form.get_by_role("button", name="Add job").click()
+    await expect(form.locator(".field-error")).to_contain_text("needs 15.00 h")
+    assert await form.get_by_label("Energy (kWh)").get_attribute("aria-invalid") == "true"
+
+    await form.get_by_label("Energy (kWh)").fill("3")
+    await form.get_by_role("button", name="Add job").click()
+    row = page.locator("tr[data-job='heater']")
+    await expect(row).to_contain_text("Water heater")
+    await expect(row).to_contain_text("0.0 of 3.0 kWh")
+    await expect(row).to_contain_text("interruptible")
+    stored = await handle.context.request.get(
+        f"{handle.base_url}/energy/deferrable-loads",
+        headers={"Authorization": f"Bearer {API_TOKEN}"},
+    )
+    [job] = await stored.json()
+    assert job["config"]["interruptible"] is True and job["config"]["power_kw"] == 2.0
+    # The same id again: the 409 is shown in the form.
+    await form.get_by_role("button", name="Add job").click()
+    await expect(form.locator(".form-errors")).to_contain_text("already exists")
+
+    # Progress: a plan switches it on, energy is counted, the list shows it.
+    app.coordinator.restore_progress(
+        (DeferrableLoadState("heater", delivered_kwh=1.5, started=True),)
+    )
+    await page.get_by_role("tab", name="Tariff").click()
+    await page.get_by_role("tab", name="Appliance jobs").click()
+    await expect(row).to_contain_text("1.5 of 3.0 kWh")
+    await expect(row.get_by_role("img")).to_have_attribute("aria-label", "Progress of heater: 50 %")
+    await handle.screenshot(f"{size}-energy-jobs-listed")
+    violations = await handle.axe()
+    assert violations == [], violations
+    assert await handle.overflow_x() == 0
+
+    await row.get_by_role("button", name="Remove job heater").click()
+    await page.get_by_role("dialog").get_by_role("button", name="Remove job").click()
+    await expect(page.get_by_text("No appliance job. Add one below.")).to_be_visible()
+    assert app.coordinator.deferrable_loads() == []
+    # The browser logs the two refusals the test provoked (422, 409); nothing else.
+    refused = [e for e in handle.errors if "/energy/deferrable-loads" in e]
+    assert [("422" in e, "409" in e) for e in refused] == [(True, False), (False, True)]
+    assert [e for e in await unexpected_errors(handle) if e not in refused] == []

@@ -37,6 +37,7 @@ def pages(running: int, finished: int, site: int) -> list[tuple[str, str]]:
         ("energy-config", "#/energy?tab=config"),
         ("energy-tariff", "#/energy?tab=tariff"),
         ("energy-plans", "#/energy?tab=plans"),
+        ("energy-jobs", "#/energy?tab=jobs"),
         ("reports", "#/reports"),
         ("reports-audit", "#/reports?view=audit"),
         ("assistant", "#/assistant"),

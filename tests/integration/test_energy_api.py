@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -287,3 +288,37 @@ async def test_vehicles_circuits_and_deferrable_loads_are_managed_over_rest(
     assert (await rest.delete("/energy/vehicles/ev2")).status_code == 204
     assert (await rest.delete("/energy/vehicles/ev2")).status_code == 404
     assert [v["vehicle_id"] for v in (await rest.get("/energy/vehicles")).json()] == ["ev1"]
+
+
+async def test_a_deferrable_jobs_progress_survives_a_restart(app_factory: AppFactory) -> None:
+    first = await app_factory()
+    now = datetime.now(UTC)
+    # The window holds exactly the run: the planner must start it at once.
+    dishwasher = {
+        "load_id": "dishwasher",
+        "power_kw": 1.0,
+        "energy_kwh": 1.0,
+        "earliest_start": now.isoformat(),
+        "deadline": (now + timedelta(hours=1)).isoformat(),
+    }
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{first.rest_port}", headers=ADMIN_HEADERS
+    ) as rest:
+        assert (await rest.post("/energy/deferrable-loads", json=dishwasher)).status_code == 201
+        assert (await rest.post("/energy/tick")).status_code == 200
+        await asyncio.sleep(0.5)
+        assert (await rest.post("/energy/tick")).status_code == 200
+        before = (await rest.get("/energy/deferrable-loads")).json()[0]
+    assert before["state"]["started"] and before["state"]["delivered_kwh"] > 0
+    await first.stop()
+
+    second = await app_factory()
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{second.rest_port}", headers=ADMIN_HEADERS
+    ) as rest:
+        after = (await rest.get("/energy/deferrable-loads")).json()[0]
+    # What was counted at the last plan is kept (not a fresh job of 1 kWh), and the
+    # programme is known to be running: it is not started a second time.
+    assert after["state"]["started"] is True
+    assert after["state"]["delivered_kwh"] == pytest.approx(before["state"]["delivered_kwh"])
+    assert after["remaining_kwh"] < 1.0

@@ -90,6 +90,12 @@ GAP_TOLERANCE = 0.01
 # schedule it can only improve on it; in the benchmark's plans, beyond 30 ms it gains
 # about a thousandth of a plan's cost while it sets the tail of the solve time.
 NEIGHBOURHOOD_LIMIT_S = 0.03
+# Until a first schedule exists, the relaxation and each rounding LP get at least this
+# long, even past the time limit: on a busy machine a process can be descheduled for
+# longer than a tick's budget before the solver starts (the benchmark saw plans whose
+# relaxation was left 1 ms), and without any schedule the heuristic would decide. At
+# most four such LPs: the overrun is bounded, well inside the coordinator's budget.
+FIRST_SCHEDULE_FLOOR_S = 0.05
 
 # Outcomes of a solve (Solution.status): OPTIMAL, INFEASIBLE, UNBOUNDED, ERROR and
 # TIME_LIMIT (stopped by the limit without any feasible solution) as HiGHS says, and:
@@ -127,6 +133,10 @@ class VehicleModel:
     core_value: float = 0.0
     extra_value: float = 0.0  # per kWh above core_cap_kwh
     circuit: int | None = None  # index into SiteModel.circuit_limits_kw
+    # Per step, the least average power of a step the charger is on in; None: min_kw x
+    # plugged share. A step longer than the charger's control interval may run part of
+    # its length only, so its least average is lower (see the planner's time grid).
+    min_step_kw: FloatArray | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,10 +181,19 @@ class SiteModel:
     deferrables: tuple[DeferrableModel, ...] = ()
     circuit_limits_kw: tuple[float, ...] = ()
     fixed_load_kw: FloatArray | None = None  # e.g. a deferrable run already under way
+    # Length of each step in hours when they differ (the planner's coarser far horizon);
+    # None: every step is `dt_h` long. Powers stay averages over their step.
+    step_hours: FloatArray | None = None
 
     @property
     def steps(self) -> int:
         return len(self.pv_kw)
+
+    @property
+    def durations(self) -> FloatArray:
+        if self.step_hours is None:
+            return np.full(self.steps, self.dt_h)
+        return np.asarray(self.step_hours, dtype=np.float64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -300,7 +319,9 @@ def solve(
             return Solution(status, message, elapsed, n_integer=n_integer)
         return _solution(model, index, status, message, elapsed, x, fun, gap, n_integer)
 
-    relaxed = session.lp(problem.relaxed_lower(), problem.upper, remaining())
+    relaxed = session.lp(
+        problem.relaxed_lower(), problem.upper, max(remaining(), FIRST_SCHEDULE_FLOOR_S)
+    )
     if relaxed.status != OPTIMAL or relaxed.x is None:
         return finish(relaxed.status, f"LP relaxation: {relaxed.message}", None, np.nan, None)
     bound = relaxed.fun
@@ -467,7 +488,7 @@ def _dive(
             choice = np.zeros(len(starts))
             if load.must_start or weights.sum() >= 0.5:
                 steps = index[f"startstep{d}"]
-                cost = np.array([_run_cost(load.profile_kw, int(k), prices) for k in steps])
+                cost = np.array([_run_cost(load, model, int(k), prices) for k in steps])
                 if len(prices) == 0 or not np.all(np.isfinite(cost)):
                     cost = -weights
                 choice[int(np.argmin(cost))] = 1.0
@@ -498,14 +519,17 @@ def _dive(
             off = is_semi & ~on
             lower[power[on]] = minimum[on]
             lower[power[off]] = upper[power[off]] = 0.0
-        fixed = session.lp(lower, upper, remaining())
+        limit = remaining() if best is not None else max(remaining(), FIRST_SCHEDULE_FLOOR_S)
+        fixed = session.lp(lower, upper, limit)
         best = _better(fixed, best)
     return best
 
 
-def _run_cost(profile: FloatArray, start: int, prices: FloatArray) -> float:
-    end = min(len(prices), start + len(profile))
-    return float(np.dot(profile[: end - start], prices[start:end]))
+def _run_cost(load: DeferrableModel, model: SiteModel, start: int, prices: FloatArray) -> float:
+    # `prices` are the balance rows' duals: per kW of average power over a step.
+    power = run_power_from(load.profile_kw, model.dt_h, model.durations, start)
+    end = min(len(prices), start + len(power))
+    return float(np.dot(power[: end - start], prices[start:end]))
 
 
 def _neighbourhood(problem: _Problem, x: FloatArray) -> tuple[FloatArray, FloatArray, IntArray]:
@@ -581,31 +605,50 @@ def _deferrable_power(x: FloatArray, index: dict[str, IntArray], model: SiteMode
         if load.interruptible:
             out[d] = x[index[f"q{d}"]]
         else:
-            out[d] = _run_power(x[index[f"start{d}"]], index[f"startstep{d}"], load, model.steps)
+            out[d] = _run_power(x[index[f"start{d}"]], index[f"startstep{d}"], load, model)
     return out
 
 
 def _run_power(
-    weights: FloatArray, start_steps: IntArray, load: DeferrableModel, steps: int
+    weights: FloatArray, start_steps: IntArray, load: DeferrableModel, model: SiteModel
 ) -> FloatArray:
-    power = np.zeros(steps)
+    power = np.zeros(model.steps)
+    durations = model.durations
     for weight, k in zip(weights, start_steps, strict=True):
         if weight < 1e-9:
             continue
-        end = min(steps, int(k) + len(load.profile_kw))
-        power[int(k) : end] += weight * load.profile_kw[: end - int(k)]
+        run = run_power_from(load.profile_kw, model.dt_h, durations, int(k))
+        power[int(k) : int(k) + len(run)] += weight * run
+    return power
+
+
+def run_power_from(
+    profile_kw: FloatArray, profile_dt_h: float, durations: FloatArray, start: int
+) -> FloatArray:
+    """Average power, per step from `start` on, of a run that begins at step `start` and
+    draws `profile_kw[j]` during its j-th `profile_dt_h` interval. With steps of the
+    profile's own length this is the profile itself; a longer step gets the run's energy
+    inside it spread over its length. Steps are never shorter than the profile's, so the
+    run ends within len(profile_kw) steps (fewer when the horizon ends first)."""
+    steps = np.asarray(durations[start : start + len(profile_kw)], dtype=np.float64)
+    edges = np.concatenate([[0.0], np.cumsum(steps)])
+    run_edges = np.arange(len(profile_kw) + 1) * profile_dt_h
+    energy = np.concatenate([[0.0], np.cumsum(profile_kw * profile_dt_h)])
+    delivered = np.interp(edges, run_edges, energy)
+    power: FloatArray = np.diff(delivered) / steps
+    power[np.abs(power) < 1e-12] = 0.0
     return power
 
 
 def _build(model: SiteModel) -> tuple[_Builder, dict[str, IntArray]]:
     n = model.steps
-    t = np.arange(n)
-    dt = model.dt_h
+    dt = model.durations
     b = _Builder()
     idx: dict[str, IntArray] = {}
     # Ties in time (a flat tariff makes "store PV now or in an hour" equal) go to acting
     # earlier: later forecasts are less certain than the measurement now.
-    earlier = EARLY_BIAS_PER_KWH * dt * (t / max(n, 1))
+    begins = np.concatenate([[0.0], np.cumsum(dt)[:-1]])
+    earlier = EARLY_BIAS_PER_KWH * dt * (begins / max(float(np.sum(dt)), 1e-9))
     imp_price = model.import_price
     feed_price = model.feed_in_price
 
@@ -662,7 +705,7 @@ def _build(model: SiteModel) -> tuple[_Builder, dict[str, IntArray]]:
 
 
 def _exclusivity(b: _Builder, idx: dict[str, IntArray], model: SiteModel) -> None:
-    n, dt = model.steps, model.dt_h
+    n, dt = model.steps, model.durations
     # Grid: only where exporting pays at least as much as importing costs.
     grid_steps = np.flatnonzero(model.feed_in_price >= model.import_price)
     if len(grid_steps):
@@ -701,14 +744,18 @@ def _vehicle(
     balance: IntArray,
     earlier: FloatArray,
 ) -> None:
-    n, dt = model.steps, model.dt_h
+    n, dt = model.steps, model.durations
     available = np.maximum(np.asarray(vehicle.available_kw, dtype=np.float64), 0.0)
     share = (
         np.where(available > 0, 1.0, 0.0)
         if vehicle.plugged_share is None
         else np.clip(np.asarray(vehicle.plugged_share, dtype=np.float64), 0.0, 1.0)
     )
-    minimum = vehicle.min_kw * share
+    minimum = (
+        vehicle.min_kw * share
+        if vehicle.min_step_kw is None
+        else np.asarray(vehicle.min_step_kw, dtype=np.float64)
+    )
     # Semi-continuous where the minimum can be reached; where it cannot, the car cannot
     # charge at all (a charger never runs below its minimum current).
     chargeable = (available > 0) & (available >= minimum - 1e-9)
@@ -763,7 +810,7 @@ def _deferrable(
     balance: IntArray,
     earlier: FloatArray,
 ) -> None:
-    n, dt = model.steps, model.dt_h
+    n, dt = model.steps, model.durations
     allowed = np.clip(np.asarray(load.allowed, dtype=np.float64), 0.0, 1.0)
     short = b.variables(1, 0.0, np.inf, model.short_penalty)
     idx[f"dshort{d}"] = short
@@ -784,18 +831,18 @@ def _deferrable(
     # Later starts cost a hair more: ties go to running earlier.
     start = b.variables(len(starts), 0.0, 1.0, EARLY_BIAS_PER_KWH * starts / max(n, 1), kind=1)
     idx[f"start{d}"] = start
-    # Load in step t = sum over starts k <= t < k+length of profile[t-k] * start_k.
+    # Load in step t = sum over starts k <= t of (the run's power in t, started at k) * start_k.
     rows_list, cols_list, vals_list = [], [], []
     for j, k in enumerate(starts):
-        end = min(n, int(k) + length)
-        steps = np.arange(int(k), end)
+        power = run_power_from(load.profile_kw, model.dt_h, dt, int(k))
+        steps = int(k) + np.flatnonzero(power > 0)
         rows_list.append(balance[steps])
         cols_list.append(np.full(len(steps), start[j]))
-        vals_list.append(-load.profile_kw[: len(steps)])
+        vals_list.append(-power[steps - int(k)])
     b.add(np.concatenate(rows_list), np.concatenate(cols_list), np.concatenate(vals_list))
     # Exactly one start (or at most one when the deadline lies beyond the horizon); a run
     # that cannot start in time is reported as a shortfall of its whole energy.
-    energy = float(np.sum(load.profile_kw) * dt)
+    energy = float(np.sum(load.profile_kw) * model.dt_h)
     if load.must_start:
         rows = b.rows_block(1, 1.0, 1.0)
         b.add(np.repeat(rows, len(starts)), start, 1.0)

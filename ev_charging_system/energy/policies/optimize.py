@@ -37,6 +37,7 @@ from datetime import datetime
 
 import numpy as np
 
+from ev_charging_system.energy.history import slot_index
 from ev_charging_system.energy.models import (
     STEP,
     STEP_HOURS,
@@ -69,6 +70,7 @@ from ev_charging_system.energy.policies.milp_model import (
     VehicleModel,
     solve,
 )
+from ev_charging_system.energy.policies.time_grid import TimeGrid, time_grid
 from ev_charging_system.energy.sessions import departure_for, target_for
 from ev_charging_system.energy.tariffs import price_arrays
 from ev_charging_system.energy.validation import non_negative, positive
@@ -92,6 +94,9 @@ class OptimizeSettings:
     terminal_value_factor: float = 0.9
     max_horizon_hours: float = 48.0
     first_step_from_measurement: bool = True
+    # 15-minute model steps for this long (up to the next whole hour), hourly beyond;
+    # None: 15 minutes over the whole horizon. See time_grid.
+    fine_hours: float | None = 6.0
 
     def __post_init__(self) -> None:
         positive("optimize.time_limit_s", self.time_limit_s)
@@ -100,6 +105,8 @@ class OptimizeSettings:
         non_negative("optimize.ev_short_penalty_per_kwh", self.ev_short_penalty_per_kwh)
         non_negative("optimize.terminal_value_factor", self.terminal_value_factor)
         positive("optimize.max_horizon_hours", self.max_horizon_hours)
+        if self.fine_hours is not None:
+            positive("optimize.fine_hours", self.fine_hours)
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +116,21 @@ class _VehicleSession:
     departure: datetime
     target_kwh: float
     deadline_step: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Slots:
+    """The horizon at 15-minute resolution, beside the (possibly coarser) model."""
+
+    grid: TimeGrid
+    starts: list[datetime]
+    pv: FloatArray
+    critical: FloatArray
+    flexible: FloatArray
+    imports: FloatArray
+    feed_ins: FloatArray
+    plugged: list[FloatArray]  # per vehicle: share of each slot plugged in
+    minimums: list[float]  # per vehicle: its charger's minimum power
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +158,7 @@ class OptimizePolicy:
         started = time.perf_counter()
         budget = self.settings.time_limit_s
         try:
-            model, sessions, jobs, starts = self._build(snapshot, forecast, tariff, config)
+            model, sessions, jobs, slots = self._build(snapshot, forecast, tariff, config)
             solution = self._solver(model, budget)
         except (ValueError, ArithmeticError) as exc:
             return self._fallback(snapshot, tariff, config, f"bad planning input: {exc}", started)
@@ -144,14 +166,14 @@ class OptimizePolicy:
             return self._fallback(
                 snapshot, tariff, config, f"solver {solution.status}: {solution.message}", started
             )
-        plan = self._plan_from(snapshot, config, model, solution, sessions, jobs, starts, started)
+        plan = self._plan_from(snapshot, config, model, solution, sessions, jobs, slots, started)
         return dataclasses.replace(plan, forecast_method=forecast.method)
 
     # ------------------------------------------------------------------------ model input
 
     def _build(
         self, snapshot: SiteSnapshot, forecast: Forecast, tariff: Tariff, config: SiteConfig
-    ) -> tuple[SiteModel, list[_VehicleSession], list[_DeferrableJob], list[datetime]]:
+    ) -> tuple[SiteModel, list[_VehicleSession], list[_DeferrableJob], _Slots]:
         settings = self.settings
         now = snapshot.at
         if forecast.steps == 0:
@@ -191,6 +213,11 @@ class OptimizePolicy:
         battery = config.battery
         starts = [now + k * STEP for k in range(horizon)]
         circuits = {c.circuit_id: i for i, c in enumerate(config.circuits)}
+        fine = settings.fine_hours
+        grid = time_grid(
+            slot_index(now), horizon, None if fine is None else math.ceil(fine / STEP_HOURS)
+        )
+        plugged: list[FloatArray] = []
 
         vehicles: list[VehicleModel] = []
         sessions: list[_VehicleSession] = []
@@ -213,13 +240,21 @@ class OptimizePolicy:
                 else:
                     k = np.arange(horizon)
                     share = np.clip(until_h / STEP_HOURS - k, 0.0, 1.0)
-                    deadline_step = int(min(horizon, math.ceil(until_h / STEP_HOURS))) - 1
+                    deadline_slot = int(min(horizon, math.ceil(until_h / STEP_HOURS))) - 1
+                    deadline_step = int(grid.step_of_slot[deadline_slot])
                     # Energy the car can still get after the horizon need not come now.
                     after_h = max(0.0, until_h - horizon * STEP_HOURS)
                     wanted = target - cfg.max_charge_kw * cfg.charge_efficiency * after_h
                 if wanted > vehicle.state_of_charge_kwh:
                     deadlines = ((deadline_step, wanted),)
             efficiency = cfg.charge_efficiency if cfg else 1.0
+            plugged.append(share)
+            # The least a charger on for one slot of a step adds to its average: the
+            # minimum over the most plugged slot, spread over the step.
+            min_step = (cfg.min_charge_kw if cfg else 0.0) * (
+                np.maximum.reduceat(share, grid.first) / grid.length
+            )
+            share = grid.mean(share)
             vehicles.append(
                 VehicleModel(
                     available_kw=(cfg.max_charge_kw if cfg else 0.0) * share,
@@ -227,7 +262,7 @@ class OptimizePolicy:
                     energy0_kwh=vehicle.state_of_charge_kwh,
                     max_energy_kwh=cfg.max_energy_kwh if cfg else vehicle.state_of_charge_kwh,
                     efficiency=efficiency,
-                    trip_kwh=np.zeros(horizon),
+                    trip_kwh=np.zeros(grid.steps),
                     deadlines=deadlines,
                     plugged_share=share,
                     # A kWh in the car saves 1/efficiency kWh of later charging, but only
@@ -236,18 +271,19 @@ class OptimizePolicy:
                     core_value=factor * cheapest / efficiency,
                     extra_value=export_value / efficiency,
                     circuit=circuits.get(cfg.circuit_id) if cfg and cfg.circuit_id else None,
+                    min_step_kw=None if grid.uniform else min_step,
                 )
             )
             sessions.append(_VehicleSession(i, vehicle, departure, target, deadline_step))
 
-        deferrables, jobs, fixed = _deferrable_models(snapshot, config, now, horizon)
+        deferrables, jobs, fixed = _deferrable_models(snapshot, config, now, horizon, grid)
         model = SiteModel(
             dt_h=STEP_HOURS,
-            pv_kw=pv,
-            critical_kw=critical,
-            flexible_kw=flexible,
-            import_price=imports,
-            feed_in_price=feed_ins,
+            pv_kw=grid.mean(pv),
+            critical_kw=grid.mean(critical),
+            flexible_kw=grid.mean(flexible),
+            import_price=grid.mean(imports),
+            feed_in_price=grid.mean(feed_ins),
             battery_energy0_kwh=snapshot.battery.state_of_charge_kwh,
             battery_min_kwh=battery.min_energy_kwh,
             battery_max_kwh=battery.max_energy_kwh,
@@ -267,8 +303,14 @@ class OptimizePolicy:
             deferrables=tuple(deferrables),
             circuit_limits_kw=tuple(c.max_kw for c in config.circuits),
             fixed_load_kw=fixed,
+            step_hours=None if grid.uniform else grid.hours,
         )
-        return model, sessions, jobs, starts
+        minimums = [
+            cfg.min_charge_kw if (cfg := config.vehicle(v.vehicle_id)) else 0.0
+            for v in snapshot.vehicles
+        ]
+        slots = _Slots(grid, starts, pv, critical, flexible, imports, feed_ins, plugged, minimums)
+        return model, sessions, jobs, slots
 
     # --------------------------------------------------------------------------- results
 
@@ -280,30 +322,14 @@ class OptimizePolicy:
         solution: Solution,
         sessions: list[_VehicleSession],
         jobs: list[_DeferrableJob],
-        starts: list[datetime],
+        slots: _Slots,
         started: float,
     ) -> Plan:
         battery_kw = solution.charge - solution.discharge
         grid = solution.grid_import - solution.grid_export
-        job_kw = _job_power(jobs, model, solution)
-        steps = tuple(
-            PlanStep(
-                start=starts[k],
-                pv_kw=float(model.pv_kw[k] - solution.curtail[k]),
-                critical_load_kw=float(model.critical_kw[k]),
-                flexible_load_kw=float(model.flexible_kw[k]),
-                shed_kw=_tidy(solution.shed[k]),
-                battery_kw=_tidy(battery_kw[k]),
-                battery_soc_kwh=float(solution.soc[k]),
-                vehicle_kw=tuple(_tidy(solution.ev_power[v, k]) for v in range(len(sessions))),
-                grid_kw=_tidy(grid[k]),
-                curtailed_kw=_tidy(solution.curtail[k]),
-                import_price=float(model.import_price[k]),
-                feed_in_price=float(model.feed_in_price[k]),
-                deferrable_kw=tuple(_tidy(job_kw[j, k]) for j in range(len(jobs))),
-            )
-            for k in range(model.steps)
-        )
+        job_kw = _job_power(jobs, model, solution, slots.grid)
+        job_slots = _job_slots(jobs, job_kw, slots.grid)
+        steps = _schedule(model, solution, slots, job_slots)
 
         # Immediate actions: step 0 (the model already keeps chargers at 0 or >= minimum;
         # `feasible_vehicle_power` only removes solver round-off).
@@ -330,10 +356,12 @@ class OptimizePolicy:
         )
         cost = float(
             np.sum(
-                model.import_price * solution.grid_import
-                - model.feed_in_price * solution.grid_export
+                (
+                    model.import_price * solution.grid_import
+                    - model.feed_in_price * solution.grid_export
+                )
+                * model.durations
             )
-            * model.dt_h
         )
         solve_ms = (time.perf_counter() - started) * 1000.0
         return Plan(
@@ -343,7 +371,7 @@ class OptimizePolicy:
             actions=actions,
             steps=steps,
             reason=_explain(
-                model, solution, sessions, jobs, job_kw, actions, cost, solve_ms, config
+                model, solution, sessions, jobs, job_slots, slots, actions, cost, solve_ms, config
             ),
             snapshot=snapshot,
             solve_ms=solve_ms,
@@ -377,10 +405,96 @@ class OptimizePolicy:
         )
 
 
+def _job_slots(jobs: list[_DeferrableJob], job_kw: FloatArray, grid: TimeGrid) -> FloatArray:
+    """Each job's power per 15-minute slot: a run (one start, a fixed programme) exactly as
+    it would go from the step it starts in; an interruptible job at its step's average."""
+    out = np.zeros((len(jobs), grid.slots))
+    for j, job in enumerate(jobs):
+        on = np.flatnonzero(job_kw[j] > 1e-9)
+        if job.config.interruptible or not len(on):
+            out[j] = grid.expand(job_kw[j])
+            continue
+        left = max(0.0, job.config.energy_kwh - job.state.delivered_kwh)
+        profile = _run_profile(job.config.power_kw, left)
+        first = int(grid.first[on[0]])
+        end = min(grid.slots, first + len(profile))
+        out[j, first:end] = profile[: end - first]
+    return out
+
+
+def _schedule(
+    model: SiteModel, solution: Solution, slots: _Slots, job_slots: FloatArray
+) -> tuple[PlanStep, ...]:
+    """The plan's 15-minute schedule: forecasts and prices per slot, the model's decisions
+    per step expanded onto its slots (a car's energy onto the slots it is plugged in, the
+    battery's charge interpolated within an hour)."""
+    grid = slots.grid
+    expand = grid.expand
+    curtail = expand(solution.curtail)
+    shed = expand(solution.shed)
+    battery = expand(solution.charge - solution.discharge)
+    net = expand(solution.grid_import - solution.grid_export)
+    soc_end = solution.soc
+    soc_begin = np.concatenate([[model.battery_energy0_kwh], soc_end[:-1]])
+    within = (np.arange(grid.slots) - expand(grid.first.astype(np.float64)) + 1) / expand(
+        grid.length.astype(np.float64)
+    )
+    soc = expand(soc_begin) + (expand(soc_end) - expand(soc_begin)) * within
+    cars = [
+        grid.duty_cycle(solution.ev_power[v], slots.plugged[v], minimum)
+        for v, minimum in enumerate(slots.minimums)
+    ]
+    jobs = list(job_slots)
+
+    def tidy(values: FloatArray) -> list[float]:
+        rounded = np.round(values, 6)
+        return [0.0 if r == 0 else float(r) for r in rounded.tolist()]
+
+    pv = (slots.pv - curtail).tolist()
+    columns = (
+        pv,
+        slots.critical.tolist(),
+        slots.flexible.tolist(),
+        tidy(shed),
+        tidy(battery),
+        soc.tolist(),
+        tidy(net),
+        tidy(curtail),
+        slots.imports.tolist(),
+        slots.feed_ins.tolist(),
+    )
+    car_rows = list(zip(*(tidy(c) for c in cars), strict=True)) if cars else None
+    job_rows = list(zip(*(tidy(j) for j in jobs), strict=True)) if jobs else None
+    return tuple(
+        PlanStep(
+            start=slots.starts[k],
+            pv_kw=row[0],
+            critical_load_kw=row[1],
+            flexible_load_kw=row[2],
+            shed_kw=row[3],
+            battery_kw=row[4],
+            battery_soc_kwh=row[5],
+            vehicle_kw=car_rows[k] if car_rows is not None else (),
+            grid_kw=row[6],
+            curtailed_kw=row[7],
+            import_price=row[8],
+            feed_in_price=row[9],
+            deferrable_kw=job_rows[k] if job_rows is not None else (),
+        )
+        for k, row in enumerate(zip(*columns, strict=True))
+    )
+
+
 def _deferrable_models(
-    snapshot: SiteSnapshot, config: SiteConfig, now: datetime, horizon: int
+    snapshot: SiteSnapshot, config: SiteConfig, now: datetime, horizon: int, grid: TimeGrid
 ) -> tuple[list[DeferrableModel], list[_DeferrableJob], FloatArray | None]:
-    """The model of each pending job; a non-interruptible run under way is a fixed load."""
+    """The model of each pending job; a non-interruptible run under way is a fixed load.
+
+    Windows are worked out per 15-minute slot, then put on the model's grid: an
+    interruptible job may use the share of each step inside its window; a run may start
+    at a step's beginning if it may start in any of its slots (beyond the first hours
+    that is a planning approximation of up to 45 minutes: such a start is never executed
+    before the next plans, made at 15-minute resolution, look at it again)."""
     models: list[DeferrableModel] = []
     jobs: list[_DeferrableJob] = []
     fixed = np.zeros(horizon)
@@ -415,7 +529,7 @@ def _deferrable_models(
             model = DeferrableModel(
                 power_kw=cfg.power_kw,
                 energy_kwh=min(needed, float(np.sum(inside)) * cfg.power_kw),
-                allowed=inside / STEP_HOURS,
+                allowed=grid.mean(inside / STEP_HOURS),
                 interruptible=True,
             )
         else:
@@ -436,14 +550,14 @@ def _deferrable_models(
             model = DeferrableModel(
                 power_kw=cfg.power_kw,
                 energy_kwh=left,
-                allowed=ok.astype(np.float64),
+                allowed=(grid.mean(ok.astype(np.float64)) > 0).astype(np.float64),
                 interruptible=False,
                 profile_kw=profile,
                 must_start=must_start,
             )
         jobs.append(_DeferrableJob(i, cfg, state, len(models)))
         models.append(model)
-    return models, jobs, (fixed if np.any(fixed) else None)
+    return models, jobs, (grid.mean(fixed) if np.any(fixed) else None)
 
 
 def _run_profile(power_kw: float, energy_kwh: float) -> FloatArray:
@@ -456,7 +570,10 @@ def _run_profile(power_kw: float, energy_kwh: float) -> FloatArray:
     return np.array(profile, dtype=np.float64)
 
 
-def _job_power(jobs: list[_DeferrableJob], model: SiteModel, solution: Solution) -> FloatArray:
+def _job_power(
+    jobs: list[_DeferrableJob], model: SiteModel, solution: Solution, grid: TimeGrid
+) -> FloatArray:
+    """Each job's power per model step."""
     out = np.zeros((len(jobs), model.steps))
     for j, job in enumerate(jobs):
         if job.model is not None:
@@ -464,8 +581,10 @@ def _job_power(jobs: list[_DeferrableJob], model: SiteModel, solution: Solution)
         elif not job.config.interruptible and job.state.started:
             left = max(0.0, job.config.energy_kwh - job.state.delivered_kwh)
             profile = _run_profile(job.config.power_kw, left) if left > 1e-6 else np.empty(0)
-            end = min(model.steps, len(profile))
-            out[j, :end] = profile[:end]
+            per_slot = np.zeros(grid.slots)
+            end = min(grid.slots, len(profile))
+            per_slot[:end] = profile[:end]
+            out[j] = grid.mean(per_slot)
     return out
 
 
@@ -489,15 +608,16 @@ def _explain(
     solution: Solution,
     sessions: list[_VehicleSession],
     jobs: list[_DeferrableJob],
-    job_kw: FloatArray,
+    job_slots: FloatArray,
+    slots: _Slots,
     actions: SiteActions,
     cost: float,
     solve_ms: float,
     config: SiteConfig,
 ) -> str:
     """A few sentences an operator (or the LLM) can read: the horizon, each car, now."""
-    dt = model.dt_h
-    hours = model.steps * dt
+    dt = model.durations
+    hours = float(np.sum(dt))
     quality = (
         "optimal plan" if solution.status == "optimal" else "best plan found before the time limit"
     )
@@ -512,7 +632,7 @@ def _explain(
         if not state.connected:
             parts.append(f"{state.vehicle_id}: not plugged in")
             continue
-        energy = float(np.sum(solution.ev_power[session.index]) * dt)
+        energy = float(np.sum(solution.ev_power[session.index] * dt))
         shortfall = float(np.sum(solution.ev_short[session.index]))
         line = (
             f"{state.vehicle_id}: {energy:.1f} kWh planned before "
@@ -523,12 +643,13 @@ def _explain(
             line += f"; target NOT reachable, short by {shortfall:.1f} kWh"
         parts.append(line)
     for j, job in enumerate(jobs):
-        running = np.flatnonzero(job_kw[j] > 1e-6)
+        running = np.flatnonzero(job_slots[j] > 1e-6)
         if job.model is None and not running.size:
             parts.append(f"{job.config.load_id}: done")
             continue
         when = (
-            f"runs from step {int(running[0])} ({running.size} steps)"
+            f"runs from {slots.starts[int(running[0])].astimezone(config.tz):%a %H:%M} "
+            f"({running.size * STEP_HOURS:g} h of 15-minute steps)"
             if running.size
             else "not scheduled in this horizon"
         )
@@ -536,8 +657,8 @@ def _explain(
             f"{job.config.load_id}: {when}, deadline "
             f"{job.config.deadline.astimezone(config.tz):%a %H:%M}"
         )
-    imported = float(np.sum(solution.grid_import) * dt)
-    exported = float(np.sum(solution.grid_export) * dt)
+    imported = float(np.sum(solution.grid_import * dt))
+    exported = float(np.sum(solution.grid_export * dt))
     parts.append(
         f"grid: {imported:.1f} kWh import (peak {kw(float(np.max(solution.grid_import)))}, "
         f"limit {kw(model.import_limit_kw)}), {exported:.1f} kWh export"
@@ -546,7 +667,7 @@ def _explain(
         f"battery {model.battery_energy0_kwh:.1f} -> {float(solution.soc[-1]):.1f} kWh, "
         f"range {float(np.min(solution.soc)):.1f}-{float(np.max(solution.soc)):.1f} kWh"
     )
-    shed = float(np.sum(solution.shed) * dt)
+    shed = float(np.sum(solution.shed * dt))
     if shed > 1e-3:
         parts.append(f"{shed:.1f} kWh of flexible load shed (grid limit)")
     price_now = float(model.import_price[0])

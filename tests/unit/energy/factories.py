@@ -5,12 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 from ev_charging_system.energy.models import (
+    BatteryAction,
     BatteryConfig,
     BatteryState,
     FlatTariff,
     Forecast,
     GridConfig,
+    LoadAction,
     LoadState,
+    Plan,
+    PowerMode,
+    SiteActions,
     SiteConfig,
     SiteSnapshot,
     SolarConfig,
@@ -96,3 +101,16 @@ def flat_forecast(
 
 def hours(h: float) -> timedelta:
     return timedelta(hours=h)
+
+
+def plan_at(at: datetime) -> Plan:
+    """A plan that does nothing, for code that only stores or passes plans on."""
+    return Plan(
+        created_at=at,
+        policy="rule",
+        requested_policy="rule",
+        actions=SiteActions(BatteryAction(PowerMode.IDLE, 0.0), (), LoadAction(0.0)),
+        steps=(),
+        reason="test",
+        snapshot=snapshot(at=at),
+    )

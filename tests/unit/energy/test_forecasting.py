@@ -62,6 +62,17 @@ def test_cold_start_forecasts_the_prior_share_of_clear_sky_not_zero() -> None:
     assert min(forecast.pv_kw) > 1.0
 
 
+def test_cold_start_holds_the_load_measured_now_rather_than_an_empty_house() -> None:
+    forecaster = Forecaster(_config())
+    noon = datetime(2025, 6, 21, 11, 30, tzinfo=UTC)
+    empty = forecaster.forecast(noon, 8, [], [], [], measured_load_kw=(0.6, 0.2))
+    assert empty.critical_load_kw == (0.6,) * 8 and empty.flexible_load_kw == (0.2,) * 8
+    # Once a slot has completed, the measured history decides.
+    hour = forecaster.forecast(noon, 8, [3.0] * 4, [0.4] * 4, [0.1] * 4, measured_load_kw=(9, 9))
+    assert hour.critical_load_kw == pytest.approx((0.4,) * 8)
+    assert hour.flexible_load_kw == pytest.approx((0.1,) * 8)
+
+
 def test_local_keys_follow_the_clock_across_the_dst_change() -> None:
     tz = ZoneInfo("Europe/Amsterdam")
     before = slot_index(datetime(2025, 3, 28, 7, 0, tzinfo=tz))  # Friday, CET

@@ -3,6 +3,8 @@ it was started from when the time limit strikes, the solver outcome said plainly
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 from scipy.sparse import coo_array
 
@@ -144,3 +146,31 @@ def test_the_full_milp_keeps_the_best_schedule_when_its_time_limit_strikes() -> 
     for v, vehicle in enumerate(model.vehicles):
         power = solution.ev_power[v]
         assert not np.any((power > 1e-6) & (power < vehicle.min_kw - 1e-6))
+
+
+def test_a_budget_gone_before_the_solver_starts_still_gives_a_schedule() -> None:
+    # A process descheduled for the whole budget before solving: the relaxation and its
+    # rounding still get their short slice, so the plan is the model's, not a heuristic's.
+    week = _week_model()
+    day = slice(0, 96)
+    car = week.vehicles[0]
+    model = dataclasses.replace(
+        week,
+        pv_kw=week.pv_kw[day],
+        critical_kw=week.critical_kw[day],
+        flexible_kw=week.flexible_kw[day],
+        import_price=week.import_price[day],
+        feed_in_price=week.feed_in_price[day],
+        vehicles=(
+            dataclasses.replace(
+                car,
+                available_kw=car.available_kw[day],
+                trip_kwh=car.trip_kwh[day],
+                deadlines=((95, 45.0),),
+            ),
+        ),
+        deferrables=(),
+    )
+    solution = solve(model, 1e-9)
+    assert solution.ok and solution.n_integer > 0
+    assert float(np.sum(solution.ev_power[0]) * STEP_HOURS * 0.9) >= 15.0 - 1e-6

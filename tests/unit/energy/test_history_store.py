@@ -6,7 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from ev_charging_system.energy.history import MeasuredSlot, SlotHistory, slot_index
 from ev_charging_system.energy.history_store import HistoryKeepingRecorder, restore_history
+from ev_charging_system.energy.models import DeferrableLoadState
 from ev_charging_system.energy.recorder import InMemoryPlanRecorder
+
+from .factories import plan_at
 
 NOON = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -14,6 +17,10 @@ NOON = datetime(2026, 6, 1, 12, tzinfo=UTC)
 class MemoryStore:
     def __init__(self) -> None:
         self.slots: dict[int, MeasuredSlot] = {}
+        self.progress: tuple[DeferrableLoadState, ...] | None = None
+
+    async def save_progress(self, jobs: tuple[DeferrableLoadState, ...]) -> None:
+        self.progress = jobs
 
     async def save(self, slots: list[MeasuredSlot]) -> None:
         self.slots.update({s[0]: s for s in slots})
@@ -33,8 +40,8 @@ async def test_completed_slots_are_stored_once_and_a_new_history_is_seeded_from_
     before_restart = SlotHistory(days=2)
     recorder.attach(before_restart)
     fill(before_restart, NOON, 46, pv_kw=6.0)  # three slots completed, a fourth open
-    await recorder.record(plan=None)  # type: ignore[arg-type]  # InMemory accepts anything
-    await recorder.record(plan=None)  # type: ignore[arg-type]
+    await recorder.record(plan_at(NOON))
+    await recorder.record(plan_at(NOON))
     assert sorted(store.slots) == [slot_index(NOON) + k for k in range(3)]
 
     after_restart = SlotHistory(days=2)

@@ -23,7 +23,12 @@ from ev_charging_system.energy.models import (
     VehicleState,
 )
 from ev_charging_system.energy.policies import OptimizePolicy, PvSurplusPolicy
-from ev_charging_system.energy.policies.milp_model import DeferrableModel, SiteModel, solve
+from ev_charging_system.energy.policies.milp_model import (
+    DeferrableModel,
+    SiteModel,
+    run_power_from,
+    solve,
+)
 
 from .factories import FLAT, NOON, flat_forecast, hours, site, snapshot
 
@@ -258,3 +263,13 @@ def test_pv_surplus_stops_at_the_target_instead_of_charging_through_departure() 
         site(),
     )
     assert plan.actions.vehicles[0].power_kw == pytest.approx(MIN_KW)
+
+
+def test_a_run_on_hourly_steps_keeps_its_energy_and_a_15_minute_grid_keeps_its_profile() -> None:
+    profile = np.array([2.0, 2.0, 2.0, 1.0])  # 1.75 kWh over an hour at 15 minutes
+    assert list(run_power_from(profile, 0.25, np.full(8, 0.25), 2)) == list(profile)
+    # From a 15-minute step into hourly ones: 0.5 kWh in the first, the rest in the next.
+    hourly = np.array([0.25, 1.0, 1.0, 1.0])
+    power = run_power_from(profile, 0.25, hourly, 0)
+    assert power == pytest.approx([2.0, 1.25, 0.0, 0.0])
+    assert float(np.sum(power * hourly)) == pytest.approx(1.75)

@@ -13,9 +13,12 @@ from ev_charging_system.energy.errors import (
     UnknownDeferrableLoadError,
     UnknownVehicleError,
 )
+from ev_charging_system.energy.history import MeasuredSlot
+from ev_charging_system.energy.history_store import HistoryKeepingRecorder
 from ev_charging_system.energy.models import (
     CircuitConfig,
     DeferrableLoadConfig,
+    DeferrableLoadState,
     SiteConfig,
     VehicleConfig,
 )
@@ -29,14 +32,45 @@ from .test_coordinator import Clock
 
 
 class MemoryStore:
+    """The settings store, and (like the SQL one: the same table) where the plan
+    recorder keeps the deferrable jobs' progress."""
+
     def __init__(self) -> None:
         self.saved: StoredSite | None = None
+        self.progress: tuple[DeferrableLoadState, ...] = ()
+        self.progress_writes = 0
+        self.slots: list[MeasuredSlot] = []
 
     async def load(self) -> StoredSite | None:
-        return self.saved
+        if self.saved is None:
+            return None
+        return dataclasses.replace(self.saved, progress=self.progress)
 
     async def save(self, site: StoredSite) -> None:
         self.saved = site
+
+    async def save_progress(self, jobs: tuple[DeferrableLoadState, ...]) -> None:
+        self.progress = jobs
+        self.progress_writes += 1
+
+    async def save_slots(self, slots: list[MeasuredSlot]) -> None:
+        self.slots += slots
+
+
+class HistoryPart:
+    """The HistoryStore port over a MemoryStore (its `save` is the settings' save)."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+
+    async def save(self, slots: list[MeasuredSlot]) -> None:
+        await self.store.save_slots(slots)
+
+    async def load(self, since_slot: int) -> list[MeasuredSlot]:
+        return [s for s in self.store.slots if s[0] >= since_slot]
+
+    async def save_progress(self, jobs: tuple[DeferrableLoadState, ...]) -> None:
+        await self.store.save_progress(jobs)
 
 
 class FakeSwitch:
@@ -48,20 +82,25 @@ class FakeSwitch:
 
 
 def _setup(
-    switch: FakeSwitch | None = None, charger: FakeCharger | None = None
+    switch: FakeSwitch | None = None,
+    charger: FakeCharger | None = None,
+    store: MemoryStore | None = None,
+    clock: Clock | None = None,
 ) -> tuple[Coordinator, SiteSettingsService, MemoryStore, Clock]:
-    clock = Clock()
+    clock = clock or Clock()
+    store = store or MemoryStore()
+    recorder = HistoryKeepingRecorder(InMemoryPlanRecorder(), HistoryPart(store))
     coordinator = Coordinator(
         config=SiteConfig(vehicles=()),
         tariff=FLAT,
-        recorder=InMemoryPlanRecorder(),
+        recorder=recorder,
         clock=clock,
         policies=default_policies(),
         policy="optimize",
         charger=charger,
         load_switch=switch,
     )
-    store = MemoryStore()
+    recorder.attach(coordinator.history)
     return coordinator, SiteSettingsService(coordinator, store), store, clock
 
 
@@ -169,3 +208,54 @@ async def test_stored_settings_with_jobs_and_circuits_are_restored() -> None:
     assert await SiteSettingsService(fresh, store).restore()  # the same store after a restart
     assert fresh.config.circuits == (CircuitConfig("garage", 11.0),)
     assert [d.config.load_id for d in fresh.deferrable_loads()] == ["dishwasher"]
+
+
+async def test_a_jobs_progress_survives_a_restart() -> None:
+    switch = FakeSwitch()
+    coordinator, service, store, clock = _setup(switch)
+    heater = DeferrableLoadConfig(
+        "heater",
+        power_kw=2.0,
+        energy_kwh=3.0,
+        earliest_start=clock.now,
+        deadline=clock.now + timedelta(hours=1.5),  # exactly the run: on from now
+        interruptible=True,
+    )
+    await service.add_deferrable_load(heater)
+    await service.add_deferrable_load(_dishwasher(clock, hours=1.5))  # must start now too
+    await coordinator.tick()
+    assert store.progress == (
+        DeferrableLoadState("heater", 0.0, started=True),
+        DeferrableLoadState("dishwasher", 0.0, started=True),
+    )
+    clock.advance(timedelta(minutes=30))
+    await coordinator.tick()
+    assert [job.delivered_kwh for job in store.progress] == pytest.approx([1.0, 0.5])
+    writes = store.progress_writes
+
+    # A restart: a new coordinator on the same store takes the jobs up where they were.
+    clock.advance(timedelta(minutes=2))
+    fresh, fresh_service, _, _ = _setup(FakeSwitch(), store=store, clock=clock)
+    assert await fresh_service.restore()
+    jobs = {job.config.load_id: job for job in fresh_service.list_deferrable_loads()}
+    assert jobs["heater"].remaining_kwh == pytest.approx(2.0)
+    assert jobs["dishwasher"].remaining_kwh == pytest.approx(1.0)
+    assert jobs["dishwasher"].state.started  # a started programme is not started again
+    plan = await fresh.tick()
+    # The dishwasher runs on as a fixed load; the heater gets what it still needs.
+    assert plan.actions.deferrable("dishwasher").power_kw == pytest.approx(1.0)  # type: ignore[union-attr]
+    assert plan.actions.deferrable("heater").power_kw == pytest.approx(2.0)  # type: ignore[union-attr]
+    assert store.progress_writes == writes + 1  # written again only because it changed
+    await fresh.tick()
+    assert store.progress_writes == writes + 1  # same clock, nothing changed
+
+
+async def test_progress_of_a_job_no_longer_configured_is_ignored() -> None:
+    coordinator, service, store, clock = _setup()
+    await service.add_deferrable_load(_dishwasher(clock))
+    await coordinator.tick()
+    await service.remove_deferrable_load("dishwasher")
+    store.progress = (DeferrableLoadState("dishwasher", 1.0, started=True),)
+    fresh, fresh_service, _, _ = _setup(store=store, clock=clock)
+    assert await fresh_service.restore()
+    assert fresh.deferrable_loads() == []

@@ -25,6 +25,7 @@ import {
   timeAgo,
   toast,
 } from "../ui.js";
+import { deferrableLoadsEditor } from "./energy-jobs.js";
 import { configEditor, tariffEditor } from "./energy-settings.js";
 
 const POLICY_LABELS = {
@@ -107,6 +108,8 @@ export function energyView() {
   const plansBody = h("tbody");
   const vehicleChoices = [];
   const settings = { config: configEditor({ onSaved: (next) => { config = next; refresh(); } }), tariff: tariffEditor({ onSaved: () => refresh() }) };
+  const jobs = deferrableLoadsEditor({ onChanged: () => refresh() });
+  let health = null;
 
   // --- status --------------------------------------------------------------------------
   function vehicleLine(v) {
@@ -193,6 +196,28 @@ export function energyView() {
     return h("ul", { class: "plan-reason" }, parts.map((p) => h("li", {}, p)));
   }
 
+  /** How far recent forecasts were off (GET /energy/health): mean absolute error in kW. */
+  function forecastFacts() {
+    const f = health && health.forecast;
+    if (!f) return null;
+    const value = (mae) => (mae === null || mae === undefined ? t("not measured yet") : `${kw.format(mae)} kW`);
+    const bias = f.pv_bias_day_ahead_kw;
+    return [
+      h("h3", { class: "plan-why" }, t("Forecast error")),
+      h(
+        "dl",
+        { class: "deflist plan-facts" },
+        [
+          [t("PV, 1 h ahead"), value(f.pv_mae_hour_ahead_kw)],
+          [t("PV, 24 h ahead"), [value(f.pv_mae_day_ahead_kw), bias === null || bias === undefined ? "" : ` · ${bias >= 0 ? t("forecast {power} kW high", { power: kw.format(bias) }) : t("forecast {power} kW low", { power: kw.format(-bias) })}`]],
+          [t("Load, 1 h ahead"), value(f.load_mae_hour_ahead_kw)],
+          [t("Load, 24 h ahead"), value(f.load_mae_day_ahead_kw)],
+        ].map(([term, text]) => h("div", { class: "deflist-row" }, h("dt", {}, term), h("dd", {}, text))),
+      ),
+      h("p", { class: "muted small" }, t("Mean absolute error of the forecasts over the last 7 days, against what was then measured.")),
+    ];
+  }
+
   function renderPlanMeta() {
     const last = plan || (status && status.last_plan);
     if (!last) {
@@ -219,6 +244,7 @@ export function energyView() {
           [t("Solved in"), `${kw.format(last.solve_ms)} ms`],
         ].map(([term, value]) => h("div", { class: "deflist-row" }, h("dt", {}, term), h("dd", {}, value))),
       ),
+      forecastFacts(),
       h("h3", { class: "plan-why" }, t("Why")),
       reasonList(last.reason),
       last.notes && last.notes.length ? [h("h3", { class: "plan-why" }, t("Notes")), h("ul", { class: "plan-notes" }, last.notes.map((n) => h("li", {}, n)))] : null,
@@ -424,13 +450,14 @@ export function energyView() {
 
   // --- loading -------------------------------------------------------------------------
   async function load() {
-    const [nextStatus, nextPolicy, nextPlan] = await Promise.all([
+    const [nextStatus, nextPolicy, nextPlan, nextHealth] = await Promise.all([
       get("/energy/status"),
       get("/energy/policy"),
       get("/energy/plan").catch((error) => {
         if (error.status === 404) return null;
         throw error;
       }),
+      get("/energy/health").catch(() => null),
     ]);
     if (!config) config = await get("/energy/config").catch(() => null);
     if (!root) return;
@@ -439,6 +466,7 @@ export function energyView() {
     const policyChanged = !policy || JSON.stringify(policy) !== JSON.stringify(nextPolicy);
     policy = nextPolicy;
     plan = nextPlan;
+    health = nextHealth;
     renderKpis();
     renderVehicleChoices();
     if (policyChanged && !policySlot.contains(document.activeElement)) renderPolicy();
@@ -451,6 +479,7 @@ export function energyView() {
       renderPlanMeta();
     }
     if (tabset.selected() === "plans") await refreshPlans();
+    if (tabset.selected() === "jobs") await jobs.load();
   }
 
   function refresh() {
@@ -480,6 +509,7 @@ export function energyView() {
   const tabset = tabs(
     [
       { key: "control", label: t("Measurements & setpoints"), content: controls() },
+      { key: "jobs", label: t("Appliance jobs"), content: jobs.node, onShow: () => jobs.load() },
       { key: "config", label: t("Site configuration"), content: settings.config.node, onShow: () => settings.config.load() },
       { key: "tariff", label: t("Tariff"), content: settings.tariff.node, onShow: () => settings.tariff.load() },
       { key: "plans", label: t("Recent plans"), content: table([t("Planned"), t("Policy"), t("Actions"), { label: t("Grid"), class: "num" }, { label: t("Cost"), class: "num" }, t("Reason")], plansBody, { caption: t("Recent plans"), className: "table-compact" }), onShow: () => refreshPlans() },
