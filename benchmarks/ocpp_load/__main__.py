@@ -112,7 +112,12 @@ def parser() -> argparse.ArgumentParser:
     g.add_argument("--nats", default=d.nats_url, help="NATS server of the cluster part")
     g = p.add_argument_group("servers")
     g.add_argument("--postgres", default=d.postgres_admin_url, help="an admin connection")
-    g.add_argument("--database-name", default=d.database_name, help="created, then dropped")
+    g.add_argument(
+        "--database-name",
+        default=d.database_name,
+        help="created (dropped first if it exists), dropped at the end; by default "
+        "bench_ocpp_<run id>, so that runs side by side do not share one",
+    )
     g.add_argument(
         "--csms-env",
         type=_setting,
@@ -216,7 +221,7 @@ def header(options: Options, started: float) -> str:
             f"- code: {commit}{dirty} on branch {_git('branch', '--show-current')}",
             f"- machine: {machine()}",
             f"- Python {platform.python_version()}, websockets {version('websockets')}, "
-            f"PostgreSQL database `{options.database_name}`; one run, single figures",
+            "PostgreSQL on 127.0.0.1 (a database of its own); one run, single figures",
         ]
     )
 
@@ -234,8 +239,10 @@ def main() -> int:
     started = time.time()
     log_dir = Path(tempfile.mkdtemp(prefix="bench_ocpp_"))
     progress(f"parts: {', '.join(options.parts)}; server logs in {log_dir}")
-    with targets.postgres_database(options.postgres_admin_url, options.database_name) as url:
-        ctx = Context(options, log_dir, url, uuid.uuid4().hex[:4])
+    run_id = uuid.uuid4().hex[:4]
+    database = options.database_name or f"bench_ocpp_{run_id}"
+    with targets.postgres_database(options.postgres_admin_url, database) as url:
+        ctx = Context(options, log_dir, url, run_id)
         echo = targets.start_echo(log_dir)
         try:
             run_parts(ctx, echo)

@@ -47,7 +47,7 @@ class Options:
     warmup: float = 2.0
     duration: float = 10.0
     meter_values_per_session: int = 10
-    long_connections: int = 10
+    long_connections: int = 4
     seq_points: tuple[int, ...] = (1, 100, 1000)
     seq_window: int = 10
     storm_stations: int = 2000
@@ -65,7 +65,7 @@ class Options:
     policy: RetryPolicy = field(default_factory=RetryPolicy)
     deflate: bool = False
     postgres_admin_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
-    database_name: str = "bench_ocpp"
+    database_name: str = ""  # "": bench_ocpp_<run id>
     nats_url: str = "nats://127.0.0.1:4222"
     csms_env: tuple[tuple[str, str], ...] = ()
     seed: int = 1
@@ -250,6 +250,7 @@ class ClosedRow:
     cpu: float
     errors: Counter[str]
     failure: str | None
+    server_calls: Counter[str] = field(default_factory=Counter)
 
 
 def closed_loop(ctx: Context, kind: str, servers: Sequence[Server], label: str) -> ClosedRow:
@@ -296,6 +297,7 @@ def closed_loop(ctx: Context, kind: str, servers: Sequence[Server], label: str) 
         cpu=cpu[0] if cpu else 0.0,
         errors=result.errors,
         failure=result.failure,
+        server_calls=result.server_calls,
     )
 
 
@@ -333,10 +335,12 @@ def closed_cells(kind: str, row: ClosedRow, echo: ClosedRow | None, values: int)
 def closed_loop_part(ctx: Context, kinds: Sequence[str], echo: Server, csms: Server) -> None:
     o = ctx.options
     rows: list[list[str]] = []
+    asked: Counter[str] = Counter()
     for kind in kinds:
         echo_row = closed_loop(ctx, kind, [echo], "echo")
         ctx.echo_closed[kind] = echo_row
         csms_row = closed_loop(ctx, kind, [csms], "CSMS")
+        asked.update(csms_row.server_calls)
         rows.append(closed_cells(kind, echo_row, None, o.meter_values_per_session))
         rows.append(closed_cells(kind, csms_row, echo_row, o.meter_values_per_session))
         if not csms.alive():
@@ -346,13 +350,20 @@ def closed_loop_part(ctx: Context, kinds: Sequence[str], echo: Server, csms: Ser
         f"the last is answered ({o.duration:g} s measured after {o.warmup:g} s warm-up)\n\n"
         + stats.table(CLOSED_HEADERS, rows, numeric_from=2)
         + "\n\nServer CPU %: the server process over the measured seconds (100 = one core)."
+        + (
+            f" Calls the CSMS made to stations (answered Accepted): {stats.counts(asked)}."
+            if asked
+            else ""
+        )
     )
 
 
 # --- long session ------------------------------------------------------------------------
 
 
-def long_session(ctx: Context, server: Server) -> dict[int, stats.Summary | None]:
+def long_session(
+    ctx: Context, server: Server
+) -> tuple[dict[int, stats.Summary | None], Counter[str]]:
     o = ctx.options
     jobs = [
         ctx.job(
@@ -378,13 +389,14 @@ def long_session(ctx: Context, server: Server) -> dict[int, stats.Summary | None
     result = run_jobs(jobs)
     if result.failure:
         raise RuntimeError(f"long session on {server.name}: {result.failure}")
-    return {point: stats.Summary.of(result.by_seq.get(point, [])) for point in o.seq_points}
+    summaries = {point: stats.Summary.of(result.by_seq.get(point, [])) for point in o.seq_points}
+    return summaries, result.errors
 
 
 def long_session_part(ctx: Context, echo: Server, csms: Server) -> None:
     o = ctx.options
-    on_echo = long_session(ctx, echo)
-    on_csms = long_session(ctx, csms)
+    on_echo, echo_errors = long_session(ctx, echo)
+    on_csms, csms_errors = long_session(ctx, csms)
     rows = []
     for point in o.seq_points:
         c, e = on_csms[point], on_echo[point]
@@ -404,7 +416,9 @@ def long_session_part(ctx: Context, echo: Server, csms: Server) -> None:
         f"session grows ({o.long_connections} sessions at once, closed loop, "
         f"{o.long_connections * o.seq_window} samples per row)\n\n"
         + stats.table(("seqNo", "CSMS p50 ms", "CSMS p95 ms", "CSMS p99 ms", "echo p50 ms"), rows)
-        + f"\n\np50 at seqNo {o.seq_points[-1]} vs {o.seq_points[0]}: **{growth}**."
+        + f"\n\np50 at seqNo {o.seq_points[-1]} vs {o.seq_points[0]}: **{growth}**. "
+        f"Errors: CSMS {stats.counts(csms_errors)}, echo {stats.counts(echo_errors)} "
+        "(a session that meets one ends there)."
     )
 
 
