@@ -56,7 +56,8 @@ async def _serve(host: str, port: int) -> None:
 
 def run(host: str, port: int) -> None:
     """Process entry point (multiprocessing target)."""
-    from benchmarks.ocpp_load.limits import raise_open_files_limit
+    from benchmarks.ocpp_load.limits import die_with_parent, raise_open_files_limit
 
+    die_with_parent()
     raise_open_files_limit()
     asyncio.run(_serve(host, port))

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
 import resource
+import signal
 from dataclasses import dataclass
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 def raise_open_files_limit() -> int:
@@ -46,3 +51,11 @@ def cpu_reading(pid: int, wall: float) -> CpuReading:
         fields = stat.read().rsplit(")", 1)[1].split()
     ticks = int(fields[11]) + int(fields[12])
     return CpuReading(cpu_seconds=ticks / os.sysconf("SC_CLK_TCK"), wall=wall)
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
+    """Ask Linux to send `sig` to this process when its parent dies: a benchmark killed
+    midway must not leave servers and load generators running (best effort: a no-op
+    where prctl is missing)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0)

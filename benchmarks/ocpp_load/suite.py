@@ -127,6 +127,8 @@ def merge(results: Sequence[WorkerResult]) -> WorkerResult:
         merged.setup_booted_at.extend(result.setup_booted_at)
         merged.booted_at.extend(result.booted_at)
         merged.lag.extend(result.lag)
+        merged.cpu_seconds += result.cpu_seconds
+        merged.run_seconds = max(merged.run_seconds, result.run_seconds)
         if result.connect_started is not None:
             merged.connect_started = min(
                 result.connect_started, merged.connect_started or result.connect_started

@@ -22,6 +22,7 @@ import psycopg
 from psycopg import sql
 
 from benchmarks.ocpp_load import echo
+from benchmarks.ocpp_load.limits import die_with_parent
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -129,7 +130,12 @@ def start_csms(
     log = log_dir / f"{name}.log"
     with log.open("ab") as out:
         popen = subprocess.Popen(
-            [sys.executable, "main.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "main.py"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            preexec_fn=die_with_parent,  # SIGTERM: the CSMS stops in order if we die
         )
     server = Server(
         name,

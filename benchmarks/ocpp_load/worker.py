@@ -18,6 +18,7 @@ import contextlib
 import itertools
 import json
 import random
+import signal
 import time
 import traceback
 from collections import Counter, defaultdict
@@ -27,13 +28,11 @@ from multiprocessing.queues import Queue
 from multiprocessing.synchronize import Barrier
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
-from websockets.typing import Subprotocol
 
-from benchmarks.ocpp_load import frames
-from benchmarks.ocpp_load.limits import raise_open_files_limit
+from benchmarks.ocpp_load import client, frames
+from benchmarks.ocpp_load.limits import die_with_parent, raise_open_files_limit
 from benchmarks.ocpp_load.outcomes import Failure, classify
 from benchmarks.ocpp_load.retry import RetryPolicy
 
@@ -86,6 +85,8 @@ class WorkerResult:
     setup_attempts: int = 0
     unbooted: int = 0
     lag: list[float] = field(default_factory=list)  # steady: how late calls left
+    cpu_seconds: float = 0.0  # this process's CPU time between the barriers
+    run_seconds: float = 0.0  # wall time between the barriers
     failure: str | None = None
 
     def portable(self) -> WorkerResult:
@@ -110,7 +111,7 @@ class Link:
     at once with a generic Accepted and counted, so they never block the station.
     """
 
-    def __init__(self, ws: ClientConnection, result: WorkerResult, reply_timeout: float) -> None:
+    def __init__(self, ws: client.Connection, result: WorkerResult, reply_timeout: float) -> None:
         self.ws = ws
         self._result = result
         self._reply_timeout = reply_timeout
@@ -183,17 +184,10 @@ async def open_station(
     while time.monotonic() < deadline:
         result.attempts += 1
         failure: Failure
-        ws: ClientConnection | None = None
+        ws: client.Connection | None = None
         try:
-            ws = await connect(
-                f"{url}/{station_id}",
-                subprotocols=[Subprotocol(job.protocol)],
-                open_timeout=policy.open_timeout,
-                ping_interval=None,  # the server pings; a charger's own pings add nothing here
-                close_timeout=2,
-                compression="deflate" if job.deflate else None,
-                proxy=None,
-                user_agent_header=None,
+            ws = await client.connect(
+                f"{url}/{station_id}", job.protocol, policy.open_timeout, job.deflate
             )
         except Exception as error:  # every way a handshake fails is counted by its kind
             failure = classify(error, "handshake")
@@ -507,6 +501,7 @@ async def _work(job: Job, barrier: Barrier, result: WorkerResult) -> None:
     result.setup_attempts, result.attempts = result.attempts, 0
     await _sync(barrier, job)  # ready
     start = time.monotonic()
+    cpu_start = time.process_time()
     try:
         if result.failure is not None:
             pass
@@ -529,13 +524,16 @@ async def _work(job: Job, barrier: Barrier, result: WorkerResult) -> None:
             extra = await _failover(job, result, rng, links)
     except Exception:
         result.failure = traceback.format_exc(limit=3)
+    result.cpu_seconds = time.process_time() - cpu_start
+    result.run_seconds = time.monotonic() - start
     await _sync(barrier, job)  # done
     for link in [*links.values(), *extra]:
-        link.ws.transport.abort()  # no close handshakes: the next part starts a new server
+        link.ws.abort()  # no close handshakes: the next part starts a new server
 
 
 def main(job: Job, barrier: Barrier, results: Queue[WorkerResult]) -> None:
     """Process entry point (multiprocessing target)."""
+    die_with_parent(signal.SIGKILL)
     raise_open_files_limit()
     result = WorkerResult()
     try:

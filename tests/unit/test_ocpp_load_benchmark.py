@@ -3,19 +3,24 @@ the classification of failed connections, and that every frame it sends is valid
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import json
 import random
 from datetime import UTC, datetime
+from http import HTTPStatus
 
 import pytest
 from ocpp.exceptions import FormatViolationError
 from ocpp.messages import Call, validate_payload
+from websockets.asyncio.server import ServerConnection, serve
 from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosedError, InvalidStatus
+from websockets.exceptions import ConnectionClosed, ConnectionClosedError, InvalidStatus
 from websockets.frames import Close
-from websockets.http11 import Response
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
 
-from benchmarks.ocpp_load import frames
+from benchmarks.ocpp_load import client, frames
 from benchmarks.ocpp_load.__main__ import options_from, parse
 from benchmarks.ocpp_load.outcomes import classify
 from benchmarks.ocpp_load.retry import RetryPolicy, parse_retry_after
@@ -207,3 +212,44 @@ def test_quick_shrinks_the_defaults_but_not_what_is_given() -> None:
 def test_an_unknown_part_is_refused() -> None:
     with pytest.raises(SystemExit):
         parse(["--only", "heartbeats"])
+
+
+# --- the lean client against a real websockets server (loopback) --------------------------
+
+
+async def _refuse(connection: ServerConnection, request: Request) -> Response:
+    return connection.respond(HTTPStatus.SERVICE_UNAVAILABLE, "busy\n")
+
+
+async def test_the_client_talks_and_classifies_how_a_server_says_no() -> None:
+    async def handler(ws: ServerConnection) -> None:
+        frame = json.loads(await ws.recv())
+        if frame[2] == "Heartbeat":
+            await ws.send(json.dumps([3, frame[1], {}]))
+            await ws.recv()
+        elif frame[2] == "CloseMe":
+            await ws.close(1013, "try again later")
+        else:
+            ws.transport.abort()
+
+    async with serve(handler, "127.0.0.1", 0, subprotocols=[Subprotocol("ocpp1.6")]) as server:
+        url = f"ws://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        ws = await client.connect(f"{url}/CP-1", "ocpp1.6", 5)
+        await ws.send(json.dumps([2, "1", "Heartbeat", {}]))
+        assert json.loads(await ws.recv()) == [3, "1", {}]
+        outcomes = []
+        for action in ("CloseMe", "DropMe"):
+            ws = await client.connect(f"{url}/CP-1", "ocpp1.6", 5)
+            await ws.send(json.dumps([2, "1", action, {}]))
+            with pytest.raises(ConnectionClosed) as closed:
+                await asyncio.wait_for(ws.recv(), 5)
+            outcomes.append(classify(closed.value, "boot reply"))
+        assert [(o.explicit, o.label) for o in outcomes] == [
+            (True, "close 1013"),
+            (False, "closed without a close frame (boot reply)"),
+        ]
+    async with serve(handler, "127.0.0.1", 0, process_request=_refuse) as server:
+        port = server.sockets[0].getsockname()[1]
+        with pytest.raises(InvalidStatus) as refused:
+            await client.connect(f"ws://127.0.0.1:{port}/CP-1", "ocpp1.6", 5)
+        assert classify(refused.value, "handshake").label == "HTTP 503"
