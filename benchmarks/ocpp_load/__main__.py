@@ -79,6 +79,9 @@ def parser() -> argparse.ArgumentParser:
         help="seqNos where the cost is read (comma-separated)",
     )
     g.add_argument("--seq-window", type=int, default=d.seq_window, help="seqNos per point")
+    g.add_argument(
+        "--long-limit", type=float, default=d.long_limit, help="seconds a long session may run"
+    )
     g = p.add_argument_group("storm")
     g.add_argument("--storm-stations", type=int, default=d.storm_stations)
     g.add_argument("--storm-workers", type=int, default=d.storm_workers)
@@ -150,6 +153,7 @@ def options_from(arguments: argparse.Namespace) -> Options:
         "long_connections": arguments.long_connections,
         "seq_points": arguments.seq_points,
         "seq_window": arguments.seq_window,
+        "long_limit": arguments.long_limit,
         "storm_stations": arguments.storm_stations,
         "storm_workers": arguments.storm_workers,
         "storm_deadline": arguments.storm_deadline,

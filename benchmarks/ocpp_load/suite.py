@@ -47,7 +47,8 @@ class Options:
     warmup: float = 2.0
     duration: float = 10.0
     meter_values_per_session: int = 10
-    long_connections: int = 4
+    long_connections: int = 2
+    long_limit: float = 150.0  # seconds a long session may run before it is cut short
     seq_points: tuple[int, ...] = (1, 100, 1000)
     seq_window: int = 10
     storm_stations: int = 2000
@@ -59,7 +60,7 @@ class Options:
     heartbeat_interval: float = 30.0
     meter_interval: float = 60.0
     connect_concurrency: int = 100  # per worker, when connecting the steady fleet
-    connect_deadline: float = 300.0
+    connect_deadline: float = 240.0
     cluster_kinds: tuple[str, ...] = ("heartbeat", "meter_values")
     failover_stations: int = 2000
     policy: RetryPolicy = field(default_factory=RetryPolicy)
@@ -127,6 +128,7 @@ def merge(results: Sequence[WorkerResult]) -> WorkerResult:
         merged.setup_booted_at.extend(result.setup_booted_at)
         merged.booted_at.extend(result.booted_at)
         merged.lag.extend(result.lag)
+        merged.reached_seq.extend(result.reached_seq)
         merged.cpu_seconds += result.cpu_seconds
         merged.run_seconds = max(merged.run_seconds, result.run_seconds)
         if result.connect_started is not None:
@@ -156,6 +158,9 @@ def run_jobs(jobs: Sequence[Job], between: Callable[[], None] = lambda: None) ->
         barrier.wait(timeout)
         for _ in processes:
             collected.append(results.get(timeout=120))
+        cpu = sum(r.cpu_seconds for r in collected)
+        wall = max(r.run_seconds for r in collected)
+        progress(f"  load generator: {len(jobs)} processes, {100 * cpu / max(wall, 1e-9):.0f}% CPU")
     except (threading.BrokenBarrierError, queue.Empty) as error:
         barrier.abort()
         for _ in range(len(processes) - len(collected)):
@@ -378,9 +383,10 @@ def long_session(
             total=o.long_connections,
             seq_points=o.seq_points,
             seq_window=o.seq_window,
+            run_limit=o.long_limit,
             connect_concurrency=50,
             deadline=60.0,
-            sync_timeout=1800.0,
+            sync_timeout=o.long_limit + 300,
         )
         for first, count in split(o.long_connections, min(o.workers, o.long_connections))
     ]
@@ -392,6 +398,10 @@ def long_session(
     if result.failure:
         raise RuntimeError(f"long session on {server.name}: {result.failure}")
     summaries = {point: stats.Summary.of(result.by_seq.get(point, [])) for point in o.seq_points}
+    last = max(o.seq_points) + o.seq_window - 1
+    short = [seq for seq in result.reached_seq if seq < last]
+    if short:
+        result.errors[f"cut short by --long-limit {o.long_limit:g} s at seqNo"] = min(short)
     return summaries, result.errors
 
 

@@ -61,6 +61,7 @@ class Job:
     connect_concurrency: int = 0  # handshakes in flight at once; 0 = all at once (storm)
     deadline: float = 120.0  # seconds a connect phase or a storm may take
     failover_url: str = ""  # failover: where the killed node's stations reconnect
+    run_limit: float = 0.0  # long session: seconds it may run (0: until the last seqNo)
     sync_timeout: float = 900.0
     deflate: bool = False
     seed: int = 0
@@ -85,6 +86,7 @@ class WorkerResult:
     setup_attempts: int = 0
     unbooted: int = 0
     lag: list[float] = field(default_factory=list)  # steady: how late calls left
+    reached_seq: list[int] = field(default_factory=list)  # long session: last seqNo sent
     cpu_seconds: float = 0.0  # this process's CPU time between the barriers
     run_seconds: float = 0.0  # wall time between the barriers
     failure: str | None = None
@@ -118,7 +120,9 @@ class Link:
         self._ids = itertools.count(1)
         self.window: tuple[float, float] | None = None  # calls sent inside it are measured
 
-    async def call(self, action: str, payload: Payload) -> Payload:
+    async def call(self, action: str, payload: Payload, count_error: bool = True) -> Payload:
+        """Send a CALL, return its CALLRESULT payload; a CALLERROR raises (and is counted,
+        unless the caller classifies it itself)."""
         message_id = str(next(self._ids))
         started = time.monotonic()
         await self.ws.send(json.dumps([2, message_id, action, payload], separators=(",", ":")))
@@ -126,7 +130,8 @@ class Link:
             frame = await self._answer(message_id)
         elapsed = time.monotonic() - started
         if frame[0] == 4:
-            self._result.errors[f"{action}: CALLERROR {frame[2]}"] += 1
+            if count_error:
+                self._result.errors[f"{action}: CALLERROR {frame[2]}"] += 1
             raise CallRejectedError(action, str(frame[2]))
         if self.measured(started):
             self._result.latencies[action].append(elapsed)
@@ -194,7 +199,9 @@ async def open_station(
         else:
             link = Link(ws, result, policy.reply_timeout)
             try:
-                answer = await link.call("BootNotification", frames.boot(job.protocol))
+                answer = await link.call(
+                    "BootNotification", frames.boot(job.protocol), count_error=False
+                )
             except CallRejectedError as error:
                 failure = Failure(explicit=True, label=f"boot CALLERROR {error.code}")
             except Exception as error:
@@ -341,19 +348,25 @@ async def _long_session(station: Station, job: Job, result: WorkerResult) -> Non
         "TransactionEvent",
         frames.transaction_event201("Started", transaction, 0, 0, clock.tick(), station.id_tag),
     )
+    stop_at = time.monotonic() + job.run_limit if job.run_limit else float("inf")
+    sent = 0
     for seq_no in range(1, last + 1):
+        if time.monotonic() >= stop_at:
+            break
         payload = frames.transaction_event201(
             "Updated", transaction, seq_no, station.tick_meter(), clock.tick(), station.id_tag
         )
         started = time.monotonic()
         await link.call("TransactionEvent", payload)
+        sent = seq_no
         if seq_no in measured:
             point = max(p for p in job.seq_points if p <= seq_no)
             result.by_seq[point].append(time.monotonic() - started)
+    result.reached_seq.append(sent)
     await link.call(
         "TransactionEvent",
         frames.transaction_event201(
-            "Ended", transaction, last + 1, station.meter_wh, clock.tick(), station.id_tag
+            "Ended", transaction, sent + 1, station.meter_wh, clock.tick(), station.id_tag
         ),
     )
 
