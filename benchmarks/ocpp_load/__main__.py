@@ -1,11 +1,11 @@
 """OCPP ingestion benchmark: the CSMS against a bare websockets echo server, same run.
 
-    .venv/bin/python -m benchmarks.ocpp_load                 # the whole suite (~15 min)
-    .venv/bin/python -m benchmarks.ocpp_load --quick         # a smoke run (~3 min)
+    .venv/bin/python -m benchmarks.ocpp_load                 # the whole suite (15-20 min)
+    .venv/bin/python -m benchmarks.ocpp_load --quick         # a smoke run (~4 min)
     .venv/bin/python -m benchmarks.ocpp_load --only heartbeat,meter_values,storm
 
-Parts (--only): heartbeat, meter_values, status, session16, session201 (closed loop,
-50 connections), long_session (TransactionEvent cost at seqNo 1, 100, 1000), storm
+Parts (--only, --skip): heartbeat, meter_values, status, session16, session201 (closed
+loop, 50 connections), long_session (TransactionEvent cost at seqNo 1, 100, 1000), storm
 (2,000 stations at once, retrying like chargers), steady (10,000 stations, heartbeat
 30 s, meter values 60 s: latency, RSS per connection, CPU), cluster (two nodes on NATS
 and one PostgreSQL against one node, and a node failure's reconnect storm).
