@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import httpx
 from websockets.asyncio.client import connect
 
-from benchmarks.ocpp_load.__main__ import database, free_port, start_csms
+from benchmarks.csms_process import database, free_port, start_csms
 
 
 def percentiles(values: Sequence[float]) -> str:

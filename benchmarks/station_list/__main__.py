@@ -23,7 +23,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy import insert
 
-from benchmarks.ocpp_load.__main__ import database, free_port, start_csms
+from benchmarks.csms_process import database, free_port, start_csms
 from ev_charging_system.data.database import create_engine
 from ev_charging_system.data.orm import ChargePointRow, ConnectorRow
 
