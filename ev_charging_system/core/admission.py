@@ -32,6 +32,10 @@ logger = logging.getLogger(__name__)
 DEFAULT_HOLD_SECONDS = 15.0
 MEASURE_WINDOW_SECONDS = 5.0
 MAX_RETRY_AFTER_SECONDS = 60
+# Until enough connections have been set up to measure the rate (the first second of a
+# storm), setting one up is assumed to take this long: max_pending of them per this.
+PRIOR_SETUP_SECONDS = 0.25
+MEASURED_AFTER = 20  # connections set up within the window before the measure is trusted
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +108,24 @@ class ConnectionAdmission:
         return ticket
 
     def measured_rate(self) -> float:
-        """Connections set up per second, lately (at least 1)."""
+        """Connections set up per second, lately (at least 1).
+
+        Measured over the span the recent set-ups cover (not the whole window: a storm's
+        first second would read as a trickle); before there are enough of them, the
+        configured rate or a prior from the pending bound stands in.
+        """
         now = self._clock()
         _trim(self._recorded, now - MEASURE_WINDOW_SECONDS)
-        rate = len(self._recorded) / MEASURE_WINDOW_SECONDS
-        if self._policy.rate_per_second > 0:
-            rate = min(rate, self._policy.rate_per_second) if rate else self._policy.rate_per_second
+        policy = self._policy
+        if len(self._recorded) >= MEASURED_AFTER:
+            span = max(0.5, now - self._recorded[0])
+            rate = len(self._recorded) / span
+        elif policy.rate_per_second > 0:
+            rate = policy.rate_per_second
+        else:
+            rate = max(policy.max_pending, 1) / PRIOR_SETUP_SECONDS
+        if policy.rate_per_second > 0:
+            rate = min(rate, policy.rate_per_second)
         return max(1.0, rate)
 
     def _refuse(self, now: float) -> int:

@@ -114,3 +114,13 @@ def test_a_token_bucket_lets_a_burst_through_then_paces_at_its_rate() -> None:
     assert bucket.reserve() == pytest.approx(0.2)  # borrowed ahead: waits add up
     clock.now += 0.2
     assert bucket.reserve() == pytest.approx(0.1)
+
+
+def test_at_the_first_instant_of_a_storm_the_spread_follows_the_prior_not_a_trickle() -> None:
+    clock = Clock()
+    admission = ConnectionAdmission(AdmissionPolicy(max_pending=50), clock, longest_wait)
+    for _ in range(50):
+        assert isinstance(admission.try_admit(), Ticket)
+    waits = [wait for _ in range(1950) if isinstance(wait := admission.try_admit(), int)]
+    # Nothing set up yet: 50 at a time, a quarter second each, is 200/s; 2,000 take 10 s.
+    assert max(waits) == 10
