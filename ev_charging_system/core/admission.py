@@ -5,8 +5,9 @@ connection costs a credential check, a connection record and a boot: accepted al
 once they queue on the database pool, their handshakes time out and the stations retry,
 which makes the storm last longer. Instead, at most `max_pending` connections are being
 set up at a time (and, if configured, at most `rate_per_second` start per second); a
-handshake beyond that is refused at once with HTTP 503 and a Retry-After spread over the
-time the backlog needs at the rate connections are actually being set up (measured).
+handshake beyond that is refused at once with HTTP 503 and a Retry-After naming the next
+free moment at the rate connections are actually being set up (measured), so refused
+stations come back one after another.
 
 Nothing is dropped silently: refusals are counted and logged once per interval, and so
 are admitted handshakes that never reached the point where the connection is recorded
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import math
-import random
 import time
 from collections import deque
 from collections.abc import Callable
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 # (websockets' own opening-handshake timeout is 10 s).
 DEFAULT_HOLD_SECONDS = 15.0
 MEASURE_WINDOW_SECONDS = 5.0
-MAX_RETRY_AFTER_SECONDS = 60
+MAX_WAIT = 60  # seconds: the longest Retry-After given
 # Until enough connections have been set up to measure the rate (the first second of a
 # storm), setting one up is assumed to take this long: max_pending of them per this.
 PRIOR_SETUP_SECONDS = 0.25
@@ -77,16 +77,14 @@ class ConnectionAdmission:
         self,
         policy: AdmissionPolicy,
         clock: Callable[[], float] = time.monotonic,
-        jitter: Callable[[float, float], float] = random.uniform,
     ) -> None:
         self._policy = policy
         self._clock = clock
-        self._jitter = jitter
+        self._next_slot = clock()
         self._pending: set[Ticket] = set()
         rate = policy.rate_per_second
         self._starts = TokenBucket(RateLimit(rate, max(1, math.ceil(rate))), clock)
         self._recorded: deque[float] = deque()  # when connections were set up (measure)
-        self._refusals: deque[float] = deque()
         self._admitted = self._refused = self._lost = 0
         self._refused_since_log = self._lost_since_log = 0
         self._logged_at = clock()
@@ -131,14 +129,14 @@ class ConnectionAdmission:
     def _refuse(self, now: float) -> int:
         self._refused += 1
         self._refused_since_log += 1
-        self._refusals.append(now)
-        _trim(self._refusals, now - MEASURE_WINDOW_SECONDS)
-        # Those refused lately will all come back: spread them over the time the backlog
-        # takes at the rate connections are being set up now.
-        backlog_seconds = (len(self._refusals) + len(self._pending)) / self.measured_rate()
-        longest = min(MAX_RETRY_AFTER_SECONDS, max(1.0, backlog_seconds))
+        # Each refused station is given the next free moment at the rate connections are
+        # being set up (after those in hand): a queue kept by the stations themselves, so
+        # they come back one after another rather than all at once again.
+        rate = self.measured_rate()
+        after_pending = now + len(self._pending) / rate
+        self._next_slot = min(max(self._next_slot, after_pending) + 1 / rate, now + MAX_WAIT)
         self._maybe_log(now)
-        return max(1, min(MAX_RETRY_AFTER_SECONDS, math.ceil(self._jitter(1.0, longest))))
+        return max(1, math.ceil(self._next_slot - now - 1e-9))
 
     def _settled(self, ticket: Ticket) -> None:
         now = self._clock()
