@@ -229,6 +229,9 @@ class System:
             observer=sessions,
             events=self.events,
             write_timeout_seconds=settings.database_timeout_seconds,
+            # SQLite has one writer at a time: a second batch in flight would only wait
+            # for the lock (and hold a connection while it does).
+            concurrent_writes=1 if self.engine.dialect.name == "sqlite" else 2,
         )
         diagnostics = DiagnosticsService(unit_of_work, utc_now, presence)
         reporting = ReportingService(unit_of_work)

@@ -85,6 +85,7 @@ class TransactionService:
         observer: SessionObserver | None = None,
         events: EventPublisher | None = None,
         write_timeout_seconds: float = DEFAULT_WRITE_TIMEOUT_SECONDS,
+        concurrent_writes: int = 1,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
@@ -93,7 +94,7 @@ class TransactionService:
         self._events: EventPublisher = events if events is not None else NoEvents()
         self._owners: OrderedDict[int, str] = OrderedDict()
         self._sample_writes: GroupCommit[SampleWrite, list[MeterSample]] = GroupCommit(
-            self._write_samples, write_timeout_seconds
+            self._write_samples, write_timeout_seconds, in_flight=concurrent_writes
         )
 
     def sample_batches(self) -> BatchStats:

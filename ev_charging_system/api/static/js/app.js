@@ -13,7 +13,6 @@ import { button, errorBox, field, openDialog, reportError, select, tickTimes, to
 import { alarmsView } from "./views/alarms.js";
 import { assistantView } from "./views/assistant.js";
 import { chargePointsView } from "./views/charge-points.js";
-import { energyView } from "./views/energy.js";
 import { idTagsView } from "./views/id-tags.js";
 import { overviewView } from "./views/overview.js";
 import { reportsView } from "./views/reports.js";
@@ -30,7 +29,7 @@ const VIEWS = {
   transactions: transactionsView,
   "id-tags": idTagsView,
   alarms: alarmsView,
-  energy: energyView,
+  energy: () => lazyView(() => import("./views/energy.js").then((m) => m.energyView), t("Energy"), ["plan.changed"]),
   reports: reportsView,
   assistant: assistantView,
 };

@@ -1,8 +1,9 @@
 // A view whose module is loaded when it is first shown, so pages nobody opens cost nothing
 // on the first load (the overview's budget is 150 KB on the wire).
 
-/** `load()` resolves to the view's factory; the stand-in forwards to the view once loaded. */
-export function lazyView(load, title) {
+/** `load()` resolves to the view's factory; the stand-in forwards to the view once loaded.
+ * `events`: the event types (prefixes) that make the view refresh, as the view declares them. */
+export function lazyView(load, title, events = ["station."]) {
   let view = null;
   let mounted = null; // [container, route] while mounted
   const ready = load().then((factory) => {
@@ -12,7 +13,7 @@ export function lazyView(load, title) {
   });
   return {
     title,
-    events: ["station."],
+    events,
     mount(container, route) {
       mounted = [container, route];
       if (view) view.mount(container, route);
