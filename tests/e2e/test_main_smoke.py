@@ -21,10 +21,19 @@ pytestmark = pytest.mark.e2e
 SMOKE_TOKEN = "smoke-test-admin-token"
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port free now and not handed out before in this process: the kernel may give a
+    just-closed port again, and two settings of one process on one port fail its start."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def wait_for_port(port: int, process: subprocess.Popen[str], timeout: float = 120) -> None:

@@ -256,7 +256,8 @@ async def test_the_new_views_are_loaded_with_their_content_type(rest: httpx.Asyn
     for route in ("#/energy", "#/reports"):
         assert f'href="{route}"' in page
     app_js = _static(fetched, "js/app.js").text
-    assert "energy: energyView" in app_js
+    # The energy view is loaded on first use (first-load budget), as a module of its own.
+    assert 'import("./views/energy.js")' in app_js
     assert "reports: reportsView" in app_js
 
 
