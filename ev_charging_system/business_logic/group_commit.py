@@ -109,8 +109,11 @@ class GroupCommit(Generic[Item, Result]):
                 _fail(batch, error)
                 return
             self._split += 1
+            # The error's name only: a driver's message carries the batch's every parameter.
             logger.warning(
-                "a batch of %d writes failed (%s); writing each alone", len(batch), error
+                "a batch of %d writes failed (%s); writing each alone",
+                len(batch),
+                type(error).__name__,
             )
             for entry in batch:
                 await self._write([entry])
