@@ -23,6 +23,7 @@ import scipy
 
 from benchmarks.energy.scenario import SEASONS, datasets, tariffs
 from benchmarks.energy.simulate import (
+    END_VALUE,
     Metrics,
     forecaster_for,
     oracle_forecast,
@@ -50,9 +51,10 @@ def _p(values: list[float], q: float) -> float:
 
 
 def run_dataset(
-    name: str, seasons: list[str], diagnose: bool = False
+    name: str, seasons: list[str], diagnose: bool = False, end_value: str = "replacement"
 ) -> tuple[str, dict[str, dict[str, Metrics]], list[str]]:
     """All policies on one dataset; returns per tariff and policy the summed metrics."""
+    END_VALUE["rule"] = end_value  # this process's (a pool worker's) accounting
     dataset = datasets()[name]
     weeks = [dataset.load_week(season) for season in seasons]
     surplus = PvSurplusSettings(enable_delay=timedelta(0), disable_delay=timedelta(0))
@@ -202,11 +204,19 @@ def main(argv: list[str] | None = None) -> int:
         help="also run the MPC on the real PV and load ahead (how much of the gap is "
         "forecast error); never written to RESULTS.md",
     )
+    parser.add_argument(
+        "--legacy-end-value",
+        action="store_true",
+        help="value energy left at the week's end the old way (mean import price, nothing "
+        "above a car's target), to compare with old results; never written to RESULTS.md",
+    )
     args = parser.parse_args(argv)
+    end_value = "mean-import" if args.legacy_end_value else "replacement"
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=min(2, len(args.datasets))) as pool:
         futures = [
-            pool.submit(run_dataset, name, args.seasons, args.diagnose) for name in args.datasets
+            pool.submit(run_dataset, name, args.seasons, args.diagnose, end_value)
+            for name in args.datasets
         ]
         outcomes = [future.result() for future in futures]
     output = [
@@ -264,7 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     text = "\n".join(output) + "\n"
     print(text)
     complete = len(args.seasons) == len(SEASONS) and len(args.datasets) == 2
-    if not args.no_write and not args.diagnose and complete:
+    if not args.no_write and not args.diagnose and not args.legacy_end_value and complete:
         RESULTS.write_text(text)
     return 0
 

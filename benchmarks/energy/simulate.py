@@ -56,6 +56,10 @@ from ev_charging_system.energy.policies.milp_model import (
 from ev_charging_system.energy.tariffs import price_arrays
 
 SHORTFALL_COST_PER_KWH = 1.0  # EV or appliance energy missing at its deadline
+# How energy left in storage at the week's end is valued (see Plant.finish):
+# "replacement" (the default) or "mean-import" (the benchmark before 2026-12: the week's
+# mean import price, nothing above a car's target; kept to compare with old results).
+END_VALUE = {"rule": "replacement"}
 
 
 @dataclass(slots=True)
@@ -64,6 +68,9 @@ class Metrics:
     grid_cost: float = 0.0
     import_cost: float = 0.0
     import_kwh: float = 0.0
+    export_revenue: float = 0.0
+    battery_end_value: float = 0.0  # value credited for the battery's energy gained
+    ev_end_value: float = 0.0  # value credited for the cars' energy gained (up to targets)
     export_kwh: float = 0.0
     peak_import_kw: float = 0.0
     ev_short_kwh: float = 0.0
@@ -78,6 +85,7 @@ class Metrics:
     solve_ms: list[float] = field(default_factory=list)
     solve_ms_24h: list[float] = field(default_factory=list)  # plans of a 24 h horizon
     forecast: dict[str, float | None] = field(default_factory=dict)
+    trace: list[dict[str, float]] = field(default_factory=list)  # one week's steps
 
     def add(self, other: Metrics) -> None:
         for name in (
@@ -85,6 +93,9 @@ class Metrics:
             "grid_cost",
             "import_cost",
             "import_kwh",
+            "export_revenue",
+            "battery_end_value",
+            "ev_end_value",
             "export_kwh",
             "ev_short_kwh",
             "ev_beyond_target_kwh",
@@ -116,7 +127,10 @@ class Plant:
         self.dataset = dataset
         self.config = dataset.config
         self.imports, self.feed_ins = price_arrays(tariff, week.start, WEEK_STEPS, self.config.tz)
-        self.value = float(np.mean(self.imports))  # of energy left in storage at the end
+        # Per kWh of storage input, what energy left at the end is worth: see finish.
+        legacy = END_VALUE["rule"] == "mean-import"
+        self.value = float(np.mean(self.imports) if legacy else np.min(self.imports))
+        self.extra_value = 0.0 if legacy else max(0.0, float(np.min(self.feed_ins)))
         self.plugged = {v.vehicle_id: week.plugged(v.vehicle_id) for v in self.config.vehicles}
         self.battery_soc = dataset.initial_battery_kwh
         self.ev_soc = dict(dataset.initial_ev_kwh)
@@ -124,6 +138,8 @@ class Plant:
         self.started = {job.load_id: False for job in week.jobs}
         self.metrics = Metrics()
         self._departures = {(vid, t.depart): t for vid, trips in week.trips.items() for t in trips}
+        # Per executed step: what happened (diagnose.py compares schedules with it).
+        self.trace: list[dict[str, float]] = []
 
     def actual(self, k: int) -> tuple[float, float, float]:
         i = self.week.history_steps + k
@@ -218,6 +234,7 @@ class Plant:
             battery_charge_limit_kw(config.battery, self.battery_soc, dt),
         )
         ev_total = 0.0
+        executed: dict[str, float] = {}
         for cfg in config.vehicles:
             vid = cfg.vehicle_id
             ev = 0.0
@@ -228,6 +245,7 @@ class Plant:
                 ev = min(max(step.ev_kw.get(vid, 0.0), 0.0), cfg.max_charge_kw, headroom)
             self.ev_soc[vid] += ev * cfg.charge_efficiency * dt
             ev_total += ev
+            executed[vid] = ev
         jobs_total = 0.0
         for job in self.visible_jobs(k):
             left = job.energy_kwh - self.delivered[job.load_id]
@@ -254,9 +272,24 @@ class Plant:
         m.import_kwh += imported * dt
         m.import_cost += imported * self.imports[k] * dt
         m.export_kwh += exported * dt
+        m.export_revenue += exported * self.feed_ins[k] * dt
         m.peak_import_kw = max(m.peak_import_kw, imported)
         m.battery_throughput_kwh += abs(battery) * dt
         self.battery_soc = battery_soc_after(config.battery, self.battery_soc, battery, dt)
+        row = {
+            "import_kw": imported,
+            "export_kw": exported,
+            "battery_kw": battery,
+            "battery_soc": self.battery_soc,
+            "pv_kw": pv,
+            "load_kw": critical + flexible - shed + jobs_total,
+            "price": float(self.imports[k]),
+        }
+        for cfg in config.vehicles:
+            row[f"{cfg.vehicle_id}_kw"] = executed[cfg.vehicle_id]
+            row[f"{cfg.vehicle_id}_soc"] = self.ev_soc[cfg.vehicle_id]
+            row[f"{cfg.vehicle_id}_plugged"] = float(self.plugged[cfg.vehicle_id][k])
+        self.trace.append(row)
 
     def _depart(self, vehicle_id: str, trip_kwh: float) -> None:
         cfg = self.config.vehicle(vehicle_id)
@@ -270,9 +303,14 @@ class Plant:
     def finish(self) -> Metrics:
         """Cost = grid cost + 1/kWh missing at deadlines - value of stored energy gained.
 
-        Stored energy is valued at the week's mean import price: the battery's (x its
-        discharge efficiency), the cars' only up to their targets (/ charging efficiency,
-        what it saves later); energy above a target is worth nothing here.
+        Stored energy is valued at what it would cost to put it back, a lower bound of
+        what it saves later: the battery's and the cars' up to their targets at the
+        week's cheapest import price (the site needs that energy and could always buy it
+        then), energy in a car above its target at the lowest feed-in price (it saves
+        later charging, which might have come from surplus PV). Battery energy counts x
+        its discharge efficiency, car energy / its charging efficiency (what it saves).
+        A higher price (the old rule: the week's mean import price) lets hindsight buy
+        energy at the night price only to be credited more for it at the week's end.
         """
         m = self.metrics
         battery_delta = (self.battery_soc - self.dataset.initial_battery_kwh) * (
@@ -281,11 +319,15 @@ class Plant:
         ev_value = 0.0
         for cfg in self.config.vehicles:
             target = cfg.target_energy_kwh
-            start = min(self.dataset.initial_ev_kwh[cfg.vehicle_id], target)
-            end = min(self.ev_soc[cfg.vehicle_id], target)
-            ev_value += (end - start) / cfg.charge_efficiency
+            first, last = self.dataset.initial_ev_kwh[cfg.vehicle_id], self.ev_soc[cfg.vehicle_id]
+            core = min(last, target) - min(first, target)
+            extra = max(0.0, last - target) - max(0.0, first - target)
+            ev_value += (self.value * core + self.extra_value * extra) / cfg.charge_efficiency
         shortfall = (m.ev_short_kwh + m.job_short_kwh) * SHORTFALL_COST_PER_KWH
-        m.cost = m.grid_cost + shortfall - self.value * (battery_delta + ev_value)
+        m.battery_end_value = self.value * battery_delta
+        m.ev_end_value = ev_value
+        m.cost = m.grid_cost + shortfall - m.battery_end_value - m.ev_end_value
+        m.trace = self.trace
         return m
 
 
@@ -423,9 +465,17 @@ def _below_min(plan: Plan, minimums: list[float]) -> bool:
 
 
 def run_perfect_foresight(
-    week: Week, tariff: Tariff, dataset: Dataset, time_limit_s: float
+    week: Week,
+    tariff: Tariff,
+    dataset: Dataset,
+    time_limit_s: float,
+    end_state: dict[str, float] | None = None,
 ) -> tuple[Metrics, str, float | None]:
-    """The optimum with hindsight: one MILP over the whole week with the true data."""
+    """The optimum with hindsight: one MILP over the whole week with the true data.
+
+    `end_state` (diagnosis only): the least energy the battery ("battery") and each car
+    (by id) must hold at the week's end, e.g. a policy's; the cost difference to the free
+    optimum is then what the choice of end state is worth, the rest is operation."""
     plant = Plant(week, tariff, dataset)
     config = dataset.config
     h = week.history_steps
@@ -441,6 +491,8 @@ def run_perfect_foresight(
             if 0 < t.depart < WEEK_STEPS:
                 trip[t.depart] = t.energy_kwh
                 deadlines.append((t.depart - 1, cfg.target_energy_kwh))
+        if end_state is not None and cfg.vehicle_id in end_state:
+            deadlines.append((WEEK_STEPS - 1, end_state[cfg.vehicle_id] - 1e-6))
         plugged = plant.plugged[cfg.vehicle_id]
         vehicles.append(
             VehicleModel(
@@ -453,7 +505,7 @@ def run_perfect_foresight(
                 deadlines=tuple(deadlines),
                 core_cap_kwh=cfg.target_energy_kwh,
                 core_value=value / cfg.charge_efficiency,
-                extra_value=0.0,
+                extra_value=plant.extra_value / cfg.charge_efficiency,
                 circuit=circuits.get(cfg.circuit_id) if cfg.circuit_id else None,
             )
         )
@@ -506,6 +558,7 @@ def run_perfect_foresight(
         vehicles=tuple(vehicles),
         deferrables=tuple(deferrables),
         circuit_limits_kw=tuple(c.max_kw for c in config.circuits),
+        battery_final_min_kwh=None if end_state is None else end_state["battery"] - 1e-6,
     )
     started = time.perf_counter()
     solution = solve(model, time_limit_s, exhaustive=True)

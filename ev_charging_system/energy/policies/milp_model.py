@@ -184,6 +184,9 @@ class SiteModel:
     # Length of each step in hours when they differ (the planner's coarser far horizon);
     # None: every step is `dt_h` long. Powers stay averages over their step.
     step_hours: FloatArray | None = None
+    # The least the battery may hold at the horizon's end; None: its minimum. (The
+    # benchmark's diagnosis pins hindsight to a policy's end state with it.)
+    battery_final_min_kwh: float | None = None
 
     @property
     def steps(self) -> int:
@@ -660,12 +663,11 @@ def _build(model: SiteModel) -> tuple[_Builder, dict[str, IntArray]]:
     soc_cost = np.zeros(n)
     soc_cost[-1] = -model.battery_terminal_value
     # A battery measured outside its SoC window must not make the problem infeasible.
-    idx["soc"] = b.variables(
-        n,
-        min(model.battery_min_kwh, model.battery_energy0_kwh),
-        max(model.battery_max_kwh, model.battery_energy0_kwh),
-        soc_cost,
-    )
+    soc_lower = np.full(n, min(model.battery_min_kwh, model.battery_energy0_kwh))
+    soc_upper = max(model.battery_max_kwh, model.battery_energy0_kwh)
+    if model.battery_final_min_kwh is not None:
+        soc_lower[-1] = min(max(soc_lower[-1], model.battery_final_min_kwh), soc_upper)
+    idx["soc"] = b.variables(n, soc_lower, soc_upper, soc_cost)
     idx["shed"] = b.variables(n, 0.0, model.flexible_kw, model.shed_penalty * dt)
     idx["curt"] = b.variables(n, 0.0, model.pv_kw, CURTAIL_COST_PER_KWH * dt)
 
