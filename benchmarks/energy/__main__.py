@@ -229,8 +229,9 @@ def main(argv: list[str] | None = None) -> int:
         f"Weeks per dataset: {', '.join(args.seasons)}.",
         "",
         "Cost = grid import cost - feed-in revenue + 1 per kWh missing at an EV departure "
-        "or appliance deadline - value of the energy gained in storage over each week "
-        "(battery, and cars only up to their targets, at the week's mean import price). "
+        "or appliance deadline - value of the energy gained in storage over each week, at "
+        "what it would cost to put back (battery and cars up to their targets: the week's "
+        "cheapest import price; cars above their targets: the feed-in price). "
         "'vs perfect' = (cost - perfect-foresight cost) / |perfect-foresight cost| (the "
         "issue's measure; misleading where that cost is near zero), 'vs perfect's import "
         "cost' = the same difference / what perfect foresight pays for its grid imports. "

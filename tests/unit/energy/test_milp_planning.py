@@ -273,3 +273,35 @@ def test_a_run_on_hourly_steps_keeps_its_energy_and_a_15_minute_grid_keeps_its_p
     power = run_power_from(profile, 0.25, hourly, 0)
     assert power == pytest.approx([2.0, 1.25, 0.0, 0.0])
     assert float(np.sum(power * hourly)) == pytest.approx(1.75)
+
+
+def test_a_final_battery_minimum_makes_the_model_leave_that_much_in_the_battery() -> None:
+    # Evening with no PV at a flat price: free, the model empties the battery into the
+    # house; pinned (the benchmark's diagnosis pins hindsight to a policy's end state),
+    # it keeps 8 kWh and imports the difference.
+    n = 8
+    common = dict(
+        dt_h=STEP_HOURS,
+        pv_kw=np.zeros(n),
+        critical_kw=np.full(n, 4.0),
+        flexible_kw=np.zeros(n),
+        import_price=np.full(n, 0.30),
+        feed_in_price=np.full(n, 0.05),
+        battery_energy0_kwh=9.0,
+        battery_min_kwh=1.0,
+        battery_max_kwh=10.0,
+        battery_charge_kw=5.0,
+        battery_discharge_kw=5.0,
+        battery_eta_charge=0.95,
+        battery_eta_discharge=0.95,
+        import_limit_kw=10.0,
+        export_limit_kw=10.0,
+        shed_penalty=1.0,
+        short_penalty=5.0,
+    )
+    free = solve(SiteModel(**common), 5.0)  # type: ignore[arg-type]
+    pinned = solve(SiteModel(**common, battery_final_min_kwh=8.0), 5.0)  # type: ignore[arg-type]
+    assert free.ok and pinned.ok
+    assert free.soc[-1] < 2.0
+    assert pinned.soc[-1] == pytest.approx(8.0, abs=1e-6)
+    assert np.sum(pinned.grid_import) > np.sum(free.grid_import)
