@@ -21,7 +21,7 @@ from ev_charging_system.business_logic.bounded import DeadlineExceededError, wit
 from ev_charging_system.cluster.node import ClusterStartError
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.data.database import migrate_to_head
-from ev_charging_system.energy.history_store import restore_history
+from ev_charging_system.energy.history_store import ForecastErrorKeeper, restore_history
 from ev_charging_system.llm_integration.mcp_server import MCP_PATH
 from ev_charging_system.models.errors import StorageUnavailableError
 
@@ -68,6 +68,11 @@ def describe_startup_failure(error: Exception, settings: Settings) -> str:
     return f"{type(error).__name__}: {error}"
 
 
+# How often the forecast error scores are stored when something was scored (a slot is
+# scored every 15 minutes; a minute bounds what a crash loses).
+FORECAST_ERRORS_EVERY_S = 60.0
+
+
 class Application(System):
     """Everything `python main.py` runs. Tests start it on port 0 and read the real ports."""
 
@@ -75,6 +80,11 @@ class Application(System):
         super().__init__(settings)
         self._http_servers: list[tuple[EmbeddedUvicornServer, asyncio.Task[None]]] = []
         self._flush_task: asyncio.Task[None] | None = None
+        self._forecast_task: asyncio.Task[None] | None = None
+        # The dashboard's forecast errors, kept across restarts (energy/history_store.py).
+        self.forecast_errors = ForecastErrorKeeper(
+            self.coordinator.forecast_tracker, self.history_store
+        )
         self._stopped = False
         self.rest_port = 0
         self.mcp_port = 0
@@ -106,6 +116,8 @@ class Application(System):
         )
         if restored:
             logger.info("energy: forecasts start from %d stored 15-minute slots", restored)
+        if await self.forecast_errors.restore():
+            logger.info("energy: forecast errors restored from before the restart")
         if self.cluster is None:
             await self._lead()
         else:
@@ -125,6 +137,7 @@ class Application(System):
             mcp_app, settings.mcp_server_host, settings.mcp_server_port
         )
         self._flush_task = asyncio.create_task(self._flush_last_seen_periodically())
+        self._forecast_task = asyncio.create_task(self._keep_forecast_errors_periodically())
         if self.ocpp.port is not None:
             logger.info(
                 "OCPP server listening on ws://%s:%d/<charge_point_id> (ocpp1.6, ocpp2.0.1)",
@@ -201,6 +214,22 @@ class Application(System):
         except Exception:
             logger.exception("could not store last-seen times; %s", then)
 
+    async def _keep_forecast_errors_periodically(self) -> None:
+        while True:
+            await asyncio.sleep(FORECAST_ERRORS_EVERY_S)
+            await self._keep_forecast_errors("will retry")
+
+    async def _keep_forecast_errors(self, then: str) -> None:
+        """Bounded like any database wait; the scores stay in memory if it fails."""
+        try:
+            await within(self.settings.database_timeout_seconds, self.forecast_errors.keep())
+        except DeadlineExceededError as error:
+            self.database_health.failed(f"storing forecast errors: {error}")
+        except StorageUnavailableError:
+            pass  # DatabaseHealth logged the outage once
+        except Exception:
+            logger.exception("energy: could not store the forecast errors; %s", then)
+
     async def _abandon_start(self) -> None:
         """Release what a failed start already opened, without masking the failure."""
         with contextlib.suppress(Exception):
@@ -218,10 +247,11 @@ class Application(System):
         await self.alarms.stop()
         await self.meter_history.stop()
         await self.webhooks.aclose()
-        if self._flush_task is not None:
-            self._flush_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flush_task
+        for task in (self._flush_task, self._forecast_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.ocpp.stop(drain_seconds=self.settings.shutdown_timeout_seconds - 1)
         if self.cluster is not None:
             # After the stations' sockets closed (forwarded calls answered "offline"):
@@ -234,6 +264,7 @@ class Application(System):
         if self.chat is not None:
             await self.chat.aclose()
         await self._flush_last_seen("lost at shutdown")
+        await self._keep_forecast_errors("the last scores are lost")
         await self.engine.dispose()
 
     async def run_until_signalled(self) -> None:

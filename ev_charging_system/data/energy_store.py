@@ -18,6 +18,8 @@ SITE_KEY = "site"
 # The deferrable jobs' progress: a row of its own (written after plans, while the site's
 # row is written on configuration changes), in the same key/document table.
 PROGRESS_KEY = "deferrable_progress"
+# The forecast error scores shown on the dashboard (`ForecastTracker.document()`).
+FORECAST_ERRORS_KEY = "forecast_errors"
 # A plan's schedule is kept for its first hours: enough to explain a decision, while a
 # tick a minute does not grow the database by a full day-long schedule each time.
 STORED_PLAN_STEPS = 16
@@ -107,6 +109,19 @@ class SqlHistoryStore:
                 session.add(SiteSettingsRow(key=PROGRESS_KEY, document=document))
             else:
                 row.document = document
+
+    async def save_forecast_errors(self, document: dict[str, Any]) -> None:
+        async with self._session_factory() as session, session.begin():
+            row = await session.get(SiteSettingsRow, FORECAST_ERRORS_KEY)
+            if row is None:
+                session.add(SiteSettingsRow(key=FORECAST_ERRORS_KEY, document=document))
+            else:
+                row.document = document
+
+    async def load_forecast_errors(self) -> dict[str, Any] | None:
+        async with self._session_factory() as session:
+            row = await session.get(SiteSettingsRow, FORECAST_ERRORS_KEY)
+            return dict(row.document) if row is not None else None
 
     async def load(self, since_slot: int) -> list[MeasuredSlot]:
         async with self._session_factory() as session:

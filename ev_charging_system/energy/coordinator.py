@@ -466,6 +466,11 @@ class Coordinator:
         return self._tracker.accuracy()
 
     @property
+    def forecast_tracker(self) -> ForecastTracker:
+        """The forecast error scores, to be kept across restarts (`history_store`)."""
+        return self._tracker
+
+    @property
     def history(self) -> SlotHistory:
         return self._history
 

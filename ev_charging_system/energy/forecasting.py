@@ -33,9 +33,11 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -276,6 +278,7 @@ class ForecastTracker:
         self._errors: dict[str, deque[tuple[float, float, float]]] = {
             lead: deque(maxlen=size) for lead in self.LEADS
         }
+        self._observations = 0
 
     def record(self, forecast: Forecast) -> None:
         first = slot_index(forecast.start + STEP / 2)
@@ -293,9 +296,55 @@ class ForecastTracker:
                 self._errors[name].append(
                     (abs(predicted[0] - pv_kw), abs(predicted[1] - load_kw), predicted[0] - pv_kw)
                 )
+                self._observations += 1
         stale = [key for key in self._pending if key[1] < slot - STEPS_PER_DAY]
         for key in stale:
             del self._pending[key]
+
+    @property
+    def observations(self) -> int:
+        """How many scores were added so far (in this process): changes when there is
+        something new to store."""
+        return self._observations
+
+    def document(self) -> dict[str, Any]:
+        """What a restart should not forget, as JSON: the scores of the last days and
+        the forecasts still waiting for their slot."""
+        return {
+            "version": 1,
+            "pending": [
+                [lead, slot, pv, load] for (lead, slot), (pv, load) in self._pending.items()
+            ],
+            "errors": {lead: [list(e) for e in errors] for lead, errors in self._errors.items()},
+        }
+
+    def restore(self, document: Mapping[str, Any]) -> None:
+        """Take over a `document()` stored before a restart (the newest scores win where
+        they do not fit). Raises ValueError on a malformed document, leaving the tracker
+        as it was."""
+        try:
+            if document.get("version") != 1:
+                raise ValueError(f"unknown version {document.get('version')!r}")
+            pending: dict[tuple[str, int], tuple[float, float]] = {}
+            for lead, slot, pv, load in document["pending"]:
+                if lead not in self.LEADS:
+                    raise ValueError(f"unknown lead {lead!r}")
+                pending[(str(lead), int(slot))] = (_finite(pv), _finite(load))
+            errors: dict[str, list[tuple[float, float, float]]] = {}
+            for lead, rows in document["errors"].items():
+                if lead not in self.LEADS:
+                    raise ValueError(f"unknown lead {lead!r}")
+                errors[lead] = [(_finite(a), _finite(b), _finite(c)) for a, b, c in rows]
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ValueError(f"malformed forecast error document: {exc!r}") from exc
+        for key, value in pending.items():
+            self._pending.setdefault(key, value)
+        for lead, rows in errors.items():
+            kept = self._errors[lead]
+            fresh = list(kept)
+            kept.clear()
+            kept.extend(rows)  # older first; the deque keeps the newest `days` days
+            kept.extend(fresh)
 
     def accuracy(self) -> ForecastAccuracy:
         def mean(name: str, field: int) -> float | None:
@@ -310,3 +359,10 @@ class ForecastTracker:
             load_mae_day_ahead_kw=mean("day", 1),
             pv_bias_day_ahead_kw=mean("day", 2),
         )
+
+
+def _finite(value: object) -> float:
+    number = float(value)  # type: ignore[arg-type]
+    if not math.isfinite(number):
+        raise ValueError(f"not a finite number: {value!r}")
+    return number

@@ -8,14 +8,19 @@
   dishwasher programme. Stored after each plan when it changed; restored with the site's
   configuration (`SiteSettingsService.restore`). Energy counted between the last plan
   and the stop (at most one tick) is not kept.
+- The forecast error scores (`ForecastTracker`, shown on the dashboard): without them a
+  restart would show no forecast error for a day. Stored when a slot was scored, at most
+  every `ForecastErrorKeeper` call (the application calls it every minute) and at stop;
+  restored at start. Forecasts made between the last store and the stop are not scored.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
+from ev_charging_system.energy.forecasting import ForecastTracker
 from ev_charging_system.energy.history import MeasuredSlot, SlotHistory, slot_index
 from ev_charging_system.energy.models import DeferrableLoadState, Plan
 from ev_charging_system.energy.recorder import PlanRecorder
@@ -31,6 +36,44 @@ class HistoryStore(Protocol):
     async def save_progress(self, jobs: tuple[DeferrableLoadState, ...]) -> None:
         """Replace the stored progress of the deferrable jobs with `jobs`."""
         ...
+
+
+class ForecastErrorStore(Protocol):
+    async def save_forecast_errors(self, document: dict[str, Any]) -> None: ...
+
+    async def load_forecast_errors(self) -> dict[str, Any] | None: ...
+
+
+class ForecastErrorKeeper:
+    """Stores the tracker's document when it has scored something since the last store."""
+
+    def __init__(self, tracker: ForecastTracker, store: ForecastErrorStore) -> None:
+        self._tracker = tracker
+        self._store = store
+        self._stored = tracker.observations
+
+    async def restore(self) -> bool:
+        """Take over the stored scores; False when there are none or they are unreadable
+        (logged: the tracker then starts empty, as before a first start)."""
+        document = await self._store.load_forecast_errors()
+        if document is None:
+            return False
+        try:
+            self._tracker.restore(document)
+        except ValueError:
+            logger.exception("energy: the stored forecast errors could not be read; not used")
+            return False
+        self._stored = self._tracker.observations
+        return True
+
+    async def keep(self) -> bool:
+        """Store the scores if anything was scored since the last store; True if stored."""
+        observations = self._tracker.observations
+        if observations == self._stored:
+            return False
+        await self._store.save_forecast_errors(self._tracker.document())
+        self._stored = observations
+        return True
 
 
 class HistoryKeepingRecorder:

@@ -322,3 +322,31 @@ async def test_a_deferrable_jobs_progress_survives_a_restart(app_factory: AppFac
     assert after["state"]["started"] is True
     assert after["state"]["delivered_kwh"] == pytest.approx(before["state"]["delivered_kwh"])
     assert after["remaining_kwh"] < 1.0
+
+
+async def test_forecast_errors_survive_a_restart(app_factory: AppFactory) -> None:
+    from ev_charging_system.energy.models import Forecast
+
+    first = await app_factory()
+    # Two days ahead: no slot the running planner scores during the test.
+    start = datetime.fromtimestamp((slot_index(datetime.now(UTC)) + 192) * 900, UTC)
+    tracker = first.coordinator.forecast_tracker
+    tracker.record(Forecast(start, (1.0,) * 96, (0.5,) * 96, (0.0,) * 96))
+    tracker.observe(slot_index(start) + 4, pv_kw=1.5, load_kw=0.5)  # hour ahead: 0.5 off
+    await first.stop()  # stores the scores and the day-ahead forecast still pending
+
+    second = await app_factory()
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{second.rest_port}", headers=ADMIN_HEADERS
+    ) as rest:
+        forecast = (await rest.get("/energy/health")).json()["forecast"]
+    assert forecast["pv_mae_hour_ahead_kw"] == pytest.approx(0.5)
+    # The day-ahead forecast made before the restart is scored after it.
+    restored = second.coordinator.forecast_tracker
+    restored.observe(slot_index(start) + 95, pv_kw=0.0, load_kw=1.0)
+    assert restored.accuracy().pv_bias_day_ahead_kw == pytest.approx(1.0)
+    # Stored again once something new was scored (the application does it every minute).
+    assert await second.forecast_errors.keep() is True
+    assert await second.forecast_errors.keep() is False
+    stored = await second.history_store.load_forecast_errors()
+    assert stored is not None and len(stored["errors"]["day"]) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -122,3 +123,39 @@ def test_tracker_scores_hour_and_day_ahead_forecasts() -> None:
     assert accuracy.pv_mae_hour_ahead_kw == pytest.approx(0.5)
     assert accuracy.load_mae_day_ahead_kw == pytest.approx(0.5)
     assert accuracy.pv_bias_day_ahead_kw == pytest.approx(1.0)
+
+
+def test_tracker_scores_survive_a_restart_through_its_document() -> None:
+    # Before the restart: the hour-ahead slot was scored, the day-ahead one is pending.
+    before = ForecastTracker()
+    start = datetime(2025, 5, 10, 0, 0, tzinfo=UTC)
+    before.record(Forecast(start, (1.0,) * 96, (0.5,) * 96, (0.0,) * 96))
+    first = slot_index(start)
+    before.observe(first + 4, pv_kw=1.5, load_kw=0.5)
+    document = json.loads(json.dumps(before.document()))  # as stored in a JSON column
+
+    after = ForecastTracker()
+    after.restore(document)
+    assert after.accuracy().pv_mae_hour_ahead_kw == pytest.approx(0.5)
+    # The forecast made before the restart is still scored when its slot completes.
+    after.observe(first + 95, pv_kw=0.0, load_kw=1.0)
+    assert after.accuracy().pv_bias_day_ahead_kw == pytest.approx(1.0)
+    assert after.observations == 1  # scored in this process: something new to store
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        {"version": 2, "pending": [], "errors": {}},
+        {"version": 1, "pending": [["week", 1, 0.0, 0.0]], "errors": {}},
+        {"version": 1, "pending": [], "errors": {"hour": [[float("nan"), 0.0, 0.0]]}},
+        {"version": 1, "errors": {}},
+    ],
+)
+def test_a_malformed_tracker_document_is_refused_and_changes_nothing(
+    document: dict[str, object],
+) -> None:
+    tracker = ForecastTracker()
+    with pytest.raises(ValueError):
+        tracker.restore(document)
+    assert tracker.accuracy().samples == 0
