@@ -59,13 +59,16 @@ from ev_charging_system.core.ocpp_server import (
     OcppServer,
     OcppServerOptions,
     TlsListener,
-    validate_frames_inline,
 )
 from ev_charging_system.core.rate_limit import RateLimit
 from ev_charging_system.core.services import OcppServices
 from ev_charging_system.data.alarm_store import SqlAlarmStore
 from ev_charging_system.data.certificate_authority import CertificateAuthorityStore
-from ev_charging_system.data.database import create_engine, create_session_factory
+from ev_charging_system.data.database import (
+    create_autocommit_session_factory,
+    create_engine,
+    create_session_factory,
+)
 from ev_charging_system.data.database_health import DatabaseHealth
 from ev_charging_system.data.energy_store import (
     SqlHistoryStore,
@@ -137,6 +140,11 @@ class System:
             return SqlAlchemyUnitOfWork(session_factory, self.database_health)
 
         self.uow_factory = unit_of_work
+        statement_sessions = create_autocommit_session_factory(self.engine)
+
+        def statement_unit_of_work() -> UnitOfWork:
+            return SqlAlchemyUnitOfWork(statement_sessions, self.database_health)
+
         # The one metrics registry of this application (never the library's global one).
         self.metrics_registry = CollectorRegistry(auto_describe=True)
         observer = PrometheusObserver(self.metrics_registry)
@@ -232,6 +240,11 @@ class System:
             # SQLite has one writer at a time: a second batch in flight would only wait
             # for the lock (and hold a connection while it does).
             concurrent_writes=1 if self.engine.dialect.name == "sqlite" else 2,
+            # One unnest INSERT per batch on PostgreSQL; SQLite's multi-row insert may be
+            # several statements, which must share a transaction.
+            single_statement_uow_factory=(
+                None if self.engine.dialect.name == "sqlite" else statement_unit_of_work
+            ),
         )
         diagnostics = DiagnosticsService(unit_of_work, utc_now, presence)
         reporting = ReportingService(unit_of_work)
@@ -274,7 +287,6 @@ class System:
             settings.data_dir / "ca", settings.ca_cert_file, settings.ca_key_file
         )
         certificates = CertificateService(self.certificate_authority, devices, commands)
-        validate_frames_inline()
         self.ocpp = OcppServer(
             OcppServices(
                 devices,
