@@ -22,6 +22,7 @@ from ev_charging_system.cluster.node import ClusterStartError
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.data.database import migrate_to_head
 from ev_charging_system.energy.history_store import restore_history
+from ev_charging_system.heap import CollectorPauses, freeze_startup_heap
 from ev_charging_system.llm_integration.mcp_server import MCP_PATH
 from ev_charging_system.models.errors import StorageUnavailableError
 
@@ -71,8 +72,11 @@ def describe_startup_failure(error: Exception, settings: Settings) -> str:
 class Application(System):
     """Everything `python main.py` runs. Tests start it on port 0 and read the real ports."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, freeze_startup_heap: bool = False) -> None:
+        """`freeze_startup_heap`: for the process that runs only this (main.py); see heap.py."""
         super().__init__(settings)
+        self._freeze_startup_heap = freeze_startup_heap
+        self._collector_pauses = CollectorPauses(self.metrics_observer.gc_paused)
         self._http_servers: list[tuple[EmbeddedUvicornServer, asyncio.Task[None]]] = []
         self._flush_task: asyncio.Task[None] | None = None
         self._stopped = False
@@ -94,6 +98,7 @@ class Application(System):
 
     async def start(self) -> None:
         settings = self.settings
+        self._collector_pauses.install()
         if settings.migrate_on_start:
             await migrate_to_head(self.engine)
         if await self.site.restore():
@@ -145,6 +150,8 @@ class Application(System):
         )
         if self.settings.anthropic_api_key is None:
             logger.info("ANTHROPIC_API_KEY is not set: the chat feature is unavailable")
+        if self._freeze_startup_heap:
+            freeze_startup_heap()
 
     async def _lead(self) -> None:
         """Start the singletons: the planner, the alarm rules, meter retention."""
@@ -235,6 +242,7 @@ class Application(System):
             await self.chat.aclose()
         await self._flush_last_seen("lost at shutdown")
         await self.engine.dispose()
+        self._collector_pauses.uninstall()
 
     async def run_until_signalled(self) -> None:
         stop = asyncio.Event()

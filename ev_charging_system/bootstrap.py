@@ -148,6 +148,7 @@ class System:
         # The one metrics registry of this application (never the library's global one).
         self.metrics_registry = CollectorRegistry(auto_describe=True)
         observer = PrometheusObserver(self.metrics_registry)
+        self.metrics_observer = observer
         key = settings.secret_key
         self.secret_box = FernetSecretBox(
             key.get_secret_value().encode()
