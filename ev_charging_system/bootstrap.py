@@ -105,6 +105,13 @@ def pool_levels(engine: AsyncEngine) -> dict[str, int]:
     return levels
 
 
+def _leader_call_bound(settings: Settings) -> float:
+    """How long an operation forwarded to the leader may take there: a plan made on
+    demand (the optimiser's whole budget) or a setpoint sent to a station, plus the hop."""
+    plan = settings.energy_optimize_time_limit_seconds * 4
+    return max(plan, settings.ocpp_call_timeout_seconds) + 5.0
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -165,6 +172,7 @@ class System:
                     connect_timeout_seconds=settings.cluster_connect_timeout_seconds,
                     call_timeout_seconds=settings.ocpp_call_timeout_seconds,
                     event_replay_seconds=settings.cluster_event_replay_seconds,
+                    leader_call_timeout_seconds=_leader_call_bound(settings),
                 ),
                 local_gateway,
                 self.connections,
@@ -331,6 +339,9 @@ class System:
             observer,
             read_timeout_seconds=settings.api_read_timeout_seconds,
         )
+        if self.cluster is not None:  # the planner's operations run on the leader's planner
+            self.operations.route_to_leader(self.cluster.leader_calls)
+            self.cluster.leader_calls.serve(self.operations.perform_forwarded)
         self.rest_app = create_rest_app(
             ApiServices(
                 operations=self.operations,
