@@ -401,6 +401,7 @@ class System:
             return {}
         limit = settings.mcp_actions_per_minute
         return {
+            "session_node": settings.node_id,
             "confirmation_store": self.cluster.confirmation_tokens(
                 settings.mcp_confirmation_ttl_seconds
             ),
