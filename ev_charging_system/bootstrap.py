@@ -7,6 +7,7 @@ runs it (listeners, background tasks, signals, orderly shutdown).
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -148,11 +149,12 @@ class System:
         self.metrics_registry = CollectorRegistry(auto_describe=True)
         observer = PrometheusObserver(self.metrics_registry)
         key = settings.secret_key
-        self.secret_box = FernetSecretBox(
+        self._secret_key = (
             key.get_secret_value().encode()
             if key is not None
             else development_key(settings.data_dir / "secret.key")
         )
+        self.secret_box = FernetSecretBox(self._secret_key)
         self.connections = ConnectionManager()
         local_gateway = OcppGateway(self.connections)
         # One process (the default) or one node of a cluster: only the event bus, the
@@ -400,8 +402,12 @@ class System:
         if self.cluster is None:
             return {}
         limit = settings.mcp_actions_per_minute
+        # A 2026-protocol client answers a confirmation by repeating its call with the
+        # sealed request state, maybe through another node: every node must unseal it.
+        request_state_key = hmac.digest(self._secret_key, b"evcs mcp request state", "sha256")
         return {
             "session_node": settings.node_id,
+            "request_state_keys": (request_state_key,),
             "confirmation_store": self.cluster.confirmation_tokens(
                 settings.mcp_confirmation_ttl_seconds
             ),

@@ -18,6 +18,7 @@ from typing import Any
 import mcp_types as types
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
+from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.types import ASGIApp
 
@@ -65,6 +66,9 @@ class McpSettings:
     action_limiter: RateLimiter | None = None
     # A cluster node's NODE_ID: session ids name it, so a balancer keeps sessions there.
     session_node: str | None = None
+    # Keys sealing the 2026 protocol's request state (a confirmation's round trip); the
+    # same on every node of a cluster. Empty: a key of this process only (the SDK's).
+    request_state_keys: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +119,9 @@ def build_mcp(runner: OperationRunner, events: EventBus, settings: McpSettings) 
             required_scopes=[READ],  # both tokens carry it; anything else gets 401/403
         ),
         subscriptions=feed.bus,
+        request_state_security=RequestStateSecurity(keys=list(settings.request_state_keys))
+        if settings.request_state_keys
+        else None,
     )
     limiter = settings.action_limiter
     if limiter is None and settings.actions_per_minute > 0:

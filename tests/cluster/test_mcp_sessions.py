@@ -8,7 +8,13 @@ session. tests/cluster/test_nginx.py runs the same through nginx.
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
+import httpx2
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
+from mcp_types import ElicitResult
 
 from ev_charging_system.llm_integration.mcp_server import MCP_PATH
 from tests.cluster.conftest import Cluster
@@ -47,3 +53,54 @@ async def test_a_session_opened_on_node_a_is_unknown_on_node_b(cluster: Cluster)
     ) as again:
         assert await listed(again) == set()
     assert session_ids[-1].startswith("node-b.")
+
+
+class AlternatingNodes(httpx2.AsyncBaseTransport):
+    """A balancer in the client: each request goes to the next node's MCP port."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self._ports = ports
+        self._inner = httpx2.AsyncHTTPTransport()
+        self.sent_to: list[int] = []
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        port = self._ports[len(self.sent_to) % len(self._ports)]
+        self.sent_to.append(port)
+        request.url = request.url.copy_with(port=port)
+        return await self._inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def test_a_2026_client_confirms_an_action_across_nodes(cluster: Cluster) -> None:
+    """The confirmation's sealed request state, minted by one node, opens on the other."""
+    tokens = {"mcp_read_token": MCP_READ, "mcp_operate_token": MCP_OPERATE}
+    a = await cluster.start("node-a", **tokens)
+    b = await cluster.start("node-b", **tokens)
+    asked: list[str] = []
+
+    async def confirm(_context: Any, params: Any) -> ElicitResult:
+        asked.append(params.message)
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    balancer = AlternatingNodes([a.mcp_port, b.mcp_port])
+    async with (
+        httpx2.AsyncClient(
+            transport=balancer, headers={"Authorization": f"Bearer {MCP_OPERATE}"}, timeout=20
+        ) as http,
+        Client(
+            streamable_http_client(f"http://127.0.0.1:{a.mcp_port}{MCP_PATH}", http_client=http),
+            elicitation_callback=confirm,
+        ) as session,
+    ):
+        result = await session.call_tool("control_battery", {"mode": "charge", "power_kw": 1})
+    assert not result.is_error, result.content
+    assert asked == [
+        "Set the home battery to charge at 1 kW until the next plan. Do you want to do this now?"
+    ]
+    assert result.structured_content is not None
+    assert result.structured_content["state"] == "executed"
+    assert {a.mcp_port, b.mcp_port} <= set(balancer.sent_to)
+    leader = a if a.cluster is not None and a.cluster.is_leader else b
+    assert leader.coordinator.status().battery.setpoint_kw == 1
