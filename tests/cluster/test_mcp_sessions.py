@@ -14,7 +14,7 @@ import httpx
 import httpx2
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
-from mcp_types import ElicitResult
+from mcp_types import ElicitRequestParams, ElicitResult
 
 from ev_charging_system.llm_integration.mcp_server import MCP_PATH
 from tests.cluster.conftest import Cluster
@@ -80,7 +80,7 @@ async def test_a_2026_client_confirms_an_action_across_nodes(cluster: Cluster) -
     b = await cluster.start("node-b", **tokens)
     asked: list[str] = []
 
-    async def confirm(_context: Any, params: Any) -> ElicitResult:
+    async def confirm(context: Any, params: ElicitRequestParams) -> ElicitResult:
         asked.append(params.message)
         return ElicitResult(action="accept", content={"confirm": True})
 
