@@ -7,6 +7,7 @@ runs it (listeners, background tasks, signals, orderly shutdown).
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -108,6 +109,13 @@ def pool_levels(engine: AsyncEngine) -> dict[str, int]:
     return levels
 
 
+def _leader_call_bound(settings: Settings) -> float:
+    """How long an operation forwarded to the leader may take there: a plan made on
+    demand (the optimiser's whole budget) or a setpoint sent to a station, plus the hop."""
+    plan = settings.energy_optimize_time_limit_seconds * 4
+    return max(plan, settings.ocpp_call_timeout_seconds) + 5.0
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -150,11 +158,12 @@ class System:
         observer = PrometheusObserver(self.metrics_registry)
         self.metrics_observer = observer
         key = settings.secret_key
-        self.secret_box = FernetSecretBox(
+        self._secret_key = (
             key.get_secret_value().encode()
             if key is not None
             else development_key(settings.data_dir / "secret.key")
         )
+        self.secret_box = FernetSecretBox(self._secret_key)
         self.connections = ConnectionManager()
         local_gateway = OcppGateway(self.connections)
         # One process (the default) or one node of a cluster: only the event bus, the
@@ -174,6 +183,7 @@ class System:
                     connect_timeout_seconds=settings.cluster_connect_timeout_seconds,
                     call_timeout_seconds=settings.ocpp_call_timeout_seconds,
                     event_replay_seconds=settings.cluster_event_replay_seconds,
+                    leader_call_timeout_seconds=_leader_call_bound(settings),
                 ),
                 local_gateway,
                 self.connections,
@@ -344,6 +354,9 @@ class System:
             observer,
             read_timeout_seconds=settings.api_read_timeout_seconds,
         )
+        if self.cluster is not None:  # the planner's operations run on the leader's planner
+            self.operations.route_to_leader(self.cluster.leader_calls)
+            self.cluster.leader_calls.serve(self.operations.perform_forwarded)
         self.rest_app = create_rest_app(
             ApiServices(
                 operations=self.operations,
@@ -402,7 +415,12 @@ class System:
         if self.cluster is None:
             return {}
         limit = settings.mcp_actions_per_minute
+        # A 2026-protocol client answers a confirmation by repeating its call with the
+        # sealed request state, maybe through another node: every node must unseal it.
+        request_state_key = hmac.digest(self._secret_key, b"evcs mcp request state", "sha256")
         return {
+            "session_node": settings.node_id,
+            "request_state_keys": (request_state_key,),
             "confirmation_store": self.cluster.confirmation_tokens(
                 settings.mcp_confirmation_ttl_seconds
             ),
