@@ -29,7 +29,9 @@ def test_every_collection_is_reported_with_its_generation_and_length() -> None:
     pauses._on_collection("start", {"generation": 2})
     clock.now += 0.25
     pauses._on_collection("stop", {"generation": 2, "collected": 0})
-    assert reports == [(2, pytest.approx(0.25))]
+    [(generation, seconds)] = reports
+    assert generation == 2
+    assert seconds == pytest.approx(0.25)
 
 
 def test_long_pauses_are_logged_once_a_minute_with_how_many_there_were(
