@@ -22,7 +22,7 @@ from ev_charging_system.cluster.node import ClusterStartError
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.data.database import migrate_to_head
 from ev_charging_system.energy.history_store import restore_history
-from ev_charging_system.heap import CollectorPauses, freeze_startup_heap
+from ev_charging_system.heap import CollectorPacing, CollectorPauses, freeze_startup_heap
 from ev_charging_system.llm_integration.mcp_server import MCP_PATH
 from ev_charging_system.models.errors import StorageUnavailableError
 
@@ -72,11 +72,12 @@ def describe_startup_failure(error: Exception, settings: Settings) -> str:
 class Application(System):
     """Everything `python main.py` runs. Tests start it on port 0 and read the real ports."""
 
-    def __init__(self, settings: Settings, freeze_startup_heap: bool = False) -> None:
-        """`freeze_startup_heap`: for the process that runs only this (main.py); see heap.py."""
+    def __init__(self, settings: Settings, pace_garbage_collection: bool = False) -> None:
+        """`pace_garbage_collection`: only for a process that runs nothing else (main.py),
+        since it freezes the heap (heap.py)."""
         super().__init__(settings)
-        self._freeze_startup_heap = freeze_startup_heap
-        self._collector_pauses = CollectorPauses(self.metrics_observer.gc_paused)
+        self._pacing = CollectorPacing() if pace_garbage_collection else None
+        self._collector_pauses = CollectorPauses(self._collection_finished)
         self._http_servers: list[tuple[EmbeddedUvicornServer, asyncio.Task[None]]] = []
         self._flush_task: asyncio.Task[None] | None = None
         self._stopped = False
@@ -150,8 +151,14 @@ class Application(System):
         )
         if self.settings.anthropic_api_key is None:
             logger.info("ANTHROPIC_API_KEY is not set: the chat feature is unavailable")
-        if self._freeze_startup_heap:
+        if self._pacing is not None:
             freeze_startup_heap()
+            self._pacing.start()
+
+    def _collection_finished(self, generation: int, seconds: float) -> None:
+        self.metrics_observer.gc_paused(generation, seconds)
+        if self._pacing is not None:
+            self._pacing.collection_finished(generation)
 
     async def _lead(self) -> None:
         """Start the singletons: the planner, the alarm rules, meter retention."""
@@ -242,6 +249,8 @@ class Application(System):
             await self.chat.aclose()
         await self._flush_last_seen("lost at shutdown")
         await self.engine.dispose()
+        if self._pacing is not None:
+            await self._pacing.stop()
         self._collector_pauses.uninstall()
 
     async def run_until_signalled(self) -> None:

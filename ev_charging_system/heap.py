@@ -1,15 +1,24 @@
-"""The cyclic garbage collector and the event loop: keep it short, and show when it is not.
+"""The cyclic garbage collector and the event loop: keep its pauses short, and show them.
 
 A full collection walks every object the process holds and stops the loop while it does.
 After start-up that is about 390,000 objects (the framework, driver, solver and pandas
-modules), a walk of 0.2-0.6 s on this project's 2-core machine, paid again at every full
-collection: with 10,000 stations connected, those pauses were the p99 latency. Freezing
-the start-up heap moves it where the collector never looks; objects made afterwards
-(stations, sessions) are collected as before.
+modules), a walk of 0.2-0.6 s on this project's 2-core machine; with 10,000 stations
+connected it is millions of objects, and full collections of 0.3-2.4 s came several times
+a minute while stations connected (benchmarks/ocpp_load, steady part): they were the p99.
+
+So `python main.py` (never a test process, which builds and drops applications):
+- freezes its start-up heap once it listens: the collector never walks it again;
+- after each full collection, freezes what survived it (`CollectorPacing`): the next full
+  collection walks only what was made since, not every connected station again;
+- once every `RECLAIM_SECONDS` thaws the frozen heap and collects it in one go, so that
+  cyclic garbage among objects frozen while alive (a station's old connection) is
+  reclaimed: one long pause per interval, logged, instead of several a minute.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import logging
 import time
@@ -20,6 +29,8 @@ logger = logging.getLogger(__name__)
 
 LONG_PAUSE_SECONDS = 0.1
 LOG_INTERVAL_SECONDS = 60.0
+CHECK_SECONDS = 5.0
+RECLAIM_SECONDS = 900.0
 
 
 def freeze_startup_heap() -> int:
@@ -77,3 +88,67 @@ class CollectorPauses:
                 )
                 self._last_logged = now
                 self._long_since_logged = 0
+
+
+class CollectorPacing:
+    """Freezes the survivors of each full collection; reclaims the frozen heap now and then.
+
+    Fed by `CollectorPauses` (which generation ran); acts from a task of its own, never
+    inside the collector's callback."""
+
+    def __init__(
+        self,
+        check_seconds: float = CHECK_SECONDS,
+        reclaim_seconds: float = RECLAIM_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._check_seconds = check_seconds
+        self._reclaim_seconds = reclaim_seconds
+        self._clock = clock
+        self._full_collection_seen = False
+        self._task: asyncio.Task[None] | None = None
+        self._last_reclaim = clock()
+
+    def collection_finished(self, generation: int) -> None:
+        if generation == 2:
+            self._full_collection_seen = True
+
+    def start(self) -> None:
+        self._last_reclaim = self._clock()
+        self._task = asyncio.create_task(self._run(), name="garbage-collector pacing")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._check_seconds)
+            self.step()
+
+    def step(self) -> None:
+        """One check: reclaim when due, else freeze after a full collection."""
+        if self._clock() - self._last_reclaim >= self._reclaim_seconds:
+            self.reclaim()
+        elif self._full_collection_seen:
+            self._full_collection_seen = False
+            gc.freeze()
+
+    def reclaim(self) -> int:
+        """Collect the whole heap once (one long pause), then freeze what is alive."""
+        started = time.perf_counter()
+        gc.unfreeze()
+        freed = gc.collect()
+        gc.freeze()
+        self._full_collection_seen = False
+        self._last_reclaim = self._clock()
+        logger.info(
+            "garbage collection over the whole heap: %d objects freed, %d kept, %.0f ms",
+            freed,
+            gc.get_freeze_count(),
+            (time.perf_counter() - started) * 1000,
+        )
+        return freed

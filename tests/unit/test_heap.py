@@ -95,3 +95,50 @@ def test_a_frozen_start_up_heap_is_left_out_of_full_collections() -> None:
     frozen, tracked = (int(value) for value in result.stdout.split())
     assert frozen > 50_000  # the imported frameworks
     assert tracked < frozen / 10  # what a full collection still walks
+
+
+PACING_SCENARIO = """
+import gc
+import weakref
+from ev_charging_system.heap import CollectorPacing
+
+class Clock:
+    now = 0.0
+    def __call__(self):
+        return self.now
+
+clock = Clock()
+pacing = CollectorPacing(check_seconds=1, reclaim_seconds=600, clock=clock)
+pacing.step()
+assert gc.get_freeze_count() == 0, "nothing is frozen before a full collection"
+
+class Connection:
+    pass
+
+old = Connection()
+old.self_reference = old  # a cycle: only the collector can free it
+gone = weakref.ref(old)
+gc.collect()
+pacing.collection_finished(2)
+pacing.step()
+frozen = gc.get_freeze_count()
+assert frozen > 0, "the survivors of a full collection are frozen"
+assert not any(o is old for o in gc.get_objects()), "full collections no longer walk them"
+
+del old  # the station left: its connection is garbage, but frozen
+gc.collect()
+assert gone() is not None, "frozen garbage waits for the reclaim"
+clock.now += 601
+pacing.step()
+assert gone() is None, "the reclaim freed it"
+assert gc.get_freeze_count() > 0, "and froze what is alive again"
+print("ok", frozen)
+"""
+
+
+def test_survivors_of_a_full_collection_are_frozen_and_reclaimed_on_schedule() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", PACING_SCENARIO], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok")
