@@ -6,9 +6,10 @@ nothing but Python 3.11+:
     python3 dev.py run      # create .venv, install requirements, run `python main.py`
     python3 dev.py test     # create .venv, install dev requirements, run every check
 
-The browser tests drive the system's Chromium (Debian package `chromium`); `test` installs
-it with apt-get when it is missing and this runs as root. With CI=true a browser that
-cannot be installed fails the run (the tests never skip in CI).
+The browser tests drive the system's Chromium (Debian package `chromium`), and the load
+balancer test runs nginx (Debian package `nginx`) in front of two nodes; `test` installs
+each with apt-get when it is missing and this runs as root. With CI=true one that cannot
+be installed fails the run (the tests never skip in CI).
 
 Dependencies are reinstalled only when a requirements file changes (a hash is kept
 inside the virtual environment).
@@ -70,22 +71,45 @@ def ensure_browser() -> bool:
     """Chromium for the browser tests: found, or installed from Debian's packages."""
     if os.environ.get("CHROMIUM_PATH") or any(shutil.which(name) for name in BROWSERS):
         return True
+    return install_package("chromium", "the browser tests") and any(
+        shutil.which(name) for name in BROWSERS
+    )
+
+
+def find_nginx() -> str | None:
+    # /usr/sbin is not on every PATH (a non-root shell).
+    return shutil.which("nginx") or next(
+        (path for path in ("/usr/sbin/nginx",) if os.access(path, os.X_OK)), None
+    )
+
+
+def ensure_nginx() -> bool:
+    """nginx for the load balancer test (tests/cluster/test_nginx.py): found, or installed
+    from Debian's packages. Only the binary is used; the test runs it on its own config."""
+    return find_nginx() is not None or (
+        install_package("nginx", "the load balancer test") and find_nginx() is not None
+    )
+
+
+def install_package(package: str, purpose: str) -> bool:
+    """apt-get install `package` (as root); False when that is not possible here."""
     apt = shutil.which("apt-get")
     is_root = hasattr(os, "geteuid") and os.geteuid() == 0
     if apt is None or not is_root:
-        print("Chromium is missing; install it (e.g. `apt-get install -y chromium`)", flush=True)
+        print(f"{package} is missing; install it (e.g. `apt-get install -y {package}`)", flush=True)
         return False
-    print("installing chromium for the browser tests (apt-get)", flush=True)
+    print(f"installing {package} for {purpose} (apt-get)", flush=True)
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = [apt, "install", "-y", "-q", "--no-install-recommends", "chromium"]
+    install = [apt, "install", "-y", "-q", "--no-install-recommends", package]
     # Every wait on the outside world is bounded: a stuck mirror must not hang the tests.
     try:
         if subprocess.run(install, env=env, timeout=900).returncode != 0:
             subprocess.run([apt, "update", "-q"], env=env, timeout=600, check=False)
-            subprocess.run(install, env=env, timeout=900, check=False)
+            return subprocess.run(install, env=env, timeout=900, check=False).returncode == 0
     except subprocess.TimeoutExpired:
-        print("installing chromium timed out", flush=True)
-    return any(shutil.which(name) for name in BROWSERS)
+        print(f"installing {package} timed out", flush=True)
+        return False
+    return True
 
 
 def parallel(pytest_args: list[str]) -> list[str]:
@@ -112,6 +136,12 @@ def run_checks(python: Path, pytest_args: list[str]) -> int:
             failed.append("browser (Chromium missing)")
         else:
             print("browser tests will be skipped: no Chromium", flush=True)
+    print("\n=== nginx ===", flush=True)
+    if not ensure_nginx():
+        if in_ci():
+            failed.append("nginx (missing: the load balancer test cannot run)")
+        else:
+            print("the load balancer test will be skipped: no nginx", flush=True)
     for name, command in steps:
         print(f"\n=== {name} ===", flush=True)
         if subprocess.run(command, cwd=ROOT).returncode != 0:

@@ -51,7 +51,7 @@ def main() -> int:
         print(f"usage: python main.py [{' | '.join(admin_cli.COMMANDS)}] ...", file=sys.stderr)
         return 2
     try:
-        asyncio.run(Application(settings).run_until_signalled())
+        asyncio.run(Application(settings, pace_garbage_collection=True).run_until_signalled())
     except StartupError as error:
         print(f"Could not start: {error}", file=sys.stderr)
         return 1

@@ -22,6 +22,7 @@ from ev_charging_system.cluster.node import ClusterStartError
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.data.database import migrate_to_head
 from ev_charging_system.energy.history_store import ForecastErrorKeeper, restore_history
+from ev_charging_system.heap import CollectorPacing, CollectorPauses, freeze_startup_heap
 from ev_charging_system.llm_integration.mcp_server import MCP_PATH
 from ev_charging_system.models.errors import StorageUnavailableError
 
@@ -76,8 +77,12 @@ FORECAST_ERRORS_EVERY_S = 60.0
 class Application(System):
     """Everything `python main.py` runs. Tests start it on port 0 and read the real ports."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, pace_garbage_collection: bool = False) -> None:
+        """`pace_garbage_collection`: only for a process that runs nothing else (main.py),
+        since it freezes the heap (heap.py)."""
         super().__init__(settings)
+        self._pacing = CollectorPacing() if pace_garbage_collection else None
+        self._collector_pauses = CollectorPauses(self._collection_finished)
         self._http_servers: list[tuple[EmbeddedUvicornServer, asyncio.Task[None]]] = []
         self._flush_task: asyncio.Task[None] | None = None
         self._forecast_task: asyncio.Task[None] | None = None
@@ -104,6 +109,7 @@ class Application(System):
 
     async def start(self) -> None:
         settings = self.settings
+        self._collector_pauses.install()
         if settings.migrate_on_start:
             await migrate_to_head(self.engine)
         if await self.site.restore():
@@ -158,6 +164,14 @@ class Application(System):
         )
         if self.settings.anthropic_api_key is None:
             logger.info("ANTHROPIC_API_KEY is not set: the chat feature is unavailable")
+        if self._pacing is not None:
+            freeze_startup_heap()
+            self._pacing.start()
+
+    def _collection_finished(self, generation: int, seconds: float) -> None:
+        self.metrics_observer.gc_paused(generation, seconds)
+        if self._pacing is not None:
+            self._pacing.collection_finished(generation)
 
     async def _lead(self) -> None:
         """Start the singletons: the planner, the alarm rules, meter retention."""
@@ -266,6 +280,9 @@ class Application(System):
         await self._flush_last_seen("lost at shutdown")
         await self._keep_forecast_errors("the last scores are lost")
         await self.engine.dispose()
+        if self._pacing is not None:
+            await self._pacing.stop()
+        self._collector_pauses.uninstall()
 
     async def run_until_signalled(self) -> None:
         stop = asyncio.Event()

@@ -7,6 +7,7 @@ runs it (listeners, background tasks, signals, orderly shutdown).
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -59,13 +60,16 @@ from ev_charging_system.core.ocpp_server import (
     OcppServer,
     OcppServerOptions,
     TlsListener,
-    validate_frames_inline,
 )
 from ev_charging_system.core.rate_limit import RateLimit
 from ev_charging_system.core.services import OcppServices
 from ev_charging_system.data.alarm_store import SqlAlarmStore
 from ev_charging_system.data.certificate_authority import CertificateAuthorityStore
-from ev_charging_system.data.database import create_engine, create_session_factory
+from ev_charging_system.data.database import (
+    create_autocommit_session_factory,
+    create_engine,
+    create_session_factory,
+)
 from ev_charging_system.data.database_health import DatabaseHealth
 from ev_charging_system.data.energy_store import (
     SqlHistoryStore,
@@ -105,6 +109,13 @@ def pool_levels(engine: AsyncEngine) -> dict[str, int]:
     return levels
 
 
+def _leader_call_bound(settings: Settings) -> float:
+    """How long an operation forwarded to the leader may take there: a plan made on
+    demand (the optimiser's whole budget) or a setpoint sent to a station, plus the hop."""
+    plan = settings.energy_optimize_time_limit_seconds * 4
+    return max(plan, settings.ocpp_call_timeout_seconds) + 5.0
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -137,15 +148,22 @@ class System:
             return SqlAlchemyUnitOfWork(session_factory, self.database_health)
 
         self.uow_factory = unit_of_work
+        statement_sessions = create_autocommit_session_factory(self.engine)
+
+        def statement_unit_of_work() -> UnitOfWork:
+            return SqlAlchemyUnitOfWork(statement_sessions, self.database_health)
+
         # The one metrics registry of this application (never the library's global one).
         self.metrics_registry = CollectorRegistry(auto_describe=True)
         observer = PrometheusObserver(self.metrics_registry)
+        self.metrics_observer = observer
         key = settings.secret_key
-        self.secret_box = FernetSecretBox(
+        self._secret_key = (
             key.get_secret_value().encode()
             if key is not None
             else development_key(settings.data_dir / "secret.key")
         )
+        self.secret_box = FernetSecretBox(self._secret_key)
         self.connections = ConnectionManager()
         local_gateway = OcppGateway(self.connections)
         # One process (the default) or one node of a cluster: only the event bus, the
@@ -165,6 +183,7 @@ class System:
                     connect_timeout_seconds=settings.cluster_connect_timeout_seconds,
                     call_timeout_seconds=settings.ocpp_call_timeout_seconds,
                     event_replay_seconds=settings.cluster_event_replay_seconds,
+                    leader_call_timeout_seconds=_leader_call_bound(settings),
                 ),
                 local_gateway,
                 self.connections,
@@ -232,6 +251,11 @@ class System:
             # SQLite has one writer at a time: a second batch in flight would only wait
             # for the lock (and hold a connection while it does).
             concurrent_writes=1 if self.engine.dialect.name == "sqlite" else 2,
+            # One unnest INSERT per batch on PostgreSQL; SQLite's multi-row insert may be
+            # several statements, which must share a transaction.
+            single_statement_uow_factory=(
+                None if self.engine.dialect.name == "sqlite" else statement_unit_of_work
+            ),
         )
         diagnostics = DiagnosticsService(unit_of_work, utc_now, presence)
         reporting = ReportingService(unit_of_work)
@@ -274,7 +298,6 @@ class System:
             settings.data_dir / "ca", settings.ca_cert_file, settings.ca_key_file
         )
         certificates = CertificateService(self.certificate_authority, devices, commands)
-        validate_frames_inline()
         self.ocpp = OcppServer(
             OcppServices(
                 devices,
@@ -331,6 +354,9 @@ class System:
             observer,
             read_timeout_seconds=settings.api_read_timeout_seconds,
         )
+        if self.cluster is not None:  # the planner's operations run on the leader's planner
+            self.operations.route_to_leader(self.cluster.leader_calls)
+            self.cluster.leader_calls.serve(self.operations.perform_forwarded)
         self.rest_app = create_rest_app(
             ApiServices(
                 operations=self.operations,
@@ -389,7 +415,12 @@ class System:
         if self.cluster is None:
             return {}
         limit = settings.mcp_actions_per_minute
+        # A 2026-protocol client answers a confirmation by repeating its call with the
+        # sealed request state, maybe through another node: every node must unseal it.
+        request_state_key = hmac.digest(self._secret_key, b"evcs mcp request state", "sha256")
         return {
+            "session_node": settings.node_id,
+            "request_state_keys": (request_state_key,),
             "confirmation_store": self.cluster.confirmation_tokens(
                 settings.mcp_confirmation_ttl_seconds
             ),

@@ -35,6 +35,7 @@ from websockets.typing import Subprotocol
 from ev_charging_system.application import Application
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.data.database import create_engine, migrate_to_head
+from ev_charging_system.data.secret_box import new_key
 from ev_charging_system.models.commands import ClearCache
 
 POSTGRES = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -58,6 +59,9 @@ async def fresh_database() -> AsyncIterator[str]:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+SECRET_KEY = new_key()  # one for every node of the run, as a cluster needs
+
+
 def node_settings(url: str, cluster: str, node_id: str) -> Settings:
     return Settings.model_validate(
         {
@@ -74,6 +78,7 @@ def node_settings(url: str, cluster: str, node_id: str) -> Settings:
             "node_id": node_id,
             "cluster_lease_seconds": 3,
             "data_dir": "/tmp/evcs-bench",
+            "secret_key": SECRET_KEY,
         }
     )
 

@@ -22,6 +22,7 @@ from benchmarks.ocpp_load.limits import CpuReading, cpu_reading, rss_kib
 from benchmarks.ocpp_load.retry import RetryPolicy
 from benchmarks.ocpp_load.targets import Server
 from benchmarks.ocpp_load.worker import Job, WorkerResult
+from ev_charging_system.data.secret_box import new_key
 
 CLOSED_KINDS = ("heartbeat", "meter_values", "status", "session16", "session201")
 PARTS = (*CLOSED_KINDS, "long_session", "storm", "steady", "cluster")
@@ -674,11 +675,17 @@ def cluster_part(ctx: Context, echo: Server) -> None:
     if not targets.nats_reachable(o.nats_url):
         raise RuntimeError(f"NATS is not reachable at {o.nats_url} (--nats)")
     cluster = f"bench{ctx.run_id}"
+    secret = new_key()  # the nodes share it (each data dir would make its own)
 
     def node(name: str) -> Server:
         return ctx.csms(
             name,
-            {"CLUSTER_NATS_URL": o.nats_url, "CLUSTER_NAME": cluster, "NODE_ID": name},
+            {
+                "CLUSTER_NATS_URL": o.nats_url,
+                "CLUSTER_NAME": cluster,
+                "NODE_ID": name,
+                "SECRET_KEY": secret,
+            },
         )
 
     rows: list[list[str]] = []

@@ -15,6 +15,8 @@ from ev_charging_system.models.errors import (
     DomainError,
     InputValidationError,
     InvalidInputError,
+    LeaderTimeoutError,
+    LeaderUnavailableError,
     NotFoundError,
     PermissionDeniedError,
     StationCallError,
@@ -52,6 +54,7 @@ _STATUS_OF_ERROR: list[tuple[type[DomainError], int]] = [
     (InvalidInputError, 422),
     (StationOfflineError, 409),
     (CommandTimeoutError, 504),
+    (LeaderTimeoutError, 504),
     (StationCallError, 502),
     (CommandNotSupportedError, 422),
     (CommandQueueFullError, 429),
@@ -73,6 +76,12 @@ def error_response(error: DomainError) -> JSONResponse:
             status_code=503,
             content={"detail": str(error)},  # not error.reason: it names hosts and drivers
             headers={"Retry-After": str(STORAGE_RETRY_AFTER_SECONDS)},
+        )
+    if isinstance(error, LeaderUnavailableError):
+        return JSONResponse(
+            status_code=503,
+            content={"detail": str(error)},
+            headers={"Retry-After": str(error.retry_after_seconds)},
         )
     code = next((c for kind, c in _STATUS_OF_ERROR if isinstance(error, kind)), 400)
     body: dict[str, object] = {"detail": str(error)}

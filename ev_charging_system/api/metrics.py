@@ -32,6 +32,8 @@ LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2
 # A station answers a command in well under a second, or times out (OCPP_CALL_TIMEOUT).
 ROUND_TRIP_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 SOLVE_BUCKETS = (0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
+# Young collections take microseconds; a full one over a large heap, a good part of a second.
+GC_PAUSE_BUCKETS = (0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,6 +169,13 @@ class PrometheusObserver:
             registry=registry,
         )
 
+        self._gc_pauses = Histogram(
+            "evcs_gc_pause_seconds",
+            "Event-loop pauses of the garbage collector, by generation (2 = full)",
+            ["generation"],
+            buckets=GC_PAUSE_BUCKETS,
+            registry=registry,
+        )
         self._throttled = Counter(
             "evcs_ocpp_messages_throttled",
             "Station frames held back because the station sent faster than its rate limit",
@@ -214,6 +223,9 @@ class PrometheusObserver:
     def plan_made(self, policy: str, status: str, seconds: float) -> None:
         self._plans.labels(policy, status).inc()
         self._solve.labels(policy).observe(max(seconds, 0.0))
+
+    def gc_paused(self, generation: int, seconds: float) -> None:
+        self._gc_pauses.labels(str(generation)).observe(max(seconds, 0.0))
 
 
 router = APIRouter(tags=["health"])

@@ -86,8 +86,11 @@ class TransactionService:
         events: EventPublisher | None = None,
         write_timeout_seconds: float = DEFAULT_WRITE_TIMEOUT_SECONDS,
         concurrent_writes: int = 1,
+        single_statement_uow_factory: UnitOfWorkFactory | None = None,
     ) -> None:
         self._uow_factory = uow_factory
+        # A batch of samples is one INSERT: a unit of work without BEGIN/COMMIT suffices.
+        self._single_statement_uow_factory = single_statement_uow_factory or uow_factory
         self._clock = clock
         self._auth = auth
         self._observer = observer
@@ -231,7 +234,7 @@ class TransactionService:
     async def _write_samples(self, writes: Sequence[SampleWrite]) -> list[list[MeterSample]]:
         """One transaction for every waiting message; each gets back what was new of its own
         samples (a sample sent twice, even by two messages of one batch, is stored once)."""
-        async with self._uow_factory() as uow:
+        async with self._single_statement_uow_factory() as uow:
             stored = await uow.transactions.add_meter_samples(
                 [sample for write in writes for sample in write.samples]
             )

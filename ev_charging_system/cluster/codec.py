@@ -100,6 +100,58 @@ def decode_error(document: dict[str, Any]) -> e.CommandError:
     return error
 
 
+# Any other domain error an operation performed on the leader may raise (leader_calls.py),
+# most specific first, with the attributes the REST and MCP adapters read.
+DOMAIN_ERROR_TYPES: tuple[type[e.DomainError], ...] = (
+    e.InputValidationError,
+    e.NotFoundError,
+    e.ConflictError,
+    e.InvalidInputError,
+    e.StorageUnavailableError,
+    e.PermissionDeniedError,
+    e.LeaderUnavailableError,
+    e.LeaderTimeoutError,
+    e.DomainError,
+)
+_DOMAIN_ERROR_BY_NAME = {cls.__name__: cls for cls in DOMAIN_ERROR_TYPES}
+_DOMAIN_ATTRIBUTES = (
+    "kind",
+    "key",
+    "reason",
+    "authenticated",
+    "retry_after_seconds",
+    "operation",
+    "errors",
+)
+
+
+def encode_domain_error(error: e.DomainError) -> dict[str, Any]:
+    if isinstance(error, e.CommandError):
+        return encode_error(error)
+    kind = next(cls for cls in DOMAIN_ERROR_TYPES if isinstance(error, cls))
+    attributes = {name: getattr(error, name) for name in _DOMAIN_ATTRIBUTES if hasattr(error, name)}
+    return {"type": kind.__name__, "message": str(error), "attributes": plain(attributes)}
+
+
+def decode_domain_error(document: dict[str, Any]) -> e.DomainError:
+    """The class, message and attributes raised on the other node (constructors are
+    bypassed: the message was formatted there)."""
+    name = str(document.get("type"))
+    if name in _ERROR_BY_NAME:
+        return decode_error(document)
+    cls = _DOMAIN_ERROR_BY_NAME.get(name, e.DomainError)
+    error = cls.__new__(cls)
+    Exception.__init__(error, str(document.get("message", "the leading node failed")))
+    attributes = document.get("attributes")
+    if isinstance(attributes, dict):
+        for attribute in _DOMAIN_ATTRIBUTES:
+            if attribute in attributes:
+                setattr(error, attribute, attributes[attribute])
+        if isinstance(error, e.InputValidationError):
+            error.errors = _adapter(list[e.FieldProblem]).validate_python(error.errors or [])
+    return error
+
+
 def encode_event(event: DomainEvent) -> bytes:
     fields = _adapter(type(event)).dump_python(event, mode="json")
     return json.dumps({"type": event.type, "fields": fields}, separators=(",", ":")).encode()

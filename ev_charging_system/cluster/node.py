@@ -9,6 +9,8 @@ connections; `start` connects and joins, `stop` leaves in order. The parts:
 - `gateway` (ClusterGateway) + `command_server` (CommandServer): command routing;
 - `leader` (LeaderElection): the singletons run where the advisory lock is held;
 - `site` (SiteSync): energy site changes made through any node reach every planner;
+- `leader_calls` (LeaderCalls): operations on the energy planner, from any node, run on
+  the leader's;
 - shared MCP confirm tokens and rate limits (PostgreSQL), made on request.
 """
 
@@ -33,6 +35,7 @@ from ev_charging_system.business_logic.events import (
 from ev_charging_system.business_logic.ports import ChargerGateway, StationPresence
 from ev_charging_system.cluster.event_bus import NatsEventBus
 from ev_charging_system.cluster.leader import LeaderElection, lock_key
+from ev_charging_system.cluster.leader_calls import LeaderCalls
 from ev_charging_system.cluster.ownership import StationOwnership
 from ev_charging_system.cluster.presence import ClusterPresence
 from ev_charging_system.cluster.routing import ClusterGateway, CommandServer
@@ -77,6 +80,8 @@ class ClusterOptions:
     connect_timeout_seconds: float
     call_timeout_seconds: float
     event_replay_seconds: float = 300.0
+    # Bound on an operation forwarded to the leader (a plan solved on demand included).
+    leader_call_timeout_seconds: float = 30.0
 
 
 Hook = Callable[[], Awaitable[None]]
@@ -116,6 +121,14 @@ class ClusterNode:
             local_gateway, options.node_id, self.subjects, options.call_timeout_seconds
         )
         self.site = SiteSync(options.node_id, self.subjects)
+        self.leader_calls = LeaderCalls(
+            options.node_id,
+            self.subjects,
+            options.leader_call_timeout_seconds,
+            is_leader=lambda: self.is_leader,
+            # Leadership moves within a third of the lease after the leader's session ends.
+            retry_after_seconds=options.lease_seconds / 3 + 1,
+        )
         self.events.add_remote_tap(self.presence.observe)
         self.events.add_local_tap(self._own_event)
         self.leader: LeaderElection | None = None
@@ -161,6 +174,7 @@ class ClusterNode:
         await self.command_server.start(self._nats)
         await self.site.start(self._nats)
         self.gateway.attach(self._nats)
+        self.leader_calls.attach(self._nats)
         # The subscriptions are registered with the server before anyone relies on them.
         await self._nats.flush(timeout=int(self.options.connect_timeout_seconds) or 1)
         await self.refresh_presence()
@@ -168,8 +182,8 @@ class ClusterNode:
         self.leader = LeaderElection(
             self._leader_engine,
             lock_key(self.options.cluster_name, "singletons"),
-            on_elected,
-            on_deposed,
+            self._elected(on_elected),
+            self._deposed(on_deposed),
             check_seconds=self.options.lease_seconds / 3,
         )
         self.leader.start()
@@ -179,6 +193,20 @@ class ClusterNode:
             self.options.cluster_name,
             self._nats.connected_url.netloc if self._nats.connected_url else "?",
         )
+
+    def _elected(self, start_singletons: Hook) -> Hook:
+        async def elected() -> None:
+            await start_singletons()
+            await self.leader_calls.elected()  # the planner runs: take its calls
+
+        return elected
+
+    def _deposed(self, stop_singletons: Hook) -> Hook:
+        async def deposed() -> None:
+            await self.leader_calls.deposed()  # no new calls for a planner that stops
+            await stop_singletons()
+
+        return deposed
 
     async def stop_singletons(self) -> None:
         """Step down first, so another node takes the planner over while this one stops."""

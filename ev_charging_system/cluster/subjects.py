@@ -31,3 +31,8 @@ class Subjects:
     def site_changed(self) -> str:
         """Announced by the node through which the energy site's settings changed."""
         return f"{self.cluster}.site.changed"
+
+    @property
+    def leader_calls(self) -> str:
+        """Operations on the energy planner, answered by the leader only (leader_calls.py)."""
+        return f"{self.cluster}.leader.calls"

@@ -278,6 +278,13 @@ class Settings(BaseSettings):
                 "postgresql://... (every node uses the same one), or unset CLUSTER_NATS_URL "
                 "to run a single process"
             )
+        if self.cluster_nats_url is not None and self.secret_key is None:
+            # Without it each node would make its own key: secrets one node stores, and
+            # the MCP request state it seals, would be unreadable on the others.
+            raise ValueError(
+                "CLUSTER_NATS_URL needs SECRET_KEY, the same on every node (python main.py "
+                "new-secret-key makes one)"
+            )
         return self
 
     @property

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import cast
 from urllib.parse import unquote, urlsplit
 
-from ocpp import messages as ocpp_messages
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
@@ -155,16 +154,6 @@ def basic_auth_credentials(request: Request) -> tuple[str, str] | None:
         return None
     user, separator, password = decoded.partition(":")
     return (user, password) if separator else None
-
-
-def validate_frames_inline() -> None:
-    """Validate OCPP payloads on the event loop instead of a thread per message.
-
-    The `ocpp` library hands every schema validation (two per call) to the default thread
-    pool. For payloads this small the thread hop costs more than the validation, and the
-    pool's threads compete with the database driver's; measured with benchmarks/ocpp_load.
-    """
-    ocpp_messages.ASYNC_VALIDATION = False
 
 
 class OcppServer:

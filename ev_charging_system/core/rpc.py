@@ -29,12 +29,13 @@ from typing import Any, ClassVar
 from ocpp.charge_point import remove_nones, serialize_as_dict
 from ocpp.exceptions import InternalError, NotSupportedError, OCPPError
 from ocpp.exceptions import NotImplementedError as ActionNotImplementedError
-from ocpp.messages import Call, CallResult, validate_payload
+from ocpp.messages import Call, CallResult
 from websockets.asyncio.connection import Connection
 
 from ev_charging_system.business_logic.bounded import DeadlineExceededError, within
 from ev_charging_system.core import frames
 from ev_charging_system.core.key_case import camel_case_keys, snake_case_keys
+from ev_charging_system.core.payload_schemas import validate_payload
 from ev_charging_system.core.rate_limit import RateLimit, TokenBucket
 from ev_charging_system.core.routing import routes_of
 from ev_charging_system.core.services import OcppServices
@@ -289,18 +290,14 @@ class OcppEndpoint:
             raise ActionNotImplementedError(
                 description=f"{frame.action} is not an OCPP {self.ocpp_version} action"
             )
-        await validate_payload(
-            Call(frame.message_id, frame.action, frame.payload), self.ocpp_version
-        )
+        validate_payload(Call(frame.message_id, frame.action, frame.payload), self.ocpp_version)
         arguments = snake_case_keys(frame.payload)
         # 2.0.1 lets any message carry a vendor's customData: accepted, not interpreted.
         arguments.pop("custom_data", None)
         response = await getattr(self, name)(**arguments)
         payload: dict[str, Any] = camel_case_keys(remove_nones(serialize_as_dict(response)))
         try:
-            await validate_payload(
-                CallResult(frame.message_id, payload, frame.action), self.ocpp_version
-            )
+            validate_payload(CallResult(frame.message_id, payload, frame.action), self.ocpp_version)
         except OCPPError as error:
             # The CSMS's own answer is wrong: a bug, reported as such, never sent.
             logger.error("%s: invalid %s answer %r: %s", self.id, frame.action, payload, error)
@@ -316,7 +313,7 @@ class OcppEndpoint:
         payload = camel_case_keys(remove_nones(serialize_as_dict(request)))
         message = Call(str(uuid.uuid4()), action, payload)
         try:
-            await validate_payload(message, self.ocpp_version)
+            validate_payload(message, self.ocpp_version)
         except OCPPError as error:
             raise CommandNotSupportedError(
                 f"OCPP {self.ocpp_version} cannot carry this {action}: {_cause(error)}"
@@ -336,7 +333,7 @@ class OcppEndpoint:
     async def _answer(self, action: str, reply: frames.ResultFrame) -> Any:
         result = CallResult(reply.message_id, reply.payload, action)
         try:
-            await validate_payload(result, self.ocpp_version)
+            validate_payload(result, self.ocpp_version)
             return getattr(self.call_results, action)(**snake_case_keys(result.payload))
         except OCPPError as error:
             raise StationAnswerInvalidError(

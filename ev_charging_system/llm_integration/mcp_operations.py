@@ -53,6 +53,8 @@ from ev_charging_system.models.errors import (
     CommandTimeoutError,
     DomainError,
     InputValidationError,
+    LeaderTimeoutError,
+    LeaderUnavailableError,
     NotFoundError,
     StationCallError,
     StationOfflineError,
@@ -135,6 +137,10 @@ def actionable(error: DomainError) -> str:
         return f"{text} (the station refused the request itself)"
     if isinstance(error, CommandNotSupportedError):
         return f"not possible for this station: {text}"
+    if isinstance(error, LeaderUnavailableError):
+        return f"{text}; retry in {error.retry_after_seconds} s"
+    if isinstance(error, LeaderTimeoutError):
+        return f"{text}; read the state back before retrying"
     if isinstance(error, CommandQueueFullError):
         return f"{text}; too many commands are waiting for this station, retry in a few seconds"
     return text

@@ -18,8 +18,9 @@ from typing import Any
 import mcp_types as types
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import MCPServer
+from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
-from starlette.applications import Starlette
+from starlette.types import ASGIApp
 
 from ev_charging_system.business_logic.events import EventBus
 from ev_charging_system.business_logic.operations.confirmation_tokens import (
@@ -36,6 +37,7 @@ from ev_charging_system.llm_integration.llm_prompts import OPERATOR_GUIDE, regis
 from ev_charging_system.llm_integration.mcp_auth import READ, McpTokenVerifier
 from ev_charging_system.llm_integration.mcp_operations import CsmsMcpServer, OperationTools
 from ev_charging_system.llm_integration.mcp_resources import register_resources
+from ev_charging_system.llm_integration.mcp_sessions import NodeSessionIds
 from ev_charging_system.llm_integration.mcp_status_feed import StationStatusFeed
 
 __all__ = ["MCP_PATH", "McpEndpoint", "McpSettings", "build_mcp"]
@@ -62,6 +64,11 @@ class McpSettings:
     # Shared stores (a cluster's); None: this process's memory.
     confirmation_store: ConfirmationTokenStore | None = None
     action_limiter: RateLimiter | None = None
+    # A cluster node's NODE_ID: session ids name it, so a balancer keeps sessions there.
+    session_node: str | None = None
+    # Keys sealing the 2026 protocol's request state (a confirmation's round trip); the
+    # same on every node of a cluster. Empty: a key of this process only (the SDK's).
+    request_state_keys: tuple[bytes, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +78,7 @@ class McpEndpoint:
     status_feed: StationStatusFeed
     settings: McpSettings
 
-    def asgi_app(self) -> Starlette:
+    def asgi_app(self) -> ASGIApp:
         """A fresh ASGI app whose lifespan runs the SDK session manager and the status feed."""
         app = self.server.streamable_http_app(
             streamable_http_path=MCP_PATH,
@@ -92,6 +99,8 @@ class McpEndpoint:
                 yield state
 
         app.router.lifespan_context = lifespan
+        if self.settings.session_node is not None:
+            return NodeSessionIds(app, self.settings.session_node)
         return app
 
 
@@ -110,6 +119,9 @@ def build_mcp(runner: OperationRunner, events: EventBus, settings: McpSettings) 
             required_scopes=[READ],  # both tokens carry it; anything else gets 401/403
         ),
         subscriptions=feed.bus,
+        request_state_security=RequestStateSecurity(keys=list(settings.request_state_keys))
+        if settings.request_state_keys
+        else None,
     )
     limiter = settings.action_limiter
     if limiter is None and settings.actions_per_minute > 0:

@@ -37,6 +37,20 @@ class StorageUnavailableError(DomainError):
         self.reason = reason
 
 
+class LeaderUnavailableError(DomainError):
+    """What only the cluster's leader holds (the energy planner) cannot be reached now:
+    leadership is moving or the leader left. Retry after `retry_after_seconds`."""
+
+    def __init__(self, message: str, retry_after_seconds: int = 5) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+class LeaderTimeoutError(DomainError):
+    """The leader took the request but did not answer within the bound (it may have died
+    mid-call): whether the change happened is unknown until read back."""
+
+
 class StationNotAcceptedError(DomainError):
     """A station that is not (yet) accepted sent something other than BootNotification."""
 

@@ -37,8 +37,15 @@ STATIONS = ("CP-K1", "CP-K2", "CP-K3")
 
 @asynccontextmanager
 async def node_process(
-    cluster: Cluster, node_id: str, ocpp_port: int, log: Path
+    cluster: Cluster,
+    node_id: str,
+    ocpp_port: int,
+    log: Path,
+    rest_port: int | None = None,
+    mcp_port: int | None = None,
+    **settings: str,
 ) -> AsyncIterator[subprocess.Popen[str]]:
+    """`python main.py` as node `node_id`; `settings` adds environment variables."""
     environment = {
         **os.environ,
         "DATABASE_URL": cluster.database_url,
@@ -50,12 +57,13 @@ async def node_process(
         "OCPP_SERVER_HOST": "127.0.0.1",
         "OCPP_SERVER_PORT": str(ocpp_port),
         "FASTAPI_HOST": "127.0.0.1",
-        "FASTAPI_PORT": str(free_port()),
+        "FASTAPI_PORT": str(rest_port or free_port()),
         "MCP_SERVER_HOST": "127.0.0.1",
-        "MCP_SERVER_PORT": str(free_port()),
+        "MCP_SERVER_PORT": str(mcp_port or free_port()),
         "API_TOKEN": API_TOKEN,
         "SECRET_KEY": TEST_SECRET_KEY,
         "DATA_DIR": str(log.parent),
+        **settings,
     }
     with log.open("a") as output:
         process = subprocess.Popen(  # noqa: ASYNC220

@@ -106,6 +106,34 @@ def test_errors_keep_class_message_and_attributes(error: e.CommandError) -> None
         assert getattr(decoded, name, None) == getattr(error, name, None)
 
 
+@pytest.mark.parametrize(
+    "error",
+    [
+        e.NotFoundError("vehicle", "ev9"),
+        e.ConflictError("deferrable load 'dishwasher' exists already"),
+        e.InvalidInputError("unknown policy 'cheap'"),
+        e.InputValidationError(
+            "set_energy_config", [e.FieldProblem("grid.import_limit_kw", "too big", "less")]
+        ),
+        e.StorageUnavailableError("connection refused by db:5432"),
+        e.LeaderUnavailableError("node 'a' no longer leads the cluster; retry", 3),
+        e.LeaderTimeoutError("the node leading the cluster did not answer within 35 s"),
+        e.StationCallError("CP-1", "SetChargingProfile", "NotSupported", "no"),
+        e.DomainError("something else"),
+    ],
+    ids=lambda error: type(error).__name__,
+)
+def test_domain_errors_from_the_leader_keep_class_message_and_attributes(
+    error: e.DomainError,
+) -> None:
+    decoded = codec.decode_domain_error(codec.loads(codec.dumps(codec.encode_domain_error(error))))
+    assert type(decoded) is type(error)
+    assert str(decoded) == str(error)
+    names = ("kind", "key", "reason", "retry_after_seconds", "operation", "errors", "code")
+    for name in names:
+        assert getattr(decoded, name, None) == getattr(error, name, None)
+
+
 def test_results_travel_as_json() -> None:
     result = c.CommandResult("Accepted", {"schedule": {"periods": [{"limit": 16.0}]}})
     assert codec.decode_result(codec.loads(codec.dumps(codec.encode_result(result)))) == result

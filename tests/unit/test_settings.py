@@ -7,6 +7,7 @@ from pydantic import ValidationError
 
 from ev_charging_system.config.settings import Settings
 from ev_charging_system.data.secret_box import new_key
+from tests.conftest import TEST_SECRET_KEY
 
 
 def test_plain_database_urls_get_the_async_driver() -> None:
@@ -61,9 +62,10 @@ def test_a_single_process_is_the_default() -> None:
 def test_cluster_mode_needs_postgresql() -> None:
     with pytest.raises(ValidationError, match="CLUSTER_NATS_URL needs a shared PostgreSQL"):
         Settings.model_validate({"cluster_nats_url": "nats://127.0.0.1:4222"})
-    settings = Settings.model_validate(
-        {"cluster_nats_url": "nats://n:4222", "database_url": "postgresql://u@h/db"}
-    )
+    cluster = {"cluster_nats_url": "nats://n:4222", "database_url": "postgresql://u@h/db"}
+    with pytest.raises(ValidationError, match="CLUSTER_NATS_URL needs SECRET_KEY"):
+        Settings.model_validate(cluster)
+    settings = Settings.model_validate({**cluster, "secret_key": TEST_SECRET_KEY})
     assert settings.is_cluster
     assert Settings.model_validate({"cluster_nats_url": " "}).cluster_nats_url is None
 

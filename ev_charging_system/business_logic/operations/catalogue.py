@@ -100,6 +100,9 @@ class Operation(Generic[In, Out]):
     tool: bool = True  # offered to MCP clients and to the chat
     aliases: tuple[str, ...] = ()  # older tool names that still work
     audited: bool = True  # actions only; measurement feeds (many a minute) opt out
+    # Reads or changes what only the running energy planner holds in memory: in a
+    # cluster it is performed on the leader, whichever node the caller used.
+    on_leader: bool = False
 
     @property
     def read_only(self) -> bool:

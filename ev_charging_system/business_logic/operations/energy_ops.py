@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import time
 from typing import Annotated, Any, Literal
 
@@ -528,7 +529,7 @@ def _feed(name: str, path: str, title: str, input: type[Any], perform: Any) -> A
     )
 
 
-ENERGY_OPERATIONS: tuple[AnyOperation, ...] = (
+_DECLARED: tuple[AnyOperation, ...] = (
     Operation(
         name="get_energy_status",
         title="Energy status",
@@ -854,4 +855,14 @@ ENERGY_OPERATIONS: tuple[AnyOperation, ...] = (
         perform=explain_plan,
         http=(Http("GET", "/energy/plan/explanation"),),
     ),
+)
+
+# Every operation here reads or changes the running planner (its measurements, manual
+# setpoints, deferrable loads' progress, current plan, and the site it validates changes
+# against), which in a cluster is the leader's: they run there from any node. Only the
+# stored plans come from the database and are read where asked.
+_FROM_THE_DATABASE = frozenset({"list_energy_plans"})
+ENERGY_OPERATIONS: tuple[AnyOperation, ...] = tuple(
+    replace(operation, on_leader=operation.name not in _FROM_THE_DATABASE)
+    for operation in _DECLARED
 )

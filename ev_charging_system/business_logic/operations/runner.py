@@ -26,6 +26,11 @@ from ev_charging_system.business_logic.operations.catalogue import (
     Catalogue,
     OperationContext,
 )
+from ev_charging_system.business_logic.operations.leader_route import (
+    ForwardedCall,
+    LeaderRoute,
+    Stage,
+)
 from ev_charging_system.business_logic.operations.services import OperationServices
 from ev_charging_system.business_logic.redaction import redact_value, redacted_dump
 from ev_charging_system.models.audit import AuditOutcome
@@ -96,6 +101,11 @@ class OperationRunner:
         self._observer = observer
         self._services = services
         self._audit = audit
+        self._leader: LeaderRoute | None = None
+
+    def route_to_leader(self, route: LeaderRoute) -> None:
+        """In a cluster: `on_leader` operations are performed on the leading node."""
+        self._leader = route
 
     def operation(self, name: str) -> AnyOperation:
         return self.catalogue.get(name)
@@ -125,7 +135,10 @@ class OperationRunner:
         """Authorise and check a call before a person is asked to confirm it."""
         await self.authorize(operation, arguments, actor)
         if operation.precheck is not None:
-            await operation.precheck(self._context(actor), arguments)
+            if self._elsewhere(operation):
+                await self._forward(operation, Stage.PRECHECK, arguments, actor)
+            else:
+                await operation.precheck(self._context(actor), arguments)
         return Prepared(operation, arguments, operation.sentence(arguments))
 
     async def execute(self, operation: AnyOperation, arguments: BaseModel, actor: Actor) -> Any:
@@ -146,7 +159,16 @@ class OperationRunner:
     async def _perform(self, operation: AnyOperation, arguments: BaseModel, actor: Actor) -> Any:
         """A read of our own data answers within the read timeout, even when the database
         hangs (503 then; the read is simply asked again). Actions are not cut short: one
-        may have committed when the deadline passes, and station calls have their own."""
+        may have committed when the deadline passes, and station calls have their own.
+        An `on_leader` operation on a node that does not lead goes to the leader, bounded
+        by the route."""
+        if self._elsewhere(operation):
+            answer = await self._forward(operation, Stage.PERFORM, arguments, actor)
+            if operation.output is None:
+                return None
+            # The declared output type, revived from the leader's JSON: every channel
+            # renders it exactly as the leader's own result.
+            return _adapter(operation.output).validate_json(answer)
         work = operation.perform(self._context(actor), arguments)
         if self._read_timeout is None or not operation.read_only or operation.open_world:
             return await work
@@ -154,6 +176,32 @@ class OperationRunner:
             return await within(self._read_timeout, work)
         except DeadlineExceededError as error:
             raise StorageUnavailableError(f"{operation.name} waited: {error}") from error
+
+    def _elsewhere(self, operation: AnyOperation) -> bool:
+        return operation.on_leader and self._leader is not None and not self._leader.runs_here()
+
+    async def _forward(
+        self, operation: AnyOperation, stage: Stage, arguments: BaseModel, actor: Actor
+    ) -> bytes:
+        assert self._leader is not None
+        return await self._leader.call(
+            ForwardedCall(operation.name, stage, arguments.model_dump(mode="json"), actor)
+        )
+
+    async def perform_forwarded(self, forwarded: ForwardedCall) -> bytes:
+        """On the leader: a call another node validated, authorised (and had confirmed);
+        its answer as JSON of the operation's declared output (`null` for none)."""
+        operation = self.operation(forwarded.operation)
+        arguments = self.validate(operation, forwarded.arguments)
+        context = self._context(forwarded.actor)
+        if forwarded.stage is Stage.PRECHECK:
+            if operation.precheck is not None:
+                await operation.precheck(context, arguments)
+            return b"null"
+        result = await operation.perform(context, arguments)
+        if operation.output is None:
+            return b"null"
+        return _adapter(operation.output).dump_json(result)
 
     async def run(self, name: str, raw: Mapping[str, Any], actor: Actor) -> Any:
         """Validate and execute in one go (REST, system jobs: no one else to ask)."""
@@ -187,6 +235,18 @@ class OperationRunner:
 
     def _context(self, actor: Actor) -> OperationContext:
         return OperationContext(self._services, actor)
+
+
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {}
+
+
+def _adapter(output: Any) -> TypeAdapter[Any]:
+    """One adapter per declared output type (building one costs milliseconds)."""
+    key = repr(output)
+    adapter = _ADAPTERS.get(key)
+    if adapter is None:
+        adapter = _ADAPTERS[key] = TypeAdapter(output)
+    return adapter
 
 
 def _as_result(result: Any) -> dict[str, Any]:
