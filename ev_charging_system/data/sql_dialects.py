@@ -1,15 +1,29 @@
-"""What differs between SQLite and PostgreSQL, in one place: conflict-ignoring inserts and
-telling a duplicate key from a missing reference."""
+"""What differs between SQLite and PostgreSQL, in one place: conflict-ignoring inserts,
+telling a duplicate key from a missing reference, and the few expressions time-bucketed
+aggregates need (bucket of a timestamp, a stored decimal as a number, the latest value)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table, text
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    Integer,
+    Numeric,
+    SQLColumnExpression,
+    String,
+    Table,
+    cast,
+    extract,
+    func,
+    text,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 _POSTGRES_UNIQUE_VIOLATION = "23505"
 _SQLITE_UNIQUE_VIOLATIONS = frozenset({"SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY"})
@@ -84,3 +98,50 @@ def is_unique_violation(error: IntegrityError) -> bool:
     if errorname is not None:
         return errorname in _SQLITE_UNIQUE_VIOLATIONS
     return "UNIQUE constraint failed" in str(original)
+
+
+# --- time-bucketed aggregates (data/meter_archive.py) ------------------------------------
+
+
+def bucket_epoch(name: str, moment: SQLColumnExpression[Any], seconds: int) -> ColumnElement[int]:
+    """The start of the `seconds`-long bucket holding `moment`, as seconds since 1970 UTC.
+
+    Buckets are aligned on the epoch, so 900 s buckets start at :00, :15, :30 and :45 as
+    models.meter_rollup.bucket_start's do. Integers, not timestamps: they compare and group
+    the same way on both databases and come back without time-zone handling.
+    """
+    if name == "sqlite":  # naive UTC text (data/types.py); strftime reads it as UTC
+        epoch = cast(func.strftime("%s", moment), Integer)
+        return epoch.op("/")(seconds).op("*")(seconds)  # integer division, as SQLite does
+    if name == "postgresql":
+        whole = cast(func.floor(extract("epoch", moment) / seconds), BigInteger)
+        return whole.op("*")(seconds)
+    raise NotImplementedError(f"no time buckets for {name}")
+
+
+def as_number(name: str, decimal: SQLColumnExpression[Any]) -> ColumnElement[Any]:
+    """A stored decimal (data/types.py ExactDecimal) as a number SQL can add and compare:
+    SQLite keeps it as text, whose min() and max() would compare letters ("9" > "10")."""
+    if name == "sqlite":
+        return cast(decimal, Float)
+    return cast(decimal, Numeric)
+
+
+def latest(
+    name: str, value: SQLColumnExpression[Any], at: SQLColumnExpression[Any]
+) -> ColumnElement[Any]:
+    """Aggregate: `value` of the row with the latest `at` in the group (stored form kept).
+
+    SQLite has no ordered aggregate: the largest "timestamp|value" text is the latest row's
+    (timestamps are stored as fixed-format text that sorts by time), and the value is cut
+    from behind the separator, which no timestamp contains.
+    """
+    if name == "sqlite":
+        joined = func.max(cast(at, String) + "|" + cast(value, String))
+        return func.substr(joined, func.instr(joined, "|") + 1)
+    if name == "postgresql":
+        ordered = func.array_agg(
+            postgresql.aggregate_order_by(value, at.desc()), type_=postgresql.ARRAY(Numeric)
+        )
+        return ordered[1]
+    raise NotImplementedError(f"no latest-value aggregate for {name}")
