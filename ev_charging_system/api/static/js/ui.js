@@ -168,6 +168,22 @@ export async function busy(buttonNode, action) {
   }
 }
 
+/** `load` made single-flight: a call while a load runs gets that load's promise instead
+ * of a second request (live events and clicks come in bursts). A failure goes to
+ * `onError`, when given; either way the next call loads again. */
+export function singleFlight(load, onError) {
+  let running = null;
+  return () => {
+    if (!running) {
+      const loading = load();
+      running = (onError ? loading.catch(onError) : loading).finally(() => {
+        running = null;
+      });
+    }
+    return running;
+  };
+}
+
 export function errorBox(error) {
   const apiError = error instanceof ApiError ? error : null;
   const title = apiError ? apiError.title : error.title || t("Something went wrong");

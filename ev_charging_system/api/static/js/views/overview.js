@@ -13,7 +13,7 @@ import { t, tn } from "../i18n.js";
 import { energyCell, plausibleEnergy, plausiblePower, powerCell } from "../plausible.js";
 import { hashFor } from "../router.js";
 import * as stations from "../stations.js";
-import { badge, connectorBadge, connectorTone, durationSince, errorBox, panel, registrationBadge, statusLabel, table, timeAgo } from "../ui.js";
+import { badge, connectorBadge, connectorTone, durationSince, errorBox, panel, registrationBadge, singleFlight, statusLabel, table, timeAgo } from "../ui.js";
 import { registrationButtons } from "./actions.js";
 import { stopButton } from "./remote.js";
 
@@ -85,7 +85,6 @@ function siteCard(site) {
 
 export function overviewView() {
   let root = null;
-  let inFlight = null;
   /** GET /api/overview: counts of the whole network and per site. */
   let summary = null;
   let summaryTimer = null;
@@ -331,18 +330,9 @@ export function overviewView() {
     renderSessions();
   }
 
-  function refresh() {
-    if (!inFlight) {
-      inFlight = load()
-        .catch((error) => {
-          if (root) setChildren(errorSlot, errorBox(error));
-        })
-        .finally(() => {
-          inFlight = null;
-        });
-    }
-    return inFlight;
-  }
+  const refresh = singleFlight(load, (error) => {
+    if (root) setChildren(errorSlot, errorBox(error));
+  });
 
   /** Sessions changed (an event or a stop from this page): read them again, once per burst. */
   function scheduleSessions() {
