@@ -9,7 +9,7 @@ import { lazyView } from "./lazy-view.js";
 import { connectLive } from "./live.js";
 import { parseRoute, setRouteHandler } from "./router.js";
 import * as stations from "./stations.js";
-import { button, errorBox, field, openDialog, reportError, select, tickTimes, toast } from "./ui.js";
+import { button, errorBox, field, openDialog, reportError, select, singleFlight, tickTimes, toast } from "./ui.js";
 import { alarmsView } from "./views/alarms.js";
 import { assistantView } from "./views/assistant.js";
 import { chargePointsView } from "./views/charge-points.js";
@@ -37,7 +37,6 @@ const VIEWS = {
 const main = document.getElementById("main");
 
 let current = null; // { name, view }
-let refreshing = null;
 let liveState = "connecting";
 let liveReason = "";
 let lastPoll = 0;
@@ -98,20 +97,18 @@ async function refreshAlarmCount() {
   }
 }
 
-/** Read what the current view shows (and the health) again; one refresh at a time. */
+/** Read what the current view shows (and the health) again; one refresh at a time, and
+ * one more when asked during one (a new view, a reconnect: it may have read too early). */
+const refreshAll = singleFlight(() => {
+  main.setAttribute("aria-busy", "true");
+  lastPoll = Date.now();
+  return Promise.all([current.view.refresh(), refreshHealth(), refreshAlarmCount()])
+    .then(markUpdated, reportError)
+    .finally(() => main.removeAttribute("aria-busy"));
+});
+
 function refresh() {
-  if (!current) return Promise.resolve();
-  if (!refreshing) {
-    main.setAttribute("aria-busy", "true");
-    lastPoll = Date.now();
-    refreshing = Promise.all([current.view.refresh(), refreshHealth(), refreshAlarmCount()])
-      .then(markUpdated, reportError)
-      .finally(() => {
-        refreshing = null;
-        main.removeAttribute("aria-busy");
-      });
-  }
-  return refreshing;
+  return current ? refreshAll() : Promise.resolve();
 }
 
 /** An event from the stream: patch the shared station store, then let the view react. */

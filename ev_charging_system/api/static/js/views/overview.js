@@ -61,7 +61,8 @@ export function attentionOf(points) {
   const pending = points.filter((p) => p.admission === "Pending");
   // Only a connected station's fault is current; an offline one's is history.
   const faults = points.filter((p) => p.online).flatMap((p) => p.connectors.filter((c) => c.status === "Faulted").map((c) => ({ station: p, connector: c })));
-  const offline = points.filter((p) => !p.online && p.registration_status === "Accepted");
+  // As the server counts them (offline_accepted): accepted, booted or not ("never connected").
+  const offline = points.filter((p) => !p.online && p.admission === "Accepted");
   return { rejectedOnline, pending, faults, offline, total: rejectedOnline.length + pending.length + faults.length + offline.length };
 }
 
