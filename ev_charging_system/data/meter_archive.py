@@ -7,11 +7,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import fields
 from datetime import UTC, datetime, timedelta
-from functools import partial
 from typing import Any
 
 from sqlalchemy import (
-    Numeric,
+    Float,
     Select,
     and_,
     case,
@@ -29,7 +28,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ev_charging_system.business_logic.metering import ENERGY_REGISTER
 from ev_charging_system.data.orm import MeterRollupRow, MeterSampleRow
 from ev_charging_system.data.repositories.transactions import meter_sample_of
-from ev_charging_system.data.sql_dialects import as_number, bucket_epoch, dialect_name, latest
+from ev_charging_system.data.sql_dialects import (
+    as_number,
+    bucket_epoch,
+    dialect_name,
+    for_large_aggregate,
+    latest,
+)
 from ev_charging_system.models.meter_rollup import (
     BUCKET,
     POWER,
@@ -92,6 +97,7 @@ class SqlMeterArchive:
         if not charge_point_ids:
             return []
         async with self._sessions() as session:
+            await for_large_aggregate(session)
             query = _power_query(
                 dialect_name(session), charge_point_ids, connector_id, since, until
             )
@@ -108,7 +114,8 @@ class SqlMeterArchive:
 
 
 def _number(value: object) -> float | None:
-    return None if value is None else float(value)  # type: ignore[arg-type]
+    # Sums of floats: to the milliwatt(-hour), so 243392.6 does not read 243392.60000000006.
+    return None if value is None else round(float(value), 3)  # type: ignore[arg-type]
 
 
 def _power_query(
@@ -140,7 +147,6 @@ def _power_query(
     read_from = since - BUCKET
     ids = sorted(charge_point_ids)
     measurands = [POWER, ENERGY_REGISTER]
-    number = partial(as_number, name)
 
     s = MeterSampleRow
     raw_rows = select(
@@ -166,10 +172,10 @@ def _power_query(
         r.phase.label("phase"),
         bucket_epoch(name, r.bucket_start, seconds).label("bucket"),
         r.count.label("count"),
-        number(r.total).label("total"),
-        number(r.minimum).label("low"),
-        number(r.maximum).label("high"),
-        r.last.label("last"),
+        as_number(r.total).label("total"),
+        as_number(r.minimum).label("low"),
+        as_number(r.maximum).label("high"),
+        (r.last if name == "sqlite" else as_number(r.last)).label("last"),  # as latest() gives it
         r.last_at.label("last_at"),
     ).where(
         r.charge_point_id.in_(ids),
@@ -185,9 +191,9 @@ def _power_query(
     folded = select(
         *key,
         func.count().label("count"),
-        func.sum(number(raw.value)).label("total"),
-        func.min(number(raw.value)).label("low"),
-        func.max(number(raw.value)).label("high"),
+        func.sum(as_number(raw.value)).label("total"),
+        func.min(as_number(raw.value)).label("low"),
+        func.max(as_number(raw.value)).label("high"),
         latest(name, raw.value, raw.at).label("last"),
         func.max(raw.at).label("last_at"),
     ).group_by(*key)
@@ -229,7 +235,7 @@ def _power_query(
             per_phase.bucket,
             func.sum(per_phase.mean).label("mean"),
             func.sum(per_phase.high).label("peak"),
-            cast(null(), Numeric).label("energy"),
+            cast(null(), Float).label("energy"),
             literal(1).label("has_power"),
         )
         .where(
@@ -245,9 +251,9 @@ def _power_query(
         select(
             m.station,
             m.bucket,
-            number(m.last).label("last"),
+            as_number(m.last).label("last"),
             func.coalesce(
-                func.lag(number(m.last)).over(
+                func.lag(as_number(m.last)).over(
                     partition_by=(m.station, m.connector), order_by=m.bucket
                 ),
                 m.low,
@@ -261,8 +267,8 @@ def _power_query(
         select(
             registers.station,
             registers.bucket,
-            cast(null(), Numeric).label("mean"),
-            cast(null(), Numeric).label("peak"),
+            cast(null(), Float).label("mean"),
+            cast(null(), Float).label("peak"),
             func.sum(registers.last - registers.start).label("energy"),
             literal(0).label("has_power"),
         )
