@@ -22,6 +22,7 @@ import { transactionsView } from "./views/transactions.js";
 export const FALLBACK_POLL_MS = 60_000;
 /** Events arriving in a burst (thousands of stations reconnecting) cause one refresh. */
 const EVENT_REFRESH_MS = 2000;
+const FIRST_LOAD_WAIT_MS = 1500; // the event stream opens in milliseconds when it is there
 const VIEWS = {
   overview: overviewView,
   "charge-points": chargePointsView,
@@ -60,7 +61,9 @@ function route() {
   main.replaceChildren();
   document.title = t("{view} · Operator console", { view: view.title });
   view.mount(main, parsed);
-  refresh();
+  // The first load waits for the event stream (onLiveState): read after subscribing, so
+  // no event falls in between and the page is read once, not again when the stream opens.
+  if (lastPoll || liveState !== "connecting") refresh();
 }
 
 function markUpdated() {
@@ -160,6 +163,8 @@ function onLiveState(state, reason = "") {
   if (state === "live" && !wasLive) {
     stations.reloadStations().catch(() => {});
     refresh();
+  } else if (state === "down" && !lastPoll) {
+    refresh(); // no stream: the first load cannot wait for it
   }
 }
 
@@ -282,6 +287,8 @@ function start() {
   setInterval(() => tickTimes(), 1000);
   route();
   live = connectLive({ onEvent: onLiveEvent, onState: onLiveState });
+  // A stream slow to open does not hold the first load back for long.
+  setTimeout(() => lastPoll || refresh(), FIRST_LOAD_WAIT_MS);
 }
 
 start();
