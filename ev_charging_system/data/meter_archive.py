@@ -32,7 +32,7 @@ from ev_charging_system.data.sql_dialects import (
     as_number,
     bucket_epoch,
     dialect_name,
-    for_large_aggregate,
+    large_aggregate,
     latest,
 )
 from ev_charging_system.models.meter_rollup import (
@@ -96,21 +96,17 @@ class SqlMeterArchive:
     ) -> list[PowerPoint]:
         if not charge_point_ids:
             return []
-        async with self._sessions() as session:
-            await for_large_aggregate(session)
+        async with self._sessions() as session, large_aggregate(session):
             query = _power_query(
                 dialect_name(session), charge_point_ids, connector_id, since, until
             )
-            rows = await session.execute(query)
-            return [
-                PowerPoint(
-                    datetime.fromtimestamp(bucket, UTC),
-                    _number(mean),
-                    _number(peak),
-                    _number(energy),
-                )
-                for bucket, mean, peak, energy in rows
-            ]
+            rows = (await session.execute(query)).all()
+        return [
+            PowerPoint(
+                datetime.fromtimestamp(bucket, UTC), _number(mean), _number(peak), _number(energy)
+            )
+            for bucket, mean, peak, energy in rows
+        ]
 
 
 def _number(value: object) -> float | None:
@@ -187,16 +183,21 @@ def _power_query(
         raw_rows = raw_rows.where(s.connector_id == connector_id)
         rolled = rolled.where(r.connector_id == connector_id)
     raw = raw_rows.subquery("raw_rows").c
-    key = (raw.station, raw.connector, raw.measurand, raw.phase, raw.bucket)
-    folded = select(
-        *key,
+    folded = select(  # the columns in `rolled`'s order: the union pairs them by position
+        raw.station,
+        raw.connector,
+        raw.measurand,
+        raw.phase,
+        raw.bucket,
         func.count().label("count"),
         func.sum(as_number(raw.value)).label("total"),
         func.min(as_number(raw.value)).label("low"),
         func.max(as_number(raw.value)).label("high"),
         latest(name, raw.value, raw.at).label("last"),
         func.max(raw.at).label("last_at"),
-    ).group_by(*key)
+        # Station and bucket first: the rows come in that order (the index on station and
+        # time), so SQLite's sort for the grouping has less to do.
+    ).group_by(raw.station, raw.bucket, raw.connector, raw.measurand, raw.phase)
     p = union_all(folded, rolled).subquery("pieces").c
     key = (p.station, p.connector, p.measurand, p.phase, p.bucket)
     merged = (

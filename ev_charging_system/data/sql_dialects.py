@@ -4,7 +4,8 @@ aggregates need (bucket of a timestamp, a stored decimal as a number, the latest
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import (
@@ -151,10 +152,31 @@ def latest(
     raise NotImplementedError(f"no latest-value aggregate for {name}")
 
 
-async def for_large_aggregate(session: AsyncSession) -> None:
-    """Settings for one large reporting statement in this transaction (PostgreSQL only):
-    no JIT (compiling a long statement took 2 s of 20) and memory to group and sort in
-    (its default 4 MB sent millions of rows to disk). SET LOCAL ends with the transaction."""
-    if dialect_name(session) == "postgresql":
+@asynccontextmanager
+async def large_aggregate(session: AsyncSession) -> AsyncIterator[None]:
+    """Settings for one large reporting statement run inside the block.
+
+    PostgreSQL: no JIT (compiling a long statement took 2 s of 20) and memory to group
+    and sort in (its default 4 MB sent millions of rows to disk); SET LOCAL ends with the
+    transaction. SQLite: grouping and sorting in memory with a larger page cache (a third
+    less time over millions of rows); pragmas outlive transactions, so the connection's
+    own values are put back (it returns to the pool).
+    """
+    name = dialect_name(session)
+    if name == "postgresql":
         await session.execute(text("SET LOCAL jit = off"))
         await session.execute(text("SET LOCAL work_mem = '64MB'"))
+        yield
+        return
+    if name != "sqlite":
+        yield
+        return
+    store = (await session.execute(text("PRAGMA temp_store"))).scalar_one()
+    cache = (await session.execute(text("PRAGMA cache_size"))).scalar_one()
+    await session.execute(text("PRAGMA temp_store = MEMORY"))
+    await session.execute(text("PRAGMA cache_size = -65536"))  # 64 MiB
+    try:
+        yield
+    finally:
+        await session.execute(text(f"PRAGMA temp_store = {int(store)}"))
+        await session.execute(text(f"PRAGMA cache_size = {int(cache)}"))
