@@ -11,6 +11,7 @@ import hmac
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from prometheus_client import CollectorRegistry
@@ -43,7 +44,7 @@ from ev_charging_system.business_logic.plan_events import PublishingPlanRecorder
 from ev_charging_system.business_logic.ports import ChargerGateway, StationPresence, UnitOfWork
 from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
 from ev_charging_system.business_logic.reporting_service import ReportingService
-from ev_charging_system.business_logic.site_service import SiteService
+from ev_charging_system.business_logic.site_service import SiteService, planner_grid_limit
 from ev_charging_system.business_logic.smart_charging_service import SmartChargingService
 from ev_charging_system.business_logic.token_service import TokenService
 from ev_charging_system.business_logic.transaction_event_service import TransactionEventService
@@ -236,7 +237,11 @@ class System:
         site_store: SiteSettingsStore = SqlSiteSettingsStore(session_factory)
         if self.cluster is not None:  # changes through any node reach every planner
             site_store = self.cluster.site.store(site_store)
-        self.site = SiteSettingsService(self.coordinator, site_store)
+        # The planner's site's grid limit, when it has one, is the import limit the planner
+        # obeys (docs/ARCHITECTURE.md, "The planner's grid limit").
+        self.site = SiteSettingsService(
+            self.coordinator, site_store, partial(planner_grid_limit, unit_of_work)
+        )
         sessions = VehicleSessionFeed(self.coordinator)
         if self.cluster is not None:  # sessions on other nodes' stations, too
             self.cluster.site.on_change(self.site.restore)
@@ -348,7 +353,9 @@ class System:
                 certificates=certificates,
                 alarms=self.alarms,
                 meter_history=self.meter_history,
-                sites=SiteService(unit_of_work, utc_now, devices, self.meter_history),
+                sites=SiteService(
+                    unit_of_work, utc_now, devices, self.meter_history, planner=self.site
+                ),
             ),
             audit,
             observer,

@@ -27,7 +27,7 @@ from ev_charging_system.models.listing import (
     StationPage,
     StationQuery,
 )
-from ev_charging_system.models.meter_rollup import MeterRollup
+from ev_charging_system.models.meter_rollup import PowerPoint
 from ev_charging_system.models.site import Site, SiteCounts, SiteDetails
 from ev_charging_system.models.station_event import StationEvent
 from ev_charging_system.models.transaction import (
@@ -299,25 +299,17 @@ class MeterArchive(Protocol):
         Signed samples and transaction begin/end readings are kept: they are evidence."""
         ...
 
-    async def rollups(
+    async def power(
         self,
         charge_point_ids: Collection[str],
         connector_id: int | None,
-        measurands: Collection[str],
         since: datetime,
         until: datetime,
-    ) -> list[MeterRollup]: ...
-
-    async def samples(
-        self,
-        charge_point_ids: Collection[str],
-        connector_id: int | None,
-        measurands: Collection[str],
-        since: datetime,
-        until: datetime,
-    ) -> list[MeterSample]:
-        """Raw samples of these stations in the period (at most a few days' worth:
-        callers bound it)."""
+    ) -> list[PowerPoint]:
+        """The stations' (or one connector's) power and energy per 15-minute bucket from
+        `since` (bucket-aligned) to `until`, added up, from raw samples and rollups alike;
+        only buckets with data, in order. Aggregated where the samples are: a week of a
+        few hundred stations is millions of samples."""
         ...
 
 

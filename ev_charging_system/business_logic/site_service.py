@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
+from typing import Protocol
 
 from ev_charging_system.business_logic.device_management_service import DeviceManagementService
 from ev_charging_system.business_logic.meter_history import MeterHistoryService
@@ -26,6 +27,21 @@ from ev_charging_system.models.site import (
 
 MAX_NAME_LENGTH = 100
 MAX_ADDRESS_LENGTH = 300
+
+
+class PlannerGridLimit(Protocol):
+    """The energy planner's settings (energy/site_settings.py): told when the grid limit
+    of the planner's site may have changed, they read it again (planner_grid_limit)."""
+
+    async def refresh_grid_limit(self) -> object: ...
+
+
+async def planner_grid_limit(uow_factory: UnitOfWorkFactory) -> float | None:
+    """The grid connection limit of the energy planner's site, None when it has none (or
+    there is no such site yet): the limit the planner plans with when there is one."""
+    async with uow_factory() as uow:
+        site = await uow.sites.energy_site()
+    return None if site is None else site.details.grid_limit_kw
 
 
 def checked(details: SiteDetails) -> SiteDetails:
@@ -57,11 +73,13 @@ class SiteService:
         clock: Callable[[], datetime],
         devices: DeviceManagementService,
         meter_history: MeterHistoryService,
+        planner: PlannerGridLimit | None = None,
     ) -> None:
         self._uow_factory = uow_factory
         self._clock = clock
         self._devices = devices
         self._meter_history = meter_history
+        self._planner = planner
 
     # --- inventory -----------------------------------------------------------------------
 
@@ -96,6 +114,8 @@ class SiteService:
                 raise _name_taken(details.name) from None
             site = await _require(uow, site_id)
             await uow.commit()
+        if site.energy_planner:
+            await self._planner_limit_changed()
         return site
 
     async def delete(self, site_id: int) -> None:
@@ -161,7 +181,14 @@ class SiteService:
                 raise ConflictError("another change of the planner's site won; retry") from None
             site = await _require(uow, site_id)
             await uow.commit()
+        await self._planner_limit_changed()
         return site
+
+    async def _planner_limit_changed(self) -> None:
+        # After the commit: the planner reads the limit as stored, so of two changes made
+        # at once the one stored last is the one it plans with.
+        if self._planner is not None:
+            await self._planner.refresh_grid_limit()
 
     # --- what the overview and the charts read --------------------------------------------
 

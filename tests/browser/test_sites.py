@@ -1,6 +1,7 @@
 """The Sites page in a real browser: create a site with the form, put a station there from
 its drawer, find it on the site's page with the power chart, and see the site's card on
-the overview (counted by the server)."""
+the overview (counted by the server); the planner's site's grid limit, set on its page, is
+the one the energy settings show (read-only there)."""
 
 from __future__ import annotations
 
@@ -59,3 +60,34 @@ async def test_a_site_is_created_a_station_put_there_and_shown_with_its_power(
         await expect(card).to_contain_text("1 / 1")
         await expect(page.locator(".kpi", has_text=SITE)).to_contain_text("0 / 0")
         assert await unexpected_errors(handle) == []
+
+
+async def test_the_planner_sites_grid_limit_is_set_on_the_site_and_shown_in_energy_settings(
+    app: Application, open_page: PageFactory
+) -> None:
+    handle = await open_page(app.rest_port, token=True)
+    page = handle.page
+    await handle.open("#/sites")
+    await handle.settle()
+    await page.locator("main table").get_by_role("link", name="Home").click()
+    await handle.settle()
+    await page.get_by_role("button", name="Change", exact=True).click()
+    dialog = page.get_by_role("dialog")
+    await expect(dialog).to_contain_text("The energy planner keeps the grid import within it")
+    await dialog.get_by_label("Grid connection limit (kW)").fill("6.5")
+    await dialog.get_by_role("button", name="Save site").click()
+    await expect(page.locator("main")).to_contain_text("6.5 kW")
+
+    await handle.go("#/energy?tab=config")
+    await handle.settle()
+    limit = page.get_by_label("Import limit (kW)")
+    await expect(limit).to_have_value("6.5")
+    await expect(limit).not_to_be_editable()
+    await expect(page.locator("main")).to_contain_text(
+        "The grid connection limit of the site Home: change it on the Sites page"
+    )
+    # Saving the rest of the configuration keeps it (the site's limit is sent unchanged).
+    await page.get_by_role("button", name="Save configuration").click()
+    await expect(page.locator(".toasts")).to_contain_text("Site configuration saved")
+    assert app.coordinator.config.grid.import_limit_kw == 6.5
+    assert await unexpected_errors(handle) == []

@@ -194,3 +194,25 @@ async def test_a_site_change_through_one_node_applies_on_the_other_within_a_seco
             return bool((await on_b.get("/energy/tariff")).json().get("import_price") == 0.42)
 
         await within_a_second(applied, "node B has the tariff set through A")
+
+
+async def test_the_planner_sites_grid_limit_set_through_one_node_is_planned_with_on_the_other(
+    cluster: Cluster,
+) -> None:
+    a = await cluster.start("node-a")
+    b = await cluster.start("node-b")
+    async with (
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{a.rest_port}", headers=ADMIN) as on_a,
+        httpx.AsyncClient(base_url=f"http://127.0.0.1:{b.rest_port}", headers=ADMIN) as on_b,
+    ):
+        home = (await on_b.get("/api/sites/energy-planner")).json()
+        changed = await on_b.put(
+            f"/api/sites/{home['id']}", json={"name": home["name"], "grid_limit_kw": 6.5}
+        )
+        assert changed.status_code == 200, changed.text
+
+        async def applied() -> bool:
+            config = (await on_a.get("/energy/config")).json()
+            return bool(config["grid"]["import_limit_kw"] == 6.5)
+
+        await within_a_second(applied, "node A plans with the grid limit set through B")

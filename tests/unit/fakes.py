@@ -54,7 +54,7 @@ from ev_charging_system.models.listing import (
     StationSort,
     TransactionSort,
 )
-from ev_charging_system.models.meter_rollup import MeterRollup
+from ev_charging_system.models.meter_rollup import PowerPoint
 from ev_charging_system.models.site import OFFLINE_CONNECTOR, Site, SiteCounts, SiteDetails
 from ev_charging_system.models.station_event import StationEvent
 from ev_charging_system.models.transaction import (
@@ -1176,8 +1176,5 @@ class NoMeterArchive:
     async def roll_up(self, before: datetime, limit: int) -> int:
         return 0
 
-    async def rollups(self, *args: object) -> list[MeterRollup]:
-        return []
-
-    async def samples(self, *args: object) -> list[MeterSample]:
+    async def power(self, *args: object) -> list[PowerPoint]:
         return []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime, timedelta
-from decimal import Decimal
 
 import pytest
 
@@ -14,9 +13,8 @@ from ev_charging_system.business_logic.meter_history import MeterHistoryService
 from ev_charging_system.business_logic.site_service import SiteService
 from ev_charging_system.models.errors import ConflictError, InvalidInputError, NotFoundError
 from ev_charging_system.models.listing import StationQuery
-from ev_charging_system.models.meter_rollup import POWER, MeterRollup
+from ev_charging_system.models.meter_rollup import BUCKET, PowerPoint, bucket_start
 from ev_charging_system.models.site import DEFAULT_ENERGY_SITE_NAME, SiteDetails
-from ev_charging_system.models.transaction import MeterSample
 from tests.unit.fakes import FakeUnitOfWork
 from tests.unit.test_mcp_support import World
 
@@ -136,51 +134,32 @@ async def test_counts_per_site_follow_presence_registration_and_faults() -> None
     assert (elsewhere.stations, elsewhere.never_booted, elsewhere.connectors) == (1, 1, {})
 
 
-class ListArchive:
-    """Samples in a list; the archive port's filters, nothing folded yet."""
+class OneBucketArchive:
+    """An archive with data in one bucket; it records which stations it was asked for."""
 
-    def __init__(self, samples: list[MeterSample]) -> None:
-        self.samples_kept = samples
+    def __init__(self, bucket: datetime) -> None:
+        self.bucket = bucket
+        self.asked: list[tuple[set[str], int | None, datetime, datetime]] = []
 
     async def roll_up(self, before: datetime, limit: int) -> int:
         return 0
 
-    async def rollups(self, *args: object) -> list[MeterRollup]:
-        return []
-
-    async def samples(
+    async def power(
         self,
         charge_point_ids: Collection[str],
         connector_id: int | None,
-        measurands: Collection[str],
         since: datetime,
         until: datetime,
-    ) -> list[MeterSample]:
-        return [
-            s
-            for s in self.samples_kept
-            if s.charge_point_id in charge_point_ids
-            and s.measurand in measurands
-            and since <= s.timestamp < until
-        ]
+    ) -> list[PowerPoint]:
+        self.asked.append((set(charge_point_ids), connector_id, since, until))
+        return [PowerPoint(self.bucket, 12_000, 14_000, 3_000)] if charge_point_ids else []
 
 
-def power(station: str, at: datetime, watts: int) -> MeterSample:
-    return MeterSample(station, 1, None, at, POWER, str(watts), Decimal(watts), "W")
-
-
-async def test_a_sites_power_adds_its_stations_up_and_leaves_others_out() -> None:
+async def test_a_sites_power_is_asked_for_its_stations_and_fills_every_bucket() -> None:
     world = World()
     now = world.clock()
     bucket = now.replace(minute=0) - timedelta(hours=1)  # a full bucket an hour ago
-    archive = ListArchive(
-        [
-            power("CP-1", bucket + timedelta(minutes=1), 7_000),
-            power("CP-1", bucket + timedelta(minutes=6), 11_000),  # mean 9 kW, peak 11 kW
-            power("CP-2", bucket + timedelta(minutes=2), 3_000),
-            power("CP-3", bucket + timedelta(minutes=2), 50_000),  # not at the site
-        ]
-    )
+    archive = OneBucketArchive(bucket)
     history = MeterHistoryService(archive, world.devices, world.clock, timedelta(days=90))
     sites = SiteService(lambda: FakeUnitOfWork(world.store), world.clock, world.devices, history)
     site = await sites.create(SiteDetails("Depot"))
@@ -189,10 +168,15 @@ async def test_a_sites_power_adds_its_stations_up_and_leaves_others_out() -> Non
     await sites.assign_station("CP-1", site.id)
     await sites.assign_station("CP-2", site.id)
     _, points = await sites.power(site.id, hours=2)
+    # The sum itself is the database's (tests/integration/test_site_power.py).
+    assert archive.asked[0][:2] == ({"CP-1", "CP-2"}, None)  # CP-3 stands elsewhere
+    since, until = archive.asked[0][2:]
+    assert (since, until) == (bucket_start(now - timedelta(hours=2)), now)
     charged = {p.bucket_start: p for p in points if p.average_w is not None}
     assert list(charged) == [bucket]
     assert (charged[bucket].average_w, charged[bucket].maximum_w) == (12_000, 14_000)
     assert len(points) == 8  # every 15 minutes of the two hours, empty ones as null
+    assert [p.bucket_start for p in points] == [since + n * BUCKET for n in range(8)]
     empty = await sites.create(SiteDetails("Empty"))
     _, nothing = await sites.power(empty.id, hours=1)
     assert nothing and all(p.average_w is None for p in nothing)

@@ -259,3 +259,41 @@ async def test_progress_of_a_job_no_longer_configured_is_ignored() -> None:
     fresh, fresh_service, _, _ = _setup(store=store, clock=clock)
     assert await fresh_service.restore()
     assert fresh.deferrable_loads() == []
+
+
+async def test_the_planner_sites_grid_limit_is_planned_with_and_the_own_one_kept() -> None:
+    coordinator, _, store, _ = _setup()
+    site_limit: list[float | None] = [None]
+
+    async def planner_site_limit() -> float | None:
+        return site_limit[0]
+
+    service = SiteSettingsService(coordinator, store, planner_site_limit)
+    own = coordinator.config
+    await service.reconfigure(
+        dataclasses.replace(own, grid=dataclasses.replace(own.grid, import_limit_kw=20.0))
+    )
+    site_limit[0] = 8.0  # set on the planner's site
+    await service.refresh_grid_limit()
+    assert coordinator.config.grid.import_limit_kw == 8.0
+    assert store.saved is not None and store.saved.config.grid.import_limit_kw == 20.0
+    # Another import limit in the energy settings contradicts the site's: refused, and
+    # nothing changes; the site's own value with other changes is accepted.
+    other = dataclasses.replace(
+        coordinator.config, grid=dataclasses.replace(coordinator.config.grid, import_limit_kw=9.0)
+    )
+    with pytest.raises(PhysicalLimitError, match="site"):
+        await service.reconfigure(other)
+    assert coordinator.config.grid.import_limit_kw == 8.0
+    cheaper_shedding = dataclasses.replace(coordinator.config.load, shed_penalty_per_kwh=0.5)
+    await service.reconfigure(dataclasses.replace(coordinator.config, load=cheaper_shedding))
+    assert store.saved.config.grid.import_limit_kw == 20.0
+    assert store.saved.config.load.shed_penalty_per_kwh == 0.5
+    # A restart: the stored settings, with the site's limit in force.
+    restarted, _, _, _ = _setup(store=store)
+    assert await SiteSettingsService(restarted, store, planner_site_limit).restore()
+    assert restarted.config.grid.import_limit_kw == 8.0
+    # The site's limit cleared: the energy settings' own is in force again.
+    site_limit[0] = None
+    await service.refresh_grid_limit()
+    assert coordinator.config.grid.import_limit_kw == 20.0

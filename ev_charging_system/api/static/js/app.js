@@ -9,7 +9,7 @@ import { lazyView } from "./lazy-view.js";
 import { connectLive } from "./live.js";
 import { parseRoute, setRouteHandler } from "./router.js";
 import * as stations from "./stations.js";
-import { button, errorBox, field, openDialog, reportError, select, tickTimes, toast } from "./ui.js";
+import { button, errorBox, field, openDialog, reportError, select, singleFlight, tickTimes, toast } from "./ui.js";
 import { alarmsView } from "./views/alarms.js";
 import { assistantView } from "./views/assistant.js";
 import { chargePointsView } from "./views/charge-points.js";
@@ -22,6 +22,7 @@ import { transactionsView } from "./views/transactions.js";
 export const FALLBACK_POLL_MS = 60_000;
 /** Events arriving in a burst (thousands of stations reconnecting) cause one refresh. */
 const EVENT_REFRESH_MS = 2000;
+const FIRST_LOAD_WAIT_MS = 1500; // the event stream opens in milliseconds when it is there
 const VIEWS = {
   overview: overviewView,
   "charge-points": chargePointsView,
@@ -37,7 +38,6 @@ const VIEWS = {
 const main = document.getElementById("main");
 
 let current = null; // { name, view }
-let refreshing = null;
 let liveState = "connecting";
 let liveReason = "";
 let lastPoll = 0;
@@ -61,7 +61,9 @@ function route() {
   main.replaceChildren();
   document.title = t("{view} · Operator console", { view: view.title });
   view.mount(main, parsed);
-  refresh();
+  // The first load waits for the event stream (onLiveState): read after subscribing, so
+  // no event falls in between and the page is read once, not again when the stream opens.
+  if (lastPoll || liveState !== "connecting") refresh();
 }
 
 function markUpdated() {
@@ -98,20 +100,18 @@ async function refreshAlarmCount() {
   }
 }
 
-/** Read what the current view shows (and the health) again; one refresh at a time. */
+/** Read what the current view shows (and the health) again; one refresh at a time, and
+ * one more when asked during one (a new view, a reconnect: it may have read too early). */
+const refreshAll = singleFlight(() => {
+  main.setAttribute("aria-busy", "true");
+  lastPoll = Date.now();
+  return Promise.all([current.view.refresh(), refreshHealth(), refreshAlarmCount()])
+    .then(markUpdated, reportError)
+    .finally(() => main.removeAttribute("aria-busy"));
+});
+
 function refresh() {
-  if (!current) return Promise.resolve();
-  if (!refreshing) {
-    main.setAttribute("aria-busy", "true");
-    lastPoll = Date.now();
-    refreshing = Promise.all([current.view.refresh(), refreshHealth(), refreshAlarmCount()])
-      .then(markUpdated, reportError)
-      .finally(() => {
-        refreshing = null;
-        main.removeAttribute("aria-busy");
-      });
-  }
-  return refreshing;
+  return current ? refreshAll() : Promise.resolve();
 }
 
 /** An event from the stream: patch the shared station store, then let the view react. */
@@ -163,6 +163,8 @@ function onLiveState(state, reason = "") {
   if (state === "live" && !wasLive) {
     stations.reloadStations().catch(() => {});
     refresh();
+  } else if (state === "down" && !lastPoll) {
+    refresh(); // no stream: the first load cannot wait for it
   }
 }
 
@@ -285,6 +287,8 @@ function start() {
   setInterval(() => tickTimes(), 1000);
   route();
   live = connectLive({ onEvent: onLiveEvent, onState: onLiveState });
+  // A stream slow to open does not hold the first load back for long.
+  setTimeout(() => lastPoll || refresh(), FIRST_LOAD_WAIT_MS);
 }
 
 start();

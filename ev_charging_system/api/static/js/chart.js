@@ -134,17 +134,18 @@ function energyPowerChart(energy, power, { title }) {
   const withSeconds = t1 - t0 < 10 * 60_000;
 
   const grid = [];
-  const label = (value) => formatDecimal(value, 2);
+  // As many decimals as the step needs (0.0025 kWh steps: 4), so no two labels read alike.
+  const label = (value, step) => formatDecimal(value, [0, 1, 2, 3, 4].find((d) => Math.abs(Math.round(step * 10 ** d) - step * 10 ** d) < 1e-6) ?? 4);
   for (let i = 0; i * energyAxis.step <= energyAxis.max + 1e-9; i += 1) {
     const v = i * energyAxis.step;
     const y = yE(v * 1000);
     grid.push(s("line", { class: "chart-grid", x1: MARGIN.left, x2: MARGIN.left + plotW, y1: y, y2: y }));
-    grid.push(s("text", { class: "chart-label chart-label-energy", x: MARGIN.left - 8, y: y + 4, "text-anchor": "end" }, label(v)));
+    grid.push(s("text", { class: "chart-label chart-label-energy", x: MARGIN.left - 8, y: y + 4, "text-anchor": "end" }, label(v, energyAxis.step)));
   }
   if (power.length) {
     for (let i = 0; i * powerAxis.step <= powerAxis.max + 1e-9; i += 1) {
       const v = i * powerAxis.step;
-      grid.push(s("text", { class: "chart-label chart-label-power", x: MARGIN.left + plotW + 8, y: yP(v * 1000) + 4 }, label(v)));
+      grid.push(s("text", { class: "chart-label chart-label-power", x: MARGIN.left + plotW + 8, y: yP(v * 1000) + 4 }, label(v, powerAxis.step)));
     }
   }
   const ticks = [];

@@ -168,6 +168,35 @@ export async function busy(buttonNode, action) {
   }
 }
 
+/** `load` made single-flight: one load at a time, however many calls (live events and
+ * clicks come in bursts). A call while a load runs asks for one more load after it, since
+ * the running one may have read before what the caller wants to see (e.g. the stations
+ * forgotten on a stream reconnect); every caller's promise settles when the last one has.
+ * A failure goes to `onError` when given, else rejects. */
+export function singleFlight(load, onError) {
+  let running = null;
+  let again = false;
+  const once = () => {
+    again = false;
+    return onError ? load().catch(onError) : load();
+  };
+  return () => {
+    if (running) {
+      again = true;
+    } else {
+      running = (async () => {
+        do {
+          await once();
+        } while (again);
+      })().finally(() => {
+        running = null;
+        again = false;
+      });
+    }
+    return running;
+  };
+}
+
 export function errorBox(error) {
   const apiError = error instanceof ApiError ? error : null;
   const title = apiError ? apiError.title : error.title || t("Something went wrong");

@@ -630,6 +630,8 @@ export default {
   "Tariff kind": "Tipo de tarifa",
   "Tariff saved": "Tarifa salva",
   "The API did not answer. Is the server running?": "A API não respondeu. O servidor está rodando?",
+  "The energy planner keeps the grid import within it; empty: the energy configuration's limit": "O planejador de energia mantém a importação da rede dentro dele; vazio: o limite da configuração de energia",
+  "The grid connection limit of the site {name}: change it on the Sites page": "O limite da conexão à rede do local {name}: altere-o na página Locais",
   "The REST API does not answer": "A API REST não responde",
   "The RFID UID or token value, up to 20 characters": "O UID RFID ou o valor do token, até 20 caracteres",
   "The assistant could not answer.": "O assistente não conseguiu responder.",

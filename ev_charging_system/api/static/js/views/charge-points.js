@@ -23,6 +23,7 @@ import {
   pagination,
   registrationBadge,
   select,
+  singleFlight,
   table,
   tabs,
   timeAgo,
@@ -180,7 +181,6 @@ export function chargePointsView() {
   /** Counts of the whole network (GET /api/overview, counted by the server). */
   let networkTotal = null;
   let query = listQuery(new URLSearchParams());
-  let inFlight = null;
   let detail = null;
   let openedFromList = false;
   let unsubscribe = null;
@@ -313,18 +313,9 @@ export function chargePointsView() {
     if (detail) await detail.refresh();
   }
 
-  function refresh() {
-    if (!inFlight) {
-      inFlight = load()
-        .catch((error) => {
-          if (root) setChildren(errorSlot, errorBox(error));
-        })
-        .finally(() => {
-          inFlight = null;
-        });
-    }
-    return inFlight;
-  }
+  const refresh = singleFlight(load, (error) => {
+    if (root) setChildren(errorSlot, errorBox(error));
+  });
 
   function fillForm() {
     form.search.value = query.q;
@@ -653,7 +644,6 @@ export function chargePointsView() {
     const base = `/api/charge-points/${enc(id)}`;
     const current = {
       id,
-      inFlight: null,
       async load() {
         try {
           const [cp, history, events] = await Promise.all([
@@ -673,14 +663,7 @@ export function chargePointsView() {
           if (!station) setChildren(overview, emptyState(t("Charge point not available"), t("It may have been removed, or the id is wrong.")));
         }
       },
-      refresh() {
-        if (!current.inFlight) {
-          current.inFlight = current.load().finally(() => {
-            current.inFlight = null;
-          });
-        }
-        return current.inFlight;
-      },
+      refresh: singleFlight(() => current.load()),
       /** Events about this station: read it again, once per burst. */
       scheduleRefresh() {
         if (current.timer) return;

@@ -93,6 +93,7 @@ function editorShell({ title, description, form, extra }) {
 /** The site configuration form; `onSaved(config)` after a successful PUT. */
 export function configEditor({ onSaved } = {}) {
   let loaded = null;
+  let plannerSite = null; // GET /api/sites/energy-planner: its grid limit, if set, is the one
   let dirty = false;
   let vehicles = [];
   const summary = h("div", { "aria-live": "polite" });
@@ -150,7 +151,10 @@ export function configEditor({ onSaved } = {}) {
           if (key === "charge_point_id") input.setAttribute("list", stationsList);
           inputs[prefix ? `${prefix}.${key}` : key] = input;
           input.dataset.key = key;
-          return field(label, input, { hint: options.hint });
+          // The planner's site's grid limit, when it has one, is the limit: set on the site.
+          const fromSite = prefix === "grid" && key === "import_limit_kw" && plannerSite && plannerSite.grid_limit_kw !== null;
+          if (fromSite) input.readOnly = true;
+          return field(label, input, { hint: fromSite ? t("The grid connection limit of the site {name}: change it on the Sites page", { name: plannerSite.name }) : options.hint });
         }),
       ),
     );
@@ -276,8 +280,9 @@ export function configEditor({ onSaved } = {}) {
   async function load(force = false) {
     if (dirty && !force) return;
     try {
-      const [config, stations] = await Promise.all([get("/energy/config"), get("/api/charge-points", { limit: 500 }).catch(() => ({ items: [] }))]);
+      const [config, stations, site] = await Promise.all([get("/energy/config"), get("/api/charge-points", { limit: 500 }).catch(() => ({ items: [] })), get("/api/sites/energy-planner").catch(() => null)]);
       setChildren(datalists.lastChild, stations.items.map((p) => h("option", { value: p.id })));
+      plannerSite = site;
       loaded = config;
       render(config);
     } catch (error) {

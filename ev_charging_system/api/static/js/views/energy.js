@@ -20,6 +20,7 @@ import {
   segmented,
   select,
   showFieldErrors,
+  singleFlight,
   table,
   tabs,
   timeAgo,
@@ -93,7 +94,6 @@ const optionalNumber = (input) => (input.value === "" ? undefined : Number(input
 
 export function energyView() {
   let root = null;
-  let inFlight = null;
   let status = null;
   let plan = null;
   let planSignature = "";
@@ -482,18 +482,9 @@ export function energyView() {
     if (tabset.selected() === "jobs") await jobs.load();
   }
 
-  function refresh() {
-    if (!inFlight) {
-      inFlight = load()
-        .catch((error) => {
-          if (root) setChildren(errorSlot, errorBox(error));
-        })
-        .finally(() => {
-          inFlight = null;
-        });
-    }
-    return inFlight;
-  }
+  const refresh = singleFlight(load, (error) => {
+    if (root) setChildren(errorSlot, errorBox(error));
+  });
 
   const planNow = button(t("Plan now"), {
     kind: "primary",

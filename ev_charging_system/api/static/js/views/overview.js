@@ -13,7 +13,7 @@ import { t, tn } from "../i18n.js";
 import { energyCell, plausibleEnergy, plausiblePower, powerCell } from "../plausible.js";
 import { hashFor } from "../router.js";
 import * as stations from "../stations.js";
-import { badge, connectorBadge, connectorTone, durationSince, errorBox, panel, registrationBadge, statusLabel, table, timeAgo } from "../ui.js";
+import { badge, connectorBadge, connectorTone, durationSince, errorBox, panel, registrationBadge, singleFlight, statusLabel, table, timeAgo } from "../ui.js";
 import { registrationButtons } from "./actions.js";
 import { stopButton } from "./remote.js";
 
@@ -61,7 +61,8 @@ export function attentionOf(points) {
   const pending = points.filter((p) => p.admission === "Pending");
   // Only a connected station's fault is current; an offline one's is history.
   const faults = points.filter((p) => p.online).flatMap((p) => p.connectors.filter((c) => c.status === "Faulted").map((c) => ({ station: p, connector: c })));
-  const offline = points.filter((p) => !p.online && p.registration_status === "Accepted");
+  // As the server counts them (offline_accepted): accepted, booted or not ("never connected").
+  const offline = points.filter((p) => !p.online && p.admission === "Accepted");
   return { rejectedOnline, pending, faults, offline, total: rejectedOnline.length + pending.length + faults.length + offline.length };
 }
 
@@ -85,7 +86,6 @@ function siteCard(site) {
 
 export function overviewView() {
   let root = null;
-  let inFlight = null;
   /** GET /api/overview: counts of the whole network and per site. */
   let summary = null;
   let summaryTimer = null;
@@ -331,18 +331,9 @@ export function overviewView() {
     renderSessions();
   }
 
-  function refresh() {
-    if (!inFlight) {
-      inFlight = load()
-        .catch((error) => {
-          if (root) setChildren(errorSlot, errorBox(error));
-        })
-        .finally(() => {
-          inFlight = null;
-        });
-    }
-    return inFlight;
-  }
+  const refresh = singleFlight(load, (error) => {
+    if (root) setChildren(errorSlot, errorBox(error));
+  });
 
   /** Sessions changed (an event or a stop from this page): read them again, once per burst. */
   function scheduleSessions() {

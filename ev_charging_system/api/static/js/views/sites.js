@@ -9,7 +9,7 @@ import { formatNumber } from "../format.js";
 import { t, tn } from "../i18n.js";
 import { hashFor, navigate } from "../router.js";
 import * as stations from "../stations.js";
-import { badge, busy, button, confirmDialog, dash, definitionList, errorBox, field, onlineBadge, openDialog, panel, registrationBadge, select, showFieldErrors, table, timeAgo, toast } from "../ui.js";
+import { badge, busy, button, confirmDialog, dash, definitionList, errorBox, field, onlineBadge, openDialog, panel, registrationBadge, select, showFieldErrors, singleFlight, table, timeAgo, toast } from "../ui.js";
 
 const SITE_STATIONS_PAGE = 100;
 const POWER_HOURS = [
@@ -41,7 +41,7 @@ export function openSiteDialog(site, after) {
     field(t("Name"), name, { hint: t("Unique, e.g. Depot North") }),
     field(t("Address"), address),
     h("div", { class: "form-grid" }, field(t("Latitude"), latitude, { hint: t("-90 to 90, with longitude") }), field(t("Longitude"), longitude, { hint: t("-180 to 180, with latitude") })),
-    field(t("Grid connection limit (kW)"), grid, { hint: t("Optional: the capacity of the site's grid connection") }),
+    field(t("Grid connection limit (kW)"), grid, { hint: site && site.energy_planner ? t("The energy planner keeps the grid import within it; empty: the energy configuration's limit") : t("Optional: the capacity of the site's grid connection") }),
     summary,
     h("div", { class: "form-actions" }, button(t("Cancel"), { onClick: () => handle.close() }), submit),
   );
@@ -93,7 +93,6 @@ function countsLine(counts) {
 export function sitesView() {
   let root = null;
   let siteId = null;
-  let inFlight = null;
   let powerHours = 24;
   const errorSlot = h("div", { class: "error-slot" });
   const body = h("div");
@@ -233,18 +232,9 @@ export function sitesView() {
     if (root) errorSlot.replaceChildren();
   }
 
-  function refresh() {
-    if (!inFlight) {
-      inFlight = load()
-        .catch((error) => {
-          if (root) setChildren(errorSlot, errorBox(error));
-        })
-        .finally(() => {
-          inFlight = null;
-        });
-    }
-    return inFlight;
-  }
+  const refresh = singleFlight(load, (error) => {
+    if (root) setChildren(errorSlot, errorBox(error));
+  });
 
   function idOf(route) {
     const id = Number(route.id);
