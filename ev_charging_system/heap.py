@@ -80,10 +80,12 @@ class CollectorPauses:
             self._long_since_logged += 1
             if now - self._last_logged >= LOG_INTERVAL_SECONDS:
                 logger.warning(
-                    "garbage collection paused the event loop %.0f ms (generation %d; "
-                    "%d such pauses since the last report)",
+                    "garbage collection paused the event loop %.0f ms (generation %d, "
+                    "%d objects freed, %d frozen; %d such pauses since the last report)",
                     seconds * 1000,
                     generation,
+                    int(info.get("collected", 0)),
+                    gc.get_freeze_count(),
                     self._long_since_logged,
                 )
                 self._last_logged = now
@@ -93,8 +95,10 @@ class CollectorPauses:
 class CollectorPacing:
     """Freezes the survivors of each full collection; reclaims the frozen heap now and then.
 
-    Fed by `CollectorPauses` (which generation ran); acts from a task of its own, never
-    inside the collector's callback."""
+    Fed by `CollectorPauses` (which generation ran). The freeze is scheduled on the event
+    loop, right after the collection, never done inside the collector's callback (which
+    may run on any thread); a freeze only once a periodic check came round let several
+    full collections in a row walk the same unfrozen stations (10,000-station run)."""
 
     def __init__(
         self,
@@ -105,19 +109,29 @@ class CollectorPacing:
         self._check_seconds = check_seconds
         self._reclaim_seconds = reclaim_seconds
         self._clock = clock
-        self._full_collection_seen = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._freeze_scheduled = False
         self._task: asyncio.Task[None] | None = None
         self._last_reclaim = clock()
 
     def collection_finished(self, generation: int) -> None:
-        if generation == 2:
-            self._full_collection_seen = True
+        loop = self._loop
+        if generation == 2 and loop is not None and not self._freeze_scheduled:
+            self._freeze_scheduled = True
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(self._freeze)
+
+    def _freeze(self) -> None:
+        self._freeze_scheduled = False
+        gc.freeze()
 
     def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
         self._last_reclaim = self._clock()
         self._task = asyncio.create_task(self._run(), name="garbage-collector pacing")
 
     async def stop(self) -> None:
+        self._loop = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -130,12 +144,9 @@ class CollectorPacing:
             self.step()
 
     def step(self) -> None:
-        """One check: reclaim when due, else freeze after a full collection."""
+        """One check: reclaim the whole heap when it is due."""
         if self._clock() - self._last_reclaim >= self._reclaim_seconds:
             self.reclaim()
-        elif self._full_collection_seen:
-            self._full_collection_seen = False
-            gc.freeze()
 
     def reclaim(self) -> int:
         """Collect the whole heap once (one long pause), then freeze what is alive."""
@@ -143,7 +154,6 @@ class CollectorPacing:
         gc.unfreeze()
         freed = gc.collect()
         gc.freeze()
-        self._full_collection_seen = False
         self._last_reclaim = self._clock()
         logger.info(
             "garbage collection over the whole heap: %d objects freed, %d kept, %.0f ms",
