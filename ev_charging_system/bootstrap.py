@@ -205,6 +205,9 @@ class System:
             last_seen,
             presence=presence,
             events=self.events,
+            write_timeout_seconds=settings.database_timeout_seconds,
+            # SQLite has one writer at a time (see the transactions' batches below).
+            concurrent_writes=1 if self.engine.dialect.name == "sqlite" else 2,
         )
         if self.cluster is not None:
             self.cluster.events.add_remote_tap(

@@ -39,6 +39,25 @@ def insert_ignoring_duplicates(session: AsyncSession, table: Table, key: Sequenc
     raise NotImplementedError(f"no conflict-ignoring insert for {name}")
 
 
+def upsert(session: AsyncSession, table: Table, key: Sequence[str], update: Sequence[str]) -> Any:
+    """INSERT ... ON CONFLICT (key) DO UPDATE SET each column of `update` to the value the
+    row would have had; execute it with the rows as parameters (one multi-row INSERT, as
+    above). A statement must not name one key twice: PostgreSQL refuses to update a row
+    twice in one statement."""
+    name = dialect_name(session)
+    statement: Any
+    if name == "postgresql":
+        statement = postgresql.insert(table)
+    elif name == "sqlite":
+        statement = sqlite.insert(table)
+    else:
+        raise NotImplementedError(f"no upsert for {name}")
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=key, set_={column: excluded[column] for column in update}
+    )
+
+
 async def insert_new_rows(
     session: AsyncSession, table: Table, rows: Sequence[dict[str, Any]], key: str
 ) -> list[Any]:
