@@ -10,8 +10,8 @@ reports those, per station, for each step of setting a station up:
 - connect + BootNotification of stations never seen before;
 - a StatusNotification per connector (0, 1, 2: what a 1.6 station sends after booting);
 - their disconnection;
-- connect + BootNotification + StatusNotifications of the same, now known, stations
-  (a CSMS restart or network outage: the usual storm).
+- the same steps for the same stations, now known to the process (a network outage);
+- and again after a CSMS restart: known to the database only (the usual storm).
 
 Stations are set up `--concurrency` at a time (the CSMS's admission limit is 50 by
 default; a refused handshake is retried after a short pause and counted).
@@ -127,8 +127,16 @@ async def quiet_cpu(pid: int) -> float:
         last = now
 
 
-async def measure(args: argparse.Namespace, url: str, pid: int) -> list[tuple[str, float]]:
+async def measure(
+    args: argparse.Namespace, url: str, pid: int, restarted: bool
+) -> list[tuple[str, float]]:
+    """Run every step over the stations and read the CPU the CSMS spent on each.
+
+    On a fresh CSMS (`restarted` False) the stations are new, then known (the same
+    process reconnects them); on a restarted one they are known to the database only.
+    """
     counts = Counts()
+    # Warm-up (statements compiled, pools filled), measured by no step.
     warm = [Station(f"WARM-{n:04d}") for n in range(50)]
     await each(args.concurrency, warm, lambda s: boot(url, s, counts))
     await each(args.concurrency, warm, statuses)
@@ -150,14 +158,25 @@ async def measure(args: argparse.Namespace, url: str, pid: int) -> list[tuple[st
         rows.append((f"{label} (ms CPU per station)", 1000 * (after - before) / len(stations)))
         print(f"  {label}: {took:.1f} s wall", flush=True)
 
-    await step("new: connect + BootNotification", lambda s: boot(url, s, counts))
-    await step("StatusNotification x3", statuses)
-    await step("disconnect", close)
-    await step("known: connect + BootNotification", lambda s: boot(url, s, counts))
-    await step("known: StatusNotification x3", statuses)
-    await step("disconnect again", close)
+    rounds = ["restarted, known"] if restarted else ["new", "known"]
+    for name in rounds:
+        await step(f"{name}: connect + BootNotification", lambda s: boot(url, s, counts))
+        await step(f"{name}: StatusNotification x3", statuses)
+        await step(f"{name}: disconnect", close)
     rows.append(("handshakes refused (retried)", counts.refused))
     return rows
+
+
+def run_csms(args: argparse.Namespace, database_url: str, restarted: bool) -> None:
+    process, port = start_csms(database_url)
+    try:
+        rows = asyncio.run(measure(args, f"ws://127.0.0.1:{port}/ocpp", process.pid, restarted))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+    print(f"\n{args.stations} OCPP 1.6 stations, {args.concurrency} at a time, {args.database}")
+    for label, value in rows:
+        print(f"{label:<56} {value:8.3f}")
 
 
 def main() -> None:
@@ -169,15 +188,9 @@ def main() -> None:
     raise_open_files_limit()
     with tempfile.TemporaryDirectory() as workdir:
         os.environ["DATA_DIR"] = workdir
-        process, port = start_csms(database(args.database, workdir))
-        try:
-            rows = asyncio.run(measure(args, f"ws://127.0.0.1:{port}/ocpp", process.pid))
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(30)
-    print(f"\n{args.stations} OCPP 1.6 stations, {args.concurrency} at a time, {args.database}")
-    for label, value in rows:
-        print(f"{label:<48} {value:10.3f}")
+        database_url = database(args.database, workdir)
+        run_csms(args, database_url, restarted=False)
+        run_csms(args, database_url, restarted=True)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from ev_charging_system.business_logic.events import (
     StationDisconnected,
     StationRegistrationChanged,
 )
-from ev_charging_system.business_logic.group_commit import BatchStats
+from ev_charging_system.business_logic.group_commit import BatchStats, GroupCommit
 from ev_charging_system.business_logic.last_seen import LastSeenTracker
 from ev_charging_system.business_logic.passwords import (
     MAX_PASSWORD_LENGTH,
@@ -145,7 +145,10 @@ class DeviceManagementService:
         events: EventPublisher | None = None,
         write_timeout_seconds: float = DEFAULT_WRITE_TIMEOUT_SECONDS,
         concurrent_writes: int = 1,
+        read_uow_factory: UnitOfWorkFactory | None = None,
     ) -> None:
+        """`read_uow_factory`: units of work for a single read (PostgreSQL: autocommit,
+        so no BEGIN and ROLLBACK round trips around it); the usual ones by default."""
         self._uow_factory = uow_factory
         self._events: EventPublisher = events if events is not None else NoEvents()
         self._clock = clock
@@ -163,6 +166,12 @@ class DeviceManagementService:
             _INITIAL_STATUS[policy.unknown_stations],
             write_timeout_seconds,
             concurrent_writes,
+        )
+        # A station not remembered (every one after a restart) is read at its handshake;
+        # in a storm those reads share one query per batch, like the writes.
+        self._read_uow_factory = read_uow_factory or uow_factory
+        self._lookups: GroupCommit[str, ChargePoint | None] = GroupCommit(
+            self._read_stations, write_timeout_seconds, in_flight=2
         )
 
     def activity_batches(self) -> BatchStats:
@@ -229,8 +238,7 @@ class DeviceManagementService:
     async def ensure_accepted(self, charge_point_id: str) -> None:
         status = self._registration.get(charge_point_id)
         if status is None:
-            async with self._uow_factory() as uow:
-                station = await uow.charge_points.get(charge_point_id, with_connectors=False)
+            station = await self._lookups.submit(charge_point_id)
             status = station.registration_status if station else RegistrationStatus.REJECTED
             self._registration[charge_point_id] = status
         if status is not RegistrationStatus.ACCEPTED:
@@ -309,8 +317,7 @@ class DeviceManagementService:
             return AccessRefusal(f"the client certificate belongs to {subject!r}")
         access = self._access.get(charge_point_id)
         if access is None:
-            async with self._uow_factory() as uow:
-                station = await uow.charge_points.get(charge_point_id, with_connectors=False)
+            station = await self._lookups.submit(charge_point_id)
             if station is None:
                 return None  # not remembered: it may be registered elsewhere any moment
             access = StationAccess(station.security_profile, station.password_hash)
@@ -506,6 +513,12 @@ class DeviceManagementService:
         if online is None:
             online = self._presence.is_online(station.id)
         return ChargePointView(station, online=online)
+
+    async def _read_stations(self, charge_point_ids: Sequence[str]) -> list[ChargePoint | None]:
+        async with self._read_uow_factory() as uow:
+            stations = await uow.charge_points.get_many(charge_point_ids)
+        found = {station.id: station for station in stations}
+        return [found.get(charge_point_id) for charge_point_id in charge_point_ids]
 
     async def _require(self, uow: UnitOfWork, charge_point_id: str) -> ChargePoint:
         station = await uow.charge_points.get(charge_point_id)

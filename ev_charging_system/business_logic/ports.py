@@ -54,6 +54,9 @@ class ChargePointRepository(Protocol):
     ) -> ChargePoint | None:
         """The station; `with_connectors=False` skips their query (hot paths, checks)."""
 
+    async def get_many(self, charge_point_ids: Collection[str]) -> list[ChargePoint]:
+        """The stations of these ids that exist, without their connectors, in no order."""
+
     async def add(self, charge_point: ChargePoint) -> None: ...
 
     async def add_if_missing(self, charge_point: ChargePoint) -> bool:

@@ -22,7 +22,7 @@ import copy
 import itertools
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -333,6 +333,14 @@ class FakeChargePoints:
         if not with_connectors:
             found.connectors = []
         return found
+
+    async def get_many(self, charge_point_ids: Collection[str]) -> list[ChargePoint]:
+        stations = self._session.read().charge_points
+        return [
+            replace(copy.deepcopy(stations[i]), connectors=[])
+            for i in set(charge_point_ids)
+            if i in stations
+        ]
 
     async def add(self, charge_point: ChargePoint) -> None:
         # Connectors are stored by save_connector_status only, as in SQL.

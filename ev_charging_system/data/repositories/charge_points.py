@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
@@ -84,6 +84,14 @@ class SqlChargePointRepository:
             .order_by(ConnectorRow.connector_id, ConnectorRow.evse_connector_id)
         )
         return _charge_point(row, list(connectors))
+
+    async def get_many(self, charge_point_ids: Collection[str]) -> list[ChargePoint]:
+        if not charge_point_ids:
+            return []
+        rows = await self._session.scalars(
+            select(ChargePointRow).where(ChargePointRow.id.in_(list(charge_point_ids)))
+        )
+        return [_charge_point(row, []) for row in rows]
 
     async def add(self, charge_point: ChargePoint) -> None:
         row = ChargePointRow(id=charge_point.id)
