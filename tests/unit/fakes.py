@@ -386,7 +386,8 @@ class FakeChargePoints:
     async def register_connections(
         self, stations: Sequence[ChargePoint]
     ) -> dict[str, RegistrationStatus]:
-        new = [replace(_stored(station), connectors=[]) for station in stations]
+        latest = {station.id: station for station in stations}  # the last of one id counts
+        new = [replace(_stored(station), connectors=[]) for station in latest.values()]
 
         def upsert(tables: Tables) -> None:
             for station in new:
