@@ -381,6 +381,7 @@ class System:
                 events_dropped=self.events.dropped_total,
                 database_pool=pool_levels(self.engine),
                 meter_batches=dataclasses.asdict(transactions.sample_batches()),
+                station_batches=dataclasses.asdict(devices.activity_batches()),
                 handshakes=dataclasses.asdict(self.ocpp.admission.counts()),
             )
         )
