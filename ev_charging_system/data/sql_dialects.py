@@ -90,6 +90,12 @@ def _json_insert(table: Table, columns: tuple[str, ...], key: str) -> TextClause
     )
 
 
+def json_rows(rows: Sequence[dict[str, Any]]) -> str:
+    """Rows as one JSON document for `json_populate_recordset` (PostgreSQL): one bound
+    parameter, written by the C JSON encoder, for a statement whose text never changes."""
+    return json.dumps(rows, default=_json_value, separators=(",", ":"))
+
+
 def _json_value(value: object) -> str:
     """What JSON lacks, written as PostgreSQL reads it: exact decimals as text, instants
     as ISO 8601 with their offset (a naive one is UTC, as everywhere in this project)."""

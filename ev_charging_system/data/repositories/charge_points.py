@@ -31,6 +31,7 @@ from ev_charging_system.data.orm import (
 from ev_charging_system.data.sql_dialects import (
     dialect_name,
     insert_ignoring_duplicates,
+    json_rows,
     upsert,
 )
 from ev_charging_system.models.charge_point import (
@@ -141,11 +142,22 @@ class SqlChargePointRepository:
         return {row.id: RegistrationStatus(row.registration_status) for row in result}
 
     async def record_boots(self, boots: Sequence[BootRecord]) -> dict[str, RegistrationStatus]:
-        """One UPDATE run for every boot (executemany: pipelined by the driver), then one
-        SELECT of the registrations; no ORM objects on the way."""
+        """PostgreSQL: one UPDATE ... RETURNING over the boots as one JSON document.
+        SQLite: one UPDATE run per boot, then one SELECT of the registrations."""
         latest = {boot.charge_point_id: boot for boot in boots}
         if not latest:
             return {}
+        if dialect_name(self._session) == "postgresql":
+            rows = [
+                {
+                    "id": station_id,
+                    "last_boot_at": boot.at,
+                    **{name: getattr(boot.boot, name) for name in _BOOT_FIELDS},
+                }
+                for station_id, boot in sorted(latest.items())
+            ]
+            updated = await self._session.execute(_BOOTS_UPDATE, {"rows": json_rows(rows)})
+            return {row.id: RegistrationStatus(row.registration_status) for row in updated}
         table = _table(ChargePointRow)
         at = bindparam("b_at", type_=table.c.last_boot_at.type)
         fields = {name: bindparam(f"b_{name}", type_=table.c[name].type) for name in _BOOT_FIELDS}
@@ -341,6 +353,16 @@ class SqlChargePointRepository:
 
 
 MAX_VENDORS = 500  # the filter menu's choices, not a page
+# Boots on PostgreSQL: the rows travel as one JSON document (sql_dialects.json_rows);
+# GREATEST ignores NULL, so last_seen_at only moves forward, and is set when it was none.
+# Rows are in id order, so two batches at once lock shared stations in one order.
+_BOOTS_UPDATE = text(
+    "UPDATE charge_points AS c SET "
+    + ", ".join(f"{name} = v.{name}" for name in _BOOT_FIELDS)
+    + ", last_boot_at = v.last_boot_at, last_seen_at = GREATEST(c.last_seen_at, v.last_boot_at)"
+    " FROM json_populate_recordset(NULL::charge_points, CAST(:rows AS json)) AS v"
+    " WHERE c.id = v.id RETURNING c.id, c.registration_status"
+)
 _CONNECTOR_STATUS_FIELDS = (
     "status",
     "error_code",
