@@ -135,8 +135,8 @@ class SqlChargePointRepository:
             }
             for _, station in sorted(latest.items())
         ]
-        statement = upsert(self._session, table, ("id",), ("ocpp_version",)).returning(
-            table.c.id, table.c.registration_status
+        statement = upsert(
+            self._session, table, ("id",), ("ocpp_version",), ("id", "registration_status")
         )
         result = await self._session.execute(statement, rows)
         return {row.id: RegistrationStatus(row.registration_status) for row in result}
@@ -326,7 +326,7 @@ class SqlChargePointRepository:
             }
             for change in changes
         ]
-        await self._session.execute(insert(_table(StatusChangeRow)), rows)
+        await self._session.execute(_STATUS_CHANGES_INSERT, rows)
 
     async def list_status_changes(
         self, charge_point_id: str, connector_id: int | None, limit: int
@@ -363,6 +363,7 @@ _BOOTS_UPDATE = text(
     " FROM json_populate_recordset(NULL::charge_points, CAST(:rows AS json)) AS v"
     " WHERE c.id = v.id RETURNING c.id, c.registration_status"
 )
+_STATUS_CHANGES_INSERT = insert(cast(Table, StatusChangeRow.__table__))
 _CONNECTOR_STATUS_FIELDS = (
     "status",
     "error_code",

@@ -11,6 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ev_charging_system.data.orm import StationEventRow
 from ev_charging_system.models.station_event import EventKind, StationEvent
 
+_EVENTS_INSERT = insert(cast(Table, StationEventRow.__table__))  # built once, not per batch
+
 
 class SqlStationEventRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -40,7 +42,7 @@ class SqlStationEventRepository:
             }
             for event in events
         ]
-        await self._session.execute(insert(cast(Table, StationEventRow.__table__)), rows)
+        await self._session.execute(_EVENTS_INSERT, rows)
 
     async def recent(self, charge_point_id: str | None, limit: int) -> list[StationEvent]:
         query = select(StationEventRow)
