@@ -206,6 +206,10 @@ class System:
             last_seen,
             presence=presence,
             events=self.events,
+            write_timeout_seconds=settings.database_timeout_seconds,
+            # SQLite has one writer at a time (see the transactions' batches below).
+            concurrent_writes=1 if self.engine.dialect.name == "sqlite" else 2,
+            read_uow_factory=statement_unit_of_work,
         )
         if self.cluster is not None:
             self.cluster.events.add_remote_tap(
@@ -384,6 +388,7 @@ class System:
                 events_dropped=self.events.dropped_total,
                 database_pool=pool_levels(self.engine),
                 meter_batches=dataclasses.asdict(transactions.sample_batches()),
+                station_batches=dataclasses.asdict(devices.activity_batches()),
                 handshakes=dataclasses.asdict(self.ocpp.admission.counts()),
             )
         )

@@ -48,6 +48,8 @@ class SystemLevels:
     database_pool: Mapping[str, int] = field(default_factory=dict)  # checked_out, size ...
     # Meter-value group commit: batches, writes, largest, split (retried one by one)
     meter_batches: Mapping[str, int] = field(default_factory=dict)
+    # Station-record group commit (connections, boots, connector statuses), the same keys
+    station_batches: Mapping[str, int] = field(default_factory=dict)
     # New station connections: admitted, refused (503), lost (never completed), pending
     handshakes: Mapping[str, int] = field(default_factory=dict)
 
@@ -102,6 +104,15 @@ class _LevelsCollector(Collector):
             "Most MeterValues messages committed together",
             value=now.meter_batches.get("largest", 0),
         )
+        records = CounterMetricFamily(
+            "evcs_station_record_batches",
+            "Station connections, disconnections, boots and connector statuses written in "
+            "shared transactions: batches committed, writes in them, and batches split",
+            labels=["kind"],
+        )
+        for kind in ("batches", "writes", "split"):
+            records.add_metric([kind], now.station_batches.get(kind, 0))
+        yield records
         handshakes = CounterMetricFamily(
             "evcs_ocpp_handshakes",
             "New station connections: admitted, refused (503 + Retry-After, reconnect storm), "

@@ -21,6 +21,7 @@ from ev_charging_system.business_logic.events import (
     StationDisconnected,
     StationRegistrationChanged,
 )
+from ev_charging_system.business_logic.group_commit import BatchStats, GroupCommit
 from ev_charging_system.business_logic.last_seen import LastSeenTracker
 from ev_charging_system.business_logic.passwords import (
     MAX_PASSWORD_LENGTH,
@@ -35,6 +36,13 @@ from ev_charging_system.business_logic.ports import (
     UnitOfWorkFactory,
 )
 from ev_charging_system.business_logic.redaction import REDACTED, is_secret_key
+from ev_charging_system.business_logic.station_activity import (
+    Booted,
+    Connected,
+    Disconnected,
+    StationActivityWriter,
+    StatusReported,
+)
 from ev_charging_system.models.charge_point import (
     AccessRefusal,
     BootInfo,
@@ -69,7 +77,9 @@ CHARGE_POINT_ID_RULE = (
     f"a charge point id is 1 to {MAX_CHARGE_POINT_ID_LENGTH} characters of the OCPP "
     "identifierString set without ':' (a-z A-Z 0-9 * - _ = + | @ .)"
 )
-ONLINE, OFFLINE = "Online", "Offline"  # connectivity entries of the status history
+# A batch of station records waits at most this long for the database (the OCPP server
+# bounds its own waits too).
+DEFAULT_WRITE_TIMEOUT_SECONDS = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,7 +143,12 @@ class DeviceManagementService:
         last_seen: LastSeenTracker,
         presence: StationPresence | None = None,
         events: EventPublisher | None = None,
+        write_timeout_seconds: float = DEFAULT_WRITE_TIMEOUT_SECONDS,
+        concurrent_writes: int = 1,
+        read_uow_factory: UnitOfWorkFactory | None = None,
     ) -> None:
+        """`read_uow_factory`: units of work for a single read (PostgreSQL: autocommit,
+        so no BEGIN and ROLLBACK round trips around it); the usual ones by default."""
         self._uow_factory = uow_factory
         self._events: EventPublisher = events if events is not None else NoEvents()
         self._clock = clock
@@ -145,6 +160,22 @@ class DeviceManagementService:
         self._access: dict[str, StationAccess] = {}
         # Keys the in-memory memo of matched passwords; never leaves this process.
         self._password_memo_key = secrets.token_bytes(32)
+        # Connections, boots and connector statuses: batched (a reconnect storm's bulk).
+        self._activity = StationActivityWriter(
+            uow_factory,
+            _INITIAL_STATUS[policy.unknown_stations],
+            write_timeout_seconds,
+            concurrent_writes,
+        )
+        # A station not remembered (every one after a restart) is read at its handshake;
+        # in a storm those reads share one query per batch, like the writes.
+        self._read_uow_factory = read_uow_factory or uow_factory
+        self._lookups: GroupCommit[str, ChargePoint | None] = GroupCommit(
+            self._read_stations, write_timeout_seconds, in_flight=2
+        )
+
+    def activity_batches(self) -> BatchStats:
+        return self._activity.stats()
 
     def attach_presence(self, presence: StationPresence) -> None:
         self._presence = presence
@@ -159,14 +190,8 @@ class DeviceManagementService:
 
     async def station_connected(self, charge_point_id: str, ocpp_version: str) -> None:
         now = self._clock()
-        async with self._uow_factory() as uow:
-            station = await self._get_or_register(uow, charge_point_id, now)
-            station.ocpp_version = ocpp_version
-            await uow.charge_points.update(station)
-            await self._event(uow, charge_point_id, EventKind.CONNECTED, {"ocpp": ocpp_version})
-            await self._connectivity(uow, charge_point_id, ONLINE, f"OCPP {ocpp_version}", now)
-            await uow.commit()
-        self._registration[charge_point_id] = station.registration_status
+        status = await self._activity.registration_of(Connected(charge_point_id, ocpp_version, now))
+        self._registration[charge_point_id] = status
         self._last_seen.record(charge_point_id, now)
         self._events.publish(
             StationConnected(at=now, charge_point_id=charge_point_id, ocpp_version=ocpp_version)
@@ -176,13 +201,8 @@ class DeviceManagementService:
         self, charge_point_id: str, reason: str, went_offline: bool = True
     ) -> None:
         """A connection ended; `went_offline` is False when a newer one replaced it."""
-        detail = {"reason": reason, "replaced_by_newer_connection": not went_offline}
         now = self._clock()
-        async with self._uow_factory() as uow:
-            await self._event(uow, charge_point_id, EventKind.DISCONNECTED, detail)
-            if went_offline:
-                await self._connectivity(uow, charge_point_id, OFFLINE, reason, now)
-            await uow.commit()
+        await self._activity.write(Disconnected(charge_point_id, reason, went_offline, now))
         self._events.publish(
             StationDisconnected(
                 at=now,
@@ -196,31 +216,13 @@ class DeviceManagementService:
         self, charge_point_id: str, boot: BootInfo, reason: str | None = None
     ) -> BootResult:
         now = self._clock()
-        async with self._uow_factory() as uow:
-            station = await self._get_or_register(uow, charge_point_id, now)
-            station.boot = boot
-            station.last_boot_at = now
-            station.last_seen_at = now
-            await uow.charge_points.update(station)
-            await self._event(
-                uow,
-                charge_point_id,
-                EventKind.BOOT,
-                {
-                    "vendor": boot.vendor,
-                    "model": boot.model,
-                    "firmware_version": boot.firmware_version,
-                    "registration_status": station.registration_status.value,
-                    "reason": reason,
-                },
-            )
-            await uow.commit()
-        self._registration[charge_point_id] = station.registration_status
+        status = await self._activity.registration_of(Booted(charge_point_id, boot, reason, now))
+        self._registration[charge_point_id] = status
         self._events.publish(
             StationBooted(
                 at=now,
                 charge_point_id=charge_point_id,
-                registration_status=station.registration_status.value,
+                registration_status=status.value,
                 vendor=boot.vendor,
                 model=boot.model,
                 firmware_version=boot.firmware_version,
@@ -228,16 +230,15 @@ class DeviceManagementService:
         )
         interval = (
             self._policy.heartbeat_interval_seconds
-            if station.registration_status is RegistrationStatus.ACCEPTED
+            if status is RegistrationStatus.ACCEPTED
             else self._policy.retry_interval_seconds
         )
-        return BootResult(station.registration_status, interval, now)
+        return BootResult(status, interval, now)
 
     async def ensure_accepted(self, charge_point_id: str) -> None:
         status = self._registration.get(charge_point_id)
         if status is None:
-            async with self._uow_factory() as uow:
-                station = await uow.charge_points.get(charge_point_id, with_connectors=False)
+            station = await self._lookups.submit(charge_point_id)
             status = station.registration_status if station else RegistrationStatus.REJECTED
             self._registration[charge_point_id] = status
         if status is not RegistrationStatus.ACCEPTED:
@@ -254,35 +255,17 @@ class DeviceManagementService:
     async def status_notification(self, charge_point_id: str, report: StatusReport) -> None:
         now = self._clock()
         reported_at = report.timestamp or now
-        async with self._uow_factory() as uow:
-            await uow.charge_points.save_connector_status(
-                charge_point_id,
-                ConnectorStatus(
-                    connector_id=report.connector_id,
-                    status=report.status,
-                    error_code=report.error_code,
-                    reported_at=reported_at,
-                    info=report.info,
-                    vendor_id=report.vendor_id,
-                    vendor_error_code=report.vendor_error_code,
-                    evse_connector_id=report.evse_connector_id,
-                ),
-            )
-            await uow.charge_points.add_status_change(
-                StatusChange(
-                    charge_point_id=charge_point_id,
-                    connector_id=report.connector_id,
-                    status=report.status,
-                    error_code=report.error_code,
-                    reported_at=reported_at,
-                    received_at=now,
-                    info=report.info,
-                    vendor_id=report.vendor_id,
-                    vendor_error_code=report.vendor_error_code,
-                    evse_connector_id=report.evse_connector_id,
-                )
-            )
-            await uow.commit()
+        status = ConnectorStatus(
+            connector_id=report.connector_id,
+            status=report.status,
+            error_code=report.error_code,
+            reported_at=reported_at,
+            info=report.info,
+            vendor_id=report.vendor_id,
+            vendor_error_code=report.vendor_error_code,
+            evse_connector_id=report.evse_connector_id,
+        )
+        await self._activity.write(StatusReported(charge_point_id, status, now))
         self._events.publish(
             ConnectorStatusChanged(
                 at=now,
@@ -334,8 +317,7 @@ class DeviceManagementService:
             return AccessRefusal(f"the client certificate belongs to {subject!r}")
         access = self._access.get(charge_point_id)
         if access is None:
-            async with self._uow_factory() as uow:
-                station = await uow.charge_points.get(charge_point_id, with_connectors=False)
+            station = await self._lookups.submit(charge_point_id)
             if station is None:
                 return None  # not remembered: it may be registered elsewhere any moment
             access = StationAccess(station.security_profile, station.password_hash)
@@ -532,25 +514,11 @@ class DeviceManagementService:
             online = self._presence.is_online(station.id)
         return ChargePointView(station, online=online)
 
-    async def _get_or_register(
-        self, uow: UnitOfWork, charge_point_id: str, now: datetime
-    ) -> ChargePoint:
-        station = await uow.charge_points.get(charge_point_id, with_connectors=False)
-        if station is not None:
-            return station
-        # Two first connections of a new station at the same moment: one inserts, the
-        # other finds its row (an upsert, never a duplicate-key failure).
-        await uow.charge_points.add_if_missing(
-            ChargePoint(
-                id=charge_point_id,
-                registration_status=_INITIAL_STATUS[self._policy.unknown_stations],
-                created_at=now,
-            )
-        )
-        station = await uow.charge_points.get(charge_point_id, with_connectors=False)
-        if station is None:
-            raise RuntimeError(f"charge point {charge_point_id!r} vanished while registering")
-        return station
+    async def _read_stations(self, charge_point_ids: Sequence[str]) -> list[ChargePoint | None]:
+        async with self._read_uow_factory() as uow:
+            stations = await uow.charge_points.get_many(charge_point_ids)
+        found = {station.id: station for station in stations}
+        return [found.get(charge_point_id) for charge_point_id in charge_point_ids]
 
     async def _require(self, uow: UnitOfWork, charge_point_id: str) -> ChargePoint:
         station = await uow.charge_points.get(charge_point_id)
@@ -571,22 +539,6 @@ class DeviceManagementService:
             await uow.charge_points.update(station)
             await self._event(uow, charge_point_id, kind, {"status": status})
             await uow.commit()
-
-    async def _connectivity(
-        self, uow: UnitOfWork, charge_point_id: str, status: str, info: str, now: datetime
-    ) -> None:
-        """Online/offline transitions go into the station's (connector 0) status history."""
-        await uow.charge_points.add_status_change(
-            StatusChange(
-                charge_point_id=charge_point_id,
-                connector_id=0,
-                status=status,
-                error_code="NoError",
-                reported_at=now,
-                received_at=now,
-                info=info[:500],
-            )
-        )
 
     async def _event(
         self, uow: UnitOfWork, charge_point_id: str, kind: EventKind, detail: dict[str, Any]

@@ -15,7 +15,13 @@ from ev_charging_system.models.access import ApiToken
 from ev_charging_system.models.alarm import Alarm
 from ev_charging_system.models.audit import AuditEntry, ChatMessage, Conversation
 from ev_charging_system.models.certificates import IssuedCertificate
-from ev_charging_system.models.charge_point import ChargePoint, ConnectorStatus, StatusChange
+from ev_charging_system.models.charge_point import (
+    BootRecord,
+    ChargePoint,
+    ConnectorStatus,
+    RegistrationStatus,
+    StatusChange,
+)
 from ev_charging_system.models.commands import Command, CommandRecord, CommandResult
 from ev_charging_system.models.device_model import DeviceModelEntry
 from ev_charging_system.models.diagnostics import UsageGrouping, UsageRow
@@ -48,6 +54,9 @@ class ChargePointRepository(Protocol):
     ) -> ChargePoint | None:
         """The station; `with_connectors=False` skips their query (hot paths, checks)."""
 
+    async def get_many(self, charge_point_ids: Collection[str]) -> list[ChargePoint]:
+        """The stations of these ids that exist, without their connectors, in no order."""
+
     async def add(self, charge_point: ChargePoint) -> None: ...
 
     async def add_if_missing(self, charge_point: ChargePoint) -> bool:
@@ -56,6 +65,19 @@ class ChargePointRepository(Protocol):
 
     async def update(self, charge_point: ChargePoint) -> None:
         """Persist the charge point's own fields (not its connectors)."""
+
+    async def register_connections(
+        self, stations: Sequence[ChargePoint]
+    ) -> dict[str, RegistrationStatus]:
+        """Insert each station unless its id is stored, and set its `ocpp_version` either
+        way (an upsert: two first connections of one id never collide); the registration
+        status each one has now, by id. Only id, registration_status, created_at and
+        ocpp_version of the stations are read; of two with one id, the last counts."""
+
+    async def record_boots(self, boots: Sequence[BootRecord]) -> dict[str, RegistrationStatus]:
+        """Store each boot: the station's boot fields, `last_boot_at`, and `last_seen_at`
+        moved forward to it; the registration status of each station stored, by id (a
+        station not stored is missing from the answer, and nothing is written for it)."""
 
     async def all(self) -> list[ChargePoint]: ...
 
@@ -68,7 +90,16 @@ class ChargePointRepository(Protocol):
     async def save_connector_status(self, charge_point_id: str, status: ConnectorStatus) -> None:
         """Upsert the connector's current status."""
 
+    async def save_connector_statuses(
+        self, statuses: Sequence[tuple[str, ConnectorStatus]]
+    ) -> None:
+        """Upsert many connectors' current status, given as (station id, status); of two
+        for one connector, the last counts."""
+
     async def add_status_change(self, change: StatusChange) -> None: ...
+
+    async def add_status_changes(self, changes: Sequence[StatusChange]) -> None:
+        """Append to the status history, in the given order."""
 
     async def list_status_changes(
         self, charge_point_id: str, connector_id: int | None, limit: int
@@ -147,6 +178,9 @@ class TransactionRepository(Protocol):
 
 class StationEventRepository(Protocol):
     async def add(self, event: StationEvent) -> None: ...
+
+    async def add_many(self, events: Sequence[StationEvent]) -> None:
+        """Store the events in the given order (their ids follow it)."""
 
     async def recent(self, charge_point_id: str | None, limit: int) -> list[StationEvent]: ...
 

@@ -36,6 +36,9 @@ MAX_WAIT = 60  # seconds: the longest Retry-After given
 # storm), setting one up is assumed to take this long: max_pending of them per this.
 PRIOR_SETUP_SECONDS = 0.25
 MEASURED_AFTER = 20  # connections set up within the window before the measure is trusted
+# The shortest setup the capacity estimate assumes (a setup measured faster than this, on
+# an idle process, must not promise thousands per second).
+MIN_SETUP_SECONDS = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,11 +62,12 @@ class AdmissionCounts:
 class Ticket:
     """An admitted connection being set up; `done()` once it is recorded (or refused)."""
 
-    __slots__ = ("_admission", "deadline", "settled")
+    __slots__ = ("_admission", "admitted_at", "deadline", "settled")
 
-    def __init__(self, admission: ConnectionAdmission, deadline: float) -> None:
+    def __init__(self, admission: ConnectionAdmission, admitted_at: float, hold: float) -> None:
         self._admission = admission
-        self.deadline = deadline
+        self.admitted_at = admitted_at
+        self.deadline = admitted_at + hold
         self.settled = False
 
     def done(self) -> None:
@@ -84,7 +88,8 @@ class ConnectionAdmission:
         self._pending: set[Ticket] = set()
         rate = policy.rate_per_second
         self._starts = TokenBucket(RateLimit(rate, max(1, math.ceil(rate))), clock)
-        self._recorded: deque[float] = deque()  # when connections were set up (measure)
+        # When connections were set up, and how long each took (the measure)
+        self._recorded: deque[tuple[float, float]] = deque()
         self._admitted = self._refused = self._lost = 0
         self._refused_since_log = self._lost_since_log = 0
         self._logged_at = clock()
@@ -99,25 +104,33 @@ class ConnectionAdmission:
         policy = self._policy
         if 0 < policy.max_pending <= len(self._pending) or not self._starts.take():
             return self._refuse(now)
-        ticket = Ticket(self, now + policy.hold_seconds)
+        ticket = Ticket(self, now, policy.hold_seconds)
         self._pending.add(ticket)
         self._admitted += 1
         self._maybe_log(now)
         return ticket
 
     def measured_rate(self) -> float:
-        """Connections set up per second, lately (at least 1).
+        """Connections that can be set up per second, as measured lately (at least 1).
 
-        Measured over the span the recent set-ups cover (not the whole window: a storm's
-        first second would read as a trickle); before there are enough of them, the
-        configured rate or a prior from the pending bound stands in.
+        How many were set up per second, over the span the recent set-ups cover (not the
+        whole window: a storm's first second would read as a trickle), or, if more, what
+        the pending bound allows at the time a setup lately took (Little's law: bound /
+        duration). The count alone measures how many stations came back: once a storm's
+        stations are told to return at a slow pace, it would read that pace and keep them
+        slow while the process idles. Before there are enough set-ups, the configured
+        rate or a prior from the pending bound stands in.
         """
         now = self._clock()
         _trim(self._recorded, now - MEASURE_WINDOW_SECONDS)
         policy = self._policy
-        if len(self._recorded) >= MEASURED_AFTER:
-            span = max(0.5, now - self._recorded[0])
-            rate = len(self._recorded) / span
+        recorded = self._recorded
+        if len(recorded) >= MEASURED_AFTER:
+            span = max(0.5, now - recorded[0][0])
+            rate = len(recorded) / span
+            if policy.max_pending > 0:
+                took = max(MIN_SETUP_SECONDS, sum(d for _, d in recorded) / len(recorded))
+                rate = max(rate, policy.max_pending / took)
         elif policy.rate_per_second > 0:
             rate = policy.rate_per_second
         else:
@@ -142,7 +155,7 @@ class ConnectionAdmission:
         now = self._clock()
         if ticket in self._pending:
             self._pending.discard(ticket)
-            self._recorded.append(now)
+            self._recorded.append((now, now - ticket.admitted_at))
         self._maybe_log(now)
 
     def _expire(self, now: float) -> None:
@@ -170,6 +183,6 @@ class ConnectionAdmission:
         self._logged_at = now
 
 
-def _trim(times: deque[float], before: float) -> None:
-    while times and times[0] < before:
+def _trim(times: deque[tuple[float, float]], before: float) -> None:
+    while times and times[0][0] < before:
         times.popleft()

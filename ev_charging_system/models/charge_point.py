@@ -36,6 +36,15 @@ class BootInfo:
     meter_serial_number: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class BootRecord:
+    """A BootNotification to store: what the station says it is, and when it booted."""
+
+    charge_point_id: str
+    boot: BootInfo
+    at: datetime
+
+
 @dataclass(slots=True)
 class ConnectorStatus:
     """The last status a station reported for one connector (0 is the station itself).

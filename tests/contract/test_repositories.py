@@ -32,6 +32,7 @@ from ev_charging_system.models.access import ApiToken, Role
 from ev_charging_system.models.audit import AuditEntry, AuditOutcome, ChatMessage, Conversation
 from ev_charging_system.models.charge_point import (
     BootInfo,
+    BootRecord,
     ChargePoint,
     ConnectorStatus,
     RegistrationStatus,
@@ -434,6 +435,142 @@ async def test_status_history_is_newest_first_per_connector_and_limited(backend:
         assert await listed("CP-2", 2, 10) == []
         with pytest.raises(backend.refused):
             await uow.charge_points.add_status_change(change("CP-404", 1, "Available", 6))
+
+
+async def test_stations_are_read_by_ids_without_their_connectors(backend: Backend) -> None:
+    await stations(backend, "CP-1", "CP-2", "CP-3")
+    async with backend.open() as uow:
+        await uow.charge_points.save_connector_status("CP-1", status(1, "Available"))
+        await uow.commit()
+    async with backend.open() as uow:
+        found = await uow.charge_points.get_many(["CP-2", "CP-404", "CP-1"])
+        assert sorted(s.id for s in found) == ["CP-1", "CP-2"]
+        assert all(s.connectors == [] for s in found)
+        assert await uow.charge_points.get_many([]) == []
+
+
+async def test_connections_register_new_stations_and_set_the_version_of_known_ones(
+    backend: Backend,
+) -> None:
+    await stations(backend, "CP-1")
+    async with backend.open() as uow:
+        registered = await uow.charge_points.register_connections(
+            [
+                # Known: only its OCPP version changes, never its registration.
+                station(
+                    "CP-1", registration_status=RegistrationStatus.REJECTED, ocpp_version="2.0.1"
+                ),
+                ChargePoint("CP-NEW", RegistrationStatus.PENDING, at(5), ocpp_version="1.6"),
+                # The same new id twice in one go (two first connections): the last counts.
+                ChargePoint("CP-NEW", RegistrationStatus.REJECTED, at(6), ocpp_version="2.0.1"),
+            ]
+        )
+        await uow.commit()
+    assert registered == {
+        "CP-1": RegistrationStatus.ACCEPTED,
+        "CP-NEW": RegistrationStatus.REJECTED,
+    }
+    async with backend.open() as uow:
+        known, new = await uow.charge_points.get("CP-1"), await uow.charge_points.get("CP-NEW")
+        again = await uow.charge_points.register_connections(
+            [station("CP-NEW", ocpp_version="1.6")]
+        )
+    assert known is not None and (known.ocpp_version, known.created_at) == ("2.0.1", T0)
+    assert known.registration_status is RegistrationStatus.ACCEPTED
+    assert new is not None and new.registration_status is RegistrationStatus.REJECTED
+    assert (new.ocpp_version, new.created_at, new.boot) == ("2.0.1", at(6), None)
+    assert again == {"CP-NEW": RegistrationStatus.REJECTED}
+
+
+async def test_boots_replace_the_boot_fields_and_move_last_seen_forward_only(
+    backend: Backend,
+) -> None:
+    await stations(backend, "CP-1", "CP-2")
+    first = BootInfo("Acme", "X1", serial_number="S1", firmware_version="1.0", meter_type="M")
+    async with backend.open() as uow:
+        await uow.charge_points.record_last_seen({"CP-2": at(30)})
+        booted = await uow.charge_points.record_boots(
+            [
+                BootRecord("CP-1", first, at(10)),
+                BootRecord("CP-2", BootInfo("Acme", "X2"), at(20)),
+                BootRecord("CP-404", first, at(10)),  # not stored: not in the answer
+            ]
+        )
+        await uow.commit()
+    assert booted == {"CP-1": RegistrationStatus.ACCEPTED, "CP-2": RegistrationStatus.ACCEPTED}
+    async with backend.open() as uow:
+        one, two = await uow.charge_points.get("CP-1"), await uow.charge_points.get("CP-2")
+        assert await uow.charge_points.get("CP-404") is None
+    assert one is not None and (one.boot, one.last_boot_at, one.last_seen_at) == (
+        first,
+        at(10),
+        at(10),
+    )
+    assert two is not None and (two.boot, two.last_boot_at, two.last_seen_at) == (
+        BootInfo("Acme", "X2"),
+        at(20),
+        at(30),
+    )
+    async with backend.open() as uow:  # a reboot reports afresh: what it omits is gone
+        await uow.charge_points.record_boots([BootRecord("CP-1", BootInfo("Acme", "X1"), at(40))])
+        await uow.commit()
+    async with backend.open() as uow:
+        rebooted = await uow.charge_points.get("CP-1")
+    assert rebooted is not None and rebooted.boot == BootInfo("Acme", "X1")
+    assert (rebooted.last_boot_at, rebooted.last_seen_at) == (at(40), at(40))
+
+
+async def test_many_connector_statuses_are_upserted_at_once_the_last_per_connector_counting(
+    backend: Backend,
+) -> None:
+    await stations(backend, "CP-1", "CP-2")
+    evse_connector = status(1, "Faulted", 3, evse_connector_id=2, info="RCD", vendor_id="Acme")
+    async with backend.open() as uow:
+        await uow.charge_points.save_connector_status("CP-1", status(1, "Available", 0))
+        await uow.commit()
+    async with backend.open() as uow:
+        await uow.charge_points.save_connector_statuses(
+            [
+                ("CP-1", status(1, "Preparing", 1)),
+                ("CP-2", status(1, "Available", 1)),
+                ("CP-1", status(1, "Charging", 2)),
+                ("CP-1", evse_connector),  # another connector: EVSE 1, its connector 2
+            ]
+        )
+        await uow.commit()
+    async with backend.open() as uow:
+        one, two = await uow.charge_points.get("CP-1"), await uow.charge_points.get("CP-2")
+        assert one is not None and one.connectors == [status(1, "Charging", 2), evse_connector]
+        assert two is not None and two.connectors == [status(1, "Available", 1)]
+        await uow.charge_points.save_connector_statuses([])  # nothing to do is no error
+        with pytest.raises(backend.refused):
+            await uow.charge_points.save_connector_statuses([("CP-404", status(1, "Available"))])
+
+
+async def test_status_changes_and_events_added_at_once_keep_their_order(backend: Backend) -> None:
+    await stations(backend, "CP-1")
+    history = [
+        StatusChange("CP-1", 0, "Online", "NoError", at(1), at(1), info="OCPP 1.6"),
+        StatusChange("CP-1", 1, "Available", "NoError", at(0), at(2), evse_connector_id=1),
+        StatusChange("CP-1", 0, "Offline", "NoError", at(3), at(3), vendor_error_code="X"),
+    ]
+    kinds = [EventKind.CONNECTED, EventKind.BOOT, EventKind.DISCONNECTED]
+    async with backend.open() as uow:
+        await uow.charge_points.add_status_changes(history)
+        await uow.events.add_many(
+            [StationEvent("CP-1", kind, at(n), {"n": n}) for n, kind in enumerate(kinds)]
+        )
+        await uow.charge_points.add_status_changes([])
+        await uow.events.add_many([])
+        await uow.commit()
+    async with backend.open() as uow:
+        assert await uow.charge_points.list_status_changes("CP-1", None, 10) == history[::-1]
+        events = await uow.events.recent("CP-1", 10)
+        with pytest.raises(backend.refused):
+            await uow.charge_points.add_status_changes([replace(history[0], charge_point_id="X")])
+    assert [(e.kind, e.detail) for e in events] == [
+        (kind, {"n": n}) for n, kind in reversed(list(enumerate(kinds)))
+    ]
 
 
 # --- id tags -----------------------------------------------------------------------------

@@ -74,6 +74,11 @@ async def test_metrics_count_a_real_stations_messages_and_commands(
         )
         == 1
     )
+    # Two connections, three boots and a status at least, written in shared transactions.
+    records = "evcs_station_record_batches_total"
+    writes = value(after, records, kind="writes") - value(before, records, kind="writes")
+    batches = value(after, records, kind="batches") - value(before, records, kind="batches")
+    assert writes >= 6 and 1 <= batches <= writes
     latency = value(after, "evcs_ocpp_message_duration_seconds_count", action="Heartbeat", **v16)
     assert latency == 2
     assert value(after, "evcs_ocpp_message_duration_seconds_sum", action="Heartbeat", **v16) > 0

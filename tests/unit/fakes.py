@@ -22,7 +22,7 @@ import copy
 import itertools
 import json
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
@@ -33,6 +33,7 @@ from ev_charging_system.models.access import ApiToken
 from ev_charging_system.models.alarm import Alarm
 from ev_charging_system.models.audit import AuditEntry, ChatMessage, Conversation
 from ev_charging_system.models.charge_point import (
+    BootRecord,
     ChargePoint,
     ConnectorStatus,
     RegistrationStatus,
@@ -333,6 +334,14 @@ class FakeChargePoints:
             found.connectors = []
         return found
 
+    async def get_many(self, charge_point_ids: Collection[str]) -> list[ChargePoint]:
+        stations = self._session.read().charge_points
+        return [
+            replace(copy.deepcopy(stations[i]), connectors=[])
+            for i in set(charge_point_ids)
+            if i in stations
+        ]
+
     async def add(self, charge_point: ChargePoint) -> None:
         # Connectors are stored by save_connector_status only, as in SQL.
         new = replace(_stored(charge_point), connectors=[])
@@ -373,6 +382,44 @@ class FakeChargePoints:
             )
 
         self._session.write(apply)
+
+    async def register_connections(
+        self, stations: Sequence[ChargePoint]
+    ) -> dict[str, RegistrationStatus]:
+        latest = {station.id: station for station in stations}  # the last of one id counts
+        new = [replace(_stored(station), connectors=[]) for station in latest.values()]
+
+        def upsert(tables: Tables) -> None:
+            for station in new:
+                stored = tables.charge_points.get(station.id)
+                if stored is None:
+                    tables.charge_points[station.id] = copy.deepcopy(station)
+                else:
+                    tables.charge_points[station.id] = replace(
+                        stored, ocpp_version=station.ocpp_version
+                    )
+
+        self._session.write(upsert)
+        stored = self._session.read().charge_points
+        return {s.id: stored[s.id].registration_status for s in new}
+
+    async def record_boots(self, boots: Sequence[BootRecord]) -> dict[str, RegistrationStatus]:
+        known = [b for b in boots if b.charge_point_id in self._session.read().charge_points]
+
+        def apply(tables: Tables) -> None:
+            for boot in known:
+                stored = tables.charge_points[boot.charge_point_id]
+                at = _utc(boot.at)
+                tables.charge_points[boot.charge_point_id] = replace(
+                    stored,
+                    boot=boot.boot,
+                    last_boot_at=at,
+                    last_seen_at=_later(stored.last_seen_at, at),
+                )
+
+        self._session.write(apply)
+        stored = self._session.read().charge_points
+        return {b.charge_point_id: stored[b.charge_point_id].registration_status for b in known}
 
     async def all(self) -> list[ChargePoint]:
         stations = self._session.read().charge_points
@@ -415,6 +462,16 @@ class FakeChargePoints:
             tables.charge_points[charge_point_id] = replace(station, connectors=connectors)
 
         self._session.write(upsert)
+
+    async def save_connector_statuses(
+        self, statuses: Sequence[tuple[str, ConnectorStatus]]
+    ) -> None:
+        for charge_point_id, status in statuses:
+            await self.save_connector_status(charge_point_id, status)
+
+    async def add_status_changes(self, changes: Sequence[StatusChange]) -> None:
+        for change in changes:
+            await self.add_status_change(change)
 
     async def add_status_change(self, change: StatusChange) -> None:
         new = _stored(change)
@@ -761,6 +818,10 @@ class FakeEvents:
     async def add(self, event: StationEvent) -> None:
         new = _stored(replace(event, id=self._session.store.next_id("events")))
         self._session.write(lambda tables: tables.events.append(new))
+
+    async def add_many(self, events: Sequence[StationEvent]) -> None:
+        for event in events:
+            await self.add(event)
 
     async def recent(self, charge_point_id: str | None, limit: int) -> list[StationEvent]:
         events = self._session.read().events

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, case, exists, func, or_, select, text, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
@@ -16,9 +28,15 @@ from ev_charging_system.data.orm import (
     ConnectorRow,
     StatusChangeRow,
 )
-from ev_charging_system.data.sql_dialects import dialect_name, insert_ignoring_duplicates
+from ev_charging_system.data.sql_dialects import (
+    dialect_name,
+    insert_ignoring_duplicates,
+    json_rows,
+    upsert,
+)
 from ev_charging_system.models.charge_point import (
     BootInfo,
+    BootRecord,
     ChargePoint,
     ConnectorStatus,
     RegistrationStatus,
@@ -68,6 +86,14 @@ class SqlChargePointRepository:
         )
         return _charge_point(row, list(connectors))
 
+    async def get_many(self, charge_point_ids: Collection[str]) -> list[ChargePoint]:
+        if not charge_point_ids:
+            return []
+        rows = await self._session.scalars(
+            select(ChargePointRow).where(ChargePointRow.id.in_(list(charge_point_ids)))
+        )
+        return [_charge_point(row, []) for row in rows]
+
     async def add(self, charge_point: ChargePoint) -> None:
         row = ChargePointRow(id=charge_point.id)
         _copy_charge_point(charge_point, row)
@@ -89,6 +115,78 @@ class SqlChargePointRepository:
             raise LookupError(charge_point.id)
         _copy_charge_point(charge_point, row)
         await self._session.flush()
+
+    async def register_connections(
+        self, stations: Sequence[ChargePoint]
+    ) -> dict[str, RegistrationStatus]:
+        """One multi-row upsert, RETURNING what each station's registration is."""
+        latest = {station.id: station for station in stations}
+        if not latest:
+            return {}
+        table = _table(ChargePointRow)
+        # In id order: two batches committing at once then lock shared rows in one order.
+        rows = [
+            {
+                "id": station.id,
+                "registration_status": station.registration_status.value,
+                "created_at": station.created_at,
+                "ocpp_version": station.ocpp_version,
+                "security_profile": int(SecurityProfile.BASIC_AUTH),
+            }
+            for _, station in sorted(latest.items())
+        ]
+        statement = upsert(
+            self._session, table, ("id",), ("ocpp_version",), ("id", "registration_status")
+        )
+        result = await self._session.execute(statement, rows)
+        return {row.id: RegistrationStatus(row.registration_status) for row in result}
+
+    async def record_boots(self, boots: Sequence[BootRecord]) -> dict[str, RegistrationStatus]:
+        """PostgreSQL: one UPDATE ... RETURNING over the boots as one JSON document.
+        SQLite: one UPDATE run per boot, then one SELECT of the registrations."""
+        latest = {boot.charge_point_id: boot for boot in boots}
+        if not latest:
+            return {}
+        if dialect_name(self._session) == "postgresql":
+            rows = [
+                {
+                    "id": station_id,
+                    "last_boot_at": boot.at,
+                    **{name: getattr(boot.boot, name) for name in _BOOT_FIELDS},
+                }
+                for station_id, boot in sorted(latest.items())
+            ]
+            updated = await self._session.execute(_BOOTS_UPDATE, {"rows": json_rows(rows)})
+            return {row.id: RegistrationStatus(row.registration_status) for row in updated}
+        table = _table(ChargePointRow)
+        at = bindparam("b_at", type_=table.c.last_boot_at.type)
+        fields = {name: bindparam(f"b_{name}", type_=table.c[name].type) for name in _BOOT_FIELDS}
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"))
+            .values(
+                **fields,
+                last_boot_at=at,
+                last_seen_at=case(
+                    (or_(table.c.last_seen_at.is_(None), table.c.last_seen_at < at), at),
+                    else_=table.c.last_seen_at,
+                ),
+            )
+        )
+        params = [
+            {
+                "b_id": station_id,
+                "b_at": boot.at,
+                **{f"b_{name}": getattr(boot.boot, name) for name in _BOOT_FIELDS},
+            }
+            for station_id, boot in sorted(latest.items())
+        ]
+        connection = await self._session.connection()
+        await connection.execute(statement, params)
+        stored = await connection.execute(
+            select(table.c.id, table.c.registration_status).where(table.c.id.in_(list(latest)))
+        )
+        return {row.id: RegistrationStatus(row.registration_status) for row in stored}
 
     async def all(self) -> list[ChargePoint]:
         rows = await self._session.scalars(select(ChargePointRow).order_by(ChargePointRow.id))
@@ -174,39 +272,61 @@ class SqlChargePointRepository:
         await connection.execute(statement, params)
 
     async def save_connector_status(self, charge_point_id: str, status: ConnectorStatus) -> None:
-        key = (charge_point_id, status.connector_id, status.evse_connector_id or NO_EVSE_CONNECTOR)
-        row = await self._session.get(ConnectorRow, key)
-        if row is None:
-            row = ConnectorRow(
-                charge_point_id=charge_point_id,
-                connector_id=status.connector_id,
-                evse_connector_id=key[2],
-            )
-            self._session.add(row)
-        row.status = status.status
-        row.error_code = status.error_code
-        row.info = status.info
-        row.vendor_id = status.vendor_id
-        row.vendor_error_code = status.vendor_error_code
-        row.reported_at = status.reported_at
-        await self._session.flush()
+        await self.save_connector_statuses([(charge_point_id, status)])
+
+    async def save_connector_statuses(
+        self, statuses: Sequence[tuple[str, ConnectorStatus]]
+    ) -> None:
+        latest = {
+            (station_id, s.connector_id, s.evse_connector_id or NO_EVSE_CONNECTOR): s
+            for station_id, s in statuses
+        }
+        if not latest:
+            return
+        rows = [
+            {
+                "charge_point_id": station_id,
+                "connector_id": connector_id,
+                "evse_connector_id": evse_connector_id,
+                "status": s.status,
+                "error_code": s.error_code,
+                "info": s.info,
+                "vendor_id": s.vendor_id,
+                "vendor_error_code": s.vendor_error_code,
+                "reported_at": s.reported_at,
+            }
+            for (station_id, connector_id, evse_connector_id), s in sorted(latest.items())
+        ]
+        statement = upsert(
+            self._session,
+            _table(ConnectorRow),
+            ("charge_point_id", "connector_id", "evse_connector_id"),
+            _CONNECTOR_STATUS_FIELDS,
+        )
+        await self._session.execute(statement, rows)
 
     async def add_status_change(self, change: StatusChange) -> None:
-        self._session.add(
-            StatusChangeRow(
-                charge_point_id=change.charge_point_id,
-                connector_id=change.connector_id,
-                evse_connector_id=change.evse_connector_id,
-                status=change.status,
-                error_code=change.error_code,
-                info=change.info,
-                vendor_id=change.vendor_id,
-                vendor_error_code=change.vendor_error_code,
-                reported_at=change.reported_at,
-                received_at=change.received_at,
-            )
-        )
-        await self._session.flush()
+        await self.add_status_changes([change])
+
+    async def add_status_changes(self, changes: Sequence[StatusChange]) -> None:
+        if not changes:
+            return
+        rows = [
+            {
+                "charge_point_id": change.charge_point_id,
+                "connector_id": change.connector_id,
+                "evse_connector_id": change.evse_connector_id,
+                "status": change.status,
+                "error_code": change.error_code,
+                "info": change.info,
+                "vendor_id": change.vendor_id,
+                "vendor_error_code": change.vendor_error_code,
+                "reported_at": change.reported_at,
+                "received_at": change.received_at,
+            }
+            for change in changes
+        ]
+        await self._session.execute(_STATUS_CHANGES_INSERT, rows)
 
     async def list_status_changes(
         self, charge_point_id: str, connector_id: int | None, limit: int
@@ -233,6 +353,29 @@ class SqlChargePointRepository:
 
 
 MAX_VENDORS = 500  # the filter menu's choices, not a page
+# Boots on PostgreSQL: the rows travel as one JSON document (sql_dialects.json_rows);
+# GREATEST ignores NULL, so last_seen_at only moves forward, and is set when it was none.
+# Rows are in id order, so two batches at once lock shared stations in one order.
+_BOOTS_UPDATE = text(
+    "UPDATE charge_points AS c SET "
+    + ", ".join(f"{name} = v.{name}" for name in _BOOT_FIELDS)
+    + ", last_boot_at = v.last_boot_at, last_seen_at = GREATEST(c.last_seen_at, v.last_boot_at)"
+    " FROM json_populate_recordset(NULL::charge_points, CAST(:rows AS json)) AS v"
+    " WHERE c.id = v.id RETURNING c.id, c.registration_status"
+)
+_STATUS_CHANGES_INSERT = insert(cast(Table, StatusChangeRow.__table__))
+_CONNECTOR_STATUS_FIELDS = (
+    "status",
+    "error_code",
+    "info",
+    "vendor_id",
+    "vendor_error_code",
+    "reported_at",
+)
+
+
+def _table(row: type[Any]) -> Table:
+    return cast(Table, row.__table__)
 
 
 def _online(query: StationQuery) -> ColumnElement[bool]:

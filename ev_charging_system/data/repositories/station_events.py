@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from collections.abc import Sequence
+from typing import cast
+
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ev_charging_system.data.orm import StationEventRow
 from ev_charging_system.models.station_event import EventKind, StationEvent
+
+_EVENTS_INSERT = insert(cast(Table, StationEventRow.__table__))  # built once, not per batch
 
 
 class SqlStationEventRepository:
@@ -23,6 +28,21 @@ class SqlStationEventRepository:
             )
         )
         await self._session.flush()
+
+    async def add_many(self, events: Sequence[StationEvent]) -> None:
+        """One multi-row INSERT (Core: no ORM objects for rows nobody reads back)."""
+        if not events:
+            return
+        rows = [
+            {
+                "charge_point_id": event.charge_point_id,
+                "kind": event.kind.value,
+                "occurred_at": event.occurred_at,
+                "detail": event.detail,
+            }
+            for event in events
+        ]
+        await self._session.execute(_EVENTS_INSERT, rows)
 
     async def recent(self, charge_point_id: str | None, limit: int) -> list[StationEvent]:
         query = select(StationEventRow)
