@@ -90,29 +90,23 @@ class _LevelsCollector(Collector):
         for state, count in sorted(now.database_pool.items()):
             pool.add_metric([state], count)
         yield pool
-        batches = CounterMetricFamily(
+        yield _batch_counts(
             "evcs_meter_sample_batches",
             "Meter-value group commits: batches committed, writes in them, and batches "
             "split (a refused row retried one write at a time)",
-            labels=["kind"],
+            now.meter_batches,
         )
-        for kind in ("batches", "writes", "split"):
-            batches.add_metric([kind], now.meter_batches.get(kind, 0))
-        yield batches
         yield GaugeMetricFamily(
             "evcs_meter_sample_batch_largest",
             "Most MeterValues messages committed together",
             value=now.meter_batches.get("largest", 0),
         )
-        records = CounterMetricFamily(
+        yield _batch_counts(
             "evcs_station_record_batches",
             "Station connections, disconnections, boots and connector statuses written in "
             "shared transactions: batches committed, writes in them, and batches split",
-            labels=["kind"],
+            now.station_batches,
         )
-        for kind in ("batches", "writes", "split"):
-            records.add_metric([kind], now.station_batches.get(kind, 0))
-        yield records
         handshakes = CounterMetricFamily(
             "evcs_ocpp_handshakes",
             "New station connections: admitted, refused (503 + Retry-After, reconnect storm), "
@@ -127,6 +121,14 @@ class _LevelsCollector(Collector):
             "Station connections being set up now",
             value=now.handshakes.get("pending", 0),
         )
+
+
+def _batch_counts(name: str, documentation: str, stats: Mapping[str, int]) -> Metric:
+    """A group commit's counters (GroupCommit.stats): batches, writes, split."""
+    family = CounterMetricFamily(name, documentation, labels=["kind"])
+    for kind in ("batches", "writes", "split"):
+        family.add_metric([kind], stats.get(kind, 0))
+    return family
 
 
 class PrometheusObserver:

@@ -50,6 +50,18 @@ def plan_document(plan: Plan) -> dict[str, Any]:
     return document
 
 
+async def put_settings_document(
+    session_factory: async_sessionmaker[AsyncSession], key: str, document: dict[str, Any]
+) -> None:
+    """Store `document` under `key` in the site settings table, replacing what was there."""
+    async with session_factory() as session, session.begin():
+        row = await session.get(SiteSettingsRow, key)
+        if row is None:
+            session.add(SiteSettingsRow(key=key, document=document))
+        else:
+            row.document = document
+
+
 class SqlSiteSettingsStore:
     def __init__(self, session_factory: async_sessionmaker[AsyncSession]) -> None:
         self._session_factory = session_factory
@@ -74,12 +86,7 @@ class SqlSiteSettingsStore:
             "tariff": tariff_document(site.tariff),
             "policy": site.policy,
         }
-        async with self._session_factory() as session, session.begin():
-            row = await session.get(SiteSettingsRow, SITE_KEY)
-            if row is None:
-                session.add(SiteSettingsRow(key=SITE_KEY, document=document))
-            else:
-                row.document = document
+        await put_settings_document(self._session_factory, SITE_KEY, document)
 
 
 class SqlHistoryStore:
@@ -103,20 +110,10 @@ class SqlHistoryStore:
 
     async def save_progress(self, jobs: tuple[DeferrableLoadState, ...]) -> None:
         document = {"jobs": _progress.dump_python(jobs, mode="json")}
-        async with self._session_factory() as session, session.begin():
-            row = await session.get(SiteSettingsRow, PROGRESS_KEY)
-            if row is None:
-                session.add(SiteSettingsRow(key=PROGRESS_KEY, document=document))
-            else:
-                row.document = document
+        await put_settings_document(self._session_factory, PROGRESS_KEY, document)
 
     async def save_forecast_errors(self, document: dict[str, Any]) -> None:
-        async with self._session_factory() as session, session.begin():
-            row = await session.get(SiteSettingsRow, FORECAST_ERRORS_KEY)
-            if row is None:
-                session.add(SiteSettingsRow(key=FORECAST_ERRORS_KEY, document=document))
-            else:
-                row.document = document
+        await put_settings_document(self._session_factory, FORECAST_ERRORS_KEY, document)
 
     async def load_forecast_errors(self) -> dict[str, Any] | None:
         async with self._session_factory() as session:
