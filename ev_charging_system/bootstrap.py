@@ -209,7 +209,11 @@ class System:
             write_timeout_seconds=settings.database_timeout_seconds,
             # SQLite has one writer at a time (see the transactions' batches below).
             concurrent_writes=1 if self.engine.dialect.name == "sqlite" else 2,
-            read_uow_factory=statement_unit_of_work,
+            # SQLite: plain sessions (an autocommit aiosqlite connection returned to the
+            # pool left database-wide locks behind under parallel tests).
+            read_uow_factory=(
+                None if self.engine.dialect.name == "sqlite" else statement_unit_of_work
+            ),
         )
         if self.cluster is not None:
             self.cluster.events.add_remote_tap(
