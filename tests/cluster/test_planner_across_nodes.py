@@ -51,7 +51,7 @@ async def test_the_leaders_planner_sets_the_limit_of_a_station_on_another_node(
             vehicle = (await on_a.get("/energy/status")).json()["vehicle"]
             return bool(vehicle["bound"])
 
-        await until(bound_on_a, 1.0, "the leader applied the binding made through B")
+        await until(bound_on_a, 5, "the leader applied the binding made through B")
 
         async with connected_station(ocpp_url(b), "CP-P") as connected:
             station: Any = connected

@@ -292,13 +292,18 @@ async def test_the_planner_runs_on_one_node_and_moves_when_it_stops(cluster: Clu
 
     await until(one_leader, 5, "one node leads")
     leader, follower = (a, b) if a.cluster.is_leader else (b, a)
-    assert leader.coordinator.health().running
+    # Leadership is seen a moment before the leader's coordinator has started.
+    await until(lambda: _plans(leader), 5, "the leader runs the planner")
     assert not follower.coordinator.health().running
     assert follower.cluster is not None and follower.cluster.leader is not None
 
     await cluster.stop(leader)
     await until(lambda: _leads(follower), LEASE_SECONDS * 4, "the remaining node took the planner")
-    assert follower.coordinator.health().running
+    await until(lambda: _plans(follower), 5, "the remaining node runs the planner")
+
+
+async def _plans(node: Application) -> bool:
+    return node.coordinator.health().running
 
 
 async def _leads(node: Application) -> bool:
