@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import typing
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from pydantic import TypeAdapter
 
@@ -86,15 +87,25 @@ def encode_error(error: e.CommandError) -> dict[str, Any]:
     return {"type": kind.__name__, "message": str(error), "attributes": plain(attributes)}
 
 
+ErrorT = TypeVar("ErrorT", bound=Exception)
+
+
 def decode_error(document: dict[str, Any]) -> e.CommandError:
     """The same class and message as raised on the owner (constructors are bypassed: the
     message was already formatted there)."""
     cls = _ERROR_BY_NAME.get(str(document.get("type")), e.CommandError)
+    return _rebuilt(cls, document, "the station's node failed", _ERROR_ATTRIBUTES)
+
+
+def _rebuilt(
+    cls: type[ErrorT], document: dict[str, Any], fallback: str, names: Iterable[str]
+) -> ErrorT:
+    """An instance of `cls` with the sent message and attributes, its constructor bypassed."""
     error = cls.__new__(cls)
-    Exception.__init__(error, str(document.get("message", "the station's node failed")))
+    Exception.__init__(error, str(document.get("message", fallback)))
     attributes = document.get("attributes")
     if isinstance(attributes, dict):
-        for name in _ERROR_ATTRIBUTES:
+        for name in names:
             if name in attributes:
                 setattr(error, name, attributes[name])
     return error
@@ -140,15 +151,9 @@ def decode_domain_error(document: dict[str, Any]) -> e.DomainError:
     if name in _ERROR_BY_NAME:
         return decode_error(document)
     cls = _DOMAIN_ERROR_BY_NAME.get(name, e.DomainError)
-    error = cls.__new__(cls)
-    Exception.__init__(error, str(document.get("message", "the leading node failed")))
-    attributes = document.get("attributes")
-    if isinstance(attributes, dict):
-        for attribute in _DOMAIN_ATTRIBUTES:
-            if attribute in attributes:
-                setattr(error, attribute, attributes[attribute])
-        if isinstance(error, e.InputValidationError):
-            error.errors = _adapter(list[e.FieldProblem]).validate_python(error.errors or [])
+    error = _rebuilt(cls, document, "the leading node failed", _DOMAIN_ATTRIBUTES)
+    if isinstance(error, e.InputValidationError) and isinstance(document.get("attributes"), dict):
+        error.errors = _adapter(list[e.FieldProblem]).validate_python(error.errors or [])
     return error
 
 
