@@ -254,6 +254,13 @@ class System:
         if self.cluster is not None:  # sessions on other nodes' stations, too
             self.cluster.site.on_change(self.site.restore)
             self.cluster.events.add_remote_tap(remote_session_feed(sessions))
+        sqlite = self.engine.dialect.name == "sqlite"
+        # SQLite has one writer at a time: a second batch in flight would only wait for
+        # the lock (and hold a connection while it does).
+        concurrent_writes = 1 if sqlite else 2
+        # One statement per batch on PostgreSQL; SQLite's multi-row insert may be several
+        # statements, which must share a transaction.
+        single_statement = None if sqlite else statement_unit_of_work
         transactions = TransactionService(
             unit_of_work,
             utc_now,
@@ -261,14 +268,18 @@ class System:
             observer=sessions,
             events=self.events,
             write_timeout_seconds=settings.database_timeout_seconds,
-            # SQLite has one writer at a time: a second batch in flight would only wait
-            # for the lock (and hold a connection while it does).
-            concurrent_writes=1 if self.engine.dialect.name == "sqlite" else 2,
-            # One unnest INSERT per batch on PostgreSQL; SQLite's multi-row insert may be
-            # several statements, which must share a transaction.
-            single_statement_uow_factory=(
-                None if self.engine.dialect.name == "sqlite" else statement_unit_of_work
-            ),
+            concurrent_writes=concurrent_writes,
+            single_statement_uow_factory=single_statement,
+        )
+        transaction_events = TransactionEventService(
+            unit_of_work,
+            utc_now,
+            auth,
+            observer=sessions,
+            events=self.events,
+            write_timeout_seconds=settings.database_timeout_seconds,
+            concurrent_writes=concurrent_writes,
+            single_statement_uow_factory=single_statement,
         )
         diagnostics = DiagnosticsService(unit_of_work, utc_now, presence)
         reporting = ReportingService(unit_of_work)
@@ -316,9 +327,7 @@ class System:
                 devices,
                 auth,
                 transactions,
-                TransactionEventService(
-                    unit_of_work, utc_now, auth, observer=sessions, events=self.events
-                ),
+                transaction_events,
                 certificates,
                 storage=self.database_health,
                 database_timeout_seconds=settings.database_timeout_seconds,
@@ -392,6 +401,7 @@ class System:
                 events_dropped=self.events.dropped_total,
                 database_pool=pool_levels(self.engine),
                 meter_batches=dataclasses.asdict(transactions.sample_batches()),
+                event_batches=dataclasses.asdict(transaction_events.event_batches()),
                 station_batches=dataclasses.asdict(devices.activity_batches()),
                 handshakes=dataclasses.asdict(self.ocpp.admission.counts()),
             )

@@ -48,6 +48,7 @@ class SystemLevels:
     database_pool: Mapping[str, int] = field(default_factory=dict)  # checked_out, size ...
     # Meter-value group commit: batches, writes, largest, split (retried one by one)
     meter_batches: Mapping[str, int] = field(default_factory=dict)
+    event_batches: Mapping[str, int] = field(default_factory=dict)
     # Station-record group commit (connections, boots, connector statuses), the same keys
     station_batches: Mapping[str, int] = field(default_factory=dict)
     # New station connections: admitted, refused (503), lost (never completed), pending
@@ -100,6 +101,12 @@ class _LevelsCollector(Collector):
             "evcs_meter_sample_batch_largest",
             "Most MeterValues messages committed together",
             value=now.meter_batches.get("largest", 0),
+        )
+        yield _batch_counts(
+            "evcs_transaction_event_batches",
+            "2.0.1 TransactionEvents that only add meter samples to a running transaction, "
+            "group-committed: batches committed, writes in them, and batches split",
+            now.event_batches,
         )
         yield _batch_counts(
             "evcs_station_record_batches",

@@ -37,8 +37,10 @@ from ev_charging_system.models.meter_rollup import PowerPoint
 from ev_charging_system.models.site import Site, SiteCounts, SiteDetails
 from ev_charging_system.models.station_event import StationEvent
 from ev_charging_system.models.transaction import (
+    EventKey,
     MeterSample,
     NewTransaction,
+    RecordedEvent,
     Transaction,
     TransactionEventInput,
     TransactionFilter,
@@ -145,6 +147,12 @@ class TransactionRepository(Protocol):
 
     async def record_event(self, event: TransactionEventInput, received_at: datetime) -> bool:
         """Remember a 2.0.1 event; False when (station, transaction, seqNo) was seen before."""
+
+    async def add_events_and_samples(
+        self, events: Sequence[RecordedEvent]
+    ) -> tuple[set[EventKey], list[MeterSample]]:
+        """Remember 2.0.1 events with their samples, atomically, as if one by one: a
+        replayed event stores nothing. The keys of the new events, the samples stored."""
 
     async def count_active_for_tag(self, id_tag: str) -> int:
         """Active transactions the tag holds: started with status Accepted, not stopped."""

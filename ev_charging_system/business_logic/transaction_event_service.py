@@ -4,10 +4,16 @@ Events can arrive twice (replays after a reconnect) and out of order (queued off
 each (station, transactionId, seqNo) is applied once, and a transaction's times, token
 and energy are refined by whichever events have arrived, so an Ended without its Started
 still gives a complete record.
+
+Most events of a session are `Updated` with meter values, and change nothing of the
+transaction itself: those of a transaction running on this node (known from its earlier
+events) are only recorded with their samples, group-committed with other stations' (one
+statement per batch), as MeterValues are. Anything else is a unit of work of its own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ev_charging_system.business_logic.auth_service import AuthService
@@ -17,6 +23,7 @@ from ev_charging_system.business_logic.events import (
     TransactionStarted,
     TransactionUpdated,
 )
+from ev_charging_system.business_logic.group_commit import BatchStats, GroupCommit
 from ev_charging_system.business_logic.metering import RegisterReadings, normalise_samples
 from ev_charging_system.business_logic.ports import (
     Clock,
@@ -29,19 +36,25 @@ from ev_charging_system.business_logic.superseded_transactions import (
     close_superseded,
     record_closed_by_csms,
 )
-from ev_charging_system.business_logic.transaction_service import ended_event, samples_stored
+from ev_charging_system.business_logic.transaction_service import (
+    DEFAULT_WRITE_TIMEOUT_SECONDS,
+    ended_event,
+    samples_stored,
+)
 from ev_charging_system.models.id_token import AuthorizationStatus, IdTagInfo
 from ev_charging_system.models.station_event import EventKind, StationEvent
 from ev_charging_system.models.transaction import (
     MeterSample,
     NewTransaction,
+    RecordedEvent,
     Transaction,
     TransactionEventInput,
 )
 
 ENDED = "Ended"
-# Register readings kept per station for its running sessions (a station rarely has more
-# than one per EVSE); beyond this many the least recent is read again when needed.
+UPDATED = "Updated"
+# Running sessions remembered per station (a station rarely has more than one per EVSE);
+# beyond this many the least recent is read again when needed.
 REGISTERS_PER_STATION = 8
 # Tokens the station vouches for itself: no id tag to look up.
 SELF_AUTHORIZED_TOKEN_TYPES = frozenset({"NoAuthorization"})
@@ -62,6 +75,20 @@ class TransactionEventResult:
     replayed: bool
 
 
+@dataclass(frozen=True, slots=True)
+class RunningTransaction:
+    """A running transaction as committed, with its register readings so far."""
+
+    transaction: Transaction
+    readings: RegisterReadings
+
+
+@dataclass(frozen=True, slots=True)
+class SamplesOnlyWritten:
+    new_event: bool  # False: a replay, nothing of it was stored again
+    samples: list[MeterSample]  # those of its samples that were new
+
+
 class TransactionEventService:
     def __init__(
         self,
@@ -70,19 +97,31 @@ class TransactionEventService:
         auth: AuthService,
         observer: SessionObserver | None = None,
         events: EventPublisher | None = None,
+        write_timeout_seconds: float = DEFAULT_WRITE_TIMEOUT_SECONDS,
+        concurrent_writes: int = 1,
+        single_statement_uow_factory: UnitOfWorkFactory | None = None,
     ) -> None:
         self._uow_factory = uow_factory
+        # A batch of samples-only events is one statement on PostgreSQL (no BEGIN/COMMIT).
+        self._single_statement_uow_factory = single_statement_uow_factory or uow_factory
         self._clock = clock
         self._auth = auth
         self._observer = observer
         self._events: EventPublisher = events if events is not None else NoEvents()
-        # station -> transaction id -> its register readings so far. Valid while the
-        # station stays connected here: only its own messages add samples, and on a new
-        # connection (maybe after sending to another node) they are read again.
-        self._registers: dict[str, dict[int, RegisterReadings]] = {}
+        # station -> OCPP transactionId -> the running transaction. Valid while the
+        # station stays connected here: only its own messages change its 2.0.1
+        # transactions, and on a new connection (maybe after sending to another node)
+        # they are read again.
+        self._running: dict[str, dict[str, RunningTransaction]] = {}
+        self._samples_only: GroupCommit[RecordedEvent, SamplesOnlyWritten] = GroupCommit(
+            self._write_samples_only, write_timeout_seconds, in_flight=concurrent_writes
+        )
 
     def station_connected(self, charge_point_id: str) -> None:
-        self._registers.pop(charge_point_id, None)
+        self._running.pop(charge_point_id, None)
+
+    def event_batches(self) -> BatchStats:
+        return self._samples_only.stats()
 
     async def authorize_token(self, id_token: str, token_type: str) -> IdTagInfo:
         if token_type in SELF_AUTHORIZED_TOKEN_TYPES:
@@ -104,6 +143,9 @@ class TransactionEventService:
             await uow.commit()
 
     async def handle(self, event: TransactionEventInput) -> TransactionEventResult:
+        samples_only = self._samples_only_event(event)
+        if samples_only is not None:
+            return await self._add_samples(*samples_only)
         try:
             return await self._apply(event)
         except DuplicateTransactionError:
@@ -146,7 +188,7 @@ class TransactionEventService:
             transaction = _with_energy(transaction, readings)
             await uow.transactions.update(transaction)
             await uow.commit()
-        self._keep_readings(transaction, readings)
+        self._keep(RunningTransaction(transaction, readings), superseded)
         if self._observer is not None:
             connector = transaction.connector_id
             if superseded:  # the forgotten session on this EVSE ended when this one started
@@ -287,25 +329,91 @@ class TransactionEventService:
             )
         return updated
 
+    def _samples_only_event(
+        self, event: TransactionEventInput
+    ) -> tuple[RecordedEvent, RunningTransaction] | None:
+        """The event and its running transaction if all it does is add samples to it;
+        None if it may change the transaction (its start, end, token, EVSE or energy)."""
+        if event.event_type != UPDATED or event.id_tag is not None:
+            return None
+        running = self._running.get(event.charge_point_id, {}).get(event.ocpp_transaction_id)
+        if running is None:
+            return None
+        transaction = running.transaction
+        if (
+            transaction.connector_id == 0  # the event may name its EVSE only now
+            or event.connector_id not in (None, transaction.connector_id)
+            or event.timestamp < transaction.started_at
+            or (event.offline and not transaction.offline)
+            or event.remote_start_id not in (None, transaction.remote_start_id)
+            or event.reservation_id not in (None, transaction.reservation_id)
+        ):
+            return None
+        samples = normalise_samples(
+            event.charge_point_id, transaction.connector_id, transaction.id, event.meter_values
+        )
+        # A register reading that moves the session's start (a Transaction.Begin one, or
+        # one earlier than any so far) changes the transaction's energy.
+        if _with_energy(transaction, running.readings.add(samples)) != transaction:
+            return None
+        return RecordedEvent(event, self._clock(), tuple(samples)), running
+
+    async def _add_samples(
+        self, write: RecordedEvent, running: RunningTransaction
+    ) -> TransactionEventResult:
+        written = await self._samples_only.submit(write)
+        transaction = running.transaction
+        if not written.new_event:
+            return TransactionEventResult(transaction, None, replayed=True)
+        # Only the new samples, in the order stored, as the unit-of-work path adds them.
+        self._keep(replace(running, readings=running.readings.add(written.samples)), ())
+        event = write.event
+        if self._observer is not None:
+            connector = transaction.connector_id
+            self._observer.session_changed(event.charge_point_id, connector, True, event.timestamp)
+            self._observer.meter_samples(event.charge_point_id, connector, written.samples)
+        self._publish(transaction, True, written.samples)
+        return TransactionEventResult(transaction, None, replayed=False)
+
+    async def _write_samples_only(
+        self, writes: Sequence[RecordedEvent]
+    ) -> list[SamplesOnlyWritten]:
+        async with self._single_statement_uow_factory() as uow:
+            new_events, stored = await uow.transactions.add_events_and_samples(writes)
+            await uow.commit()
+        new_samples = {id(sample) for sample in stored}
+        written = []
+        for write in writes:
+            key = write.event.key
+            new_event = key in new_events
+            new_events.discard(key)  # two copies of one event in a batch: the first is new
+            samples = [sample for sample in write.samples if id(sample) in new_samples]
+            written.append(SamplesOnlyWritten(new_event, samples))
+        return written
+
     async def _readings(
         self, uow: UnitOfWork, transaction: Transaction, new_samples: list[MeterSample]
     ) -> RegisterReadings:
-        known = self._registers.get(transaction.charge_point_id, {}).get(transaction.id)
-        if known is not None:
-            return known.add(new_samples)
+        running = self._running.get(transaction.charge_point_id, {}).get(
+            transaction.ocpp_transaction_id or ""
+        )
+        if running is not None and running.transaction.id == transaction.id:
+            return running.readings.add(new_samples)
         # Includes the samples just inserted: the same database transaction.
         return RegisterReadings().add(await uow.transactions.list_meter_samples(transaction.id))
 
-    def _keep_readings(self, transaction: Transaction, readings: RegisterReadings) -> None:
-        """Remember them once committed; an ended session needs them no more."""
-        station = self._registers.setdefault(transaction.charge_point_id, {})
-        station.pop(transaction.id, None)
-        if transaction.active:
-            station[transaction.id] = readings
+    def _keep(self, running: RunningTransaction, superseded: Sequence[Transaction]) -> None:
+        """Remember a transaction as committed while it runs; forget ended ones."""
+        transaction = running.transaction
+        station = self._running.setdefault(transaction.charge_point_id, {})
+        for old in (*superseded, transaction):
+            station.pop(old.ocpp_transaction_id or "", None)
+        if transaction.active and transaction.ocpp_transaction_id is not None:
+            station[transaction.ocpp_transaction_id] = running
             if len(station) > REGISTERS_PER_STATION:
                 del station[next(iter(station))]
         elif not station:
-            del self._registers[transaction.charge_point_id]
+            del self._running[transaction.charge_point_id]
 
 
 def _with_energy(transaction: Transaction, readings: RegisterReadings) -> Transaction:

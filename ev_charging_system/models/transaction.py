@@ -186,3 +186,22 @@ class TransactionEventInput:
     reservation_id: int | None = None
     charging_state: str | None = None
     meter_values: tuple[RawSampledValue, ...] = ()
+
+    @property
+    def key(self) -> EventKey:
+        """What makes an event the same event when it is sent again."""
+        return (self.charge_point_id, self.ocpp_transaction_id, self.seq_no)
+
+
+# (station, transactionId, seqNo): a 2.0.1 event is applied once per key.
+EventKey: TypeAlias = tuple[str, str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """A 2.0.1 event as received, with its samples (normalised): stored only if the event
+    is new (a replayed seqNo stores nothing)."""
+
+    event: TransactionEventInput
+    received_at: datetime
+    samples: tuple[MeterSample, ...]

@@ -48,6 +48,7 @@ from ev_charging_system.models.transaction import (
     CLOSED_BY_CSMS_REASON,
     MeterSample,
     NewTransaction,
+    RecordedEvent,
     SignedMeterValue,
     Transaction,
     TransactionEventInput,
@@ -951,6 +952,46 @@ async def test_a_meter_sample_is_stored_once_per_natural_key(backend: Backend) -
         assert await uow.transactions.list_meter_samples(mine.id) == [first[1]]
         with pytest.raises(backend.refused):  # a missing transaction is still refused
             await uow.transactions.add_meter_samples([sample(2, transaction_id=mine.id + 99)])
+
+
+async def test_events_are_stored_with_their_samples_and_a_replayed_event_stores_nothing(
+    backend: Backend,
+) -> None:
+    """2.0.1 events that only add samples are written in batches: as if one by one."""
+    await stations(backend, "CP-1")
+    [mine] = await committed_transactions(backend, start())
+
+    def sample(minutes: float, **fields: Any) -> MeterSample:
+        bare = MeterSample("CP-1", 1, mine.id, at(minutes), "Power.Active.Import", "7", None, "W")
+        return replace(bare, **fields)
+
+    one = RecordedEvent(tx_event(1), T0, (sample(1), sample(1, phase="L1")))
+    two = RecordedEvent(tx_event(2), T0, (sample(2), sample(1)))  # one's sample again
+    async with backend.open() as uow:
+        record = uow.transactions.add_events_and_samples
+        # The second copy of event 1 in the same batch is a replay: its sample is not kept.
+        new, stored = await record([one, two, replace(one, samples=(sample(3),))])
+        assert new == {tx_event(1).key, tx_event(2).key}
+        assert stored == [sample(1), sample(1, phase="L1"), sample(2)]
+        await uow.commit()
+    async with backend.open() as uow:
+        record = uow.transactions.add_events_and_samples
+        replayed = replace(two, samples=(sample(4),))  # resent after a reconnect, changed
+        new, stored = await record([replayed, RecordedEvent(tx_event(3), T0, (sample(5),))])
+        assert new == {tx_event(3).key}
+        assert stored == [sample(5)]
+        await uow.commit()
+    async with backend.open() as uow:
+        kept = await uow.transactions.list_meter_samples(mine.id)
+        assert [s.timestamp for s in kept] == [at(1), at(1), at(2), at(5)]
+        assert not await uow.transactions.record_event(tx_event(3), T0)
+        with pytest.raises(backend.refused):  # a missing transaction refuses the batch
+            await uow.transactions.add_events_and_samples(
+                [RecordedEvent(tx_event(9), T0, (sample(6, transaction_id=mine.id + 99),))]
+            )
+    async with backend.open() as uow:  # nothing of the refused batch was kept
+        new, _ = await uow.transactions.add_events_and_samples([RecordedEvent(tx_event(9), T0, ())])
+        assert new == {tx_event(9).key}
 
 
 # --- station events, commands, audit -----------------------------------------------------

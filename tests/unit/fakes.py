@@ -59,8 +59,10 @@ from ev_charging_system.models.meter_rollup import PowerPoint
 from ev_charging_system.models.site import OFFLINE_CONNECTOR, Site, SiteCounts, SiteDetails
 from ev_charging_system.models.station_event import StationEvent
 from ev_charging_system.models.transaction import (
+    EventKey,
     MeterSample,
     NewTransaction,
+    RecordedEvent,
     Transaction,
     TransactionEventInput,
     TransactionFilter,
@@ -707,6 +709,39 @@ class FakeTransactions:
 
         self._session.write(insert)
         return True
+
+    async def add_events_and_samples(
+        self, events: Sequence[RecordedEvent]
+    ) -> tuple[set[EventKey], list[MeterSample]]:
+        """All or nothing; as if one by one: a replayed event stores nothing, and like the
+        database, the samples stored are those given (not copies)."""
+        tables_now = self._session.read()
+        recorded = set(tables_now.transaction_events)
+        seen = {s.natural_key for s in tables_now.samples}
+        new_events: set[EventKey] = set()
+        fresh: list[MeterSample] = []
+        for given in events:
+            if given.event.key in recorded:
+                continue
+            recorded.add(given.event.key)
+            new_events.add(given.event.key)
+            for sample in given.samples:
+                if sample.natural_key not in seen:
+                    seen.add(sample.natural_key)
+                    fresh.append(sample)
+
+        def insert(tables: Tables) -> None:
+            for given in events:
+                tables.require_station(given.event.charge_point_id)
+            for sample in fresh:
+                tables.require_station(sample.charge_point_id)
+                if sample.transaction_id not in (None, *tables.transactions):
+                    raise ConstraintViolationError(f"no transaction {sample.transaction_id}")
+            tables.transaction_events.update(new_events)
+            tables.samples.extend(_stored(sample) for sample in fresh)
+
+        self._session.write(insert)
+        return new_events, fresh
 
     async def count_active_for_tag(self, id_tag: str) -> int:
         transactions = self._session.read().transactions.values()

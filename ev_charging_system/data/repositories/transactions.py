@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, cast
 
@@ -22,16 +23,21 @@ from ev_charging_system.data.orm import (
 )
 from ev_charging_system.data.sample_keys import sample_key
 from ev_charging_system.data.sql_dialects import (
+    AFTER,
+    NewRows,
     insert_ignoring_duplicates,
     insert_new_rows,
+    insert_new_rows_together,
     is_unique_violation,
 )
 from ev_charging_system.models.diagnostics import UsageGrouping, UsageRow
 from ev_charging_system.models.id_token import AuthorizationStatus
 from ev_charging_system.models.listing import SortOrder, TransactionSort
 from ev_charging_system.models.transaction import (
+    EventKey,
     MeterSample,
     NewTransaction,
+    RecordedEvent,
     SignedMeterValue,
     Transaction,
     TransactionEventInput,
@@ -160,21 +166,45 @@ class SqlTransactionRepository:
     async def record_event(self, event: TransactionEventInput, received_at: datetime) -> bool:
         # One statement, no read first: a concurrent copy of the event cannot slip between.
         table = _table(TransactionEventRow)
-        row = {
-            "charge_point_id": event.charge_point_id,
-            "ocpp_transaction_id": event.ocpp_transaction_id,
-            "seq_no": event.seq_no,
-            "event_type": event.event_type,
-            "trigger_reason": event.trigger_reason,
-            "timestamp": event.timestamp,
-            "received_at": received_at,
-            "offline": event.offline,
-        }
-        statement = insert_ignoring_duplicates(
-            self._session, table, ("charge_point_id", "ocpp_transaction_id", "seq_no")
+        statement = insert_ignoring_duplicates(self._session, table, _EVENT_KEY)
+        inserted = await self._session.execute(
+            statement.returning(table.c.id), [_event_row(event, received_at)]
         )
-        inserted = await self._session.execute(statement.returning(table.c.id), [row])
         return inserted.first() is not None
+
+    async def add_events_and_samples(
+        self, events: Sequence[RecordedEvent]
+    ) -> tuple[set[EventKey], list[MeterSample]]:
+        """Record 2.0.1 events, each with its samples only if the event is new: the keys of
+        the new events and the samples stored (one statement on PostgreSQL). As if one by
+        one, in order: a second copy of an event in the call is a replay, and a sample
+        sent twice is stored with the first new event that carries it."""
+        event_rows: list[dict[str, Any]] = []
+        sample_rows: list[dict[str, Any]] = []
+        carried: list[tuple[EventKey, str, MeterSample]] = []
+        given: set[EventKey] = set()
+        for recorded in events:
+            event = recorded.event
+            if event.key in given:
+                continue
+            given.add(event.key)
+            event_rows.append(_event_row(event, recorded.received_at))
+            after = _EVENTS.key_of(event_rows[-1])
+            for sample in recorded.samples:
+                key = sample_key(sample.natural_key)
+                carried.append((event.key, key, sample))
+                sample_rows.append(_sample_row(key, sample) | {AFTER: after})
+        new_events, new_samples = await insert_new_rows_together(
+            self._session,
+            [replace(_EVENTS, rows=event_rows), replace(_SAMPLES, rows=sample_rows)],
+        )
+        new_keys = {key for key in given if _EVENTS.key_of(_key_row(key)) in new_events}
+        stored = []
+        for event_key, key, sample in carried:
+            if event_key in new_keys and key in new_samples:
+                new_samples.discard(key)  # the first that carries it
+                stored.append(sample)
+        return new_keys, stored
 
     async def count_active_for_tag(self, id_tag: str) -> int:
         count = await self._session.scalar(
@@ -233,15 +263,11 @@ class SqlTransactionRepository:
         return [UsageRow(str(k), int(n), int(wh)) for k, n, wh in rows]
 
     async def add_meter_samples(self, samples: Sequence[MeterSample]) -> list[MeterSample]:
-        keyed: dict[str, MeterSample] = {}
-        for sample in samples:  # the first of two equal samples in one message counts
-            keyed.setdefault(sample_key(sample.natural_key), sample)
+        keyed = _keyed_samples(samples)
         if not keyed:
             return []
         rows = [_sample_row(key, sample) for key, sample in keyed.items()]
-        stored = set(
-            await insert_new_rows(self._session, _table(MeterSampleRow), rows, "sample_key")
-        )
+        stored = await insert_new_rows(self._session, _table(MeterSampleRow), rows, "sample_key")
         return [sample for key, sample in keyed.items() if key in stored]
 
     async def list_meter_samples(self, transaction_id: int) -> list[MeterSample]:
@@ -273,6 +299,36 @@ def meter_sample_of(row: MeterSampleRow) -> MeterSample:
 
 def _table(row_class: type[Any]) -> Table:
     return cast(Table, row_class.__table__)
+
+
+_EVENT_KEY = ("charge_point_id", "ocpp_transaction_id", "seq_no")
+_EVENTS = NewRows(_table(TransactionEventRow), (), _EVENT_KEY)
+# A sample of an event is stored only if its event is new (the first part).
+_SAMPLES = NewRows(_table(MeterSampleRow), (), ("sample_key",), after=0)
+
+
+def _key_row(key: EventKey) -> dict[str, Any]:
+    return dict(zip(_EVENT_KEY, key, strict=True))
+
+
+def _keyed_samples(samples: Sequence[MeterSample]) -> dict[str, MeterSample]:
+    keyed: dict[str, MeterSample] = {}
+    for sample in samples:  # the first of two equal samples in one message counts
+        keyed.setdefault(sample_key(sample.natural_key), sample)
+    return keyed
+
+
+def _event_row(event: TransactionEventInput, received_at: datetime) -> dict[str, Any]:
+    return {
+        "charge_point_id": event.charge_point_id,
+        "ocpp_transaction_id": event.ocpp_transaction_id,
+        "seq_no": event.seq_no,
+        "event_type": event.event_type,
+        "trigger_reason": event.trigger_reason,
+        "timestamp": event.timestamp,
+        "received_at": received_at,
+        "offline": event.offline,
+    }
 
 
 def _sample_row(key: str, s: MeterSample) -> dict[str, Any]:
