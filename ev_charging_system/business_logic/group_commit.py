@@ -32,6 +32,13 @@ DEFAULT_MAX_BATCH = 500
 # Batches committing at once. While one waits for the database (its commit, the disk)
 # the next is already on its way: two keep the database busy without a queue of them.
 DEFAULT_IN_FLIGHT = 2
+# Event-loop turns a new writer lets pass before it takes its first batch. A station's
+# frame becomes a write a few turns after it is read (the connection's reader, then the
+# call's task, then its handler); waiting those turns lets every message read in the same
+# turn share the batch. A batch costs about 1 ms of CPU whatever its size (session,
+# statement, driver; 25 us per message on top): under load, single-message batches were
+# most of a MeterValues message's cost. When idle the wait is microseconds.
+DEFAULT_GATHER_TURNS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +64,13 @@ class GroupCommit(Generic[Item, Result]):
         timeout_seconds: float,
         max_batch: int = DEFAULT_MAX_BATCH,
         in_flight: int = DEFAULT_IN_FLIGHT,
+        gather_turns: int = DEFAULT_GATHER_TURNS,
     ) -> None:
         self._flush = flush
         self._timeout = timeout_seconds
         self._max_batch = max_batch
         self._in_flight = in_flight
+        self._gather_turns = gather_turns
         self._waiting: list[tuple[Item, asyncio.Future[Result]]] = []
         self._writers: set[asyncio.Task[None]] = set()
         self._batches = self._writes = self._largest = self._split = 0
@@ -83,6 +92,8 @@ class GroupCommit(Generic[Item, Result]):
 
     async def _write_all(self) -> None:
         try:
+            for _ in range(self._gather_turns):
+                await asyncio.sleep(0)
             while self._waiting:
                 batch = [entry for entry in self._waiting[: self._max_batch] if not entry[1].done()]
                 del self._waiting[: self._max_batch]

@@ -52,6 +52,31 @@ async def test_the_first_write_goes_alone_and_those_arriving_meanwhile_share_the
     assert (stats.batches, stats.writes, stats.largest) == (2, 4, 3)
 
 
+async def submitted_after(writes: GroupCommit[str, str], item: str, turns: int) -> str:
+    """A station message that becomes a write `turns` event-loop turns after it is read."""
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    return await writes.submit(item)
+
+
+@pytest.mark.parametrize(
+    ("gather_turns", "batches"), [(0, [["a"], ["b", "c"]]), (3, [["a", "b", "c"]])]
+)
+async def test_messages_read_in_the_same_turn_share_a_batch(
+    gather_turns: int, batches: list[list[str]]
+) -> None:
+    database = Database()
+    writes: GroupCommit[str, str] = GroupCommit(
+        database.flush, timeout_seconds=5, in_flight=1, gather_turns=gather_turns
+    )
+    # Three frames read at once; their handlers reach the write after 0, 1 and 2 turns.
+    sent = [asyncio.create_task(submitted_after(writes, x, n)) for n, x in enumerate("abc")]
+    await settle()
+    database.release.set()
+    assert await asyncio.gather(*sent) == ["stored a", "stored b", "stored c"]
+    assert database.batches == batches
+
+
 async def test_a_refused_write_fails_alone_and_the_rest_of_its_batch_is_stored() -> None:
     database = Database()
     database.refused = {"odd"}
