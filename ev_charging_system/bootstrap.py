@@ -41,7 +41,12 @@ from ev_charging_system.business_logic.operations.services import (
     OperationServices,
 )
 from ev_charging_system.business_logic.plan_events import PublishingPlanRecorder
-from ev_charging_system.business_logic.ports import ChargerGateway, StationPresence, UnitOfWork
+from ev_charging_system.business_logic.ports import (
+    BatchedWrites,
+    ChargerGateway,
+    StationPresence,
+    UnitOfWork,
+)
 from ev_charging_system.business_logic.remote_command_service import RemoteCommandService
 from ev_charging_system.business_logic.reporting_service import ReportingService
 from ev_charging_system.business_logic.site_service import SiteService, planner_grid_limit
@@ -255,31 +260,20 @@ class System:
             self.cluster.site.on_change(self.site.restore)
             self.cluster.events.add_remote_tap(remote_session_feed(sessions))
         sqlite = self.engine.dialect.name == "sqlite"
-        # SQLite has one writer at a time: a second batch in flight would only wait for
-        # the lock (and hold a connection while it does).
-        concurrent_writes = 1 if sqlite else 2
-        # One statement per batch on PostgreSQL; SQLite's multi-row insert may be several
-        # statements, which must share a transaction.
-        single_statement = None if sqlite else statement_unit_of_work
+        sample_writes = BatchedWrites(
+            timeout_seconds=settings.database_timeout_seconds,
+            # SQLite has one writer at a time: a second batch in flight would only wait
+            # for the lock (and hold a connection while it does).
+            in_flight=1 if sqlite else 2,
+            # One statement per batch on PostgreSQL; SQLite's multi-row insert may be
+            # several statements, which must share a transaction.
+            single_statement=None if sqlite else statement_unit_of_work,
+        )
         transactions = TransactionService(
-            unit_of_work,
-            utc_now,
-            auth,
-            observer=sessions,
-            events=self.events,
-            write_timeout_seconds=settings.database_timeout_seconds,
-            concurrent_writes=concurrent_writes,
-            single_statement_uow_factory=single_statement,
+            unit_of_work, utc_now, auth, sessions, self.events, sample_writes
         )
         transaction_events = TransactionEventService(
-            unit_of_work,
-            utc_now,
-            auth,
-            observer=sessions,
-            events=self.events,
-            write_timeout_seconds=settings.database_timeout_seconds,
-            concurrent_writes=concurrent_writes,
-            single_statement_uow_factory=single_statement,
+            unit_of_work, utc_now, auth, sessions, self.events, sample_writes
         )
         diagnostics = DiagnosticsService(unit_of_work, utc_now, presence)
         reporting = ReportingService(unit_of_work)

@@ -7,6 +7,7 @@ services depend only on the protocols, so unit tests can use in-memory fakes.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -322,6 +323,20 @@ class UnitOfWork(Protocol):
 
 
 UnitOfWorkFactory = Callable[[], UnitOfWork]
+
+
+@dataclass(frozen=True, slots=True)
+class BatchedWrites:
+    """How a service's group-committed writes go to the database."""
+
+    timeout_seconds: float = 5.0  # each batch's bound
+    in_flight: int = 1  # batches committing at once (SQLite has one writer anyway)
+    # Units of work whose statements commit on their own, for batches that are one
+    # statement (no BEGIN/COMMIT: two round trips fewer); None: the ordinary ones.
+    single_statement: UnitOfWorkFactory | None = None
+
+
+DEFAULT_BATCHED_WRITES = BatchedWrites()
 
 
 class StationPresence(Protocol):

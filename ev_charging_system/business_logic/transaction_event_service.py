@@ -26,6 +26,8 @@ from ev_charging_system.business_logic.events import (
 from ev_charging_system.business_logic.group_commit import BatchStats, GroupCommit
 from ev_charging_system.business_logic.metering import RegisterReadings, normalise_samples
 from ev_charging_system.business_logic.ports import (
+    DEFAULT_BATCHED_WRITES,
+    BatchedWrites,
     Clock,
     DuplicateTransactionError,
     SessionObserver,
@@ -37,7 +39,6 @@ from ev_charging_system.business_logic.superseded_transactions import (
     record_closed_by_csms,
 )
 from ev_charging_system.business_logic.transaction_service import (
-    DEFAULT_WRITE_TIMEOUT_SECONDS,
     ended_event,
     samples_stored,
 )
@@ -97,13 +98,11 @@ class TransactionEventService:
         auth: AuthService,
         observer: SessionObserver | None = None,
         events: EventPublisher | None = None,
-        write_timeout_seconds: float = DEFAULT_WRITE_TIMEOUT_SECONDS,
-        concurrent_writes: int = 1,
-        single_statement_uow_factory: UnitOfWorkFactory | None = None,
+        writes: BatchedWrites = DEFAULT_BATCHED_WRITES,
     ) -> None:
         self._uow_factory = uow_factory
         # A batch of samples-only events is one statement on PostgreSQL (no BEGIN/COMMIT).
-        self._single_statement_uow_factory = single_statement_uow_factory or uow_factory
+        self._single_statement_uow_factory = writes.single_statement or uow_factory
         self._clock = clock
         self._auth = auth
         self._observer = observer
@@ -114,7 +113,7 @@ class TransactionEventService:
         # they are read again.
         self._running: dict[str, dict[str, RunningTransaction]] = {}
         self._samples_only: GroupCommit[RecordedEvent, SamplesOnlyWritten] = GroupCommit(
-            self._write_samples_only, write_timeout_seconds, in_flight=concurrent_writes
+            self._write_samples_only, writes.timeout_seconds, in_flight=writes.in_flight
         )
 
     def station_connected(self, charge_point_id: str) -> None:

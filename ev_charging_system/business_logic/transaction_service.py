@@ -19,6 +19,8 @@ from ev_charging_system.business_logic.events import (
 from ev_charging_system.business_logic.group_commit import BatchStats, GroupCommit
 from ev_charging_system.business_logic.metering import normalise_samples
 from ev_charging_system.business_logic.ports import (
+    DEFAULT_BATCHED_WRITES,
+    BatchedWrites,
     Clock,
     DuplicateTransactionError,
     SessionObserver,
@@ -43,7 +45,6 @@ from ev_charging_system.models.transaction import (
 )
 
 MAX_PAGE_SIZE = 500
-DEFAULT_WRITE_TIMEOUT_SECONDS = 5.0
 # Which station a transaction belongs to never changes: remembered for the meter values
 # of running sessions, so that storing them needs no read. Bounded, least recent out.
 OWNER_CACHE_SIZE = 100_000
@@ -84,20 +85,18 @@ class TransactionService:
         auth: AuthService,
         observer: SessionObserver | None = None,
         events: EventPublisher | None = None,
-        write_timeout_seconds: float = DEFAULT_WRITE_TIMEOUT_SECONDS,
-        concurrent_writes: int = 1,
-        single_statement_uow_factory: UnitOfWorkFactory | None = None,
+        writes: BatchedWrites = DEFAULT_BATCHED_WRITES,
     ) -> None:
         self._uow_factory = uow_factory
         # A batch of samples is one INSERT: a unit of work without BEGIN/COMMIT suffices.
-        self._single_statement_uow_factory = single_statement_uow_factory or uow_factory
+        self._single_statement_uow_factory = writes.single_statement or uow_factory
         self._clock = clock
         self._auth = auth
         self._observer = observer
         self._events: EventPublisher = events if events is not None else NoEvents()
         self._owners: OrderedDict[int, str] = OrderedDict()
         self._sample_writes: GroupCommit[SampleWrite, list[MeterSample]] = GroupCommit(
-            self._write_samples, write_timeout_seconds, in_flight=concurrent_writes
+            self._write_samples, writes.timeout_seconds, in_flight=writes.in_flight
         )
 
     def sample_batches(self) -> BatchStats:
