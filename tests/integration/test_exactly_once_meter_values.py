@@ -107,6 +107,61 @@ async def test_a_16_station_resending_after_a_reconnect_stores_nothing_twice(
     ]
 
 
+PERIODIC = "Sample.Periodic"
+
+
+async def test_a_201_sessions_periodic_updates_are_batched_and_stored_once(
+    app: Application, rest: httpx.AsyncClient
+) -> None:
+    """Updated events of a running transaction take the group-committed path; what a
+    station resends there (on the same connection) is still stored once."""
+
+    def event(kind: str, seq_no: int, minutes: float, wh: int, context: str) -> dict[str, Any]:
+        return {
+            "eventType": kind,
+            "timestamp": at(minutes),
+            "triggerReason": "MeterValuePeriodic" if kind == "Updated" else "CablePluggedIn",
+            "seqNo": seq_no,
+            "meterValue": meter_value_201(minutes, wh, context),
+            "transactionInfo": {"transactionId": "TX-B"},
+        }
+
+    before = await batched_event_writes(rest)
+    async with raw_station(app, "CP-B", OCPP201) as station:
+        await station.call(
+            "TransactionEvent",
+            {**event("Started", 0, 0, 10_000, "Transaction.Begin"), "evse": {"id": 1}},
+        )
+        for n in (1, 2):
+            await station.call(
+                "TransactionEvent", event("Updated", n, n, 10_000 + 500 * n, PERIODIC)
+            )
+        await station.call("TransactionEvent", event("Updated", 2, 2, 11_000, PERIODIC))  # again
+        await station.call(
+            "TransactionEvent", event("Updated", 3, 2, 11_000, PERIODIC)
+        )  # new seqNo
+        await station.call("TransactionEvent", event("Ended", 4, 3, 11_800, "Transaction.End"))
+    assert await batched_event_writes(rest) - before == 4  # the Updated ones
+    energy_wh, rows = await stored_samples(app, "CP-B")
+    assert energy_wh == 1_800
+    assert [(s.context, s.value) for s in rows if s.measurand.startswith("Energy")] == [
+        ("Transaction.Begin", 10_000),
+        ("Sample.Periodic", 10_500),
+        ("Sample.Periodic", 11_000),
+        ("Transaction.End", 11_800),
+    ]
+
+
+async def batched_event_writes(rest: httpx.AsyncClient) -> float:
+    metrics = (await rest.get("/metrics")).text
+    [line] = [
+        line
+        for line in metrics.splitlines()
+        if line.startswith('evcs_transaction_event_batches_total{kind="writes"}')
+    ]
+    return float(line.split()[-1])
+
+
 async def test_a_201_station_resending_transaction_events_stores_nothing_twice(
     app: Application,
 ) -> None:
