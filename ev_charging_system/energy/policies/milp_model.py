@@ -45,6 +45,7 @@ Objective:
 
     minimise    sum_t dt*(p_imp*imp - p_feed*exp + wear*(ch+dis) + shed_penalty*shed)
                 + short_penalty*sum(short) + tiny early-acting bias
+                + tiny late-import bias (grid energy at one price: bought as late as free)
                 - battery_terminal_value*soc_T
                 - sum_v (core_value_v*core_v + extra_value_v*extra_v)
 
@@ -79,6 +80,9 @@ IntArray = NDArray[np.int64]
 BoolArray = NDArray[np.bool_]
 
 EARLY_BIAS_PER_KWH = 1e-4  # breaks ties towards acting earlier (see the cost terms)
+# Breaks ties between importing now and importing later towards later (see _build); larger
+# than the early bias, so a car charged from the grid is charged as late as is free.
+LATE_IMPORT_BIAS_PER_KWH = 3e-4
 CURTAIL_COST_PER_KWH = 1e-5  # breaks ties towards producing rather than curtailing
 # Relative MIP gap at which HiGHS may stop: 1e-4 of a day's cost is far below what any
 # forecast error moves, and it keeps the solver from proving the last cent.
@@ -655,7 +659,13 @@ def _build(model: SiteModel) -> tuple[_Builder, dict[str, IntArray]]:
     imp_price = model.import_price
     feed_price = model.feed_in_price
 
-    idx["imp"] = b.variables(n, 0.0, model.import_limit_kw, imp_price * dt)
+    # Grid energy bought now or later at the same price: later. Energy from the grid is
+    # certain whenever it is bought, PV is not; bought later, it is bought only if the
+    # sun the forecast missed has not come by then (a car due tomorrow afternoon is not
+    # charged from the grid tonight when the morning may bring it for free). PV used now
+    # keeps the early bias: it is there now and may not be later.
+    sooner = LATE_IMPORT_BIAS_PER_KWH * dt * (1.0 - begins / max(float(np.sum(dt)), 1e-9))
+    idx["imp"] = b.variables(n, 0.0, model.import_limit_kw, imp_price * dt + sooner)
     idx["exp"] = b.variables(n, 0.0, model.export_limit_kw, -feed_price * dt)
     wear = model.battery_wear_cost * dt + earlier
     idx["ch"] = b.variables(n, 0.0, model.battery_charge_kw, wear)

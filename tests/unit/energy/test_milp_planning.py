@@ -305,3 +305,40 @@ def test_a_final_battery_minimum_makes_the_model_leave_that_much_in_the_battery(
     assert free.soc[-1] < 2.0
     assert pinned.soc[-1] == pytest.approx(8.0, abs=1e-6)
     assert np.sum(pinned.grid_import) > np.sum(free.grid_import)
+
+
+def test_a_car_charged_from_the_grid_at_a_flat_price_is_charged_as_late_as_possible() -> None:
+    # Dull forecast, car due back on the road in 20 h: the grid energy costs the same
+    # whenever it is bought, but bought at the end it is bought only if the sun the
+    # forecast missed has not come by then.
+    plan = OptimizePolicy().plan(
+        snapshot(connected=True, ev_soc=38.0, target=48.0, departure=NOON + hours(20)),
+        flat_forecast(critical=0.5),
+        FLAT,
+        site(),
+    )
+    powers = [s.vehicle_kw[0] for s in plan.steps]
+    assert plan.actions.vehicles[0].power_kw == 0.0
+    charging = [k for k, p in enumerate(powers) if p > 0]
+    assert charging and min(charging) * STEP_HOURS >= 20 - 4  # within the last 4 hours
+    assert sum(powers) * STEP_HOURS * 0.9 >= 10.0 - 1e-6
+
+
+def test_surplus_pv_now_still_goes_into_the_car_now() -> None:
+    # The same car with PV to spare all day: PV is there now and may not be later.
+    plan = OptimizePolicy().plan(
+        snapshot(
+            connected=True,
+            ev_soc=38.0,
+            target=48.0,
+            departure=NOON + hours(20),
+            pv=8.0,
+            critical=0.5,
+            battery_soc=10.0,
+        ),
+        flat_forecast(pv=8.0, critical=0.5),
+        FLAT,
+        site(),
+    )
+    assert plan.actions.vehicles[0].power_kw > 0.0
+    assert plan.actions.grid_kw <= 0.0
