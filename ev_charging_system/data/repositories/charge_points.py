@@ -201,6 +201,25 @@ class SqlChargePointRepository:
             connectors.setdefault(connector.charge_point_id, []).append(connector)
         return [_charge_point(row, connectors.get(row.id, [])) for row in rows]
 
+    async def page_after(self, after_id: str | None, limit: int) -> list[ChargePoint]:
+        statement = select(ChargePointRow).order_by(ChargePointRow.id).limit(limit)
+        if after_id is not None:
+            statement = statement.where(ChargePointRow.id > after_id)
+        rows = list(await self._session.scalars(statement))
+        connectors: dict[str, list[ConnectorRow]] = {}
+        if rows:
+            for connector in await self._session.scalars(
+                select(ConnectorRow)
+                .where(ConnectorRow.charge_point_id.in_([row.id for row in rows]))
+                .order_by(
+                    ConnectorRow.charge_point_id,
+                    ConnectorRow.connector_id,
+                    ConnectorRow.evse_connector_id,
+                )
+            ):
+                connectors.setdefault(connector.charge_point_id, []).append(connector)
+        return [_charge_point(row, connectors.get(row.id, [])) for row in rows]
+
     async def search(self, query: StationQuery) -> StationPage:
         """One page, filtered and sorted in SQL; connectors are read for that page only."""
         conditions = _station_conditions(query)
