@@ -81,7 +81,7 @@ CHARGE_POINT_ID_RULE = (
 # bounds its own waits too).
 DEFAULT_WRITE_TIMEOUT_SECONDS = 5.0
 # Stations per read of a job over all of them: a page is read and built in a few ms.
-STATION_PAGE = 250
+STATION_PAGE = 100
 
 
 @dataclass(frozen=True, slots=True)

@@ -373,6 +373,7 @@ async def test_pages_after_an_id_walk_every_station_once_with_its_connectors(
 ) -> None:
     await stations(backend, "CP-5", "CP-3", "CP-1", "CP-4", "CP-2")
     async with backend.open() as uow:
+        await uow.charge_points.record_last_seen({"CP-3": at(7)})
         await uow.charge_points.save_connector_status("CP-3", status(2, "Faulted"))
         await uow.charge_points.save_connector_status("CP-3", status(1, "Charging"))
         await uow.commit()
@@ -396,6 +397,8 @@ async def test_pages_after_an_id_walk_every_station_once_with_its_connectors(
         (2, "Faulted"),
     ]
     async with backend.open() as uow:
+        # The same station as a single read gives (times, connectors, everything).
+        assert third == await uow.charge_points.get("CP-3")
         assert await uow.charge_points.page_after("CP-5", 2) == []
 
 
