@@ -118,9 +118,16 @@ async def scenario():
     pauses = CollectorPauses(lambda generation, seconds: pacing.collection_finished(generation))
     pauses.install()
     pacing.start()
+    gc.collect(0)
+    await asyncio.sleep(0)
+    assert gc.get_freeze_count() == 0, "a collection of the youngest generation freezes nothing"
+
+    waiting = Connection()  # a station's pending wait, alive until its next message
     gc.collect(1)
     await asyncio.sleep(0)
-    assert gc.get_freeze_count() == 0, "a young collection freezes nothing"
+    assert gc.get_freeze_count() > 0, "the survivors of a middle collection are frozen"
+    assert not any(o is waiting for o in gc.get_objects()), "no collection walks them again"
+    gc.unfreeze()
 
     old = Connection()
     old.self_reference = old  # a cycle: only the collector can free it
