@@ -8,8 +8,13 @@ a minute while stations connected (benchmarks/ocpp_load, steady part): they were
 
 So `python main.py` (never a test process, which builds and drops applications):
 - freezes its start-up heap once it listens: the collector never walks it again;
-- after each full collection, freezes what survived it (`CollectorPacing`): the next full
-  collection walks only what was made since, not every connected station again;
+- after each collection of the middle generation or a full one, freezes what survived it
+  (`CollectorPacing`): the next full collection walks only what was made since, not every
+  connected station again. Freezing after full collections only was not enough: each
+  message leaves objects that live until the station's next one (about 20 s at 10,000
+  stations: the waits of its connection), about 100,000 of them piled up in the old
+  generation between two full collections, and each full collection walked them for
+  150-290 ms (10,000-station run, loaded machine; the run's p99);
 - once every `RECLAIM_SECONDS` thaws the frozen heap and collects it in one go, so that
   cyclic garbage among objects frozen while alive (a station's old connection) is
   reclaimed: one long pause per interval, logged, instead of several a minute.
@@ -31,6 +36,14 @@ LONG_PAUSE_SECONDS = 0.1
 LOG_INTERVAL_SECONDS = 60.0
 CHECK_SECONDS = 5.0
 RECLAIM_SECONDS = 900.0
+# Collections of this generation and older have their survivors frozen (CollectorPacing).
+FREEZE_FROM_GENERATION = 1
+# Young collections between two of the middle generation while pacing (CPython's default
+# is 10). The middle generation gathers what young collections saw survive: with 10,000
+# stations each young collection passes on thousands of connection waits, and ten of them
+# made a middle collection of ~50,000 objects (25-130 ms on the loaded machine). A middle
+# collection after every third walks a fraction of that, and freezes it sooner.
+YOUNG_COLLECTIONS_PER_MIDDLE = 2
 
 
 def freeze_startup_heap() -> int:
@@ -93,12 +106,15 @@ class CollectorPauses:
 
 
 class CollectorPacing:
-    """Freezes the survivors of each full collection; reclaims the frozen heap now and then.
+    """Freezes the survivors of each collection of generation `FREEZE_FROM_GENERATION` or
+    older; reclaims the frozen heap now and then.
 
     Fed by `CollectorPauses` (which generation ran). The freeze is scheduled on the event
     loop, right after the collection, never done inside the collector's callback (which
     may run on any thread); a freeze only once a periodic check came round let several
-    full collections in a row walk the same unfrozen stations (10,000-station run)."""
+    full collections in a row walk the same unfrozen stations (10,000-station run).
+    Survivors of the youngest generation's collections are not frozen: most of them are
+    a message's short-lived work, and cycles among them would wait for the reclaim."""
 
     def __init__(
         self,
@@ -113,10 +129,11 @@ class CollectorPacing:
         self._freeze_scheduled = False
         self._task: asyncio.Task[None] | None = None
         self._last_reclaim = clock()
+        self._thresholds: tuple[int, int, int] | None = None  # the collector's, before start
 
     def collection_finished(self, generation: int) -> None:
         loop = self._loop
-        if generation == 2 and loop is not None and not self._freeze_scheduled:
+        if generation >= FREEZE_FROM_GENERATION and loop is not None and not self._freeze_scheduled:
             self._freeze_scheduled = True
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
                 loop.call_soon_threadsafe(self._freeze)
@@ -128,10 +145,16 @@ class CollectorPacing:
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._last_reclaim = self._clock()
+        self._thresholds = gc.get_threshold()
+        young, _, old = self._thresholds
+        gc.set_threshold(young, YOUNG_COLLECTIONS_PER_MIDDLE, old)
         self._task = asyncio.create_task(self._run(), name="garbage-collector pacing")
 
     async def stop(self) -> None:
         self._loop = None
+        if self._thresholds is not None:
+            gc.set_threshold(*self._thresholds)
+            self._thresholds = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -38,6 +38,7 @@ from ev_charging_system.business_logic.events import (
 )
 from ev_charging_system.business_logic.ports import AlarmNotifier, AlarmStore, StorageHealth
 from ev_charging_system.models.alarm import SEVERITY_OF, Alarm, AlarmRule, Severity, alarm_key
+from ev_charging_system.models.charge_point import ChargePointView
 from ev_charging_system.models.errors import ConflictError, NotFoundError
 
 logger = logging.getLogger(__name__)
@@ -212,27 +213,43 @@ class AlarmService:
         await self._store_unsaved()
         now = self._clock()
         offline_since = now - self.policy.offline_after
-        for view in await self._devices.list_charge_points():
-            station = view.charge_point
-            if view.online:
-                await self.clear(AlarmRule.STATION_OFFLINE, station.id)
-                faulted = {c.connector_id for c in station.connectors if c.status == FAULTED}
-                for connector in station.connectors:
-                    if connector.connector_id in faulted:
-                        await self.raise_alarm(
-                            AlarmRule.CONNECTOR_FAULTED,
-                            f"connector {connector.connector_id} of {station.id} is Faulted "
-                            f"({connector.error_code})",
-                            station.id,
-                            connector.connector_id,
-                            repeat=False,
-                        )
-                    else:
-                        await self.clear(
-                            AlarmRule.CONNECTOR_FAULTED, station.id, connector.connector_id
-                        )
-            elif station.last_seen_at is not None and station.last_seen_at <= offline_since:
-                await self._raise_offline(station.id, station.last_seen_at)
+        # A page at a time, giving the loop back in between: with 10,000 stations the
+        # sweep read and walked all of them in one go, holding station messages for about
+        # half a second every `sweep_every` (the 10,000-station benchmark's p99).
+        async for page in self._devices.charge_points_in_pages():
+            for view in page:
+                await self._sweep_station(view, offline_since)
+            await asyncio.sleep(0)
+
+    async def _sweep_station(self, view: ChargePointView, offline_since: datetime) -> None:
+        station = view.charge_point
+        if view.online:
+            await self._clear_if_active(AlarmRule.STATION_OFFLINE, station.id)
+            faulted = {c.connector_id for c in station.connectors if c.status == FAULTED}
+            for connector in station.connectors:
+                if connector.connector_id in faulted:
+                    await self.raise_alarm(
+                        AlarmRule.CONNECTOR_FAULTED,
+                        f"connector {connector.connector_id} of {station.id} is Faulted "
+                        f"({connector.error_code})",
+                        station.id,
+                        connector.connector_id,
+                        repeat=False,
+                    )
+                else:
+                    await self._clear_if_active(
+                        AlarmRule.CONNECTOR_FAULTED, station.id, connector.connector_id
+                    )
+        elif station.last_seen_at is not None and station.last_seen_at <= offline_since:
+            await self._raise_offline(station.id, station.last_seen_at)
+
+    async def _clear_if_active(
+        self, rule: AlarmRule, charge_point_id: str, connector_id: int | None = None
+    ) -> None:
+        """The sweep's clear: almost every station has nothing to clear, so look first
+        instead of taking the lock tens of thousands of times."""
+        if alarm_key(rule, charge_point_id, connector_id) in self._active:
+            await self.clear(rule, charge_point_id, connector_id)
 
     def _start_offline_timer(self, station: str) -> None:
         self._cancel_offline_timer(station)

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -80,6 +80,8 @@ CHARGE_POINT_ID_RULE = (
 # A batch of station records waits at most this long for the database (the OCPP server
 # bounds its own waits too).
 DEFAULT_WRITE_TIMEOUT_SECONDS = 5.0
+# Stations per read of a job over all of them: a page is read and built in a few ms.
+STATION_PAGE = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,6 +415,23 @@ class DeviceManagementService:
         async with self._uow_factory() as uow:
             stations = await uow.charge_points.all()
         return [self._view(station) for station in stations]
+
+    async def charge_points_in_pages(
+        self, page_size: int = STATION_PAGE
+    ) -> AsyncIterator[list[ChargePointView]]:
+        """Every station, `page_size` at a time (by id), each page read on its own: a job
+        over the whole network (the alarm sweep) never holds the event loop for all of
+        them at once (10,000 stations read and built in one go: about half a second)."""
+        after: str | None = None
+        while True:
+            async with self._read_uow_factory() as uow:
+                stations = await uow.charge_points.page_after(after, page_size)
+            if not stations:
+                return
+            yield [self._view(station) for station in stations]
+            if len(stations) < page_size:
+                return
+            after = stations[-1].id
 
     async def page_charge_points(
         self, query: StationQuery

@@ -84,6 +84,10 @@ class ChargePointRepository(Protocol):
 
     async def all(self) -> list[ChargePoint]: ...
 
+    async def page_after(self, after_id: str | None, limit: int) -> list[ChargePoint]:
+        """Up to `limit` stations with their connectors, by id, after `after_id` (from the
+        first when None): a job over every station reads them a bounded piece at a time."""
+
     async def search(self, query: StationQuery) -> StationPage:
         """One page of stations matching `query`, and how many match in all."""
 

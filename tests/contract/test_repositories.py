@@ -369,6 +369,40 @@ async def test_all_lists_stations_by_id_with_their_connectors(backend: Backend) 
     assert listed[0].connectors == listed[2].connectors == []
 
 
+async def test_pages_after_an_id_walk_every_station_once_with_its_connectors(
+    backend: Backend,
+) -> None:
+    await stations(backend, "CP-5", "CP-3", "CP-1", "CP-4", "CP-2")
+    async with backend.open() as uow:
+        await uow.charge_points.record_last_seen({"CP-3": at(7)})
+        await uow.charge_points.save_connector_status("CP-3", status(2, "Faulted"))
+        await uow.charge_points.save_connector_status("CP-3", status(1, "Charging"))
+        await uow.commit()
+    pages: list[list[ChargePoint]] = []
+    after: str | None = None
+    while True:
+        async with backend.open() as uow:
+            page = await uow.charge_points.page_after(after, 2)
+        if not page:
+            break
+        pages.append(page)
+        after = page[-1].id
+    assert [[s.id for s in page] for page in pages] == [
+        ["CP-1", "CP-2"],
+        ["CP-3", "CP-4"],
+        ["CP-5"],
+    ]
+    [third, _] = pages[1]
+    assert [(c.connector_id, c.status) for c in third.connectors] == [
+        (1, "Charging"),
+        (2, "Faulted"),
+    ]
+    async with backend.open() as uow:
+        # The same station as a single read gives (times, connectors, everything).
+        assert third == await uow.charge_points.get("CP-3")
+        assert await uow.charge_points.page_after("CP-5", 2) == []
+
+
 async def test_last_seen_only_moves_forward(backend: Backend) -> None:
     await stations(backend, "CP-1", "CP-2")
     async with backend.open() as uow:

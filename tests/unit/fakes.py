@@ -427,6 +427,11 @@ class FakeChargePoints:
         stations = self._session.read().charge_points
         return [copy.deepcopy(stations[key]) for key in sorted(stations)]
 
+    async def page_after(self, after_id: str | None, limit: int) -> list[ChargePoint]:
+        stations = self._session.read().charge_points
+        ids = [key for key in sorted(stations) if after_id is None or key > after_id]
+        return [copy.deepcopy(stations[key]) for key in ids[:limit]]
+
     async def search(self, query: StationQuery) -> StationPage:
         stations = list(self._session.read().charge_points.values())
         matching = [s for s in stations if _station_matches(s, query)]

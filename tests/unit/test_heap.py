@@ -102,7 +102,9 @@ PACING_SCENARIO = """
 import asyncio
 import gc
 import weakref
-from ev_charging_system.heap import CollectorPacing, CollectorPauses
+from ev_charging_system.heap import (
+    YOUNG_COLLECTIONS_PER_MIDDLE, CollectorPacing, CollectorPauses,
+)
 
 class Clock:
     now = 0.0
@@ -117,10 +119,21 @@ async def scenario():
     pacing = CollectorPacing(check_seconds=3600, reclaim_seconds=600, clock=clock)
     pauses = CollectorPauses(lambda generation, seconds: pacing.collection_finished(generation))
     pauses.install()
+    before = gc.get_threshold()
     pacing.start()
+    young_limit, middle_limit, old_limit = gc.get_threshold()
+    assert (young_limit, old_limit) == (before[0], before[2])
+    assert middle_limit == YOUNG_COLLECTIONS_PER_MIDDLE, "middle collections come sooner"
+    gc.collect(0)
+    await asyncio.sleep(0)
+    assert gc.get_freeze_count() == 0, "a collection of the youngest generation freezes nothing"
+
+    waiting = Connection()  # a station's pending wait, alive until its next message
     gc.collect(1)
     await asyncio.sleep(0)
-    assert gc.get_freeze_count() == 0, "a young collection freezes nothing"
+    assert gc.get_freeze_count() > 0, "the survivors of a middle collection are frozen"
+    assert not any(o is waiting for o in gc.get_objects()), "no collection walks them again"
+    gc.unfreeze()
 
     old = Connection()
     old.self_reference = old  # a cycle: only the collector can free it
@@ -141,6 +154,7 @@ async def scenario():
     assert gone() is None, "the reclaim freed it"
     assert gc.get_freeze_count() > 0, "and froze what is alive again"
     await pacing.stop()
+    assert gc.get_threshold() == before, "the collector's own pace is back"
     pauses.uninstall()
     print("ok", frozen)
 

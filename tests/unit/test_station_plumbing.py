@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -72,3 +74,60 @@ async def test_last_seen_is_flushed_in_a_batch_and_kept_when_the_flush_fails() -
     assert tracker.pending("CP") == at
     assert await tracker.flush(lambda: FakeUnitOfWork(store)) == 1
     assert tracker.pending("CP") is None
+
+
+async def test_a_large_last_seen_flush_is_written_in_chunks_and_gives_the_loop_back() -> None:
+    tracker = LastSeenTracker(chunk=100)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    for number in range(250):
+        tracker.record(f"CP-{number:03d}", at + timedelta(seconds=number))
+    written: list[int] = []  # stations per statement
+    turns: list[int] = []  # stations written so far, each time another task got a turn
+
+    class CountingUnitOfWork(FakeUnitOfWork):
+        async def __aenter__(self) -> CountingUnitOfWork:
+            await super().__aenter__()
+            record = self.charge_points.record_last_seen
+
+            async def counted(last_seen: Mapping[str, datetime]) -> None:
+                written.append(len(last_seen))
+                await record(last_seen)
+
+            self.charge_points.record_last_seen = counted  # type: ignore[method-assign]
+            return self
+
+    async def station_messages() -> None:
+        while True:
+            turns.append(sum(written))
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(station_messages())
+    await asyncio.sleep(0)
+    assert await tracker.flush(lambda: CountingUnitOfWork(FakeStore())) == 250
+    other.cancel()
+    assert written == [100, 100, 50]
+    assert {100, 200} <= set(turns), "other tasks ran between the chunks"
+
+
+async def test_a_failed_chunk_keeps_it_and_every_later_one_for_the_next_flush() -> None:
+    tracker = LastSeenTracker(chunk=2)
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    for name in ("CP-A", "CP-B", "CP-C", "CP-D", "CP-E"):
+        tracker.record(name, at)
+    commits = 0
+
+    class FailingSecondCommit(FakeUnitOfWork):
+        async def commit(self) -> None:
+            nonlocal commits
+            commits += 1
+            if commits == 2:
+                raise ConnectionError("database went away")
+            await super().commit()
+
+    store = FakeStore()
+    with pytest.raises(ConnectionError):
+        await tracker.flush(lambda: FailingSecondCommit(store))
+    # The first chunk is stored; the failed one and the one never tried are kept.
+    assert [tracker.pending(name) for name in ("CP-A", "CP-B")] == [None, None]
+    assert all(tracker.pending(name) == at for name in ("CP-C", "CP-D", "CP-E"))
+    assert await tracker.flush(lambda: FakeUnitOfWork(store)) == 3
