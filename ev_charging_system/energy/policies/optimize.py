@@ -85,6 +85,10 @@ logger = logging.getLogger(__name__)
 EXTRA_BONUS_PER_KWH = 0.002
 
 
+# Solver round-off a charger's power may exceed the import limit by (kW).
+LIMIT_TOLERANCE_KW = 1e-6
+
+
 @dataclass(frozen=True, slots=True)
 class OptimizeSettings:
     time_limit_s: float = 0.5  # for the whole solve (relaxation, rounding, branch-and-bound)
@@ -331,15 +335,27 @@ class OptimizePolicy:
         job_slots = _job_slots(jobs, job_kw, slots.grid)
         steps = _schedule(model, solution, slots, job_slots)
 
-        # Immediate actions: step 0 (the model already keeps chargers at 0 or >= minimum;
-        # `feasible_vehicle_power` only removes solver round-off).
+        # Immediate actions: step 0. The model keeps a charger at 0 or at its minimum
+        # averaged over the step. A car leaving within this step is plugged in for part of
+        # it only, so its power while plugged is that average over its share; and since
+        # the model holds the import limit for the step's average, not for every minute
+        # of it, the power to set now is also kept within what the limit leaves once the
+        # rest of the site is served (rounded to 0 rather than up to a minimum beyond it).
         vehicle_actions = []
         grid_now = float(grid[0])
         for session in sessions:
             planned = float(solution.ev_power[session.index, 0])
             cfg = config.vehicle(session.state.vehicle_id)
-            power = feasible_vehicle_power(cfg, planned) if cfg is not None else 0.0
-            grid_now += power - planned
+            rest = grid_now - planned
+            power = 0.0
+            if cfg is not None:
+                share = float(slots.plugged[session.index][0])
+                while_plugged = planned / share if share > 0 else planned
+                headroom = model.import_limit_kw - rest
+                power = feasible_vehicle_power(cfg, min(while_plugged, headroom))
+                if power > headroom + LIMIT_TOLERANCE_KW:
+                    power = 0.0
+            grid_now = rest + power
             mode, magnitude = action_from_signed(power)
             vehicle_actions.append(VehicleAction(session.state.vehicle_id, mode, _tidy(magnitude)))
         b_mode, b_power = action_from_signed(float(battery_kw[0]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from ev_charging_system.energy.models import (
@@ -140,6 +140,20 @@ def test_lp_solution_respects_every_limit(model: SiteModel) -> None:
     import_limit=st.floats(5.0, 25.0),
     export_limit=st.one_of(st.none(), st.floats(0.0, 10.0)),
     phases=st.sampled_from([1, 3]),
+)
+# Found by a long run: a car leaving 6 minutes from now, plugged for 0.4 of the step. The
+# plan's 3.5 kW average was set as the charger's 4.14 kW minimum: 5.64 kW from a 5 kW grid.
+@example(
+    pv=0.0,
+    critical=1.5,
+    flexible=1.5,
+    battery_fraction=0.0,
+    ev_soc=25.0,
+    connected=True,
+    departure_h=0.1,
+    import_limit=5.0,
+    export_limit=None,
+    phases=3,
 )
 def test_policy_actions_are_executable(
     pv: float,
